@@ -1,0 +1,366 @@
+"""The mail room: messages, backends, the outbox and its worker, against a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mail_support import SmtpServer, free_port
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from twofactor.mail import messages
+from twofactor.mail.backends import ConsoleBackend, SmtpBackend, backend_for, describe_failure
+from twofactor.mail.messages import Email, to_mime
+from twofactor.mail.outbox import MAX_RETRY, OutboxWorker, enqueue, retry_delay
+from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.security.keyring import Keyring
+from twofactor.server.database import apply_migrations, tortoise_config
+from twofactor.server.settings import MailSettings
+
+KEYRING = Keyring(["mail-tests-secret-key-0123456789-abcdefghijklmnop"])
+MAIL_FROM = "Help Center <no-reply@example.test>"
+CODE = "493817"
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[None]:
+    url = f"sqlite://{tmp_path}/t.db"
+    await apply_migrations(url)
+    await Tortoise.init(config=tortoise_config(url))
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+class Results:
+    """The on_result hook: keeps every message the worker settled."""
+
+    def __init__(self) -> None:
+        self.settled: list[OutboxMessage] = []
+        self.event = asyncio.Event()
+
+    async def __call__(self, message: OutboxMessage) -> None:
+        self.settled.append(message)
+        self.event.set()
+
+
+def smtp_backend(port: int) -> SmtpBackend:
+    return SmtpBackend(MailSettings(backend="smtp", host="127.0.0.1", port=port, timeout=5))
+
+
+def worker(port: int, results: Results | None = None) -> OutboxWorker:
+    return OutboxWorker(smtp_backend(port), KEYRING, MAIL_FROM, results or Results())
+
+
+async def queue(email: Email | None = None, *, within: timedelta = timedelta(minutes=10)) -> int:
+    email = email or messages.setup_code("ada@example.test", "Work mail", CODE, 10)
+    message = await enqueue(
+        email, kind="setup_code", keyring=KEYRING, deliver_before=datetime.now(UTC) + within
+    )
+    return message.id
+
+
+# Messages
+
+
+BUILDERS: list[Callable[[str], Email]] = [
+    lambda name: messages.setup_code("a@example.test", name, CODE, 10),
+    lambda name: messages.authenticator_added("a@example.test", name, "Email"),
+    lambda name: messages.authenticator_removed("a@example.test", name, "Authenticator app"),
+]
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_user_supplied_names_are_escaped_in_html(build: Callable[[str], Email]) -> None:
+    email = build(HOSTILE)
+    assert HOSTILE in email.text
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in email.html
+
+
+ALL_KINDS: list[Email] = [
+    messages.setup_code("a@example.test", "Work", CODE, 10),
+    messages.login_code("a@example.test", CODE, 10, "sign-in"),
+    messages.login_code("a@example.test", CODE, 1, "removal"),
+    messages.authenticator_added("a@example.test", "Work", "Email"),
+    messages.authenticator_removed("a@example.test", "Work", "Email"),
+    messages.recovery_codes_used("a@example.test", 0),
+    messages.recovery_codes_used("a@example.test", 7),
+    messages.recovery_codes_regenerated("a@example.test"),
+    messages.two_factor_reset("a@example.test"),
+]
+
+
+@pytest.mark.parametrize("email", ALL_KINDS, ids=lambda e: e.subject)
+def test_every_kind_has_text_and_html_and_no_code_in_subject(email: Email) -> None:
+    assert email.text.strip() and email.html.startswith("<!doctype html>")
+    # Subjects are stored in clear in the outbox.
+    assert CODE not in email.subject
+
+
+def test_code_mails_carry_the_code_and_its_lifetime() -> None:
+    email = messages.login_code("a@example.test", CODE, 10, "sign-in")
+    assert CODE in email.text and CODE in email.html
+    assert "10 minutes" in email.text
+    assert "1 minute " in messages.login_code("a@example.test", CODE, 1, "removal").text
+
+
+def test_unknown_code_purpose_is_refused() -> None:
+    with pytest.raises(ValueError, match="purpose"):
+        messages.login_code("a@example.test", CODE, 10, "reset")
+
+
+def test_mime_is_multipart_alternative_text_then_html() -> None:
+    mime = to_mime(messages.two_factor_reset("a@example.test"), MAIL_FROM)
+    assert mime.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in mime.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert mime["From"] == MAIL_FROM and mime["Message-ID"].endswith("@example.test>")
+
+
+def test_mime_refuses_header_injection() -> None:
+    email = messages.two_factor_reset("a@example.test\r\nBcc: eve@example.test")
+    with pytest.raises(ValueError):
+        to_mime(email, MAIL_FROM)
+
+
+# Backends
+
+
+async def test_console_backend_prints_the_whole_message() -> None:
+    stream = io.StringIO()
+    email = messages.login_code("a@example.test", CODE, 10, "sign-in")
+    await ConsoleBackend(stream).send(to_mime(email, MAIL_FROM))
+    printed = stream.getvalue()
+    assert email.subject in printed and CODE in printed and "text/html" in printed
+
+
+def test_backend_for_settings() -> None:
+    assert isinstance(backend_for(MailSettings(backend="console")), ConsoleBackend)
+    smtp = MailSettings(backend="smtp", host="mail.example.test", port=587, password="hunter2")
+    assert isinstance(backend_for(smtp), SmtpBackend)
+    assert "hunter2" not in repr(backend_for(smtp))
+    with pytest.raises(ValueError):
+        backend_for(MailSettings(backend="carrier-pigeon"))
+
+
+def test_failure_descriptions_keep_only_safe_detail() -> None:
+    assert describe_failure(RuntimeError(f"body with {CODE}")) == "RuntimeError"
+    assert describe_failure(ConnectionRefusedError(111, "refused")).startswith(
+        "ConnectionRefusedError: "
+    )
+
+
+def test_retry_delay_doubles_up_to_the_cap() -> None:
+    delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
+    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert retry_delay(1000) == MAX_RETRY
+
+
+# Outbox
+
+
+async def raw_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT * FROM outbox"
+    )
+    return rows
+
+
+async def test_enqueue_stores_the_body_encrypted(db: None) -> None:
+    message_id = await queue()
+    (row,) = await raw_rows()
+    assert row["id"] == message_id
+    assert all(CODE not in str(value) for value in row.values())
+    assert row["recipient"] == "ada@example.test"
+    assert row["subject"] == "Confirm your new email authenticator"
+    assert row["status"] == "PENDING" and row["attempts"] == 0
+    assert CODE in KEYRING.decrypt(row["body_encrypted"], "outbox:setup_code")
+
+
+async def test_enqueue_commits_or_rolls_back_with_the_callers_transaction(db: None) -> None:
+    email = messages.setup_code("ada@example.test", "Work mail", CODE, 10)
+    deadline = datetime.now(UTC) + timedelta(minutes=10)
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as connection:
+            await enqueue(
+                email, kind="setup_code", keyring=KEYRING, deliver_before=deadline,
+                connection=connection,
+            )  # fmt: skip
+            raise RuntimeError("the code could not be stored")
+    assert await raw_rows() == []
+
+
+async def test_worker_delivers_over_smtp(db: None, smtp: SmtpServer) -> None:
+    results = Results()
+    await queue(messages.setup_code("ada@example.test", HOSTILE, CODE, 10))
+
+    assert await worker(smtp.port, results).run_once() == 1
+
+    (received,) = smtp.received
+    assert received.rcpt_tos == ["ada@example.test"]
+    assert CODE in received.part("text/plain") and HOSTILE in received.part("text/plain")
+    html = received.part("text/html")
+    assert CODE in html and "<script>" not in html and "&lt;script&gt;" in html
+    (settled,) = results.settled
+    assert settled.status == OutboxStatus.SENT and settled.sent_at is not None
+    assert settled.attempts == 1 and settled.last_error is None
+
+
+async def test_retries_while_the_server_is_down_then_delivers_once(db: None) -> None:
+    port = free_port()  # nothing listens there yet
+    results = Results()
+    mailer = worker(port, results)
+    message_id = await queue()
+
+    assert await mailer.run_once() == 1
+    row = await OutboxMessage.get(id=message_id)
+    assert row.status == OutboxStatus.PENDING and row.attempts == 1
+    assert row.next_attempt_at > datetime.now(UTC)
+    assert row.last_error is not None and row.last_error.startswith("SMTPConnectError")
+    assert row.claimed_by is None and results.settled == []
+    assert await mailer.run_once() == 0  # backing off: not due yet
+
+    server = SmtpServer(port)
+    server.start()
+    try:
+        await asyncio.sleep((row.next_attempt_at - datetime.now(UTC)).total_seconds() + 0.05)
+        assert await mailer.run_once() == 1
+        assert await mailer.run_once() == 0
+        assert len(server.received) == 1
+    finally:
+        server.stop()
+    row = await OutboxMessage.get(id=message_id)
+    assert row.status == OutboxStatus.SENT and row.attempts == 2
+    assert [m.id for m in results.settled] == [message_id]
+
+
+async def test_gives_up_once_the_next_attempt_would_be_too_late(db: None) -> None:
+    results = Results()
+    message_id = await queue(within=timedelta(milliseconds=500))
+
+    assert await worker(free_port(), results).run_once() == 1
+
+    (settled,) = results.settled
+    assert settled.id == message_id and settled.status == OutboxStatus.FAILED
+    assert settled.attempts == 1 and settled.sent_at is None
+    assert settled.last_error is not None and settled.last_error.startswith("SMTPConnectError")
+    assert CODE not in settled.last_error
+
+
+async def test_a_message_past_its_deadline_is_not_sent(db: None, smtp: SmtpServer) -> None:
+    results = Results()
+    await queue(within=timedelta(seconds=-1))
+
+    assert await worker(smtp.port, results).run_once() == 1
+
+    assert smtp.received == []
+    (settled,) = results.settled
+    assert settled.status == OutboxStatus.FAILED and settled.attempts == 0
+    assert settled.last_error is not None and settled.last_error.startswith("DeadlinePassed")
+
+
+async def test_a_body_that_cannot_be_decrypted_fails_at_once(db: None, smtp: SmtpServer) -> None:
+    results = Results()
+    await queue()
+    other_keys = Keyring(["another-deployment-key-0123456789-abcdefghijklmnop"])
+    mailer = OutboxWorker(smtp_backend(smtp.port), other_keys, MAIL_FROM, results)
+
+    assert await mailer.run_once() == 1
+
+    assert smtp.received == []
+    (settled,) = results.settled
+    assert settled.status == OutboxStatus.FAILED and settled.last_error == "DecryptionError"
+
+
+async def test_two_workers_send_each_message_exactly_once(db: None, smtp: SmtpServer) -> None:
+    for n in range(20):
+        await queue(messages.setup_code(f"user{n}@example.test", "Work", CODE, 10))
+    first, second = worker(smtp.port), worker(smtp.port)
+
+    handled = await asyncio.gather(first.run_once(), second.run_once())
+
+    assert sum(handled) == 20
+    recipients = sorted(r for received in smtp.received for r in received.rcpt_tos)
+    assert recipients == sorted(f"user{n}@example.test" for n in range(20))
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 20
+
+
+async def test_a_live_claim_is_respected_and_an_expired_one_taken_over(
+    db: None, smtp: SmtpServer
+) -> None:
+    message_id = await queue()
+    now = datetime.now(UTC)
+    claim = OutboxMessage.filter(id=message_id)
+    await claim.update(claimed_by="elsewhere:1:dead", claimed_until=now + timedelta(seconds=60))
+    mailer = worker(smtp.port)
+
+    assert await mailer.run_once() == 0
+
+    # The other worker died mid-send: once its lease ends the message is sent again.
+    await claim.update(claimed_until=now - timedelta(seconds=1))
+    assert await mailer.run_once() == 1
+    assert len(smtp.received) == 1
+    row = await OutboxMessage.get(id=message_id)
+    assert row.status == OutboxStatus.SENT and row.claimed_by == mailer.worker_id
+
+
+async def test_background_worker_sends_at_once_when_woken(db: None) -> None:
+    stream = io.StringIO()
+    results = Results()
+    ticks = 0
+
+    async def on_tick() -> None:
+        nonlocal ticks
+        ticks += 1
+
+    # A long poll: only wake() can explain a prompt delivery.
+    mailer = OutboxWorker(
+        ConsoleBackend(stream), KEYRING, MAIL_FROM, results, on_tick, poll_interval=30
+    )
+    mailer.start()
+    try:
+        await asyncio.sleep(0.05)  # the first pass finds nothing and starts waiting
+        await queue()
+        mailer.wake()
+        async with asyncio.timeout(5):
+            await results.event.wait()
+    finally:
+        await mailer.stop()
+
+    (settled,) = results.settled
+    assert settled.status == OutboxStatus.SENT
+    assert "Confirm your new email authenticator" in stream.getvalue()
+    assert CODE in stream.getvalue()
+    assert ticks >= 2
+
+
+async def test_a_failing_on_result_hook_does_not_stop_delivery(
+    db: None, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(message: OutboxMessage) -> None:
+        raise RuntimeError("hook bug")
+
+    for _ in range(2):
+        await queue()
+    mailer = OutboxWorker(smtp_backend(smtp.port), KEYRING, MAIL_FROM, broken)
+
+    assert await mailer.run_once() == 2
+
+    assert len(smtp.received) == 2
+    assert "on_result failed" in caplog.text
+    assert CODE not in caplog.text

@@ -1,0 +1,304 @@
+"""The outbox: mail is written in the transaction of the code it carries, then sent by a worker.
+
+Delivery is at least once and, in practice, exactly once: a worker claims a message with
+one conditional UPDATE before sending it, so two workers (or two server processes on
+PostgreSQL or SQLite) never send the same message at the same time. Only a worker that
+dies between the send and the bookkeeping causes a resend, once its claim has expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
+
+from twofactor.mail.backends import MailBackend, describe_failure
+from twofactor.mail.messages import Email, to_mime
+from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.security.keyring import DecryptionError, Keyring
+
+log = logging.getLogger("twofactor.mail")
+
+# How often the worker looks for due messages; wake() skips the wait for fresh ones.
+POLL_INTERVAL = 1.0
+# A claim outlives any SMTP timeout, so a live worker never loses a message it is sending.
+CLAIM_LEASE = timedelta(seconds=60)
+# Retries double from the first delay up to the cap: a server that is down for minutes
+# is tried often enough that the code still arrives while it is valid.
+FIRST_RETRY = timedelta(seconds=1)
+MAX_RETRY = timedelta(seconds=60)
+# Messages claimed per pass, and sent at once, so one slow server does not hold up the rest.
+BATCH_SIZE = 50
+PARALLEL_SENDS = 8
+
+# Stored as last_error when a message's code expired before it could be sent.
+_EXPIRED = "DeadlinePassed: not sent before deliver_before"
+
+ResultHook = Callable[[OutboxMessage], Awaitable[None]]
+TickHook = Callable[[], Awaitable[None]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _context(kind: str) -> str:
+    # Binds the ciphertext to its kind: a body cannot be moved to a row of another kind.
+    return f"outbox:{kind}"
+
+
+async def enqueue(
+    email: Email,
+    *,
+    kind: str,
+    keyring: Keyring,
+    deliver_before: datetime,
+    setup_id: UUID | None = None,
+    user_id: int | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> OutboxMessage:
+    """Write one message to send; pass the caller's transaction so it commits with its code.
+
+    The body is encrypted (it may carry a code); recipient and subject stay in clear.
+    Call the worker's `wake()` after the transaction commits.
+    """
+    if deliver_before.tzinfo is None:
+        raise ValueError("deliver_before must be timezone-aware")
+    body = json.dumps(
+        {"to": email.to, "subject": email.subject, "text": email.text, "html": email.html}
+    )
+    return await OutboxMessage.create(
+        using_db=connection,
+        kind=kind,
+        recipient=email.to,
+        subject=email.subject,
+        body_encrypted=keyring.encrypt(body, _context(kind)),
+        next_attempt_at=_now(),
+        # UTC throughout: SQLite compares these timestamps as text.
+        deliver_before=deliver_before.astimezone(UTC),
+        setup_id=setup_id,
+        user_id=user_id,
+    )
+
+
+def _open(message: OutboxMessage, keyring: Keyring) -> Email:
+    """The decrypted body, kept in memory only for the send."""
+    fields = json.loads(keyring.decrypt(message.body_encrypted, _context(message.kind)))
+    return Email(
+        to=fields["to"], subject=fields["subject"], text=fields["text"], html=fields["html"]
+    )
+
+
+def _due(now: datetime) -> Q:
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & unclaimed
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s ... up to MAX_RETRY."""
+    return min(FIRST_RETRY * (1 << min(max(attempts - 1, 0), 16)), MAX_RETRY)
+
+
+class OutboxWorker:
+    """Sends due outbox messages, in the background (`start`) or one pass at a time."""
+
+    def __init__(
+        self,
+        backend: MailBackend,
+        keyring: Keyring,
+        mail_from: str,
+        on_result: ResultHook,
+        on_tick: TickHook | None = None,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
+        self._backend = backend
+        self._keyring = keyring
+        self._mail_from = mail_from
+        self._on_result = on_result
+        self._on_tick = on_tick
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"OutboxWorker(id={self.worker_id!r})"
+
+    def start(self) -> None:
+        """Run in the background until `stop()`."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._loop(), name=f"outbox-worker {self.worker_id}")
+
+    async def stop(self) -> None:
+        """Cancel the background loop and wait for it.
+
+        A message being sent at that moment keeps its claim until the lease ends, then
+        another pass sends it again: a rare duplicate beats a lost code.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        # wait() neither raises the task's cancellation nor swallows our own.
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox worker ended with %s", type(task.exception()).__name__)
+
+    def wake(self) -> None:
+        """Look for due messages now rather than at the next poll (call after a commit)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim and process the due messages; return how many this worker handled."""
+        now = _now()
+        rows = await (
+            OutboxMessage.filter(_due(now))
+            .order_by("next_attempt_at")
+            .limit(BATCH_SIZE)
+            .values("id")
+        )
+        claimed: list[OutboxMessage] = []
+        for row in rows:
+            message = await self._claim(int(row["id"]), now)
+            if message is not None:
+                claimed.append(message)
+        limit = asyncio.Semaphore(PARALLEL_SENDS)
+
+        async def deliver(message: OutboxMessage) -> None:
+            async with limit:
+                try:
+                    await self._deliver(message)
+                except Exception:
+                    # Its bookkeeping failed (the database, most likely): the claim lapses
+                    # and a later pass retries it, while the other messages go on.
+                    log.exception("outbox message %s (%s): not settled", message.id, message.kind)
+
+        await asyncio.gather(*(deliver(m) for m in claimed))
+        return len(claimed)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._tick()
+            try:
+                handled = await self.run_once()
+            except Exception:
+                # The database may be briefly unreachable: keep the worker alive.
+                log.exception("outbox worker: a pass failed; trying again")
+                handled = 0
+            if handled < BATCH_SIZE:
+                await self._sleep()
+
+    async def _tick(self) -> None:
+        if self._on_tick is None:
+            return
+        try:
+            await self._on_tick()
+        except Exception:
+            log.exception("outbox worker: on_tick failed")
+
+    async def _sleep(self) -> None:
+        try:
+            async with asyncio.timeout(self._poll_interval):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        # Cleared after waking, before the pass: a wake() during the pass is kept.
+        self._wake.clear()
+
+    async def _claim(self, message_id: int, now: datetime) -> OutboxMessage | None:
+        # The same conditions as the SELECT, re-checked atomically: when two workers pick
+        # the same id, only one UPDATE matches a row.
+        count = await OutboxMessage.filter(_due(now), id=message_id).update(
+            claimed_until=now + CLAIM_LEASE, claimed_by=self.worker_id
+        )
+        if count != 1:
+            return None
+        return await OutboxMessage.get_or_none(id=message_id, claimed_by=self.worker_id)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        if _now() >= message.deliver_before:
+            await self._finish(message, OutboxStatus.FAILED, _EXPIRED)
+            return
+        try:
+            mime = to_mime(_open(message, self._keyring), self._mail_from)
+        except (DecryptionError, ValueError, KeyError, TypeError) as error:
+            # It will never decrypt or never form a valid message: retrying cannot help.
+            await self._finish(message, OutboxStatus.FAILED, describe_failure(error))
+            return
+        try:
+            await self._backend.send(mime)
+        except Exception as error:
+            await self._retry_or_fail(message, error)
+            return
+        await self._finish(message, OutboxStatus.SENT, None, attempted=True)
+
+    async def _retry_or_fail(self, message: OutboxMessage, error: Exception) -> None:
+        attempts = message.attempts + 1
+        reason = describe_failure(error)
+        next_attempt_at = _now() + retry_delay(attempts)
+        if next_attempt_at > message.deliver_before:
+            await self._finish(message, OutboxStatus.FAILED, reason, attempted=True)
+            return
+        log.warning(
+            "outbox message %s (%s): attempt %d failed (%s); retrying at %s",
+            message.id, message.kind, attempts, type(error).__name__, next_attempt_at.isoformat(),
+        )  # fmt: skip
+        await self._owned(message).update(
+            attempts=F("attempts") + 1,
+            next_attempt_at=next_attempt_at,
+            claimed_until=None,
+            claimed_by=None,
+            last_error=reason,
+        )
+
+    async def _finish(
+        self,
+        message: OutboxMessage,
+        status: OutboxStatus,
+        error: str | None,
+        *,
+        attempted: bool = False,
+    ) -> None:
+        changes: dict[str, Any] = {"status": status, "claimed_until": None}
+        if attempted:
+            changes["attempts"] = F("attempts") + 1
+        if status is OutboxStatus.SENT:
+            changes["sent_at"] = _now()
+        else:
+            changes["last_error"] = error
+        # claimed_by stays as a record of which worker sent it (or gave up).
+        if await self._owned(message).update(**changes) != 1:
+            log.warning(
+                "outbox message %s (%s): claim lost before %s", message.id, message.kind, status
+            )
+            return
+        if status is OutboxStatus.SENT:
+            log.info("outbox message %s (%s): sent", message.id, message.kind)
+        else:
+            log.warning("outbox message %s (%s): failed (%s)", message.id, message.kind, error)
+        await self._report(await OutboxMessage.get(id=message.id))
+
+    def _owned(self, message: OutboxMessage) -> QuerySet[OutboxMessage]:
+        # Only the worker holding the claim may settle a message: one whose claim expired
+        # and was taken over cannot overwrite the new owner's result.
+        return OutboxMessage.filter(
+            id=message.id, status=OutboxStatus.PENDING, claimed_by=self.worker_id
+        )
+
+    async def _report(self, message: OutboxMessage) -> None:
+        try:
+            await self._on_result(message)
+        except Exception:
+            log.exception("outbox message %s (%s): on_result failed", message.id, message.kind)

@@ -1,0 +1,34 @@
+"""What is stored: users, sessions, authenticators, set-ups, codes, policy, audit, outbox."""
+
+from twofactor.models.audit import AuditEvent
+from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.models.policy import Policy
+from twofactor.models.throttles import LoginThrottle
+from twofactor.models.two_factor import (
+    Authenticator,
+    EmailChallenge,
+    Method,
+    RecoveryCode,
+    Setup,
+    SetupStatus,
+)
+from twofactor.models.users import Session, SessionState, User
+
+__all__ = [
+    "AuditEvent",
+    "Authenticator",
+    "EmailChallenge",
+    "LoginThrottle",
+    "Method",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Policy",
+    "RecoveryCode",
+    "Session",
+    "SessionState",
+    "Setup",
+    "SetupStatus",
+    "User",
+]
+
+MODEL_MODULES = ["twofactor.models"]

@@ -1,0 +1,132 @@
+"""Second factors: authenticators, set-ups in progress, email challenges, recovery codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from twofactor.models.users import Session, User
+
+
+class Method(StrEnum):
+    """How an authenticator proves possession."""
+
+    EMAIL = "EMAIL"
+    APP = "APP"
+
+
+class SetupStatus(StrEnum):
+    """Where a set-up stands; the last four are final."""
+
+    PENDING = "PENDING"
+    CODE_SENT = "CODE_SENT"
+    DELIVERY_FAILED = "DELIVERY_FAILED"
+    VERIFIED = "VERIFIED"
+    EXPIRED = "EXPIRED"
+    LOCKED = "LOCKED"
+    CANCELLED = "CANCELLED"
+
+
+OPEN_SETUP_STATUSES = (SetupStatus.PENDING, SetupStatus.CODE_SENT, SetupStatus.DELIVERY_FAILED)
+
+
+class Authenticator(Model):
+    """One second factor of a user, of either method, with the same lifecycle."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "twofactor.User", related_name="authenticators", on_delete=fields.CASCADE
+    )
+    user_id: int
+    method = fields.CharEnumField(Method, max_length=8)
+    name = fields.CharField(max_length=64)
+    # Case-folded name: unique per user, so "Phone" and "PHONE" cannot both exist.
+    name_key = fields.CharField(max_length=256)
+    email = fields.CharField(max_length=254, null=True)
+    # APP: the AES-GCM-encrypted TOTP secret and the last accepted time step (replay guard).
+    secret_encrypted = fields.TextField(null=True)
+    last_step = fields.BigIntField(default=-1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "authenticators"
+        unique_together = (("user", "name_key"),)
+
+    def __repr__(self) -> str:
+        return f"Authenticator(id={self.id}, user_id={self.user_id}, method={self.method})"
+
+
+class Setup(Model):
+    """A set-up in progress, from 'Set up ...' until 'Submit Code and Create'."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "twofactor.User", related_name="setups", on_delete=fields.CASCADE
+    )
+    user_id: int
+    method = fields.CharEnumField(Method, max_length=8)
+    status = fields.CharEnumField(SetupStatus, max_length=16, default=SetupStatus.PENDING)
+    name = fields.CharField(max_length=64, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    secret_encrypted = fields.TextField(null=True)
+    code_digest = fields.CharField(max_length=64, null=True)
+    failed_attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    resend_available_at = fields.DatetimeField(null=True)
+    # Bumped at each change so subscribers and the outbox can tell old news from new.
+    version = fields.IntField(default=0)
+
+    class Meta:
+        table = "setups"
+
+    def __repr__(self) -> str:
+        return f"Setup(id={self.id}, user_id={self.user_id}, status={self.status})"
+
+
+class EmailChallenge(Model):
+    """An email code for one session and one EMAIL authenticator (sign-in or removal)."""
+
+    id = fields.IntField(primary_key=True)
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "twofactor.Session", related_name="email_challenges", on_delete=fields.CASCADE
+    )
+    session_id: int
+    authenticator: fields.ForeignKeyRelation[Authenticator] = fields.ForeignKeyField(
+        "twofactor.Authenticator", related_name="challenges", on_delete=fields.CASCADE
+    )
+    authenticator_id: int
+    code_digest = fields.CharField(max_length=64)
+    failed_attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "email_challenges"
+        unique_together = (("session", "authenticator"),)
+
+    def __repr__(self) -> str:
+        return f"EmailChallenge(id={self.id}, session_id={self.session_id})"
+
+
+class RecoveryCode(Model):
+    """One single-use recovery code, stored as an HMAC digest."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "twofactor.User", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    user_id: int
+    code_digest = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recovery_codes"
+
+    def __repr__(self) -> str:
+        return f"RecoveryCode(id={self.id}, user_id={self.user_id})"

@@ -1,0 +1,66 @@
+"""Users and their sessions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class User(Model):
+    """Someone who signs in. Failure counters live here so every process sees them."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200)
+    is_admin = fields.BooleanField(default=False)
+    password_hash = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Second-factor failures in a row, across sessions; reset by a success.
+    failed_verifications = fields.IntField(default=0)
+    verification_blocked_until = fields.DatetimeField(null=True)
+    # Code mails: cooldown and hourly cap, claimed with conditional updates.
+    last_code_sent_at = fields.DatetimeField(null=True)
+    send_window_start = fields.DatetimeField(null=True)
+    sends_in_window = fields.IntField(default=0)
+
+    class Meta:
+        table = "users"
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id})"
+
+
+class SessionState(StrEnum):
+    """How far a sign-in has come."""
+
+    CHALLENGE = "challenge"  # password ok, second factor owed
+    SETUP = "setup"  # password ok, 2FA mandatory, none set up yet
+    DONE = "done"
+
+
+class Session(Model):
+    """A sign-in. The token itself is never stored, only its SHA-256."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "twofactor.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    user_id: int
+    state = fields.CharEnumField(SessionState, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    # When this session last proved a second factor (sign-in, set-up or fresh code).
+    second_factor_at = fields.DatetimeField(null=True)
+    # Wrong codes at this sign-in challenge.
+    failed_attempts = fields.IntField(default=0)
+    ip = fields.CharField(max_length=64, null=True)
+    user_agent = fields.CharField(max_length=300, null=True)
+
+    class Meta:
+        table = "sessions"
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id}, user_id={self.user_id}, state={self.state})"

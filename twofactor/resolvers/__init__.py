@@ -1,0 +1,1 @@
+"""What each field does: one module per area."""

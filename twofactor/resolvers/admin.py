@@ -1,0 +1,95 @@
+"""Administrators: the 2FA policy and resetting a user who lost access."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from twofactor.mail import messages
+from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User
+from twofactor.mail.outbox import enqueue
+from twofactor.resolvers.common import (
+    NOTICE_DELIVERY_WINDOW,
+    POLICY_CHANNEL,
+    audit,
+    publish,
+    session_channel,
+    user_changed,
+)
+from twofactor.resolvers.my_two_factor import _parse_int_id
+from twofactor.schema import types
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.server.auth import require_admin
+from twofactor.security.keyring import Keyring
+from twofactor.server.context import RequestContext, now
+
+
+async def read_policy() -> types.TwoFactorPolicy:
+    """`twofactorPolicy`: public, the sign-in screen needs it."""
+    return types.TwoFactorPolicy.of(await Policy.current())
+
+
+async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput) -> types.PolicyPayload:
+    """Change the policy; applies at each user's next sign-in."""
+    admin = require_admin(context)
+    policy = await Policy.current()
+    before = types.TwoFactorPolicy.of(policy)
+    if change.enabled_methods is not None:
+        methods = set(change.enabled_methods)
+        if not methods:
+            raise Refused(ErrorCode.INVALID_INPUT, "Enable at least one method.", field="enabledMethods")
+        policy.email_enabled = types.TwoFactorMethod.EMAIL in methods
+        policy.app_enabled = types.TwoFactorMethod.APP in methods
+    if change.mandatory is not None:
+        policy.mandatory = change.mandatory
+    if change.recovery_codes_enabled is not None:
+        policy.recovery_codes_enabled = change.recovery_codes_enabled
+    async with in_transaction() as connection:
+        await policy.save(using_db=connection)
+        after = types.TwoFactorPolicy.of(policy)
+        await audit(context, "policy.changed", target_id=None, actor_id=admin.id, connection=connection,
+                    before=_policy_dict(before), after=_policy_dict(after))
+    await publish(context, POLICY_CHANNEL, {"type": "changed"})
+    return types.PolicyPayload(policy=after)
+
+
+def _policy_dict(policy: types.TwoFactorPolicy) -> dict[str, object]:
+    return {
+        "mandatory": policy.mandatory,
+        "enabledMethods": [m.value for m in policy.enabled_methods],
+        "recoveryCodesEnabled": policy.recovery_codes_enabled,
+    }
+
+
+async def reset_two_factor(
+    user: User, *, keyring: Keyring, context: RequestContext | None, actor_id: int | None
+) -> list[int]:
+    """Remove every authenticator, recovery code and set-up of `user`, end their sessions, tell them.
+
+    Returns the ended sessions' ids, so the caller can end their live subscriptions.
+    """
+    async with in_transaction() as connection:
+        sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
+        removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()
+        await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
+        await Setup.filter(user_id=user.id).using_db(connection).delete()
+        await Session.filter(user_id=user.id).using_db(connection).delete()
+        await User.filter(id=user.id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)
+        await audit(context, "two_factor.reset", target_id=user.id, actor_id=actor_id, connection=connection,
+                    authenticators_removed=removed, sessions_ended=len(sessions))
+        await enqueue(messages.two_factor_reset(user.email), kind="two_factor_reset", keyring=keyring,
+                      deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id, connection=connection)
+    return [int(s) for s in sessions]
+
+
+async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:
+    """`admin.resetUserTwoFactor`: for a user who lost access."""
+    admin = require_admin(context)
+    parsed = _parse_int_id(user_id)
+    user = await User.get_or_none(id=parsed) if parsed is not None else None
+    if user is None:
+        raise Refused(ErrorCode.NOT_FOUND, "There is no such user.", field="userId")
+    ended = await reset_two_factor(user, keyring=context.keyring, context=context, actor_id=admin.id)
+    for session_id in ended:
+        await publish(context, session_channel(session_id), {"type": "ended"})
+    await user_changed(context, user.id)
+    return types.ResetTwoFactorPayload(user=types.User.of(user))

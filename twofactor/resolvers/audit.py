@@ -1,0 +1,52 @@
+"""Reading the audit log: administrators all of it, users their own account's events."""
+
+from __future__ import annotations
+
+import strawberry
+
+from twofactor.models import AuditEvent
+from twofactor.schema import types
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.server.context import RequestContext
+
+MAX_PAGE = 100
+
+
+def _cursor(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        raise Refused(ErrorCode.INVALID_INPUT, "Unknown cursor.", field="after")
+    return int(raw)
+
+
+async def audit_page(
+    context: RequestContext, *, user_id: int | None, first: int, after: str | None
+) -> types.AuditEventPage:
+    """Up to `first` events older than the cursor `after`, newest first; one user's when given."""
+    if not 1 <= first <= MAX_PAGE:
+        raise Refused(ErrorCode.INVALID_INPUT, f"Ask for 1 to {MAX_PAGE} events.", field="first")
+    query = AuditEvent.all()
+    if user_id is not None:
+        query = query.filter(target_id=user_id)
+    before = _cursor(after)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    rows = await query.order_by("-id").limit(first + 1)
+    page = rows[:first]
+    return types.AuditEventPage(
+        events=[
+            types.AuditEvent(
+                id=strawberry.ID(str(r.id)),
+                action=r.action,
+                created_at=r.created_at,
+                actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id is not None else None,
+                target_id=strawberry.ID(str(r.target_id)) if r.target_id is not None else None,
+                ip=r.ip,
+                user_agent=r.user_agent,
+                details=r.details,
+            )
+            for r in page
+        ],
+        next_cursor=str(page[-1].id) if len(rows) > first else None,
+    )

@@ -1,0 +1,253 @@
+"""Signing in: password, then a second factor (or a set-up when 2FA is mandatory), and out."""
+
+from __future__ import annotations
+
+import hashlib
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from twofactor.mail import messages
+from twofactor.mail.outbox import enqueue
+from twofactor.models import (
+    Authenticator,
+    EmailChallenge,
+    LoginThrottle,
+    Method,
+    Policy,
+    RecoveryCode,
+    Session,
+    SessionState,
+    User,
+)
+from twofactor.resolvers import factors
+from twofactor.resolvers.common import audit, publish, send_notice, session_channel, wake_mail
+from twofactor.resolvers.my_two_factor import own_authenticator
+from twofactor.resolvers.views import method_enabled
+from twofactor.schema import types
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.security import codes, passwords, tokens
+from twofactor.security.rules import (
+    EMAIL_CODE_LIFETIME,
+    LOGIN_FAILURES_PER_ACCOUNT,
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_WINDOW,
+    PENDING_SESSION_LIFETIME,
+    SESSION_LIFETIME,
+)
+from twofactor.server.auth import CHALLENGE, FULL, require
+from twofactor.server.context import SESSION_COOKIE, RequestContext, now
+from twofactor.resolvers.common import seconds_until
+
+_CHALLENGE_OR_FULL = CHALLENGE | FULL
+_INVALID_CREDENTIALS = "The email or password is not right."
+
+
+def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int]]:
+    # The account key is a hash: the throttle table should not list who tried to sign in.
+    account = hashlib.sha256(email.encode()).hexdigest()[:40]
+    keys = [(f"account:{account}", LOGIN_FAILURES_PER_ACCOUNT)]
+    if context.ip:
+        keys.append((f"address:{context.ip}", LOGIN_FAILURES_PER_ADDRESS))
+    return keys
+
+
+async def _reserve_login(key: str, limit: int) -> None:
+    """Count a failure for `key` before checking the password (forgiven on success)."""
+    moment = now()
+    fresh = Q(window_start__gt=moment - LOGIN_WINDOW)
+    if await LoginThrottle.filter(fresh, key=key, failures__lt=limit).update(failures=F("failures") + 1):
+        return
+    # No row yet, or its window is over: start a new one.
+    row, created = await LoginThrottle.get_or_create(key=key, defaults={"window_start": moment, "failures": 1})
+    if created:
+        return
+    if await LoginThrottle.filter(key=key, window_start__lte=moment - LOGIN_WINDOW).update(
+        window_start=moment, failures=1
+    ):
+        return
+    await row.refresh_from_db()
+    raise Refused(
+        ErrorCode.RATE_LIMITED,
+        "Too many sign-in attempts. Wait before trying again.",
+        retry_after_seconds=seconds_until(row.window_start + LOGIN_WINDOW),
+    )
+
+
+async def _start_session(context: RequestContext, user: User, state: SessionState) -> str:
+    token = tokens.new_token()
+    lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
+    session = await Session.create(
+        token_hash=tokens.token_hash(token),
+        user_id=user.id,
+        state=state,
+        expires_at=now() + lifetime,
+        ip=context.ip,
+        user_agent=(context.user_agent or "")[:300] or None,
+    )
+    session.user = user
+    context.session, context.user = session, user
+    if context.response is not None:
+        context.response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(lifetime.total_seconds()),
+            httponly=True,
+            secure=context.settings.secure_cookies,
+            samesite="strict",
+            path="/",
+        )
+    return token
+
+
+async def login(context: RequestContext, email: str, password: str) -> types.LoginPayload:
+    """Password first; the answer says what the session must do next."""
+    address = email.strip().lower()
+    keys = _throttle_keys(context, address)
+    for key, limit in keys:
+        await _reserve_login(key, limit)
+    user = await User.get_or_none(email=address) if len(address) <= 254 else None
+    ok = await passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        await audit(context, "login.failed", target_id=user.id if user else None)
+        raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
+    await LoginThrottle.filter(key=keys[0][0]).delete()
+    for key, _ in keys[1:]:
+        await LoginThrottle.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
+
+    policy = await Policy.current()
+    usable = [a for a in await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+              if method_enabled(policy, Method(a.method))]
+    if usable:
+        state = SessionState.CHALLENGE
+    elif policy.mandatory:
+        state = SessionState.SETUP
+    else:
+        state = SessionState.DONE
+    token = await _start_session(context, user, state)
+    await audit(context, "login.password_ok", target_id=user.id, next_step=str(state))
+    assert context.session is not None
+    return types.LoginPayload(
+        token=token,
+        session=types.Session.of(context.session, user),
+        authenticators=[types.Authenticator.of(a) for a in usable] if state == SessionState.CHALLENGE else None,
+    )
+
+
+async def logout(context: RequestContext) -> types.LogoutPayload:
+    """End the session (also its live subscriptions)."""
+    session = context.session
+    if context.response is not None:
+        context.response.delete_cookie(SESSION_COOKIE, path="/")
+    if session is None:
+        return types.LogoutPayload(ok=False)
+    await Session.filter(id=session.id).delete()
+    await audit(context, "logout", target_id=session.user_id)
+    await publish(context, session_channel(session.id), {"type": "ended"})
+    context.session = context.user = None
+    return types.LogoutPayload(ok=True)
+
+
+def current_session(context: RequestContext) -> types.Session | None:
+    """`session`: the current session, or null."""
+    if context.session is None or context.user is None:
+        return None
+    return types.Session.of(context.session, context.user)
+
+
+async def send_login_code(context: RequestContext, authenticator_id: str) -> types.SendLoginCodePayload:
+    """Mail a code for an EMAIL authenticator: at a sign-in challenge, or to confirm a removal."""
+    session, user = require(context, _CHALLENGE_OR_FULL)
+    row = await own_authenticator(user, authenticator_id, field="authenticatorId")
+    if row.method != Method.EMAIL:
+        raise Refused(ErrorCode.INVALID_INPUT, "This authenticator does not use email.", field="authenticatorId")
+    if not method_enabled(await Policy.current(), Method.EMAIL):
+        raise Refused(ErrorCode.METHOD_DISABLED, "Email authentication is turned off.")
+    resend_at = await factors.claim_send(user.id)
+    code = codes.new_email_code()
+    digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
+    expires = now() + EMAIL_CODE_LIFETIME
+    purpose = "sign-in" if session.state == SessionState.CHALLENGE else "removal"
+    async with in_transaction() as connection:
+        # A resend replaces the code: one live code per session and authenticator.
+        await EmailChallenge.filter(session_id=session.id, authenticator_id=row.id).using_db(connection).delete()
+        await EmailChallenge.create(session_id=session.id, authenticator_id=row.id, code_digest=digest,
+                                    expires_at=expires, using_db=connection)
+        minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
+        await enqueue(messages.login_code(row.email or user.email, code, minutes, purpose), kind="login_code",
+                      keyring=context.keyring, deliver_before=expires, user_id=user.id, connection=connection)
+        await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
+    wake_mail(context)
+    return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
+
+
+async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> int:
+    """Reserve one try of the user and of this challenge; the tries left after a failure."""
+    await factors.reserve_user_attempt(user.id)
+    try:
+        return await factors.reserve_session_attempt(session)
+    except Refused:
+        await _end_challenge(context, session, user)
+        raise
+
+
+async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:
+    await Session.filter(id=session.id).delete()
+    await audit(context, "login.locked", target_id=user.id)
+    await publish(context, session_channel(session.id), {"type": "ended"})
+
+
+async def _failed(context: RequestContext, session: Session, user: User, left: int, how: str) -> Refused:
+    await audit(context, "login.factor_failed", target_id=user.id, method=how)
+    if left <= 0:
+        await _end_challenge(context, session, user)
+        return Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.", attempts_left=0)
+    return factors.invalid_code(left)
+
+
+async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
+    moment = now()
+    await Session.filter(id=session.id).update(
+        state=SessionState.DONE, second_factor_at=moment, expires_at=moment + SESSION_LIFETIME
+    )
+    await factors.user_succeeded(user.id)
+    await audit(context, "login.factor_passed", target_id=user.id, method=how)
+    await session.refresh_from_db()
+    return types.VerifyLoginPayload(session=types.Session.of(session, user))
+
+
+async def verify_login(context: RequestContext, authenticator_id: str, code: str) -> types.VerifyLoginPayload:
+    """A code from one of the user's authenticators finishes the sign-in."""
+    session, user = require(context, CHALLENGE)
+    row = await own_authenticator(user, authenticator_id, field="authenticatorId")
+    if not method_enabled(await Policy.current(), Method(row.method)):
+        raise Refused(ErrorCode.METHOD_DISABLED, "This method is turned off.", field="authenticatorId")
+    normalized = codes.normalize_code(code)
+    if normalized is None:
+        raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
+    left = await _challenge_attempt(context, session, user)
+    if row.method == Method.APP:
+        ok = await factors.claim_totp(context.keyring, row, normalized)
+    else:
+        ok = await factors.claim_email_code(context.keyring, session, row, normalized)
+    if not ok:
+        raise await _failed(context, session, user, left, str(row.method))
+    return await _passed(context, session, user, str(row.method))
+
+
+async def verify_login_with_recovery_code(context: RequestContext, code: str) -> types.VerifyLoginPayload:
+    """A recovery code finishes the sign-in; each works once."""
+    session, user = require(context, CHALLENGE)
+    if not (await Policy.current()).recovery_codes_enabled:
+        raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
+    if codes.normalize_recovery_code(code) is None:
+        raise Refused(ErrorCode.INVALID_INPUT, "A recovery code has 10 letters and digits.", field="code")
+    left = await _challenge_attempt(context, session, user)
+    if not await factors.claim_recovery_code(context.keyring, user.id, code):
+        raise await _failed(context, session, user, left, "RECOVERY_CODE")
+    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    async with in_transaction() as connection:
+        await send_notice(context, user, messages.recovery_codes_used(user.email, remaining),
+                          "recovery_code_used", connection)
+    wake_mail(context)
+    return await _passed(context, session, user, "RECOVERY_CODE")
+

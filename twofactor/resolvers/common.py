@@ -1,0 +1,93 @@
+"""What every area's resolvers share: audit rows, events after commit, security mail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from twofactor.mail import messages
+from twofactor.mail.outbox import enqueue
+from twofactor.models import AuditEvent, User
+from twofactor.server.context import RequestContext, now
+
+log = logging.getLogger("twofactor")
+
+# Security notices are worth delivering for longer than a code is valid.
+NOTICE_DELIVERY_WINDOW = timedelta(hours=24)
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def session_channel(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+POLICY_CHANNEL = "policy"
+
+
+async def audit(
+    context: RequestContext | None,
+    action: str,
+    *,
+    target_id: int | None,
+    actor_id: int | None = None,
+    connection: BaseDBAsyncClient | None = None,
+    **details: Any,
+) -> None:
+    """Write one audit row. `details` must never hold a code, secret or token."""
+    if actor_id is None and context is not None and context.user is not None:
+        actor_id = context.user.id
+    await AuditEvent.create(
+        action=action,
+        actor_id=actor_id,
+        target_id=target_id,
+        ip=context.ip if context else None,
+        user_agent=(context.user_agent or "")[:300] if context else None,
+        details=details,
+        using_db=connection,
+    )
+
+
+async def publish(context: RequestContext, channel: str, event: dict[str, object]) -> None:
+    """Tell subscribers (call only after the change is committed)."""
+    await context.services.broker.publish(channel, event)
+
+
+async def user_changed(context: RequestContext, user_id: int) -> None:
+    """The user's 2FA changed: wake their `myTwoFactorChanged` subscribers and the mail worker."""
+    await publish(context, user_channel(user_id), {"type": "changed"})
+    wake_mail(context)
+
+
+def wake_mail(context: RequestContext) -> None:
+    """Ask the outbox worker to look now rather than at its next poll."""
+    if context.services.outbox is not None:
+        context.services.outbox.wake()
+
+
+async def send_notice(
+    context: RequestContext,
+    user: User,
+    email: messages.Email,
+    kind: str,
+    connection: BaseDBAsyncClient,
+) -> None:
+    """Queue a security notice to the user, in the caller's transaction."""
+    await enqueue(
+        email,
+        kind=kind,
+        keyring=context.keyring,
+        deliver_before=now() + NOTICE_DELIVERY_WINDOW,
+        user_id=user.id,
+        connection=connection,
+    )
+
+
+def seconds_until(moment: datetime) -> int:
+    """Whole seconds from now until `moment`, at least 1."""
+    return max(1, int((moment - now()).total_seconds() + 0.999))

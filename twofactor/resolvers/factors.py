@@ -1,0 +1,217 @@
+"""One lifecycle for every second factor: attempt accounting, code checks, replay guards.
+
+Every counter lives in the database and changes only by a guarded atomic
+UPDATE whose row count says whether this request won, so parallel requests,
+aliases and other server processes never get an extra try.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import F, Q
+
+from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.security import codes, totp
+from twofactor.security.keyring import Keyring
+from twofactor.security.rules import (
+    ATTEMPTS_PER_VERIFICATION,
+    RESEND_COOLDOWN,
+    SEND_WINDOW,
+    SENDS_PER_HOUR,
+)
+from twofactor.security.throttle import wait_after
+from twofactor.server.context import now
+from twofactor.resolvers.common import seconds_until
+
+# Compare-and-swap retries before a request under heavy contention is told to retry.
+_CAS_TRIES = 25
+
+
+def secret_context(user_id: int) -> str:
+    """The AES-GCM associated data of a user's TOTP secrets: a secret cannot move between users."""
+    return f"totp-secret:user:{user_id}"
+
+
+def invalid_code(attempts_left: int | None) -> Refused:
+    """The one answer to a wrong, replayed or misshapen code (they must look alike)."""
+    message = "That code is not right."
+    if attempts_left is not None:
+        message += f" {attempts_left} {'try' if attempts_left == 1 else 'tries'} left."
+    return Refused(ErrorCode.INVALID_CODE, message, field="code", attempts_left=attempts_left)
+
+
+async def reserve_user_attempt(user_id: int) -> None:
+    """Count one more failure in a row for the user before checking a code (RATE_LIMITED if waiting).
+
+    The failure is counted first and forgiven by `user_succeeded`, so a
+    request that dies half-way still costs a try.
+    """
+    for _ in range(_CAS_TRIES):
+        user = await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
+        moment = now()
+        blocked = user.verification_blocked_until
+        if blocked is not None and blocked > moment:
+            raise Refused(
+                ErrorCode.RATE_LIMITED,
+                "Too many wrong codes. Wait before trying again.",
+                retry_after_seconds=seconds_until(blocked),
+            )
+        failures = user.failed_verifications + 1
+        wait = wait_after(failures)
+        changed = await User.filter(id=user_id, failed_verifications=user.failed_verifications).update(
+            failed_verifications=failures,
+            verification_blocked_until=moment + wait if wait else None,
+        )
+        if changed:
+            return
+    raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
+
+
+async def user_succeeded(user_id: int, connection: object | None = None) -> None:
+    """A right code: the failures in a row start again from zero."""
+    await User.filter(id=user_id).using_db(connection).update(  # type: ignore[arg-type]
+        failed_verifications=0, verification_blocked_until=None
+    )
+
+
+async def reserve_setup_attempt(setup: Setup) -> int:
+    """Take one of the set-up's tries; the number of tries left after this one if it fails."""
+    changed = await Setup.filter(
+        id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
+    ).update(failed_attempts=F("failed_attempts") + 1)
+    if not changed:
+        raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
+    setup.failed_attempts = (await Setup.get(id=setup.id).only("id", "failed_attempts")).failed_attempts
+    return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
+
+
+async def reserve_session_attempt(session: Session) -> int:
+    """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
+    changed = await Session.filter(
+        id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
+    ).update(failed_attempts=F("failed_attempts") + 1)
+    if not changed:
+        raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.")
+    used = (await Session.get(id=session.id).only("id", "failed_attempts")).failed_attempts
+    return ATTEMPTS_PER_VERIFICATION - used
+
+
+async def claim_send(user_id: int) -> datetime:
+    """Take one code mail of the user's allowance (cooldown and hourly cap); when the next may go."""
+    for _ in range(_CAS_TRIES):
+        user = await User.get(id=user_id).only(
+            "id", "last_code_sent_at", "send_window_start", "sends_in_window"
+        )
+        moment = now()
+        last = user.last_code_sent_at
+        if last is not None and moment - last < RESEND_COOLDOWN:
+            raise Refused(
+                ErrorCode.RATE_LIMITED,
+                "A code was just sent. Wait a moment before asking for another.",
+                retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
+            )
+        window = user.send_window_start
+        if window is not None and moment - window < SEND_WINDOW:
+            if user.sends_in_window >= SENDS_PER_HOUR:
+                raise Refused(
+                    ErrorCode.RATE_LIMITED,
+                    "Too many codes were sent in the last hour. Try again later.",
+                    retry_after_seconds=seconds_until(window + SEND_WINDOW),
+                )
+            new_window, sends = window, user.sends_in_window + 1
+        else:
+            new_window, sends = moment, 1
+        guard = Q(last_code_sent_at__isnull=True) if last is None else Q(last_code_sent_at=last)
+        changed = await User.filter(guard, id=user_id, sends_in_window=user.sends_in_window).update(
+            last_code_sent_at=moment, send_window_start=new_window, sends_in_window=sends
+        )
+        if changed:
+            return moment + RESEND_COOLDOWN
+    raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+
+
+async def claim_totp(keyring: Keyring, authenticator: Authenticator, code: str) -> bool:
+    """True when `code` is current for this APP authenticator and its step was not used before.
+
+    The step is claimed by one conditional UPDATE (`last_step < step`), so of
+    parallel requests with the same code exactly one wins, and a code for an
+    older step than the last accepted one never passes.
+    """
+    if authenticator.secret_encrypted is None:
+        return False
+    secret = keyring.decrypt(authenticator.secret_encrypted, secret_context(authenticator.user_id))
+    step = totp.matching_step(secret, code)
+    if step is None:
+        return False
+    claimed = await Authenticator.filter(id=authenticator.id, last_step__lt=step).update(
+        last_step=step, last_used_at=now()
+    )
+    return bool(claimed)
+
+
+async def claim_email_code(
+    keyring: Keyring, session: Session, authenticator: Authenticator, code: str
+) -> bool:
+    """True when `code` is the live emailed code of this session and authenticator; consumes it."""
+    challenge = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=authenticator.id)
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
+        return False
+    expected = codes.code_digest(keyring.digest_key, challenge_purpose(session.id, authenticator.id), code)
+    if not codes.digest_matches(challenge.code_digest, expected):
+        return False
+    moment = now()
+    consumed = await EmailChallenge.filter(
+        id=challenge.id, used_at__isnull=True, code_digest=challenge.code_digest
+    ).update(used_at=moment)
+    if consumed:
+        await Authenticator.filter(id=authenticator.id).update(last_used_at=moment)
+    return bool(consumed)
+
+
+def challenge_purpose(session_id: int, authenticator_id: int) -> str:
+    """What an email code of a sign-in (or removal) is bound to."""
+    return f"challenge:{session_id}:{authenticator_id}"
+
+
+def setup_purpose(setup: Setup) -> str:
+    """What an email code of a set-up is bound to."""
+    return f"setup:{setup.id}"
+
+
+async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str) -> bool:
+    """True when `raw` is one of the user's unused recovery codes; marks it used (once only)."""
+    normalized = codes.normalize_recovery_code(raw)
+    if normalized is None:
+        return False
+    candidates = {
+        codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys
+    }
+    row = await RecoveryCode.filter(
+        user_id=user_id, used_at__isnull=True, code_digest__in=list(candidates)
+    ).first()
+    if row is None:
+        return False
+    return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))
+
+
+def recovery_digest(keyring: Keyring, user_id: int, code: str) -> str:
+    """The stored form of a new recovery code."""
+    normalized = codes.normalize_recovery_code(code)
+    assert normalized is not None
+    return codes.code_digest(keyring.digest_key, f"recovery:{user_id}", normalized)
+
+
+async def expire_if_due(setup: Setup) -> bool:
+    """Mark an open set-up EXPIRED when its time is up; True when it is (now) expired."""
+    if setup.status == SetupStatus.EXPIRED:
+        return True
+    if setup.status not in OPEN_SETUP_STATUSES or setup.expires_at > now():
+        return False
+    await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
+        status=SetupStatus.EXPIRED, version=F("version") + 1
+    )
+    setup.status = SetupStatus.EXPIRED
+    return True

@@ -1,0 +1,428 @@
+"""The 'Your 2FA' page: set up by app or email, submit the code, rename, remove, recovery codes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import strawberry
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from twofactor.mail import messages
+from twofactor.mail.outbox import enqueue
+from twofactor.models import (
+    Authenticator,
+    Method,
+    Policy,
+    RecoveryCode,
+    Session,
+    SessionState,
+    Setup,
+    SetupStatus,
+    User,
+)
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES
+from twofactor.resolvers import factors
+from twofactor.resolvers.common import audit, publish, user_changed, user_channel, send_notice
+from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
+from twofactor.schema import types
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.security import codes, totp
+from twofactor.security.names import clean_name, name_key
+from twofactor.security.rules import (
+    EMAIL_CODE_LIFETIME,
+    RECOVERY_CODE_COUNT,
+    SESSION_LIFETIME,
+    SETUP_LIFETIME,
+)
+from twofactor.server.auth import FULL, SETTING_UP, require
+from twofactor.server.context import RequestContext, now
+
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
+SET_UP_MESSAGE = "Two-factor authentication is set up."
+ADDED_MESSAGE = "The authenticator was added."
+
+
+def _parse_id(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def _parse_int_id(raw: str) -> int | None:
+    text = str(raw)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+async def _own_setup(user: User, setup_id: str) -> Setup:
+    parsed = _parse_id(setup_id)
+    setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
+    if setup is None:
+        raise Refused(ErrorCode.NOT_FOUND, "There is no such set-up.", field="setupId")
+    return setup
+
+
+async def own_authenticator(user: User, authenticator_id: str, field: str = "id") -> Authenticator:
+    """The user's authenticator with that id; NOT_FOUND for unknown ids and other users' ones."""
+    parsed = _parse_int_id(authenticator_id)
+    row = await Authenticator.get_or_none(id=parsed, user_id=user.id) if parsed is not None else None
+    if row is None:
+        raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field=field)
+    return row
+
+
+async def _name_or_refuse(user: User, raw: str, *, except_id: int | None = None) -> str:
+    name, problem = clean_name(raw)
+    if name is None:
+        raise Refused(ErrorCode.INVALID_INPUT, problem or "Invalid name.", field="name")
+    clash = Authenticator.filter(user_id=user.id, name_key=name_key(name))
+    if except_id is not None:
+        clash = clash.exclude(id=except_id)
+    if await clash.exists():
+        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name")
+    return name
+
+
+def _require_method(policy: Policy, method: Method) -> None:
+    if not method_enabled(policy, method):
+        raise Refused(ErrorCode.METHOD_DISABLED, f"{METHOD_LABELS[method]} authentication is turned off.")
+
+
+async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> types.TwoFactorSetup | None:
+    """`myTwoFactor.setup(id)`: the user's own set-up, else null."""
+    _, user = require(context, SETTING_UP)
+    parsed = _parse_id(setup_id)
+    if parsed is None or user.id != user_id:
+        return None
+    setup = await Setup.get_or_none(id=parsed, user_id=user.id)
+    if setup is None:
+        return None
+    if await factors.expire_if_due(setup):
+        await publish(context, user_channel(user.id), {"type": "setup", "id": str(setup.id)})
+    return setup_view(setup, user, context.keyring, context.settings.issuer)
+
+
+async def read_my_two_factor(context: RequestContext) -> types.MyTwoFactor:
+    """`myTwoFactor` query."""
+    _, user = require(context, SETTING_UP)
+    return await my_two_factor(user)
+
+
+async def _setup_changed(context: RequestContext, setup: Setup) -> None:
+    await publish(context, user_channel(setup.user_id), {"type": "setup", "id": str(setup.id)})
+
+
+async def set_up_app(context: RequestContext) -> types.SetupPayload:
+    """'Set up authentication app': a new secret, its setup key, URI and QR code."""
+    _, user = require(context, SETTING_UP)
+    _require_method(await Policy.current(), Method.APP)
+    secret = totp.new_secret()
+    setup = await Setup.create(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        method=Method.APP,
+        secret_encrypted=context.keyring.encrypt(secret, factors.secret_context(user.id)),
+        expires_at=now() + SETUP_LIFETIME,
+    )
+    await audit(context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id))
+    return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def set_up_email(context: RequestContext, name: str) -> types.SetupPayload:
+    """'Send Verification Code': a code mailed to the login address, never another."""
+    _, user = require(context, SETTING_UP)
+    _require_method(await Policy.current(), Method.EMAIL)
+    clean = await _name_or_refuse(user, name)
+    resend_at = await factors.claim_send(user.id)
+    setup = Setup(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        method=Method.EMAIL,
+        name=clean,
+        email=user.email,
+        expires_at=now() + EMAIL_CODE_LIFETIME,
+        resend_available_at=resend_at,
+    )
+    code = codes.new_email_code()
+    setup.code_digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    async with in_transaction() as connection:
+        await setup.save(using_db=connection)
+        await _queue_setup_code(context, setup, code, connection)
+        await audit(context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id), connection=connection)
+    await _setup_changed(context, setup)
+    return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
+    minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
+    email = messages.setup_code(setup.email or "", setup.name or "", code, minutes)
+    await enqueue(
+        email,
+        kind="setup_code",
+        keyring=context.keyring,
+        deliver_before=setup.expires_at,
+        setup_id=setup.id,
+        user_id=setup.user_id,
+        connection=connection,
+    )
+    if context.services.outbox is not None:
+        context.services.outbox.wake()
+
+
+async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayload:
+    """A new code for an EMAIL set-up; the old one stops working."""
+    _, user = require(context, SETTING_UP)
+    setup = await _own_setup(user, setup_id)
+    if setup.method != Method.EMAIL:
+        raise Refused(ErrorCode.INVALID_INPUT, "Only email set-ups send codes.", field="setupId")
+    await _require_open(context, setup)
+    resend_at = await factors.claim_send(user.id)
+    code = codes.new_email_code()
+    digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    expires = now() + EMAIL_CODE_LIFETIME
+    async with in_transaction() as connection:
+        changed = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).using_db(connection).update(
+            code_digest=digest, status=SetupStatus.PENDING, expires_at=expires,
+            resend_available_at=resend_at, version=F("version") + 1,
+        )
+        if not changed:
+            raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
+        setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
+        await _queue_setup_code(context, setup, code, connection)
+        await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+    await _setup_changed(context, setup)
+    await setup.refresh_from_db()
+    return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def _require_open(context: RequestContext, setup: Setup) -> None:
+    if await factors.expire_if_due(setup):
+        await _setup_changed(context, setup)
+        raise Refused(ErrorCode.CODE_EXPIRED, "The code has expired. Start the set-up again.", field="code")
+    if setup.status == SetupStatus.LOCKED:
+        raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
+    if setup.status not in OPEN_SETUP_STATUSES:
+        raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+
+
+async def _check_setup_code(context: RequestContext, setup: Setup, code: str) -> int | None:
+    """The TOTP step (APP) or 0 (EMAIL) when `code` is right, else None."""
+    if setup.method == Method.APP:
+        assert setup.secret_encrypted is not None
+        secret = context.keyring.decrypt(setup.secret_encrypted, factors.secret_context(setup.user_id))
+        return totp.matching_step(secret, code)
+    expected = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    return 0 if setup.code_digest and codes.digest_matches(setup.code_digest, expected) else None
+
+
+async def submit_code(
+    context: RequestContext, setup_id: str, code: str, name: str | None
+) -> types.SubmitCodePayload:
+    """'Submit Code and Create': check the code and create the authenticator, in one transaction."""
+    session, user = require(context, SETTING_UP)
+    setup = await _own_setup(user, setup_id)
+    policy = await Policy.current()
+    _require_method(policy, Method(setup.method))
+    await _require_open(context, setup)
+    if setup.method == Method.APP:
+        if name is None:
+            raise Refused(ErrorCode.INVALID_INPUT, "Give the authenticator a name.", field="name")
+        final_name = await _name_or_refuse(user, name)
+    else:
+        final_name = await _name_or_refuse(user, setup.name or "")
+    normalized = codes.normalize_code(code)
+    if normalized is None:
+        raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
+
+    await factors.reserve_user_attempt(user.id)
+    attempts_left = await factors.reserve_setup_attempt(setup)
+    step = await _check_setup_code(context, setup, normalized)
+    if step is None:
+        raise await _fail_setup(context, setup, user, attempts_left)
+
+    try:
+        async with in_transaction() as connection:
+            won = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).using_db(connection).update(
+                status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1
+            )
+            if not won:
+                raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+            first = not await Authenticator.filter(user_id=user.id).using_db(connection).exists()
+            authenticator = await Authenticator.create(
+                user_id=user.id,
+                method=setup.method,
+                name=final_name,
+                name_key=name_key(final_name),
+                email=user.email if setup.method == Method.EMAIL else None,
+                secret_encrypted=setup.secret_encrypted,
+                # The set-up's code may not be replayed at sign-in.
+                last_step=step if setup.method == Method.APP else -1,
+                last_used_at=now(),
+                using_db=connection,
+            )
+            recovery = None
+            if first and policy.recovery_codes_enabled:
+                recovery = await _replace_recovery_codes(context, user, connection)
+            await _session_proved_factor(session, connection)
+            await factors.user_succeeded(user.id, connection)
+            await audit(context, "authenticator.added", target_id=user.id, connection=connection,
+                        authenticator_id=authenticator.id, method=str(setup.method), setup_id=str(setup.id))
+            label = METHOD_LABELS[Method(setup.method)]
+            await send_notice(context, user, messages.authenticator_added(user.email, final_name, label),
+                              "authenticator_added", connection)
+    except IntegrityError:
+        # Another request created an authenticator with the same name first.
+        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
+    forget_qr(setup.id)
+    setup.status = SetupStatus.VERIFIED
+    await _setup_changed(context, setup)
+    await user_changed(context, user.id)
+    return types.SubmitCodePayload(
+        authenticator=types.Authenticator.of(authenticator),
+        message=SET_UP_MESSAGE if first else ADDED_MESSAGE,
+        recovery_codes=recovery,
+        setup=setup_view(setup, user, context.keyring, context.settings.issuer),
+    )
+
+
+async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
+    """A wrong code at set-up: lock the set-up at the limit; the answer to give."""
+    if attempts_left <= 0:
+        await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
+            status=SetupStatus.LOCKED, version=F("version") + 1
+        )
+        await audit(context, "setup.locked", target_id=user.id, setup_id=str(setup.id))
+        await _setup_changed(context, setup)
+        return Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.", attempts_left=0)
+    await Setup.filter(id=setup.id).update(version=F("version") + 1)
+    await audit(context, "setup.code_failed", target_id=user.id, setup_id=str(setup.id))
+    await _setup_changed(context, setup)
+    return factors.invalid_code(attempts_left)
+
+
+async def _session_proved_factor(session: Session, connection: Any) -> None:
+    """A finished set-up proves a factor; a set-up-only sign-in becomes a full session."""
+    moment = now()
+    fields: dict[str, Any] = {"second_factor_at": moment}
+    if session.state == SessionState.SETUP:
+        fields.update(state=SessionState.DONE, expires_at=moment + SESSION_LIFETIME)
+    await Session.filter(id=session.id).using_db(connection).update(**fields)
+
+
+async def _replace_recovery_codes(context: RequestContext, user: User, connection: Any) -> list[str]:
+    new = codes.new_recovery_codes()
+    await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
+    await RecoveryCode.bulk_create(
+        [RecoveryCode(user_id=user.id, code_digest=factors.recovery_digest(context.keyring, user.id, c)) for c in new],
+        using_db=connection,
+    )
+    assert len(new) == RECOVERY_CODE_COUNT
+    return new
+
+
+async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPayload:
+    """End a set-up; its secret or code stops working."""
+    _, user = require(context, SETTING_UP)
+    setup = await _own_setup(user, setup_id)
+    changed = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
+        status=SetupStatus.CANCELLED, code_digest=None, secret_encrypted=None, version=F("version") + 1
+    )
+    if changed:
+        await audit(context, "setup.cancelled", target_id=user.id, setup_id=str(setup.id))
+        forget_qr(setup.id)
+        await _setup_changed(context, setup)
+    await setup.refresh_from_db()
+    return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def edit(context: RequestContext, authenticator_id: str, name: str) -> types.AuthenticatorPayload:
+    """'Edit': rename one of the user's authenticators."""
+    _, user = require(context, FULL)
+    row = await own_authenticator(user, authenticator_id)
+    clean = await _name_or_refuse(user, name, except_id=row.id)
+    old = row.name
+    try:
+        async with in_transaction() as connection:
+            await Authenticator.filter(id=row.id).using_db(connection).update(name=clean, name_key=name_key(clean))
+            await audit(context, "authenticator.renamed", target_id=user.id, connection=connection,
+                        authenticator_id=row.id, old_name=old, new_name=clean)
+    except IntegrityError:
+        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
+    row.name = clean
+    await user_changed(context, user.id)
+    return types.AuthenticatorPayload(authenticator=types.Authenticator.of(row))
+
+
+async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> bool:
+    """A current code from any of the user's authenticators, or a recovery code."""
+    await factors.reserve_user_attempt(user.id)
+    normalized = codes.normalize_code(code)
+    proved = False
+    if normalized is not None:
+        for candidate in await Authenticator.filter(user_id=user.id):
+            if candidate.method == Method.APP:
+                proved = await factors.claim_totp(context.keyring, candidate, normalized)
+            else:
+                proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
+            if proved:
+                break
+    elif (await Policy.current()).recovery_codes_enabled:
+        proved = await factors.claim_recovery_code(context.keyring, user.id, code)
+    if proved:
+        await factors.user_succeeded(user.id)
+        await Session.filter(id=session.id).update(second_factor_at=now())
+        await audit(context, "session.factor_refreshed", target_id=user.id)
+    else:
+        await audit(context, "session.factor_refresh_failed", target_id=user.id)
+    return proved
+
+
+async def remove(context: RequestContext, authenticator_id: str, code: str | None) -> types.RemovePayload:
+    """Remove an authenticator: with a fresh factor, and never the last one while 2FA is mandatory."""
+    session, user = require(context, FULL)
+    row = await own_authenticator(user, authenticator_id)
+    policy = await Policy.current()
+    remaining = await Authenticator.filter(user_id=user.id).exclude(id=row.id).count()
+    if policy.mandatory and remaining == 0:
+        raise Refused(ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
+                      "Two-factor authentication is mandatory: add another authenticator before removing this one.")
+    proved_at = session.second_factor_at
+    if proved_at is None or now() - proved_at > context.settings.fresh_factor_window:
+        if code is None:
+            raise Refused(ErrorCode.FRESH_CODE_REQUIRED,
+                          "Confirm with a current code from one of your authenticators (or a recovery code).",
+                          field="code")
+        if not await prove_fresh_factor(context, session, user, code):
+            raise factors.invalid_code(None)
+    async with in_transaction() as connection:
+        deleted = await Authenticator.filter(id=row.id, user_id=user.id).using_db(connection).delete()
+        if not deleted:
+            raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
+        if remaining == 0:
+            # No second factor left: recovery codes would be a back door, not a backup.
+            await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
+        await audit(context, "authenticator.removed", target_id=user.id, connection=connection,
+                    authenticator_id=row.id, method=str(row.method), name=row.name)
+        await send_notice(context, user, messages.authenticator_removed(user.email, row.name, METHOD_LABELS[Method(row.method)]),
+                          "authenticator_removed", connection)
+    await user_changed(context, user.id)
+    return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
+
+
+async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCodesPayload:
+    """A new set of recovery codes; the old set stops working."""
+    _, user = require(context, FULL)
+    if not (await Policy.current()).recovery_codes_enabled:
+        raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
+    if not await Authenticator.filter(user_id=user.id).exists():
+        raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
+    async with in_transaction() as connection:
+        new = await _replace_recovery_codes(context, user, connection)
+        await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
+        await send_notice(context, user, messages.recovery_codes_regenerated(user.email),
+                          "recovery_codes_regenerated", connection)
+    await user_changed(context, user.id)
+    return types.RecoveryCodesPayload(recovery_codes=new)

@@ -1,0 +1,84 @@
+"""Turning stored rows into the API's types."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import strawberry
+
+from twofactor.models import Authenticator, Policy, RecoveryCode, Setup, User
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
+from twofactor.resolvers.factors import secret_context
+from twofactor.schema import types
+from twofactor.security import qr, totp
+from twofactor.security.keyring import Keyring
+from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
+
+# QR codes cost milliseconds: render once per set-up, keep a few in memory while pending.
+_QR_CACHE_SIZE = 256
+_qr_cache: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+
+def forget_qr(setup_id: object) -> None:
+    """Drop a finished set-up's QR code from memory."""
+    _qr_cache.pop(str(setup_id), None)
+
+
+def app_details(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types.AppSetupDetails:
+    """The secret, URI and QR code of a pending APP set-up."""
+    assert setup.secret_encrypted is not None
+    secret = keyring.decrypt(setup.secret_encrypted, secret_context(user.id))
+    uri = totp.otpauth_uri(secret, user.email, issuer)
+    key = str(setup.id)
+    images = _qr_cache.get(key)
+    if images is None:
+        images = qr.qr_images(uri)
+        _qr_cache[key] = images
+        while len(_qr_cache) > _QR_CACHE_SIZE:
+            _qr_cache.popitem(last=False)
+    return types.AppSetupDetails(
+        setup_key=totp.setup_key(secret),
+        otpauth_uri=uri,
+        qr_code_svg=images[0],
+        qr_code_png=images[1],
+        digits=TOTP_DIGITS,
+        period=TOTP_PERIOD_SECONDS,
+    )
+
+
+def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types.TwoFactorSetup:
+    """A set-up as the API shows it; the secret only while it is open."""
+    is_open = setup.status in OPEN_SETUP_STATUSES
+    show_app = setup.method == Method.APP and is_open
+    return types.TwoFactorSetup(
+        id=strawberry.ID(str(setup.id)),
+        method=types.TwoFactorMethod(str(setup.method)),
+        status=types.VerificationStatus(str(setup.status)),
+        name=setup.name,
+        email=setup.email,
+        expires_at=setup.expires_at,
+        attempts_left=max(0, ATTEMPTS_PER_VERIFICATION - setup.failed_attempts),
+        resend_available_at=setup.resend_available_at if setup.method == Method.EMAIL else None,
+        app=app_details(setup, user, keyring, issuer) if show_app else None,
+    )
+
+
+def method_enabled(policy: Policy, method: Method) -> bool:
+    return policy.email_enabled if method == Method.EMAIL else policy.app_enabled
+
+
+async def my_two_factor(user: User, policy: Policy | None = None) -> types.MyTwoFactor:
+    """The 'Your 2FA' page of one user: two queries (authenticators, recovery codes)."""
+    policy = policy or await Policy.current()
+    authenticators = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    enabled = bool(authenticators)
+    return types.MyTwoFactor(
+        enabled=enabled,
+        mandatory=policy.mandatory,
+        setup_required=policy.mandatory and not enabled,
+        available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
+        authenticators=[types.Authenticator.of(a) for a in authenticators],
+        recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
+        user_id=user.id,
+    )

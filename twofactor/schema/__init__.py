@@ -1,0 +1,1 @@
+"""What clients see: strawberry types, inputs, enums, errors and the root schema."""

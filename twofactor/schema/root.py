@@ -1,0 +1,236 @@
+"""The root schema: queries, mutations, subscriptions, and the limits around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Awaitable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from twofactor.resolvers import admin, audit, auth, my_two_factor, subscriptions
+from twofactor.schema import types
+from twofactor.schema.errors import PUBLIC_ERROR_CODES, Refused
+from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.server.auth import context_of, require_admin
+
+log = logging.getLogger("twofactor.errors")
+
+P = TypeVar("P")
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 15
+CACHE_SIZE = 512
+
+
+async def _answer(payload: type[P], work: Awaitable[P]) -> P:
+    """Run a mutation; a Refused becomes the payload's `error`, with every data field null."""
+    try:
+        return await work
+    except Refused as refusal:
+        return payload(error=refusal.error)  # type: ignore[call-arg]
+
+
+@strawberry.type
+class AdminQueries:
+    @strawberry.field(description="The audit log, newest first; filter by the user it concerns.")
+    async def audit_events(
+        self, info: Info, first: int = 20, after: str | None = None, user_id: strawberry.ID | None = None
+    ) -> types.AuditEventPage:
+        context = context_of(info)
+        require_admin(context)
+        target = int(user_id) if user_id is not None and str(user_id).isdigit() else None
+        if user_id is not None and target is None:
+            return types.AuditEventPage(events=[], next_cursor=None)
+        try:
+            return await audit.audit_page(context, user_id=target, first=first, after=after)
+        except Refused as refusal:
+            raise GraphQLError(refusal.error.message, extensions={"code": "BAD_REQUEST"}) from None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The current session, or null when not signed in.")
+    def session(self, info: Info) -> types.Session | None:
+        return auth.current_session(context_of(info))
+
+    @strawberry.field
+    async def two_factor_policy(self) -> types.TwoFactorPolicy:
+        return await admin.read_policy()
+
+    @strawberry.field
+    async def my_two_factor(self, info: Info) -> types.MyTwoFactor:
+        return await my_two_factor.read_my_two_factor(context_of(info))
+
+    @strawberry.field(description="For administrators only (FORBIDDEN otherwise).")
+    def admin(self, info: Info) -> AdminQueries:
+        require_admin(context_of(info))
+        return AdminQueries()
+
+
+@strawberry.type(description="Set-up, code submission, edit and remove for the signed-in user.")
+class MyTwoFactorMutations:
+    @strawberry.mutation(description="'Set up email authentication' + 'Send Verification Code': mails a code to the login address.")
+    async def set_up_email(self, info: Info, name: str) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.set_up_email(context_of(info), name))
+
+    @strawberry.mutation
+    async def resend_code(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.resend_code(context_of(info), setup_id))
+
+    @strawberry.mutation(description="'Set up authentication app': a new secret with its QR code and setup key.")
+    async def set_up_app(self, info: Info) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.set_up_app(context_of(info)))
+
+    @strawberry.mutation(description="'Submit Code and Create'. For APP set-ups the name is given here.")
+    async def submit_code(
+        self, info: Info, setup_id: strawberry.ID, code: str, name: str | None = None
+    ) -> types.SubmitCodePayload:
+        work = my_two_factor.submit_code(context_of(info), setup_id, code, name)
+        return await _answer(types.SubmitCodePayload, work)
+
+    @strawberry.mutation
+    async def cancel_setup(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.cancel_setup(context_of(info), setup_id))
+
+    @strawberry.mutation(description="'Edit': rename an authenticator.")
+    async def edit(self, info: Info, id: strawberry.ID, name: str) -> types.AuthenticatorPayload:
+        return await _answer(types.AuthenticatorPayload, my_two_factor.edit(context_of(info), id, name))
+
+    @strawberry.mutation(
+        description="Remove an authenticator. When the session's last second factor is older\n"
+        "than the policy allows, a current code from any of the user's authenticators\n"
+        "(or a recovery code) must come with it."
+    )
+    async def remove(self, info: Info, id: strawberry.ID, code: str | None = None) -> types.RemovePayload:
+        return await _answer(types.RemovePayload, my_two_factor.remove(context_of(info), id, code))
+
+    @strawberry.mutation
+    async def regenerate_recovery_codes(self, info: Info) -> types.RecoveryCodesPayload:
+        work = my_two_factor.regenerate_recovery_codes(context_of(info))
+        return await _answer(types.RecoveryCodesPayload, work)
+
+
+@strawberry.type(description="For administrators only (FORBIDDEN otherwise).")
+class AdminMutations:
+    @strawberry.mutation
+    async def set_two_factor_policy(self, info: Info, input: types.TwoFactorPolicyInput) -> types.PolicyPayload:
+        return await _answer(types.PolicyPayload, admin.set_policy(context_of(info), input))
+
+    @strawberry.mutation(
+        description="For a user who lost access: removes all their authenticators and recovery codes and ends their sessions."
+    )
+    async def reset_user_two_factor(self, info: Info, user_id: strawberry.ID) -> types.ResetTwoFactorPayload:
+        work = admin.reset_user_two_factor(context_of(info), user_id)
+        return await _answer(types.ResetTwoFactorPayload, work)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def login(self, info: Info, email: str, password: str) -> types.LoginPayload:
+        return await _answer(types.LoginPayload, auth.login(context_of(info), email, password))
+
+    @strawberry.mutation(description="EMAIL authenticators: mail a code, at a TWO_FACTOR_CHALLENGE or to confirm a removal.")
+    async def send_login_code(self, info: Info, authenticator_id: strawberry.ID) -> types.SendLoginCodePayload:
+        work = auth.send_login_code(context_of(info), authenticator_id)
+        return await _answer(types.SendLoginCodePayload, work)
+
+    @strawberry.mutation
+    async def verify_login(self, info: Info, authenticator_id: strawberry.ID, code: str) -> types.VerifyLoginPayload:
+        work = auth.verify_login(context_of(info), authenticator_id, code)
+        return await _answer(types.VerifyLoginPayload, work)
+
+    @strawberry.mutation
+    async def verify_login_with_recovery_code(self, info: Info, code: str) -> types.VerifyLoginPayload:
+        work = auth.verify_login_with_recovery_code(context_of(info), code)
+        return await _answer(types.VerifyLoginPayload, work)
+
+    @strawberry.mutation
+    async def logout(self, info: Info) -> types.LogoutPayload:
+        return await auth.logout(context_of(info))
+
+    @strawberry.field
+    def my_two_factor(self) -> MyTwoFactorMutations:
+        return MyTwoFactorMutations()
+
+    @strawberry.field
+    def admin(self, info: Info) -> AdminMutations:
+        require_admin(context_of(info))
+        return AdminMutations()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The set-up's state now, then again at every change; ends after VERIFIED, EXPIRED, LOCKED or CANCELLED."
+    )
+    async def my_two_factor_verification(
+        self, info: Info, setup_id: strawberry.ID
+    ) -> AsyncGenerator[types.TwoFactorSetup, None]:
+        async for state in subscriptions.verification(context_of(info), setup_id):
+            yield state
+
+    @strawberry.subscription(description="The user's 2FA after every change made from any session or device.")
+    async def my_two_factor_changed(self, info: Info) -> AsyncGenerator[types.MyTwoFactor, None]:
+        async for state in subscriptions.changes(context_of(info)):
+            yield state
+
+
+def _is_public(error: GraphQLError) -> bool:
+    """Errors shown as they are: validation errors and our coded ones."""
+    if error.original_error is None:
+        return True
+    code = (error.extensions or {}).get("code")
+    return code in PUBLIC_ERROR_CODES or code == "NOT_FOUND"
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    if _is_public(error):
+        return False
+    request_id = getattr(error, "request_id", None)
+    log.error(
+        "unexpected error in %s (%s): %s",
+        ".".join(str(p) for p in error.path or []),
+        type(error.original_error).__name__,
+        request_id or "-",
+        exc_info=error.original_error,
+    )
+    return True
+
+
+def build_schema(*, introspection: bool) -> strawberry.Schema:
+    """The schema with its limits: caches, depth, tokens, aliases, one code check, masked errors."""
+    extensions: list[type[SchemaExtension] | Any] = [
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([OneCodeCheckPerOperation]),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
+    )

@@ -1,0 +1,63 @@
+"""Every security limit in one place, each with the reason it has that value."""
+
+from datetime import timedelta
+
+# TOTP (RFC 6238 §5.2): SHA-1, 6 digits and 30 s are what every authenticator app
+# supports; one step of drift either way absorbs clock skew and typing time.
+TOTP_DIGITS = 6
+TOTP_PERIOD_SECONDS = 30
+TOTP_DRIFT_STEPS = 1
+TOTP_SECRET_BYTES = 20  # 160 bits, RFC 4226 R6's recommendation
+TOTP_ALGORITHM = "SHA1"
+
+# Email codes (ASVS 2.7.2/2.7.6): 6 digits (about 20 bits), valid 10 minutes.
+EMAIL_CODE_DIGITS = 6
+EMAIL_CODE_LIFETIME = timedelta(minutes=10)
+# A resend waits this long, so one user cannot be mail-bombed through the API.
+RESEND_COOLDOWN = timedelta(seconds=30)
+# At most this many code mails per user per hour, whatever the mix of set-ups and sign-ins.
+SENDS_PER_HOUR = 5
+SEND_WINDOW = timedelta(hours=1)
+
+# Wrong codes: 5 lock one set-up or one sign-in challenge, so a guesser has to start again.
+ATTEMPTS_PER_VERIFICATION = 5
+# Failures in a row for one user, across sessions and processes (RFC 4226 §7.3),
+# before verification is refused for a growing wait.
+USER_FAILURES_BEFORE_WAIT = 10
+# The first wait, doubled at each further lock, capped (NIST 800-63B §5.2.2: "30 s up to an hour").
+USER_WAIT_FIRST = timedelta(seconds=30)
+USER_WAIT_MAX = timedelta(hours=1)
+
+# A pending set-up lives as long as an email code, so an abandoned one does not linger.
+SETUP_LIFETIME = timedelta(minutes=10)
+# A sign-in that still owes a second factor (or a set-up) is short-lived.
+PENDING_SESSION_LIFETIME = timedelta(minutes=10)
+# A full session.
+SESSION_LIFETIME = timedelta(days=7)
+# Removing an authenticator needs a current code when the session proved a factor longer ago.
+FRESH_FACTOR_WINDOW = timedelta(minutes=15)
+
+# Recovery codes: ten, each 10 characters of a 32-letter alphabet (50 bits), single use.
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_LENGTH = 10
+
+# Sign-in throttling: per account and per client address, in a sliding window.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURES_PER_ADDRESS = 50
+
+# Authenticator names.
+NAME_MAX_LENGTH = 64
+
+# Session tokens: 256 bits from `secrets`, stored only as a SHA-256 hash.
+SESSION_TOKEN_BYTES = 32
+
+# Passwords: argon2id with explicit parameters at least OWASP's minimum (m=19 MiB, t=2, p=1).
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_TIME_COST = 2
+ARGON2_PARALLELISM = 1
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # a longer one only costs us hashing time
+
+# Production secret keys must carry at least this much: 32 bytes of randomness.
+SECRET_KEY_MIN_LENGTH = 32

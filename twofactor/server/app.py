@@ -1,0 +1,217 @@
+"""The Starlette application: GraphQL over HTTP and WebSocket, health, CORS, body limit."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from twofactor.mail.backends import backend_for
+from twofactor.mail.outbox import OutboxWorker
+from twofactor.resolvers.delivery import delivery_result, expire_due_setups
+from twofactor.schema.root import build_schema
+from twofactor.security.keyring import Keyring
+from twofactor.server.context import (
+    RequestContext,
+    Services,
+    authenticate,
+    bearer_token,
+    client_ip,
+    origin_allowed,
+    request_token,
+)
+from twofactor.server.database import apply_migrations, tortoise_config
+from twofactor.server.events import make_broker
+from twofactor.server.settings import Settings, load_settings
+
+log = logging.getLogger("twofactor")
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 5
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, whether Content-Length says so or not."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"errors": [{"message": "The request body is too large."}]}, status_code=413)
+    await response(scope, receive, send)
+
+
+class TwoFactorGraphQL(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI view with our context, auth at connection_init and no-store answers."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        self.services = services
+        super().__init__(**kwargs)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
+        settings = self.services.settings
+        context = RequestContext(
+            services=self.services,
+            connection=request,
+            response=response if isinstance(response, Response) else None,
+            ip=client_ip(request, settings.trusted_proxies),
+            user_agent=request.headers.get("user-agent"),
+        )
+        if isinstance(request, Request):
+            await authenticate(context, request_token(request, settings))
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> Any:
+        """Authenticate at connection_init: a Bearer token in the payload, or the session cookie."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer_token(raw) if isinstance(raw, str) else None
+        if token is None:
+            token = context.connection.cookies.get("twofactor_session")
+        await authenticate(context, token)
+        if context.session is None:
+            raise ConnectionRejectionError({"message": "Sign in first."})
+        return None
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        # Set-ups carry secrets; nothing this API answers may be cached.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class WebSocketOrigin:
+    """Refuse WebSocket upgrades from origins the deployment does not trust (before any frame)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not origin_allowed(WebSocket(scope, receive, send), self.settings):
+            await send({"type": "websocket.close", "code": 4403, "reason": "Origin not allowed"})
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True) -> Starlette:
+    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail."""
+    settings = settings or load_settings()
+    services = Services(settings=settings, keyring=Keyring(settings.secret_keys), broker=make_broker(settings.redis_url))
+    graphql = TwoFactorGraphQL(
+        services,
+        schema=build_schema(introspection=settings.introspection),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    )
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+        except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
+            log.warning("health check failed: %s", type(error).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            await apply_migrations(settings.database_url)
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await services.broker.start()
+            worker = None
+            if run_worker:
+                worker = OutboxWorker(
+                    backend_for(settings.mail),
+                    services.keyring,
+                    settings.mail_from,
+                    on_result=lambda message: delivery_result(services, message),
+                    on_tick=lambda: expire_due_setups(services),
+                )
+                services.outbox = worker
+                worker.start()
+            # Everything loaded at start-up lives as long as the process: keep it out of GC passes.
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    await worker.stop()
+                    services.outbox = None
+                await services.broker.stop()
+
+    middleware = [Middleware(BodyLimit), Middleware(WebSocketOrigin, settings=settings)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def create_served_app() -> Starlette:
+    """The app as `twofactor serve` runs it (migrations already applied by the command)."""
+    return create_app(migrate=False)

@@ -1,0 +1,119 @@
+"""The request context: who is asking, from where, and the services a resolver may use."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from twofactor.models import Session, User
+from twofactor.security.tokens import token_hash
+
+if TYPE_CHECKING:
+    from twofactor.mail.outbox import OutboxWorker
+    from twofactor.security.keyring import Keyring
+    from twofactor.server.events import Broker
+    from twofactor.server.settings import Settings
+
+SESSION_COOKIE = "twofactor_session"
+
+
+@dataclass
+class Services:
+    """What lives as long as the server process."""
+
+    settings: Settings
+    keyring: Keyring
+    broker: Broker
+    outbox: OutboxWorker | None = None
+
+
+@dataclass
+class RequestContext:
+    """One HTTP request or one WebSocket connection."""
+
+    services: Services
+    connection: HTTPConnection
+    response: Response | None
+    ip: str | None
+    user_agent: str | None
+    session: Session | None = None
+    user: User | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Set by strawberry at a WebSocket's connection_init.
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.services.keyring
+
+
+def now() -> datetime:
+    """The server's clock, in UTC: the only time the service trusts."""
+    return datetime.now(UTC)
+
+
+def client_ip(connection: HTTPConnection, trust_proxy: bool) -> str | None:
+    """The client's address; X-Forwarded-For only when the deployment says a proxy sets it."""
+    if trust_proxy:
+        forwarded = connection.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return connection.client.host if connection.client else None
+
+
+def bearer_token(value: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def origin_allowed(connection: HTTPConnection, settings: Settings) -> bool:
+    """True when the request carries no Origin, or one this deployment trusts.
+
+    Browsers send Origin on cross-site POSTs and WebSockets; a cookie must not
+    authenticate a request another site made.
+    """
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    own = f"{connection.url.scheme.replace('ws', 'http')}://{connection.headers.get('host', '')}"
+    return origin == own or origin in settings.cors_origins
+
+
+async def session_for_token(token: str | None) -> Session | None:
+    """The live session a token names, with its user loaded, or None."""
+    if not token or len(token) > 200:
+        return None
+    session = await Session.get_or_none(token_hash=token_hash(token)).select_related("user")
+    if session is None or session.expires_at <= now():
+        return None
+    return session
+
+
+async def authenticate(context: RequestContext, token: str | None) -> None:
+    """Attach the session (and user) that `token` names to the context."""
+    session = await session_for_token(token)
+    context.session = session
+    context.user = session.user if session is not None else None
+
+
+def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
+    """The session token of an HTTP request: the Bearer header, else a same-site cookie."""
+    token = bearer_token(connection.headers.get("authorization"))
+    if token is not None:
+        return token
+    if origin_allowed(connection, settings):
+        return connection.cookies.get(SESSION_COOKIE)
+    return None

@@ -1,0 +1,449 @@
+"""Live events for subscriptions: an in-process broker, and Redis pub/sub shared by many processes.
+
+An event only says "something changed here": subscribers re-read state from the database on any
+event, so a dropped event is harmless as long as the subscriber is told to resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from collections import deque
+from types import TracebackType
+from typing import Final, Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+Event = dict[str, object]
+EventQueue = asyncio.Queue[Event]
+
+# A subscriber this far behind has lost nothing a resync cannot give back, and memory stays bounded.
+QUEUE_SIZE: Final = 100
+RESYNC_TYPE: Final = "resync"
+# Namespaces our channels, so a shared Redis can serve other applications too.
+REDIS_CHANNEL_PREFIX: Final = "twofactor:"
+# Reconnect quickly after a blip, but do not hammer a Redis that is down.
+RECONNECT_DELAY_FIRST: Final = 0.1
+RECONNECT_DELAY_MAX: Final = 2.0
+# A request publishing while Redis is unreachable waits at most about this long, once per attempt.
+REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_COMMAND_TIMEOUT: Final = 2.0
+# Bounds how long entering a subscription waits for Redis to confirm it.
+SUBSCRIBE_CONFIRM_TIMEOUT: Final = 2.0
+# A silently dead connection (no RST, e.g. a failover behind NAT) is noticed after two of these.
+KEEPALIVE_INTERVAL: Final = 30.0
+
+# Ends iteration when the broker stops; compared by identity, so no event can be mistaken for it.
+_CLOSED: Final[Event] = {"type": "closed"}
+
+
+def _as_json(event: Event) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+class Broker(Protocol):
+    """Publishes events to channels and hands out subscriptions to them."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, channel: str, event: dict[str, object]) -> None: ...
+    def subscribe(self, channel: str) -> Subscription: ...
+
+
+class LocalFanout:
+    """This process's subscribers: a set of bounded queues per channel."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[EventQueue]] = {}
+        self._closed = False
+
+    def add(self, channel: str) -> EventQueue:
+        """A new queue receiving the channel's events."""
+        queue: EventQueue = asyncio.Queue(QUEUE_SIZE)
+        if self._closed:
+            queue.put_nowait(_CLOSED)
+        else:
+            self._queues.setdefault(channel, set()).add(queue)
+        return queue
+
+    def remove(self, channel: str, queue: EventQueue) -> None:
+        """Stop delivering to the queue; the channel is forgotten with its last queue."""
+        queues = self._queues.get(channel)
+        if queues is None:
+            return
+        queues.discard(queue)
+        if not queues:
+            del self._queues[channel]
+
+    def has(self, channel: str) -> bool:
+        """Whether the channel has a subscriber in this process."""
+        return channel in self._queues
+
+    def channels(self) -> frozenset[str]:
+        """The channels with a subscriber in this process."""
+        return frozenset(self._queues)
+
+    def subscriber_count(self, channel: str) -> int:
+        """How many subscriptions in this process listen to the channel."""
+        return len(self._queues.get(channel, ()))
+
+    def deliver(self, channel: str, event: Event) -> None:
+        """Queue the event for every subscriber of the channel, without waiting."""
+        for queue in self._queues.get(channel, ()):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # The backlog is stale anyway: one resync makes the subscriber re-read everything.
+                _replace_backlog(queue, {"type": RESYNC_TYPE})
+
+    def resync(self, channel: str) -> None:
+        """Tell the channel's subscribers that events may have been lost."""
+        self.deliver(channel, {"type": RESYNC_TYPE})
+
+    def resync_all(self) -> None:
+        """Tell every subscriber that events may have been lost."""
+        for channel in list(self._queues):
+            self.resync(channel)
+
+    def close(self) -> None:
+        """End every subscription's iteration; later ones end at once."""
+        self._closed = True
+        for queues in self._queues.values():
+            for queue in queues:
+                _replace_backlog(queue, _CLOSED)
+        self._queues.clear()
+
+
+def _replace_backlog(queue: EventQueue, event: Event) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(event)
+
+
+class _Hub(Protocol):
+    async def _join(self, channel: str) -> EventQueue: ...
+    async def _leave(self, channel: str, queue: EventQueue) -> None: ...
+
+
+class Subscription:
+    """One subscriber's events on one channel: `async with broker.subscribe(c) as s: async for`."""
+
+    def __init__(self, hub: _Hub, channel: str) -> None:
+        self.channel = channel
+        self._hub = hub
+        self._queue: EventQueue | None = None
+        self._ended = False
+
+    async def __aenter__(self) -> Subscription:
+        if self._queue is not None:
+            raise RuntimeError("a subscription can be entered once")
+        self._queue = await self._hub._join(self.channel)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        queue, self._queue = self._queue, None
+        self._ended = True
+        if queue is not None:
+            await self._hub._leave(self.channel, queue)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._ended:
+            raise StopAsyncIteration
+        if self._queue is None:
+            raise RuntimeError("enter the subscription (async with) before iterating it")
+        event = await self._queue.get()
+        if event is _CLOSED:
+            self._ended = True
+            raise StopAsyncIteration
+        return event
+
+
+class InProcessBroker:
+    """Events shared by the subscribers of this process only (one server process)."""
+
+    def __init__(self) -> None:
+        self.fanout = LocalFanout()
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """End every subscription."""
+        self.fanout.close()
+
+    async def publish(self, channel: str, event: dict[str, object]) -> None:
+        """Deliver the event to this process's subscribers of the channel."""
+        # The JSON round trip makes a bad event fail here as it would with Redis, not only there.
+        self.fanout.deliver(channel, json.loads(_as_json(event)))
+
+    def subscribe(self, channel: str) -> Subscription:
+        """A subscription to the channel, active once entered."""
+        return Subscription(self, channel)
+
+    async def _join(self, channel: str) -> EventQueue:
+        return self.fanout.add(channel)
+
+    async def _leave(self, channel: str, queue: EventQueue) -> None:
+        self.fanout.remove(channel, queue)
+
+
+class RedisBroker:
+    """Events shared by every server process through Redis pub/sub, one connection per process."""
+
+    def __init__(self, url: str) -> None:
+        self.fanout = LocalFanout()
+        # Named per broker so an operator (or a test) can tell which process holds which connection.
+        self.client_name = f"twofactor-events-{os.getpid()}-{secrets.token_hex(4)}"
+        # One quick retry covers a pooled connection the server closed; longer would stall requests.
+        self._publisher = Redis.from_url(
+            url,
+            retry=Retry(NoBackoff(), 1),
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_COMMAND_TIMEOUT,
+        )
+        # No hidden retries on the listener: the reader must see every disconnect to resync.
+        self._listener = Redis.from_url(
+            url,
+            retry=Retry(NoBackoff(), 0, supported_errors=()),
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_COMMAND_TIMEOUT,
+            client_name=self.client_name,
+        )
+        # Serialises SUBSCRIBE/UNSUBSCRIBE with (re)connecting, so Redis's channels match ours.
+        self._lock = asyncio.Lock()
+        self._pubsub: PubSub | None = None
+        self._redis_channels: set[str] = set()
+        # Redis confirms SUBSCRIBEs in order, so each channel's waiters form a queue.
+        self._confirmations: dict[str, deque[asyncio.Future[None]]] = {}
+        self._resync_on_confirm: set[str] = set()
+        self._reader: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    async def start(self) -> None:
+        """Start the reader; returns after its first connection attempt, successful or not."""
+        if self._stopped:
+            raise RuntimeError("a stopped broker cannot start again")
+        if self._reader is not None:
+            return
+        first_attempt = asyncio.Event()
+        self._reader = asyncio.create_task(
+            self._read_forever(first_attempt), name="twofactor-events-reader"
+        )
+        await first_attempt.wait()
+
+    async def stop(self) -> None:
+        """Stop the reader, close the connections and end every subscription."""
+        self._stopped = True
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
+        await self._disconnect()
+        self.fanout.close()
+        await self._publisher.aclose()
+        await self._listener.aclose()
+
+    async def publish(self, channel: str, event: dict[str, object]) -> None:
+        """Send the event to every process; if Redis is unreachable, log and drop it."""
+        payload = _as_json(event)
+        if self._stopped:
+            logger.warning("event on %s dropped: the broker is stopped", channel)
+            return
+        try:
+            await self._publisher.publish(REDIS_CHANNEL_PREFIX + channel, payload)
+        except (RedisError, OSError) as exc:
+            # The change is committed already; subscribers resync when the reader reconnects.
+            logger.warning(
+                "event on %s dropped: Redis unreachable (%s)", channel, type(exc).__name__
+            )
+
+    def subscribe(self, channel: str) -> Subscription:
+        """A subscription to the channel, active (subscribed in Redis) once entered."""
+        return Subscription(self, channel)
+
+    async def _join(self, channel: str) -> EventQueue:
+        queue = self.fanout.add(channel)
+        try:
+            async with self._lock:
+                confirmation = await self._sync_channel(channel)
+            if confirmation is not None:
+                # Returning before Redis confirms would lose events published right after.
+                async with asyncio.timeout(SUBSCRIBE_CONFIRM_TIMEOUT):
+                    await asyncio.shield(confirmation)
+        except TimeoutError:
+            logger.warning("Redis did not confirm the subscription to %s in time", channel)
+        except BaseException:
+            await self._leave(channel, queue)
+            raise
+        return queue
+
+    async def _leave(self, channel: str, queue: EventQueue) -> None:
+        self.fanout.remove(channel, queue)
+        async with self._lock:
+            await self._sync_channel(channel)
+
+    async def _sync_channel(self, channel: str) -> asyncio.Future[None] | None:
+        """Make Redis's subscription match ours; the confirmation to wait for, if any."""
+        pubsub = self._pubsub
+        if pubsub is None:
+            return None  # the reader subscribes every channel when it reconnects
+        wanted = self.fanout.has(channel)
+        try:
+            if wanted and channel not in self._redis_channels:
+                await pubsub.subscribe(REDIS_CHANNEL_PREFIX + channel)
+                self._redis_channels.add(channel)
+                return self._expect_confirmation(channel)
+            if not wanted and channel in self._redis_channels:
+                await pubsub.unsubscribe(REDIS_CHANNEL_PREFIX + channel)
+                self._redis_channels.discard(channel)
+        except (RedisError, OSError) as exc:
+            logger.warning("Redis pub/sub command failed (%s); reconnecting", type(exc).__name__)
+            # Closing wakes the reader with an error, and it re-subscribes everything on reconnect.
+            self._pubsub = None
+            await _close(pubsub)
+            return None
+        pending = self._confirmations.get(channel)
+        return pending[-1] if wanted and pending else None
+
+    def _expect_confirmation(self, channel: str) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirmations.setdefault(channel, deque()).append(future)
+        return future
+
+    async def _read_forever(self, first_attempt: asyncio.Event) -> None:
+        delay = RECONNECT_DELAY_FIRST
+        while True:
+            try:
+                pubsub = await self._connect()
+            except Exception as exc:
+                self._log_failure("cannot reach Redis pub/sub", exc, delay)
+            else:
+                if first_attempt.is_set():
+                    logger.info("Redis pub/sub connected again")
+                delay = RECONNECT_DELAY_FIRST
+                first_attempt.set()
+                try:
+                    await self._read(pubsub)
+                except Exception as exc:
+                    self._log_failure("lost the Redis pub/sub connection", exc, delay)
+                finally:
+                    await self._disconnect()
+            first_attempt.set()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_DELAY_MAX)
+
+    @staticmethod
+    def _log_failure(what: str, exc: Exception, delay: float) -> None:
+        if isinstance(exc, RedisError | OSError):
+            # The class name is enough and cannot carry the URL's password.
+            logger.warning("%s (%s); retrying in %.1f s", what, type(exc).__name__, delay)
+        else:
+            logger.exception("%s; retrying in %.1f s", what, delay)
+
+    async def _connect(self) -> PubSub:
+        pubsub = self._listener.pubsub()
+        try:
+            await pubsub.ping()  # connects, and proves the server answers
+            async with self._lock:
+                channels = self.fanout.channels()
+                if channels:
+                    await pubsub.subscribe(*(REDIS_CHANNEL_PREFIX + c for c in channels))
+                for channel in channels:
+                    self._expect_confirmation(channel)
+                # Pub/sub may have dropped events while we were away (or not yet connected).
+                self._resync_on_confirm = set(channels)
+                self._redis_channels = set(channels)
+                self._pubsub = pubsub
+        except BaseException:
+            await _close(pubsub)
+            raise
+        return pubsub
+
+    async def _disconnect(self) -> None:
+        async with self._lock:
+            pubsub, self._pubsub = self._pubsub, None
+            self._redis_channels.clear()
+            self._resync_on_confirm.clear()
+            # Waiters go on without a confirmation; the resync after reconnecting covers them.
+            for pending in self._confirmations.values():
+                for future in pending:
+                    if not future.done():
+                        future.set_result(None)
+            self._confirmations.clear()
+            if pubsub is not None:
+                await _close(pubsub)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        loop = asyncio.get_running_loop()
+        last_heard = loop.time()
+        while True:
+            message = await pubsub.get_message(timeout=KEEPALIVE_INTERVAL)
+            if message is not None:
+                last_heard = loop.time()
+                self._dispatch(message)
+                continue
+            if loop.time() - last_heard > 1.5 * KEEPALIVE_INTERVAL:
+                raise ConnectionError("no reply from Redis to a keepalive PING")
+            async with self._lock:
+                await pubsub.ping()
+
+    def _dispatch(self, message: dict[str, object]) -> None:
+        kind = message.get("type")
+        if kind not in ("message", "subscribe"):
+            return  # unsubscribe confirmations and keepalive pongs need nothing
+        key = message.get("channel")
+        if not isinstance(key, bytes):
+            return
+        channel = key.decode()[len(REDIS_CHANNEL_PREFIX) :]
+        if kind == "subscribe":
+            self._confirmed(channel)
+            return
+        data = message.get("data")
+        try:
+            event = json.loads(data) if isinstance(data, bytes | str) else None
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            logger.warning("ignored a malformed event on %s", channel)
+            return
+        self.fanout.deliver(channel, event)
+
+    def _confirmed(self, channel: str) -> None:
+        pending = self._confirmations.get(channel)
+        if pending:
+            future = pending.popleft()
+            if not pending:
+                del self._confirmations[channel]
+            if not future.done():
+                future.set_result(None)
+        if channel in self._resync_on_confirm:
+            self._resync_on_confirm.discard(channel)
+            self.fanout.resync(channel)
+
+
+async def _close(pubsub: PubSub) -> None:
+    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+
+def make_broker(redis_url: str | None) -> Broker:
+    """Redis pub/sub when a URL is configured, else the in-process broker."""
+    if redis_url:
+        return RedisBroker(redis_url)
+    return InProcessBroker()

@@ -1,0 +1,212 @@
+"""Configuration from TWOFACTOR_* environment variables and a `.env` file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from starlette.config import Config
+
+from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
+
+log = logging.getLogger("twofactor.settings")
+
+_DB_SCHEMES = {"sqlite", "postgres", "postgresql", "asyncpg", "psycopg"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or wrong; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where mail goes: the console (development) or an SMTP server."""
+
+    backend: str  # "console" or "smtp"
+    host: str = ""
+    port: int = 0
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    tls: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads at start-up. The repr shows no secret."""
+
+    env: str
+    database_url: str = field(repr=False)
+    secret_keys: tuple[str, ...] = field(repr=False)
+    mail: MailSettings
+    mail_from: str
+    redis_url: str | None = field(repr=False)
+    issuer: str
+    cors_origins: tuple[str, ...]
+    graphiql: bool
+    introspection: bool
+    fresh_factor_window: timedelta = FRESH_FACTOR_WINDOW
+    trusted_proxies: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production
+
+
+def _bool(config: Config, name: str, default: bool) -> bool:
+    raw = config(name, default=None)
+    if raw is None:
+        return default
+    value = str(raw).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"TWOFACTOR_{name}: expected true or false, got {raw!r}")
+
+
+def parse_mail_url(url: str) -> MailSettings:
+    """`console://` or `smtp://user:pass@host:port?starttls=true` (also `smtps://` for TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return MailSettings(backend="console")
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise SettingsError(
+            "TWOFACTOR_MAIL_URL: expected console:// or smtp://user:pass@host:port, "
+            f"got the scheme {parts.scheme!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise SettingsError(f"TWOFACTOR_MAIL_URL: bad port ({error})") from None
+    if not parts.hostname:
+        raise SettingsError("TWOFACTOR_MAIL_URL: the SMTP host is missing")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(options) - {"starttls", "tls", "timeout"}
+    if unknown:
+        raise SettingsError(f"TWOFACTOR_MAIL_URL: unknown options {sorted(unknown)}")
+
+    def flag(name: str) -> bool:
+        value = options.get(name, "false").lower()
+        if value not in _TRUE | _FALSE:
+            raise SettingsError(f"TWOFACTOR_MAIL_URL: {name} must be true or false")
+        return value in _TRUE
+
+    tls = parts.scheme == "smtps" or flag("tls")
+    try:
+        timeout = float(options.get("timeout", "10"))
+    except ValueError:
+        raise SettingsError("TWOFACTOR_MAIL_URL: timeout must be a number of seconds") from None
+    return MailSettings(
+        backend="smtp",
+        host=parts.hostname,
+        port=port or (465 if tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        starttls=flag("starttls"),
+        tls=tls,
+        timeout=timeout,
+    )
+
+
+def _check_database_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in _DB_SCHEMES:
+        raise SettingsError(
+            f"TWOFACTOR_DATABASE_URL: unsupported scheme {scheme!r}; "
+            "use sqlite://path.db or postgres://user@host:port/db"
+        )
+    if scheme in {"postgresql", "psycopg"}:
+        # Tortoise knows PostgreSQL through asyncpg under the "postgres" scheme.
+        url = "postgres" + url[len(scheme) :]
+    return url
+
+
+def _dev_secret_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    log.warning(
+        "TWOFACTOR_SECRET_KEY is not set: generated a development key and kept it in %s. "
+        "Set TWOFACTOR_SECRET_KEY in production.",
+        path,
+    )
+    return key
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
+    """Read and check the configuration; raise SettingsError with a clear message."""
+    path = Path(env_file) if env_file is not None else None
+    config = Config(path if path is not None and path.is_file() else None, env_prefix="TWOFACTOR_")
+    env = str(config("ENV", default="development")).strip().lower()
+    if env not in {"development", "production"}:
+        raise SettingsError(f"TWOFACTOR_ENV: expected development or production, got {env!r}")
+    production = env == "production"
+
+    database_url = _check_database_url(str(config("DATABASE_URL", default="sqlite://twofactor.db")))
+
+    raw_key = str(config("SECRET_KEY", default="")).strip()
+    older = [k.strip() for k in str(config("OLD_SECRET_KEYS", default="")).split(",") if k.strip()]
+    if not raw_key:
+        if production:
+            raise SettingsError("TWOFACTOR_SECRET_KEY is required in production")
+        data_dir = Path(str(config("DATA_DIR", default=".")))
+        raw_key = _dev_secret_key(data_dir / ".twofactor-secret-key")
+    if production and len(raw_key) < SECRET_KEY_MIN_LENGTH:
+        raise SettingsError(
+            f"TWOFACTOR_SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random "
+            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+
+    mail = parse_mail_url(str(config("MAIL_URL", default="console://")))
+    if production and mail.backend == "console":
+        raise SettingsError(
+            "TWOFACTOR_MAIL_URL: the console mail backend prints codes and is refused in "
+            "production; set an smtp:// URL"
+        )
+    redis_url = config("REDIS_URL", default=None)
+    if redis_url is not None and urlsplit(str(redis_url)).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError("TWOFACTOR_REDIS_URL: expected redis://host:port/db")
+    origins = tuple(
+        o.strip().rstrip("/") for o in str(config("CORS_ORIGINS", default="")).split(",") if o.strip()
+    )
+    if "*" in origins:
+        raise SettingsError(
+            "TWOFACTOR_CORS_ORIGINS: '*' is refused, since sessions use credentials; list the origins"
+        )
+    try:
+        fresh_minutes = int(config("FRESH_FACTOR_MINUTES", default=FRESH_FACTOR_WINDOW.seconds // 60))
+    except ValueError:
+        raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected a whole number") from None
+    if fresh_minutes < 0:
+        raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: must not be negative")
+    return Settings(
+        env=env,
+        database_url=database_url,
+        secret_keys=(raw_key, *older),
+        mail=mail,
+        mail_from=str(config("MAIL_FROM", default="twofactor <no-reply@localhost>")),
+        redis_url=str(redis_url) if redis_url else None,
+        issuer=str(config("ISSUER", default="twofactor")),
+        cors_origins=origins,
+        graphiql=_bool(config, "GRAPHIQL", default=not production),
+        introspection=_bool(config, "INTROSPECTION", default=not production),
+        fresh_factor_window=timedelta(minutes=fresh_minutes),
+        trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
+    )
