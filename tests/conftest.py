@@ -105,7 +105,9 @@ class Harness:
         transport = httpx.ASGITransport(app=self.app, client=("203.0.113.7", 50000))
         return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers, **kwargs)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         async with self.client(token) as client:
             response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
         assert response.status_code == 200, response.text
@@ -130,7 +132,9 @@ class Harness:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def harness(request: pytest.FixtureRequest, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+async def harness(
+    request: pytest.FixtureRequest, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Harness]:
     kind = request.param
     # Tortoise caches SQL per (connection name, table), not per dialect: switching
     # from SQLite to PostgreSQL in one process must start from an empty cache.
@@ -142,7 +146,18 @@ async def harness(request: pytest.FixtureRequest, smtp: SmtpServer, tmp_path_fac
             yield Harness(app=app, settings=settings, smtp=smtp, backend=kind)
 
 
-_TABLES = (EmailChallenge, RecoveryCode, Authenticator, Setup, Session, OutboxMessage, AuditEvent, LoginThrottle, Policy, User)
+_TABLES = (
+    EmailChallenge,
+    RecoveryCode,
+    Authenticator,
+    Setup,
+    Session,
+    OutboxMessage,
+    AuditEvent,
+    LoginThrottle,
+    Policy,
+    User,
+)
 
 
 @pytest.fixture
@@ -219,7 +234,9 @@ async def add_app(harness: Harness, token: str, name: str = "Phone") -> tuple[di
     setup = (await harness.gql(SET_UP_APP, token=token))["data"]["myTwoFactor"]["setUpApp"]["setup"]
     secret = secret_of(setup)
     step = totp.current_step()
-    payload = (await harness.gql(SUBMIT, {"id": setup["id"], "code": totp.code_at(secret, step), "name": name}, token=token))
+    payload = await harness.gql(
+        SUBMIT, {"id": setup["id"], "code": totp.code_at(secret, step), "name": name}, token=token
+    )
     result: dict[str, Any] = payload["data"]["myTwoFactor"]["submitCode"]
     assert result["error"] is None, result
     return result, secret, step

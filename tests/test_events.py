@@ -94,9 +94,7 @@ async def test_subscriber_receives_published_event(broker: InProcessBroker, chan
         assert await next_event(subscription) == {"type": "changed", "id": 7}
 
 
-async def test_every_subscriber_of_a_channel_receives_it(
-    broker: InProcessBroker, channel: str
-) -> None:
+async def test_every_subscriber_of_a_channel_receives_it(broker: InProcessBroker, channel: str) -> None:
     async with broker.subscribe(channel) as first, broker.subscribe(channel) as second:
         await broker.publish(channel, {"type": "changed"})
         assert await next_event(first) == {"type": "changed"}
@@ -110,9 +108,7 @@ async def test_subscriber_receives_only_its_channel(broker: InProcessBroker, cha
         assert await next_event(subscription) == {"type": "here"}
 
 
-async def test_leaving_forgets_the_queue_and_the_channel(
-    broker: InProcessBroker, channel: str
-) -> None:
+async def test_leaving_forgets_the_queue_and_the_channel(broker: InProcessBroker, channel: str) -> None:
     async with broker.subscribe(channel), broker.subscribe(channel):
         assert broker.fanout.subscriber_count(channel) == 2
     assert broker.fanout.subscriber_count(channel) == 0
@@ -120,9 +116,7 @@ async def test_leaving_forgets_the_queue_and_the_channel(
     await broker.publish(channel, {"type": "nobody listens"})
 
 
-async def test_overflow_replaces_the_backlog_with_one_resync(
-    broker: InProcessBroker, channel: str
-) -> None:
+async def test_overflow_replaces_the_backlog_with_one_resync(broker: InProcessBroker, channel: str) -> None:
     async with broker.subscribe(channel) as subscription:
         for number in range(QUEUE_SIZE + 3):
             await broker.publish(channel, {"type": "changed", "n": number})
@@ -222,9 +216,7 @@ async def test_redis_reconnects_resyncs_and_delivers_again(
         assert await next_event(subscription) == {"type": "changed", "after": "reconnect"}
 
 
-async def test_redis_down_never_raises_into_the_publisher(
-    channel: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_redis_down_never_raises_into_the_publisher(channel: str, caplog: pytest.LogCaptureFixture) -> None:
     broker = RedisBroker("redis://127.0.0.1:1")  # nothing listens on port 1
     with caplog.at_level(logging.WARNING, logger="twofactor.server.events"):
         await broker.start()

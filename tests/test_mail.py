@@ -68,9 +68,7 @@ def worker(port: int, results: Results | None = None) -> OutboxWorker:
 
 async def queue(email: Email | None = None, *, within: timedelta = timedelta(minutes=10)) -> int:
     email = email or messages.setup_code("ada@example.test", "Work mail", CODE, 10)
-    message = await enqueue(
-        email, kind="setup_code", keyring=KEYRING, deliver_before=datetime.now(UTC) + within
-    )
+    message = await enqueue(email, kind="setup_code", keyring=KEYRING, deliver_before=datetime.now(UTC) + within)
     return message.id
 
 
@@ -160,9 +158,7 @@ def test_backend_for_settings() -> None:
 
 def test_failure_descriptions_keep_only_safe_detail() -> None:
     assert describe_failure(RuntimeError(f"body with {CODE}")) == "RuntimeError"
-    assert describe_failure(ConnectionRefusedError(111, "refused")).startswith(
-        "ConnectionRefusedError: "
-    )
+    assert describe_failure(ConnectionRefusedError(111, "refused")).startswith("ConnectionRefusedError: ")
 
 
 def test_retry_delay_doubles_up_to_the_cap() -> None:
@@ -175,9 +171,7 @@ def test_retry_delay_doubles_up_to_the_cap() -> None:
 
 
 async def raw_rows() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await Tortoise.get_connection("default").execute_query_dict(
-        "SELECT * FROM outbox"
-    )
+    rows: list[dict[str, Any]] = await Tortoise.get_connection("default").execute_query_dict("SELECT * FROM outbox")
     return rows
 
 
@@ -300,9 +294,7 @@ async def test_two_workers_send_each_message_exactly_once(db: None, smtp: SmtpSe
     assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 20
 
 
-async def test_a_live_claim_is_respected_and_an_expired_one_taken_over(
-    db: None, smtp: SmtpServer
-) -> None:
+async def test_a_live_claim_is_respected_and_an_expired_one_taken_over(db: None, smtp: SmtpServer) -> None:
     message_id = await queue()
     now = datetime.now(UTC)
     claim = OutboxMessage.filter(id=message_id)
@@ -329,9 +321,7 @@ async def test_background_worker_sends_at_once_when_woken(db: None) -> None:
         ticks += 1
 
     # A long poll: only wake() can explain a prompt delivery.
-    mailer = OutboxWorker(
-        ConsoleBackend(stream), KEYRING, MAIL_FROM, results, on_tick, poll_interval=30
-    )
+    mailer = OutboxWorker(ConsoleBackend(stream), KEYRING, MAIL_FROM, results, on_tick, poll_interval=30)
     mailer.start()
     try:
         await asyncio.sleep(0.05)  # the first pass finds nothing and starts waiting

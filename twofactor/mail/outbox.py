@@ -75,9 +75,7 @@ async def enqueue(
     """
     if deliver_before.tzinfo is None:
         raise ValueError("deliver_before must be timezone-aware")
-    body = json.dumps(
-        {"to": email.to, "subject": email.subject, "text": email.text, "html": email.html}
-    )
+    body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
     return await OutboxMessage.create(
         using_db=connection,
         kind=kind,
@@ -95,9 +93,7 @@ async def enqueue(
 def _open(message: OutboxMessage, keyring: Keyring) -> Email:
     """The decrypted body, kept in memory only for the send."""
     fields = json.loads(keyring.decrypt(message.body_encrypted, _context(message.kind)))
-    return Email(
-        to=fields["to"], subject=fields["subject"], text=fields["text"], html=fields["html"]
-    )
+    return Email(to=fields["to"], subject=fields["subject"], text=fields["text"], html=fields["html"])
 
 
 def _due(now: datetime) -> Q:
@@ -163,12 +159,7 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Claim and process the due messages; return how many this worker handled."""
         now = _now()
-        rows = await (
-            OutboxMessage.filter(_due(now))
-            .order_by("next_attempt_at")
-            .limit(BATCH_SIZE)
-            .values("id")
-        )
+        rows = await OutboxMessage.filter(_due(now)).order_by("next_attempt_at").limit(BATCH_SIZE).values("id")
         claimed: list[OutboxMessage] = []
         for row in rows:
             message = await self._claim(int(row["id"]), now)
@@ -280,9 +271,7 @@ class OutboxWorker:
             changes["last_error"] = error
         # claimed_by stays as a record of which worker sent it (or gave up).
         if await self._owned(message).update(**changes) != 1:
-            log.warning(
-                "outbox message %s (%s): claim lost before %s", message.id, message.kind, status
-            )
+            log.warning("outbox message %s (%s): claim lost before %s", message.id, message.kind, status)
             return
         if status is OutboxStatus.SENT:
             log.info("outbox message %s (%s): sent", message.id, message.kind)
@@ -293,9 +282,7 @@ class OutboxWorker:
     def _owned(self, message: OutboxMessage) -> QuerySet[OutboxMessage]:
         # Only the worker holding the claim may settle a message: one whose claim expired
         # and was taken over cannot overwrite the new owner's result.
-        return OutboxMessage.filter(
-            id=message.id, status=OutboxStatus.PENDING, claimed_by=self.worker_id
-        )
+        return OutboxMessage.filter(id=message.id, status=OutboxStatus.PENDING, claimed_by=self.worker_id)
 
     async def _report(self, message: OutboxMessage) -> None:
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
-from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User
 from twofactor.mail.outbox import enqueue
+from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User
 from twofactor.resolvers.common import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
@@ -18,8 +18,8 @@ from twofactor.resolvers.common import (
 from twofactor.resolvers.my_two_factor import _parse_int_id
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
-from twofactor.server.auth import require_admin
 from twofactor.security.keyring import Keyring
+from twofactor.server.auth import require_admin
 from twofactor.server.context import RequestContext, now
 
 
@@ -46,8 +46,15 @@ async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput
     async with in_transaction() as connection:
         await policy.save(using_db=connection)
         after = types.TwoFactorPolicy.of(policy)
-        await audit(context, "policy.changed", target_id=None, actor_id=admin.id, connection=connection,
-                    before=_policy_dict(before), after=_policy_dict(after))
+        await audit(
+            context,
+            "policy.changed",
+            target_id=None,
+            actor_id=admin.id,
+            connection=connection,
+            before=_policy_dict(before),
+            after=_policy_dict(after),
+        )
     await publish(context, POLICY_CHANNEL, {"type": "changed"})
     return types.PolicyPayload(policy=after)
 
@@ -73,11 +80,26 @@ async def reset_two_factor(
         await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
         await Setup.filter(user_id=user.id).using_db(connection).delete()
         await Session.filter(user_id=user.id).using_db(connection).delete()
-        await User.filter(id=user.id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)
-        await audit(context, "two_factor.reset", target_id=user.id, actor_id=actor_id, connection=connection,
-                    authenticators_removed=removed, sessions_ended=len(sessions))
-        await enqueue(messages.two_factor_reset(user.email), kind="two_factor_reset", keyring=keyring,
-                      deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id, connection=connection)
+        await (
+            User.filter(id=user.id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)
+        )
+        await audit(
+            context,
+            "two_factor.reset",
+            target_id=user.id,
+            actor_id=actor_id,
+            connection=connection,
+            authenticators_removed=removed,
+            sessions_ended=len(sessions),
+        )
+        await enqueue(
+            messages.two_factor_reset(user.email),
+            kind="two_factor_reset",
+            keyring=keyring,
+            deliver_before=now() + NOTICE_DELIVERY_WINDOW,
+            user_id=user.id,
+            connection=connection,
+        )
     return [int(s) for s in sessions]
 
 

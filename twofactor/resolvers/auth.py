@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -20,7 +21,7 @@ from twofactor.models import (
     User,
 )
 from twofactor.resolvers import factors
-from twofactor.resolvers.common import audit, publish, send_notice, session_channel, wake_mail
+from twofactor.resolvers.common import audit, publish, seconds_until, send_notice, session_channel, wake_mail
 from twofactor.resolvers.my_two_factor import own_authenticator
 from twofactor.resolvers.views import method_enabled
 from twofactor.schema import types
@@ -36,7 +37,6 @@ from twofactor.security.rules import (
 )
 from twofactor.server.auth import CHALLENGE, FULL, require
 from twofactor.server.context import SESSION_COOKIE, RequestContext, now
-from twofactor.resolvers.common import seconds_until
 
 _CHALLENGE_OR_FULL = CHALLENGE | FULL
 _INVALID_CREDENTIALS = "The email or password is not right."
@@ -115,8 +115,11 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
         await LoginThrottle.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
     policy = await Policy.current()
-    usable = [a for a in await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
-              if method_enabled(policy, Method(a.method))]
+    usable = [
+        a
+        for a in await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+        if method_enabled(policy, Method(a.method))
+    ]
     if usable:
         state = SessionState.CHALLENGE
     elif policy.mandatory:
@@ -170,11 +173,18 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     async with in_transaction() as connection:
         # A resend replaces the code: one live code per session and authenticator.
         await EmailChallenge.filter(session_id=session.id, authenticator_id=row.id).using_db(connection).delete()
-        await EmailChallenge.create(session_id=session.id, authenticator_id=row.id, code_digest=digest,
-                                    expires_at=expires, using_db=connection)
+        await EmailChallenge.create(
+            session_id=session.id, authenticator_id=row.id, code_digest=digest, expires_at=expires, using_db=connection
+        )
         minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
-        await enqueue(messages.login_code(row.email or user.email, code, minutes, purpose), kind="login_code",
-                      keyring=context.keyring, deliver_before=expires, user_id=user.id, connection=connection)
+        await enqueue(
+            messages.login_code(row.email or user.email, code, minutes, purpose),
+            kind="login_code",
+            keyring=context.keyring,
+            deliver_before=expires,
+            user_id=user.id,
+            connection=connection,
+        )
         await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
@@ -246,8 +256,8 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
     remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
     async with in_transaction() as connection:
-        await send_notice(context, user, messages.recovery_codes_used(user.email, remaining),
-                          "recovery_code_used", connection)
+        await send_notice(
+            context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
+        )
     wake_mail(context)
     return await _passed(context, session, user, "RECOVERY_CODE")
-

@@ -16,9 +16,9 @@ async def delivery_result(services: Services, message: OutboxMessage) -> None:
         return
     status = SetupStatus.CODE_SENT if message.status == OutboxStatus.SENT else SetupStatus.DELIVERY_FAILED
     # Only an open set-up moves, and only from a state this message can explain.
-    changed = await Setup.filter(
-        id=message.setup_id, status__in=(SetupStatus.PENDING, SetupStatus.CODE_SENT)
-    ).update(status=status, version=F("version") + 1)
+    changed = await Setup.filter(id=message.setup_id, status__in=(SetupStatus.PENDING, SetupStatus.CODE_SENT)).update(
+        status=status, version=F("version") + 1
+    )
     if changed and message.user_id is not None:
         await services.broker.publish(user_channel(message.user_id), {"type": "setup", "id": str(message.setup_id)})
 

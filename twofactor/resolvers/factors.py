@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
+from twofactor.resolvers.common import seconds_until
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
@@ -24,7 +25,6 @@ from twofactor.security.rules import (
 )
 from twofactor.security.throttle import wait_after
 from twofactor.server.context import now
-from twofactor.resolvers.common import seconds_until
 
 # Compare-and-swap retries before a request under heavy contention is told to retry.
 _CAS_TRIES = 25
@@ -72,8 +72,12 @@ async def reserve_user_attempt(user_id: int) -> None:
 
 async def user_succeeded(user_id: int, connection: object | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    await User.filter(id=user_id).using_db(connection).update(  # type: ignore[arg-type]
-        failed_verifications=0, verification_blocked_until=None
+    await (
+        User.filter(id=user_id)
+        .using_db(connection)
+        .update(  # type: ignore[arg-type]
+            failed_verifications=0, verification_blocked_until=None
+        )
     )
 
 
@@ -90,9 +94,9 @@ async def reserve_setup_attempt(setup: Setup) -> int:
 
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
-    changed = await Session.filter(
-        id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
-    ).update(failed_attempts=F("failed_attempts") + 1)
+    changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(
+        failed_attempts=F("failed_attempts") + 1
+    )
     if not changed:
         raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.")
     used = (await Session.get(id=session.id).only("id", "failed_attempts")).failed_attempts
@@ -102,9 +106,7 @@ async def reserve_session_attempt(session: Session) -> int:
 async def claim_send(user_id: int) -> datetime:
     """Take one code mail of the user's allowance (cooldown and hourly cap); when the next may go."""
     for _ in range(_CAS_TRIES):
-        user = await User.get(id=user_id).only(
-            "id", "last_code_sent_at", "send_window_start", "sends_in_window"
-        )
+        user = await User.get(id=user_id).only("id", "last_code_sent_at", "send_window_start", "sends_in_window")
         moment = now()
         last = user.last_code_sent_at
         if last is not None and moment - last < RESEND_COOLDOWN:
@@ -152,9 +154,7 @@ async def claim_totp(keyring: Keyring, authenticator: Authenticator, code: str) 
     return bool(claimed)
 
 
-async def claim_email_code(
-    keyring: Keyring, session: Session, authenticator: Authenticator, code: str
-) -> bool:
+async def claim_email_code(keyring: Keyring, session: Session, authenticator: Authenticator, code: str) -> bool:
     """True when `code` is the live emailed code of this session and authenticator; consumes it."""
     challenge = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=authenticator.id)
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
@@ -186,12 +186,8 @@ async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str) -> bool:
     normalized = codes.normalize_recovery_code(raw)
     if normalized is None:
         return False
-    candidates = {
-        codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys
-    }
-    row = await RecoveryCode.filter(
-        user_id=user_id, used_at__isnull=True, code_digest__in=list(candidates)
-    ).first()
+    candidates = {codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys}
+    row = await RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=list(candidates)).first()
     if row is None:
         return False
     return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))

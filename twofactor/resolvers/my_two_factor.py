@@ -25,7 +25,7 @@ from twofactor.models import (
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
-from twofactor.resolvers.common import audit, publish, user_changed, user_channel, send_notice
+from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel
 from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
@@ -151,7 +151,9 @@ async def set_up_email(context: RequestContext, name: str) -> types.SetupPayload
     async with in_transaction() as connection:
         await setup.save(using_db=connection)
         await _queue_setup_code(context, setup, code, connection)
-        await audit(context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id), connection=connection)
+        await audit(
+            context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id), connection=connection
+        )
     await _setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
@@ -184,9 +186,16 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
     expires = now() + EMAIL_CODE_LIFETIME
     async with in_transaction() as connection:
-        changed = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).using_db(connection).update(
-            code_digest=digest, status=SetupStatus.PENDING, expires_at=expires,
-            resend_available_at=resend_at, version=F("version") + 1,
+        changed = (
+            await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
+            .using_db(connection)
+            .update(
+                code_digest=digest,
+                status=SetupStatus.PENDING,
+                expires_at=expires,
+                resend_available_at=resend_at,
+                version=F("version") + 1,
+            )
         )
         if not changed:
             raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
@@ -218,9 +227,7 @@ async def _check_setup_code(context: RequestContext, setup: Setup, code: str) ->
     return 0 if setup.code_digest and codes.digest_matches(setup.code_digest, expected) else None
 
 
-async def submit_code(
-    context: RequestContext, setup_id: str, code: str, name: str | None
-) -> types.SubmitCodePayload:
+async def submit_code(context: RequestContext, setup_id: str, code: str, name: str | None) -> types.SubmitCodePayload:
     """'Submit Code and Create': check the code and create the authenticator, in one transaction."""
     session, user = require(context, SETTING_UP)
     setup = await _own_setup(user, setup_id)
@@ -245,8 +252,10 @@ async def submit_code(
 
     try:
         async with in_transaction() as connection:
-            won = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).using_db(connection).update(
-                status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1
+            won = (
+                await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
+                .using_db(connection)
+                .update(status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1)
             )
             if not won:
                 raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
@@ -268,11 +277,23 @@ async def submit_code(
                 recovery = await _replace_recovery_codes(context, user, connection)
             await _session_proved_factor(session, connection)
             await factors.user_succeeded(user.id, connection)
-            await audit(context, "authenticator.added", target_id=user.id, connection=connection,
-                        authenticator_id=authenticator.id, method=str(setup.method), setup_id=str(setup.id))
+            await audit(
+                context,
+                "authenticator.added",
+                target_id=user.id,
+                connection=connection,
+                authenticator_id=authenticator.id,
+                method=str(setup.method),
+                setup_id=str(setup.id),
+            )
             label = METHOD_LABELS[Method(setup.method)]
-            await send_notice(context, user, messages.authenticator_added(user.email, final_name, label),
-                              "authenticator_added", connection)
+            await send_notice(
+                context,
+                user,
+                messages.authenticator_added(user.email, final_name, label),
+                "authenticator_added",
+                connection,
+            )
     except IntegrityError:
         # Another request created an authenticator with the same name first.
         raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
@@ -347,8 +368,15 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
     try:
         async with in_transaction() as connection:
             await Authenticator.filter(id=row.id).using_db(connection).update(name=clean, name_key=name_key(clean))
-            await audit(context, "authenticator.renamed", target_id=user.id, connection=connection,
-                        authenticator_id=row.id, old_name=old, new_name=clean)
+            await audit(
+                context,
+                "authenticator.renamed",
+                target_id=user.id,
+                connection=connection,
+                authenticator_id=row.id,
+                old_name=old,
+                new_name=clean,
+            )
     except IntegrityError:
         raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
     row.name = clean
@@ -387,14 +415,18 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     policy = await Policy.current()
     remaining = await Authenticator.filter(user_id=user.id).exclude(id=row.id).count()
     if policy.mandatory and remaining == 0:
-        raise Refused(ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
-                      "Two-factor authentication is mandatory: add another authenticator before removing this one.")
+        raise Refused(
+            ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
+            "Two-factor authentication is mandatory: add another authenticator before removing this one.",
+        )
     proved_at = session.second_factor_at
     if proved_at is None or now() - proved_at > context.settings.fresh_factor_window:
         if code is None:
-            raise Refused(ErrorCode.FRESH_CODE_REQUIRED,
-                          "Confirm with a current code from one of your authenticators (or a recovery code).",
-                          field="code")
+            raise Refused(
+                ErrorCode.FRESH_CODE_REQUIRED,
+                "Confirm with a current code from one of your authenticators (or a recovery code).",
+                field="code",
+            )
         if not await prove_fresh_factor(context, session, user, code):
             raise factors.invalid_code(None)
     async with in_transaction() as connection:
@@ -404,10 +436,22 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
         if remaining == 0:
             # No second factor left: recovery codes would be a back door, not a backup.
             await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
-        await audit(context, "authenticator.removed", target_id=user.id, connection=connection,
-                    authenticator_id=row.id, method=str(row.method), name=row.name)
-        await send_notice(context, user, messages.authenticator_removed(user.email, row.name, METHOD_LABELS[Method(row.method)]),
-                          "authenticator_removed", connection)
+        await audit(
+            context,
+            "authenticator.removed",
+            target_id=user.id,
+            connection=connection,
+            authenticator_id=row.id,
+            method=str(row.method),
+            name=row.name,
+        )
+        await send_notice(
+            context,
+            user,
+            messages.authenticator_removed(user.email, row.name, METHOD_LABELS[Method(row.method)]),
+            "authenticator_removed",
+            connection,
+        )
     await user_changed(context, user.id)
     return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
 
@@ -422,7 +466,8 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
     async with in_transaction() as connection:
         new = await _replace_recovery_codes(context, user, connection)
         await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
-        await send_notice(context, user, messages.recovery_codes_regenerated(user.email),
-                          "recovery_codes_regenerated", connection)
+        await send_notice(
+            context, user, messages.recovery_codes_regenerated(user.email), "recovery_codes_regenerated", connection
+        )
     await user_changed(context, user.id)
     return types.RecoveryCodesPayload(recovery_codes=new)

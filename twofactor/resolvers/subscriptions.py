@@ -23,7 +23,9 @@ _QUEUE_SIZE = 64
 
 
 @contextlib.asynccontextmanager
-async def _listening(broker: Broker, channels: Sequence[str]) -> AsyncIterator[asyncio.Queue[tuple[str, dict[str, object]]]]:
+async def _listening(
+    broker: Broker, channels: Sequence[str]
+) -> AsyncIterator[asyncio.Queue[tuple[str, dict[str, object]]]]:
     """One queue with the events of several channels."""
     queue: asyncio.Queue[tuple[str, dict[str, object]]] = asyncio.Queue(maxsize=_QUEUE_SIZE)
 

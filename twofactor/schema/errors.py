@@ -31,15 +31,11 @@ class ErrorCode(Enum):
 class UserError:
     code: ErrorCode
     message: str = strawberry.field(description="Safe to show to the user as it is.")
-    field: str | None = strawberry.field(
-        default=None, description="The argument at fault, when there is one."
-    )
+    field: str | None = strawberry.field(default=None, description="The argument at fault, when there is one.")
     retry_after_seconds: int | None = strawberry.field(
         default=None, description="When the same call may succeed again (rate limits, resend cooldown)."
     )
-    attempts_left: int | None = strawberry.field(
-        default=None, description="Codes left before the verification locks."
-    )
+    attempts_left: int | None = strawberry.field(default=None, description="Codes left before the verification locks.")
 
 
 class Refused(Exception):

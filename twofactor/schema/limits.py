@@ -18,7 +18,16 @@ from graphql import (
 
 # Fields that check a code or send one: each is a guess or a mail, so one per document.
 CODE_FIELDS = frozenset(
-    {"submitCode", "verifyLogin", "verifyLoginWithRecoveryCode", "sendLoginCode", "setUpEmail", "resendCode", "remove", "login"}
+    {
+        "submitCode",
+        "verifyLogin",
+        "verifyLoginWithRecoveryCode",
+        "sendLoginCode",
+        "setUpEmail",
+        "resendCode",
+        "remove",
+        "login",
+    }
 )
 MAX_CODE_FIELDS = 1
 

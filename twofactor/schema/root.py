@@ -85,7 +85,9 @@ class Query:
 
 @strawberry.type(description="Set-up, code submission, edit and remove for the signed-in user.")
 class MyTwoFactorMutations:
-    @strawberry.mutation(description="'Set up email authentication' + 'Send Verification Code': mails a code to the login address.")
+    @strawberry.mutation(
+        description="'Set up email authentication' + 'Send Verification Code': mails a code to the login address."
+    )
     async def set_up_email(self, info: Info, name: str) -> types.SetupPayload:
         return await _answer(types.SetupPayload, my_two_factor.set_up_email(context_of(info), name))
 
@@ -146,7 +148,9 @@ class Mutation:
     async def login(self, info: Info, email: str, password: str) -> types.LoginPayload:
         return await _answer(types.LoginPayload, auth.login(context_of(info), email, password))
 
-    @strawberry.mutation(description="EMAIL authenticators: mail a code, at a TWO_FACTOR_CHALLENGE or to confirm a removal.")
+    @strawberry.mutation(
+        description="EMAIL authenticators: mail a code, at a TWO_FACTOR_CHALLENGE or to confirm a removal."
+    )
     async def send_login_code(self, info: Info, authenticator_id: strawberry.ID) -> types.SendLoginCodePayload:
         work = auth.send_login_code(context_of(info), authenticator_id)
         return await _answer(types.SendLoginCodePayload, work)

@@ -84,8 +84,14 @@ class TwoFactorPolicy:
 
     @classmethod
     def of(cls, policy: PolicyModel) -> TwoFactorPolicy:
-        methods = [m for m, on in ((TwoFactorMethod.EMAIL, policy.email_enabled), (TwoFactorMethod.APP, policy.app_enabled)) if on]
-        return cls(mandatory=policy.mandatory, enabled_methods=methods, recovery_codes_enabled=policy.recovery_codes_enabled)
+        methods = [
+            m
+            for m, on in ((TwoFactorMethod.EMAIL, policy.email_enabled), (TwoFactorMethod.APP, policy.app_enabled))
+            if on
+        ]
+        return cls(
+            mandatory=policy.mandatory, enabled_methods=methods, recovery_codes_enabled=policy.recovery_codes_enabled
+        )
 
 
 @strawberry.type
@@ -112,7 +118,9 @@ class Authenticator:
 @strawberry.type(description="What an authenticator app needs; present only on an APP set-up that is not finished.")
 class AppSetupDetails:
     setup_key: str = strawberry.field(description="The secret in base32, for typing into the app by hand.")
-    otpauth_uri: str = strawberry.field(description="otpauth://totp/... with issuer, account, digits, period, algorithm.")
+    otpauth_uri: str = strawberry.field(
+        description="otpauth://totp/... with issuer, account, digits, period, algorithm."
+    )
     qr_code_svg: str = strawberry.field(description="The QR code of otpauthUri as an SVG document.")
     qr_code_png: str = strawberry.field(description="The QR code of otpauthUri as a data:image/png;base64 URI.")
     digits: int
@@ -168,9 +176,7 @@ class MyTwoFactor:
         return await find_setup(info.context, self.user_id, id)
 
     @strawberry.field(description="The security events of the signed-in user's account, newest first.")
-    async def audit_events(
-        self, info: Info[Any, None], first: int = 20, after: str | None = None
-    ) -> AuditEventPage:
+    async def audit_events(self, info: Info[Any, None], first: int = 20, after: str | None = None) -> AuditEventPage:
         from twofactor.resolvers.audit import audit_page
 
         return await audit_page(info.context, user_id=self.user_id, first=first, after=after)

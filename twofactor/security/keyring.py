@@ -25,9 +25,7 @@ class DecryptionError(Exception):
 
 
 def _derive(secret_key: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"twofactor", info=purpose).derive(
-        secret_key.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"twofactor", info=purpose).derive(secret_key.encode())
 
 
 class Keyring:

@@ -68,7 +68,9 @@ async def _create_user(settings: Settings, email: str, name: str, admin: bool, p
     try:
         if await User.exists(email=address):
             raise CommandError(f"a user with the email {address} already exists")
-        user = await User.create(email=address, name=name.strip(), is_admin=admin, password_hash=await hash_password(password))
+        user = await User.create(
+            email=address, name=name.strip(), is_admin=admin, password_hash=await hash_password(password)
+        )
     except IntegrityError:
         raise CommandError(f"a user with the email {address} already exists") from None
     finally:

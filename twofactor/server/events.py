@@ -243,9 +243,7 @@ class RedisBroker:
         if self._reader is not None:
             return
         first_attempt = asyncio.Event()
-        self._reader = asyncio.create_task(
-            self._read_forever(first_attempt), name="twofactor-events-reader"
-        )
+        self._reader = asyncio.create_task(self._read_forever(first_attempt), name="twofactor-events-reader")
         await first_attempt.wait()
 
     async def stop(self) -> None:
@@ -270,9 +268,7 @@ class RedisBroker:
             await self._publisher.publish(REDIS_CHANNEL_PREFIX + channel, payload)
         except (RedisError, OSError) as exc:
             # The change is committed already; subscribers resync when the reader reconnects.
-            logger.warning(
-                "event on %s dropped: Redis unreachable (%s)", channel, type(exc).__name__
-            )
+            logger.warning("event on %s dropped: Redis unreachable (%s)", channel, type(exc).__name__)
 
     def subscribe(self, channel: str) -> Subscription:
         """A subscription to the channel, active (subscribed in Redis) once entered."""

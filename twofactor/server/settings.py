@@ -84,8 +84,7 @@ def parse_mail_url(url: str) -> MailSettings:
         return MailSettings(backend="console")
     if parts.scheme not in {"smtp", "smtps"}:
         raise SettingsError(
-            "TWOFACTOR_MAIL_URL: expected console:// or smtp://user:pass@host:port, "
-            f"got the scheme {parts.scheme!r}"
+            f"TWOFACTOR_MAIL_URL: expected console:// or smtp://user:pass@host:port, got the scheme {parts.scheme!r}"
         )
     try:
         port = parts.port
@@ -177,19 +176,14 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
     mail = parse_mail_url(str(config("MAIL_URL", default="console://")))
     if production and mail.backend == "console":
         raise SettingsError(
-            "TWOFACTOR_MAIL_URL: the console mail backend prints codes and is refused in "
-            "production; set an smtp:// URL"
+            "TWOFACTOR_MAIL_URL: the console mail backend prints codes and is refused in production; set an smtp:// URL"
         )
     redis_url = config("REDIS_URL", default=None)
     if redis_url is not None and urlsplit(str(redis_url)).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("TWOFACTOR_REDIS_URL: expected redis://host:port/db")
-    origins = tuple(
-        o.strip().rstrip("/") for o in str(config("CORS_ORIGINS", default="")).split(",") if o.strip()
-    )
+    origins = tuple(o.strip().rstrip("/") for o in str(config("CORS_ORIGINS", default="")).split(",") if o.strip())
     if "*" in origins:
-        raise SettingsError(
-            "TWOFACTOR_CORS_ORIGINS: '*' is refused, since sessions use credentials; list the origins"
-        )
+        raise SettingsError("TWOFACTOR_CORS_ORIGINS: '*' is refused, since sessions use credentials; list the origins")
     try:
         fresh_minutes = int(config("FRESH_FACTOR_MINUTES", default=FRESH_FACTOR_WINDOW.seconds // 60))
     except ValueError:
