@@ -100,7 +100,7 @@ async def reset_two_factor(
             user_id=user.id,
             connection=connection,
         )
-    return [int(s) for s in sessions]
+    return [int(str(s)) for s in sessions]
 
 
 async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:

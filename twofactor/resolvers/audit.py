@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
+from strawberry.scalars import JSON
 
 from twofactor.models import AuditEvent
 from twofactor.schema import types
@@ -44,7 +47,7 @@ async def audit_page(
                 target_id=strawberry.ID(str(r.target_id)) if r.target_id is not None else None,
                 ip=r.ip,
                 user_agent=r.user_agent,
-                details=r.details,
+                details=cast(JSON, r.details),
             )
             for r in page
         ],

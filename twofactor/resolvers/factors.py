@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User
@@ -70,15 +71,10 @@ async def reserve_user_attempt(user_id: int) -> None:
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
-async def user_succeeded(user_id: int, connection: object | None = None) -> None:
+async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    await (
-        User.filter(id=user_id)
-        .using_db(connection)
-        .update(  # type: ignore[arg-type]
-            failed_verifications=0, verification_blocked_until=None
-        )
-    )
+    query = User.filter(id=user_id).using_db(connection)
+    await query.update(failed_verifications=0, verification_blocked_until=None)
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:

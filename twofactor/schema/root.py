@@ -135,7 +135,8 @@ class AdminMutations:
         return await _answer(types.PolicyPayload, admin.set_policy(context_of(info), input))
 
     @strawberry.mutation(
-        description="For a user who lost access: removes all their authenticators and recovery codes and ends their sessions."
+        description="For a user who lost access: removes all their authenticators and recovery codes "
+        "and ends their sessions."
     )
     async def reset_user_two_factor(self, info: Info, user_id: strawberry.ID) -> types.ResetTwoFactorPayload:
         work = admin.reset_user_two_factor(context_of(info), user_id)
@@ -182,7 +183,8 @@ class Mutation:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="The set-up's state now, then again at every change; ends after VERIFIED, EXPIRED, LOCKED or CANCELLED."
+        description="The set-up's state now, then again at every change; "
+        "ends after VERIFIED, EXPIRED, LOCKED or CANCELLED."
     )
     async def my_two_factor_verification(
         self, info: Info, setup_id: strawberry.ID

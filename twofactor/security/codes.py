@@ -15,10 +15,10 @@ from twofactor.security.rules import (
 )
 
 # ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits.
-_SIX_DIGITS = re.compile(r"[0-9]{%d}" % TOTP_DIGITS)
+_SIX_DIGITS = re.compile(rf"[0-9]{{{TOTP_DIGITS}}}")
 # Crockford-like alphabet: no 0/O, 1/I/L confusion when read off paper.
 RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_RECOVERY_SHAPE = re.compile(r"[%s]{%d}" % (RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH))
+_RECOVERY_SHAPE = re.compile(rf"[{RECOVERY_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}")
 
 
 def normalize_code(code: str) -> str | None:

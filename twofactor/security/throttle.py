@@ -15,4 +15,4 @@ def wait_after(failures: int) -> timedelta | None:
     if failures < USER_FAILURES_BEFORE_WAIT:
         return None
     doublings = min(failures - USER_FAILURES_BEFORE_WAIT, 20)
-    return min(USER_WAIT_FIRST * (2**doublings), USER_WAIT_MAX)
+    return min(USER_WAIT_FIRST * (1 << doublings), USER_WAIT_MAX)
