@@ -27,6 +27,7 @@ from twofactor.models import (
     EmailChallenge,
     LoginThrottle,
     OutboxMessage,
+    OutboxStatus,
     Policy,
     RecoveryCode,
     Session,
@@ -167,7 +168,20 @@ async def app(harness: Harness) -> AsyncIterator[Harness]:
         await model.all().delete()
     harness.smtp.received.clear()
     yield harness
+    await settle_outbox(harness)
     assert Tortoise._inited
+
+
+async def settle_outbox(harness: Harness, timeout: float = 5) -> None:
+    """Let mail the test queued reach the SMTP server, so it does not land in the next test's mailbox."""
+    services = harness.app.state.services
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            # Messages that already failed once belong to tests of outages: not worth waiting for.
+            while await OutboxMessage.filter(status=OutboxStatus.PENDING, attempts=0).exists():
+                if services.outbox is not None:
+                    services.outbox.wake()
+                await asyncio.sleep(0.02)
 
 
 async def create_user(email: str = "ada@example.test", *, admin: bool = False, name: str = "Ada") -> User:

@@ -59,6 +59,8 @@ async def redis_admin() -> AsyncIterator[Redis]:
         await client.ping()
     except RedisError as exc:
         await client.aclose()
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {REDIS_URL} in CI: .ci/run should have started it ({exc})")
         pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
     yield client
     await client.aclose()

@@ -127,6 +127,8 @@ class RecoveryCode(Model):
 
     class Meta:
         table = "recovery_codes"
+        # Read by user on every `myTwoFactor` (the count left): without it, a scan of every user's codes.
+        indexes = (("user_id",),)
 
     def __repr__(self) -> str:
         return f"RecoveryCode(id={self.id}, user_id={self.user_id})"

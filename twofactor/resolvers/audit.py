@@ -13,12 +13,14 @@ from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.server.context import RequestContext
 
 MAX_PAGE = 100
+# Event ids are 32-bit in PostgreSQL; a larger cursor would be a database error, not a page.
+MAX_CURSOR = 2**31 - 1
 
 
 def _cursor(raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12) or int(raw) > MAX_CURSOR:
         raise Refused(ErrorCode.INVALID_INPUT, "Unknown cursor.", field="after")
     return int(raw)
 

@@ -115,12 +115,11 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
         await LoginThrottle.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
     policy = await Policy.current()
-    usable = [
-        a
-        for a in await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
-        if method_enabled(policy, Method(a.method))
-    ]
-    if usable:
+    authenticators = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+    usable = [a for a in authenticators if method_enabled(policy, Method(a.method))]
+    if authenticators:
+        # Even when administrators turned off every method this user has, the password
+        # alone must not do: a recovery code (or an administrator's reset) gets them in.
         state = SessionState.CHALLENGE
     elif policy.mandatory:
         state = SessionState.SETUP
@@ -191,13 +190,19 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
 
 
 async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> int:
-    """Reserve one try of the user and of this challenge; the tries left after a failure."""
-    await factors.reserve_user_attempt(user.id)
+    """Reserve one try of this challenge and of the user; the tries left after a failure."""
     try:
-        return await factors.reserve_session_attempt(session)
+        left = await factors.reserve_session_attempt(session)
     except Refused:
         await _end_challenge(context, session, user)
         raise
+    try:
+        await factors.reserve_user_attempt(user.id)
+    except Refused:
+        # The user must wait: this request checked no code, so the challenge keeps its try.
+        await factors.give_back_session_attempt(session)
+        raise
+    return left
 
 
 async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:

@@ -83,9 +83,22 @@ async def reserve_setup_attempt(setup: Setup) -> int:
         id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
     ).update(failed_attempts=F("failed_attempts") + 1)
     if not changed:
-        raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
+        await setup.refresh_from_db(fields=["status"])
+        if setup.status in OPEN_SETUP_STATUSES or setup.status == SetupStatus.LOCKED:
+            raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
+        raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
     setup.failed_attempts = (await Setup.get(id=setup.id).only("id", "failed_attempts")).failed_attempts
     return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
+
+
+async def give_back_setup_attempt(setup: Setup) -> None:
+    """Return a try taken by a request that then checked no code."""
+    await Setup.filter(id=setup.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+
+
+async def give_back_session_attempt(session: Session) -> None:
+    """Return a sign-in challenge's try taken by a request that then checked no code."""
+    await Session.filter(id=session.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
 
 
 async def reserve_session_attempt(session: Session) -> int:
@@ -203,7 +216,7 @@ async def expire_if_due(setup: Setup) -> bool:
     if setup.status not in OPEN_SETUP_STATUSES or setup.expires_at > now():
         return False
     await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
-        status=SetupStatus.EXPIRED, version=F("version") + 1
+        status=SetupStatus.EXPIRED, code_digest=None, secret_encrypted=None, version=F("version") + 1
     )
     setup.status = SetupStatus.EXPIRED
     return True

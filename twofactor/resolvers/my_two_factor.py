@@ -25,7 +25,7 @@ from twofactor.models import (
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
-from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel
+from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel, wake_mail
 from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
@@ -52,9 +52,14 @@ def _parse_id(raw: str) -> uuid.UUID | None:
         return None
 
 
+# Integer ids are 32-bit in PostgreSQL: a larger one names no row (asking would be a database error).
+MAX_INT_ID = 2**31 - 1
+
+
 def _parse_int_id(raw: str) -> int | None:
     text = str(raw)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+    value = int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+    return value if value is not None and value <= MAX_INT_ID else None
 
 
 async def _own_setup(user: User, setup_id: str) -> Setup:
@@ -102,6 +107,10 @@ async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> ty
         return None
     if await factors.expire_if_due(setup):
         await publish(context, user_channel(user.id), {"type": "setup", "id": str(setup.id)})
+    if setup.status not in OPEN_SETUP_STATUSES:
+        # The contract: "still in progress, else null". Final states reach clients through
+        # the submitCode/cancelSetup payloads and the verification subscription.
+        return None
     return setup_view(setup, user, context.keyring, context.settings.issuer)
 
 
@@ -154,6 +163,8 @@ async def set_up_email(context: RequestContext, name: str) -> types.SetupPayload
         await audit(
             context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id), connection=connection
         )
+    # After the commit: a worker woken earlier would not see the message yet and sleep a whole poll.
+    wake_mail(context)
     await _setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
@@ -170,8 +181,6 @@ async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, co
         user_id=setup.user_id,
         connection=connection,
     )
-    if context.services.outbox is not None:
-        context.services.outbox.wake()
 
 
 async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayload:
@@ -202,6 +211,7 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
         setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
         await _queue_setup_code(context, setup, code, connection)
         await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+    wake_mail(context)
     await _setup_changed(context, setup)
     await setup.refresh_from_db()
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
@@ -244,11 +254,18 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
 
-    await factors.reserve_user_attempt(user.id)
     attempts_left = await factors.reserve_setup_attempt(setup)
+    try:
+        await factors.reserve_user_attempt(user.id)
+    except Refused:
+        # The user must wait: this request checked no code, so the set-up keeps its try.
+        await factors.give_back_setup_attempt(setup)
+        raise
     step = await _check_setup_code(context, setup, normalized)
     if step is None:
         raise await _fail_setup(context, setup, user, attempts_left)
+    # The code was right, whichever parallel request wins the set-up below.
+    await factors.user_succeeded(user.id)
 
     try:
         async with in_transaction() as connection:
@@ -276,7 +293,6 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
             if first and policy.recovery_codes_enabled:
                 recovery = await _replace_recovery_codes(context, user, connection)
             await _session_proved_factor(session, connection)
-            await factors.user_succeeded(user.id, connection)
             await audit(
                 context,
                 "authenticator.added",
@@ -430,9 +446,18 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
         if not await prove_fresh_factor(context, session, user, code):
             raise factors.invalid_code(None)
     async with in_transaction() as connection:
+        # One removal per user at a time, so parallel ones cannot each see the other's row
+        # as "remaining" and together remove the last authenticator.
+        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
         deleted = await Authenticator.filter(id=row.id, user_id=user.id).using_db(connection).delete()
         if not deleted:
             raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
+        remaining = await Authenticator.filter(user_id=user.id).using_db(connection).count()
+        if policy.mandatory and remaining == 0:
+            raise Refused(
+                ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
+                "Two-factor authentication is mandatory: add another authenticator before removing this one.",
+            )
         if remaining == 0:
             # No second factor left: recovery codes would be a back door, not a backup.
             await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()

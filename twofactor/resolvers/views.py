@@ -72,11 +72,12 @@ async def my_two_factor(user: User, policy: Policy | None = None) -> types.MyTwo
     policy = policy or await Policy.current()
     authenticators = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
     remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
-    enabled = bool(authenticators)
+    usable = any(method_enabled(policy, Method(a.method)) for a in authenticators)
     return types.MyTwoFactor(
-        enabled=enabled,
+        enabled=bool(authenticators),
         mandatory=policy.mandatory,
-        setup_required=policy.mandatory and not enabled,
+        # Authenticators of a method administrators turned off no longer count.
+        setup_required=policy.mandatory and not usable,
         available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
         authenticators=[types.Authenticator.of(a) for a in authenticators],
         recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, TypeVar
 
@@ -11,7 +10,6 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -20,15 +18,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from twofactor.resolvers import admin, audit, auth, my_two_factor, subscriptions
 from twofactor.schema import types
-from twofactor.schema.errors import PUBLIC_ERROR_CODES, Refused
+from twofactor.schema.errors import Refused
 from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.schema.masking import MaskUnexpectedErrors
 from twofactor.server.auth import context_of, require_admin
-
-log = logging.getLogger("twofactor.errors")
 
 P = TypeVar("P")
 
@@ -54,7 +51,7 @@ class AdminQueries:
     ) -> types.AuditEventPage:
         context = context_of(info)
         require_admin(context)
-        target = int(user_id) if user_id is not None and str(user_id).isdigit() else None
+        target = my_two_factor._parse_int_id(user_id) if user_id is not None else None
         if user_id is not None and target is None:
             return types.AuditEventPage(events=[], next_cursor=None)
         try:
@@ -198,42 +195,34 @@ class Subscription:
             yield state
 
 
-def _is_public(error: GraphQLError) -> bool:
-    """Errors shown as they are: validation errors and our coded ones."""
-    if error.original_error is None:
-        return True
-    code = (error.extensions or {}).get("code")
-    return code in PUBLIC_ERROR_CODES or code == "NOT_FOUND"
+class TwoFactorSchema(strawberry.Schema):
+    """The schema; errors are logged by MaskUnexpectedErrors, once, not again here."""
 
-
-def _should_mask(error: GraphQLError) -> bool:
-    if _is_public(error):
-        return False
-    request_id = getattr(error, "request_id", None)
-    log.error(
-        "unexpected error in %s (%s): %s",
-        ".".join(str(p) for p in error.path or []),
-        type(error.original_error).__name__,
-        request_id or "-",
-        exc_info=error.original_error,
-    )
-    return True
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Expected errors (validation, UNAUTHENTICATED, ...) are answers, not incidents.
+        return None
 
 
 def build_schema(*, introspection: bool) -> strawberry.Schema:
     """The schema with its limits: caches, depth, tokens, aliases, one code check, masked errors."""
+    # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter create a new
+    # class per instance, and the validation cache is keyed by the rules, so a new class per
+    # request would miss it every time (validation is most of a small request).
+    rules = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        OneCodeCheckPerOperation,
+    ]
     extensions: list[type[SchemaExtension] | Any] = [
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules([OneCodeCheckPerOperation]),
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+        lambda: AddValidationRules(rules),
+        MaskUnexpectedErrors,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return TwoFactorSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

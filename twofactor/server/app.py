@@ -19,11 +19,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import OutboxWorker
+from twofactor.models import Session
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.schema.root import build_schema
 from twofactor.security.keyring import Keyring
@@ -33,6 +35,7 @@ from twofactor.server.context import (
     authenticate,
     bearer_token,
     client_ip,
+    now,
     origin_allowed,
     request_token,
 )
@@ -86,8 +89,23 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Re-reads the connection's session before each operation: a WebSocket outlives a logout or a reset."""
+
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
+        context = self.context
+        if context.session is not None:
+            fresh = await Session.get_or_none(id=context.session.id).select_related("user")
+            alive = fresh is not None and fresh.expires_at > now()
+            context.session = fresh if alive else None
+            context.user = fresh.user if fresh is not None and alive else None
+        await super().run_operation(operation)
+
+
 class TwoFactorGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with our context, auth at connection_init and no-store answers."""
+
+    graphql_transport_ws_handler_class = SessionCheckingWSHandler
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         self.services = services
@@ -151,6 +169,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        # Strawberry checks the Origin too (after WebSocketOrigin): it must trust the same origins.
+        allowed_origins=list(settings.cors_origins),
     )
 
     async def healthz(_: Request) -> Response:

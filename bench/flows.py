@@ -1,0 +1,268 @@
+"""The benchmarked flows: their GraphQL documents, the rows each needs, and the requests it sends.
+
+Every timed request must succeed on its own: a TOTP step may be claimed once per
+authenticator, a set-up is finished once, a code mail may go to a user once every 30 s.
+So the rows are written before the server starts (users, sessions, set-ups,
+authenticators, the way `login` and `setUpApp` would have left them), and each request
+of a consuming flow uses its own user. The rows are written with the project's own models
+and keyring, against the database the server will use.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import Tortoise
+
+from twofactor.models import Authenticator, Method, RecoveryCode, Session, SessionState, Setup, User
+from twofactor.resolvers.factors import recovery_digest, secret_context
+from twofactor.security import codes, tokens, totp
+from twofactor.security.keyring import Keyring
+from twofactor.security.names import name_key
+from twofactor.security.passwords import hash_password_sync
+from twofactor.security.rules import PENDING_SESSION_LIFETIME, SESSION_LIFETIME, SETUP_LIFETIME
+from twofactor.server.database import apply_migrations, tortoise_config
+
+PASSWORD = "correct horse battery staple"
+
+# The documents a client would send (the same selections as the tests' documents).
+MY_TWO_FACTOR = """
+{ myTwoFactor { enabled mandatory setupRequired availableMethods recoveryCodesRemaining
+  authenticators { id name method email createdAt lastUsedAt } } }"""
+
+SET_UP_APP = """
+mutation { myTwoFactor { setUpApp {
+  setup { id status method expiresAt attemptsLeft app { setupKey otpauthUri qrCodeSvg qrCodePng digits period } }
+  error { code message }
+} } }"""
+
+SUBMIT = """
+mutation($id: ID!, $code: String!, $name: String) { myTwoFactor { submitCode(setupId: $id, code: $code, name: $name) {
+  authenticator { id name method email createdAt lastUsedAt } message recoveryCodes
+  setup { id status attemptsLeft }
+  error { code message field attemptsLeft retryAfterSeconds }
+} } }"""
+
+VERIFY_LOGIN = """
+mutation($id: ID!, $code: String!) { verifyLogin(authenticatorId: $id, code: $code) {
+  session { nextStep expiresAt } error { code message attemptsLeft retryAfterSeconds }
+} }"""
+
+SET_UP_EMAIL = """
+mutation($name: String!) { myTwoFactor { setUpEmail(name: $name) {
+  setup { id status method name email expiresAt attemptsLeft resendAvailableAt }
+  error { code message field retryAfterSeconds }
+} } }"""
+
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    token session { nextStep expiresAt user { id email } } authenticators { id name method }
+    error { code message retryAfterSeconds }
+  }
+}"""
+
+HELLO = "{ hello }"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One benchmarked request kind."""
+
+    name: str
+    query: str
+    payload_path: tuple[str, ...]
+    # "once": each item (user, set-up, challenge) is used by one request; "cycle": reused.
+    mode: str
+    # Mails each successful request queues (read by the outbox worker, sent to the sink).
+    mails: int = 0
+    note: str = ""
+
+
+FLOWS: dict[str, Flow] = {
+    "myTwoFactor": Flow("myTwoFactor", MY_TWO_FACTOR, (), "cycle", note="query, user with 3 authenticators"),
+    "setUpApp": Flow("setUpApp", SET_UP_APP, ("myTwoFactor", "setUpApp"), "cycle", note="new secret + QR (SVG+PNG)"),
+    "submitCode": Flow(
+        "submitCode", SUBMIT, ("myTwoFactor", "submitCode"), "once", mails=1, note="APP set-up, first factor"
+    ),
+    "verifyLogin": Flow("verifyLogin", VERIFY_LOGIN, ("verifyLogin",), "once", note="APP code at a sign-in challenge"),
+    "setUpEmail": Flow(
+        "setUpEmail", SET_UP_EMAIL, ("myTwoFactor", "setUpEmail"), "once", mails=1, note="code mailed via outbox"
+    ),
+    "login": Flow("login", LOGIN, ("login",), "cycle", note="argon2id verify + session"),
+}
+HELLO_FLOW = Flow("hello", HELLO, (), "cycle")
+
+# Users of the reusable flows: one per connection, so no two requests share a row.
+REUSABLE_USERS = 64
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Seeder:
+    """Writes users and what hangs off them in bulk; remembers tokens and secrets for the requests."""
+
+    def __init__(self, keyring: Keyring, password_hash: str) -> None:
+        self.keyring = keyring
+        self.password_hash = password_hash
+
+    async def users(self, prefix: str, count: int) -> list[tuple[int, str]]:
+        """`count` users named prefix-i; (id, email) in order."""
+        rows = [
+            User(email=f"{prefix}-{i}@bench.example", name=f"{prefix} {i}", password_hash=self.password_hash)
+            for i in range(count)
+        ]
+        await User.bulk_create(rows, batch_size=500)
+        found = dict(await User.filter(email__startswith=f"{prefix}-").values_list("email", "id"))
+        return [(int(found[row.email]), row.email) for row in rows]
+
+    async def sessions(self, user_ids: list[int], state: SessionState) -> list[str]:
+        """A session per user at `state`; their bearer tokens."""
+        lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
+        moment = _now()
+        found = [tokens.new_token() for _ in user_ids]
+        await Session.bulk_create(
+            [
+                Session(
+                    token_hash=tokens.token_hash(token),
+                    user_id=user_id,
+                    state=state,
+                    expires_at=moment + lifetime,
+                    second_factor_at=moment if state == SessionState.DONE else None,
+                    ip="127.0.0.1",
+                    user_agent="bench",
+                )
+                for user_id, token in zip(user_ids, found, strict=True)
+            ],
+            batch_size=500,
+        )
+        return found
+
+    async def app_authenticators(self, user_ids: list[int], name: str) -> list[tuple[int, str]]:
+        """An APP authenticator per user; (authenticator id, secret) per user."""
+        found = {user_id: totp.new_secret() for user_id in user_ids}
+        await Authenticator.bulk_create(
+            [
+                Authenticator(
+                    user_id=user_id,
+                    method=Method.APP,
+                    name=name,
+                    name_key=name_key(name),
+                    secret_encrypted=self.keyring.encrypt(secret, secret_context(user_id)),
+                    last_step=-1,
+                )
+                for user_id, secret in found.items()
+            ],
+            batch_size=500,
+        )
+        ids = dict(
+            await Authenticator.filter(user_id__in=user_ids, name_key=name_key(name)).values_list("user_id", "id")
+        )
+        return [(int(ids[user_id]), found[user_id]) for user_id in user_ids]
+
+    async def email_authenticators(self, users: list[tuple[int, str]], name: str) -> None:
+        await Authenticator.bulk_create(
+            [
+                Authenticator(user_id=user_id, method=Method.EMAIL, name=name, name_key=name_key(name), email=email)
+                for user_id, email in users
+            ],
+            batch_size=500,
+        )
+
+    async def recovery_codes(self, user_ids: list[int]) -> None:
+        """Ten recovery codes per user, as a first set-up leaves them."""
+        rows = [
+            RecoveryCode(user_id=user_id, code_digest=recovery_digest(self.keyring, user_id, code))
+            for user_id in user_ids
+            for code in codes.new_recovery_codes()
+        ]
+        await RecoveryCode.bulk_create(rows, batch_size=1000)
+
+    async def app_setups(self, user_ids: list[int]) -> list[tuple[str, str]]:
+        """A pending APP set-up per user, as setUpApp leaves it; (set-up id, secret) per user."""
+        moment = _now()
+        made = []
+        rows = []
+        for user_id in user_ids:
+            secret = totp.new_secret()
+            setup_id = uuid.uuid4()
+            made.append((str(setup_id), secret))
+            rows.append(
+                Setup(
+                    id=setup_id,
+                    user_id=user_id,
+                    method=Method.APP,
+                    secret_encrypted=self.keyring.encrypt(secret, secret_context(user_id)),
+                    expires_at=moment + SETUP_LIFETIME,
+                )
+            )
+        await Setup.bulk_create(rows, batch_size=500)
+        return made
+
+
+async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """Migrate, write every flow's rows, and return each flow's request items.
+
+    `pool[flow]` is how many single-use items a consuming flow gets.
+    """
+    await apply_migrations(database_url)
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        seeder = Seeder(Keyring([secret_key]), hash_password_sync(PASSWORD))
+        items: dict[str, list[dict[str, Any]]] = {}
+
+        # myTwoFactor: users with 3 authenticators (2 apps, 1 email) and recovery codes.
+        users = await seeder.users("m2f", REUSABLE_USERS)
+        ids = [user_id for user_id, _ in users]
+        await seeder.app_authenticators(ids, "Phone")
+        await seeder.app_authenticators(ids, "Tablet")
+        await seeder.email_authenticators(users, "Work email")
+        await seeder.recovery_codes(ids)
+        items["myTwoFactor"] = [{"token": t} for t in await seeder.sessions(ids, SessionState.DONE)]
+
+        # setUpApp: signed-in users without 2FA, each starting set-ups again and again.
+        ids = [user_id for user_id, _ in await seeder.users("app", REUSABLE_USERS)]
+        items["setUpApp"] = [{"token": t} for t in await seeder.sessions(ids, SessionState.DONE)]
+
+        # submitCode: one pending APP set-up per user; the code is computed when sent.
+        ids = [user_id for user_id, _ in await seeder.users("submit", pool["submitCode"])]
+        session_tokens = await seeder.sessions(ids, SessionState.DONE)
+        setups = await seeder.app_setups(ids)
+        items["submitCode"] = [
+            {"token": token, "vars": {"id": setup_id, "name": "Phone"}, "totp": secret}
+            for token, (setup_id, secret) in zip(session_tokens, setups, strict=True)
+        ]
+
+        # verifyLogin: users with one APP authenticator (and recovery codes) at a sign-in challenge.
+        ids = [user_id for user_id, _ in await seeder.users("verify", pool["verifyLogin"])]
+        authenticators = await seeder.app_authenticators(ids, "Phone")
+        await seeder.recovery_codes(ids)
+        session_tokens = await seeder.sessions(ids, SessionState.CHALLENGE)
+        items["verifyLogin"] = [
+            {"token": token, "vars": {"id": str(authenticator_id)}, "totp": secret}
+            for token, (authenticator_id, secret) in zip(session_tokens, authenticators, strict=True)
+        ]
+
+        # setUpEmail: one per user (a user may have a code mailed once every 30 s).
+        ids = [user_id for user_id, _ in await seeder.users("email", pool["setUpEmail"])]
+        items["setUpEmail"] = [
+            {"token": t, "vars": {"name": "Work email"}} for t in await seeder.sessions(ids, SessionState.DONE)
+        ]
+
+        # login: one user per connection (the per-account throttle allows 10 failures in flight).
+        users = await seeder.users("login", REUSABLE_USERS)
+        items["login"] = [{"vars": {"email": email, "password": PASSWORD}} for _, email in users]
+        items["hello"] = [{}]
+        return items
+    finally:
+        await Tortoise.close_connections()
+
+
+def secret_key() -> str:
+    return secrets.token_urlsafe(48)

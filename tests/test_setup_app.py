@@ -1,0 +1,531 @@
+"""Issue #3, authenticator app: set-up over GraphQL, its QR codes, code checks, attempts, replay and races."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import zxingcpp
+from conftest import (
+    MY_TWO_FACTOR,
+    SET_UP_APP,
+    SUBMIT,
+    VERIFY_LOGIN,
+    Harness,
+    create_user,
+    login,
+    signed_in,
+)
+from PIL import Image
+from test_security_core import b32_key, hotp_reference, svg_to_image, totp_reference
+
+from twofactor.models import (
+    AuditEvent,
+    Authenticator,
+    OutboxMessage,
+    Policy,
+    RecoveryCode,
+    Session,
+    Setup,
+    SetupStatus,
+    User,
+)
+from twofactor.resolvers.factors import secret_context
+from twofactor.security import codes
+from twofactor.security.keyring import DecryptionError, Keyring
+
+SETUP_QUERY = """
+query($id: ID!) { myTwoFactor { setup(id: $id) {
+  id method status attemptsLeft expiresAt app { setupKey otpauthUri qrCodeSvg qrCodePng digits period }
+} } }"""
+
+CANCEL = """
+mutation($id: ID!) { myTwoFactor { cancelSetup(setupId: $id) {
+  setup { id status app { setupKey } } error { code message field }
+} } }"""
+
+LOGOUT = "mutation { logout { ok } }"
+
+# A real user's email, so that the account in the URI is checked, not just "present".
+EMAIL = "ada@example.test"
+
+
+# --- helpers ---
+
+
+async def start_app_setup(app: Harness, token: str) -> dict[str, Any]:
+    body = await app.gql(SET_UP_APP, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["myTwoFactor"]["setUpApp"]
+    assert payload["error"] is None, payload
+    setup: dict[str, Any] = payload["setup"]
+    return setup
+
+
+async def submit(app: Harness, token: str, setup_id: str, code: Any, name: str | None = "Phone") -> dict[str, Any]:
+    body = await app.gql(SUBMIT, {"id": setup_id, "code": code, "name": name}, token=token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["myTwoFactor"]["submitCode"]
+    return result
+
+
+async def read_setup(app: Harness, token: str, setup_id: str) -> dict[str, Any] | None:
+    body = await app.gql(SETUP_QUERY, {"id": setup_id}, token=token)
+    assert "errors" not in body, body
+    found: dict[str, Any] | None = body["data"]["myTwoFactor"]["setup"]
+    return found
+
+
+def current_code(setup_key: str, offset_steps: int = 0) -> str:
+    """The code an authenticator app shows now (or `offset_steps` away), by the test's own TOTP."""
+    return totp_reference(b32_key(setup_key), time.time() + 30 * offset_steps)
+
+
+def wrong_code(setup_key: str) -> str:
+    """A well-formed code that matches no step anywhere near now."""
+    key = b32_key(setup_key)
+    step = int(time.time() // 30)
+    near = {hotp_reference(key, step + offset) for offset in range(-3, 4)}
+    return next(c for c in ("000000", "111111", "222222", "333333", "444444", "555555", "999999") if c not in near)
+
+
+def assert_refused(payload: dict[str, Any], code: str, field: str | None = None) -> dict[str, Any]:
+    """The payload carries `error` with `code`, and every data field is null (the contract's convention)."""
+    error: dict[str, Any] | None = payload["error"]
+    assert error is not None, payload
+    assert error["code"] == code, payload
+    assert error["message"]
+    if field is not None:
+        assert error["field"] == field, payload
+    data = {k: v for k, v in payload.items() if k != "error"}
+    assert data
+    assert all(v is None for v in data.values()), payload
+    return error
+
+
+async def all_rows_text() -> str:
+    """Every column of every row of every table, as one text (what a database dump would show)."""
+    parts: list[str] = []
+    for model in (Setup, Authenticator, RecoveryCode, Session, User, AuditEvent, OutboxMessage, Policy):
+        rows = await model._meta.db.execute_query_dict(f"SELECT * FROM {model._meta.db_table}")
+        parts.extend(repr(row) for row in rows)
+    return "\n".join(parts)
+
+
+# --- set-up details and QR codes ---
+
+
+async def test_set_up_app_details(app: Harness) -> None:
+    _, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    assert setup["method"] == "APP"
+    assert setup["status"] == "PENDING"
+    assert setup["attemptsLeft"] == 5
+    details = setup["app"]
+    assert (details["digits"], details["period"]) == (6, 30)
+    secret = details["setupKey"].replace(" ", "")
+    assert len(b32_key(secret)) == 20  # 160 bits
+
+    uri = urlsplit(details["otpauthUri"])
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    assert unquote(uri.path) == f"/Help Center:{EMAIL}"
+    query = {k: v[0] for k, v in parse_qs(uri.query, strict_parsing=True).items()}
+    assert query == {"secret": secret, "issuer": "Help Center", "algorithm": "SHA1", "digits": "6", "period": "30"}
+
+    # The owner may read the pending set-up again, with the same secret.
+    again = await read_setup(app, token, setup["id"])
+    assert again is not None
+    assert again["app"]["setupKey"] == details["setupKey"]
+    assert again["app"]["otpauthUri"] == details["otpauthUri"]
+
+    # Each set-up has its own secret.
+    other = await start_app_setup(app, token)
+    assert other["app"]["setupKey"] != details["setupKey"]
+
+
+async def test_qr_codes_decode_to_the_otpauth_uri(app: Harness) -> None:
+    _, token = await signed_in(app, EMAIL)
+    details = (await start_app_setup(app, token))["app"]
+    uri = details["otpauthUri"]
+
+    prefix = "data:image/png;base64,"
+    assert details["qrCodePng"].startswith(prefix)
+    png = Image.open(io.BytesIO(base64.b64decode(details["qrCodePng"].removeprefix(prefix), validate=True)))
+    assert png.format == "PNG"
+    from_png = zxingcpp.read_barcodes(png.convert("L"))
+    assert [(r.format, r.text) for r in from_png] == [(zxingcpp.BarcodeFormat.QRCode, uri)]
+
+    svg = details["qrCodeSvg"]
+    assert svg.lstrip().startswith("<svg")
+    assert 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert svg.rstrip().endswith("</svg>")
+    from_svg = zxingcpp.read_barcodes(svg_to_image(svg))
+    assert [(r.format, r.text) for r in from_svg] == [(zxingcpp.BarcodeFormat.QRCode, uri)]
+
+
+# --- the secret at rest ---
+
+
+async def test_secret_is_stored_only_as_ciphertext(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    secret = setup["app"]["setupKey"].replace(" ", "")
+
+    rows = await Setup._meta.db.execute_query_dict("SELECT * FROM setups")
+    assert len(rows) == 1
+    stored = rows[0]["secret_encrypted"]
+    assert stored and stored.startswith("v1:")
+    dump = await all_rows_text()
+    for plain in (secret, setup["app"]["setupKey"], secret.lower(), "otpauth://"):
+        assert plain not in dump
+    # It is the secret, encrypted for this user under the configured key.
+    assert Keyring(app.settings.secret_keys).decrypt(stored, secret_context(user.id)) == secret
+
+    result = await submit(app, token, setup["id"], current_code(secret))
+    assert result["error"] is None, result
+    row = await Authenticator.get(id=int(result["authenticator"]["id"]))
+    assert row.secret_encrypted and row.secret_encrypted.startswith("v1:")
+    assert Keyring(app.settings.secret_keys).decrypt(row.secret_encrypted, secret_context(user.id)) == secret
+    # Another key reads nothing: fail closed.
+    try:
+        Keyring(["some-other-key-" + "x" * 40]).decrypt(row.secret_encrypted, secret_context(user.id))
+    except DecryptionError:
+        pass
+    else:
+        raise AssertionError("a foreign key decrypted the secret")
+    dump = await all_rows_text()
+    assert secret not in dump
+    assert setup["app"]["setupKey"] not in dump
+    assert "otpauth://" not in dump
+
+
+# --- submitting the code ---
+
+
+async def test_code_from_independent_totp_creates_authenticator(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    result = await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"]), name="  Pixel  ")
+    assert result["error"] is None, result
+    authenticator = result["authenticator"]
+    assert authenticator["name"] == "Pixel"
+    assert authenticator["method"] == "APP"
+    assert authenticator["email"] is None
+    assert result["message"] == "Two-factor authentication is set up."
+    assert result["setup"]["status"] == "VERIFIED"
+    assert result["setup"]["app"] is None
+
+    # Finished: "still in progress, else null" (the contract), and its secret is gone.
+    assert await read_setup(app, token, setup["id"]) is None
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    assert row.secret_encrypted is None
+    assert row.code_digest is None
+
+    page = (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]
+    assert page["enabled"] is True
+    assert [a["name"] for a in page["authenticators"]] == ["Pixel"]
+    assert page["recoveryCodesRemaining"] == 10
+    assert await Authenticator.filter(user_id=user.id).count() == 1
+
+
+async def test_name_is_nfc_normalized(app: Harness) -> None:
+    _, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    result = await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"]), name="Caf" + "e\u0301")
+    assert result["error"] is None, result
+    assert result["authenticator"]["name"] == "Caf\u00e9"
+    assert (await Authenticator.get(id=int(result["authenticator"]["id"]))).name == "Caf\u00e9"
+
+
+async def test_wrong_codes_lock_the_setup(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    for left in (4, 3, 2, 1):
+        error = assert_refused(await submit(app, token, setup["id"], wrong_code(key)), "INVALID_CODE", "code")
+        assert error["attemptsLeft"] == left
+        seen = await read_setup(app, token, setup["id"])
+        assert seen is not None
+        assert (seen["status"], seen["attemptsLeft"]) == ("PENDING", left)
+    error = assert_refused(await submit(app, token, setup["id"], wrong_code(key)), "TOO_MANY_ATTEMPTS")
+    assert error["attemptsLeft"] == 0
+    # Locked: even the right code is refused now.
+    assert_refused(await submit(app, token, setup["id"], current_code(key)), "TOO_MANY_ATTEMPTS")
+    assert await read_setup(app, token, setup["id"]) is None
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == "LOCKED"
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).failed_attempts == 5
+
+
+async def test_malformed_codes_are_refused_without_using_an_attempt(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    for bad in (
+        "12345",
+        "1234567",
+        "\u0660\u0661\u0662\u0663\u0664\u0665",
+        "\uff11\uff12\uff13\uff14\uff15\uff16",
+        "' OR 1=1",
+        "' OR '1'='1",
+        "true",
+        "",
+        "abcdef",
+    ):
+        assert_refused(await submit(app, token, setup["id"], bad), "INVALID_INPUT", "code")
+    # Not a string at all: the request is refused by GraphQL before any resolver runs.
+    for not_a_string in (123456, True, None, ["123456"]):
+        body = await app.gql(SUBMIT, {"id": setup["id"], "code": not_a_string, "name": "Phone"}, token=token)
+        assert body.get("data") is None
+        assert body["errors"]
+    seen = await read_setup(app, token, setup["id"])
+    assert seen is not None
+    assert (seen["status"], seen["attemptsLeft"]) == ("PENDING", 5)
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).failed_attempts == 0
+    assert (await User.get(id=user.id)).failed_verifications == 0
+    # And the right code still works.
+    assert (await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"])))["error"] is None
+
+
+async def test_missing_or_bad_name_creates_nothing(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    code = current_code(setup["app"]["setupKey"])
+    assert_refused(await submit(app, token, setup["id"], code, name=None), "INVALID_INPUT", "name")
+    for bad in ("", "   ", "Phone\u202eenohp", "Ph\u200bone", "Pho\x00ne", "Pho\nne", "x" * 65, "x" * 10_000):
+        assert_refused(await submit(app, token, setup["id"], code, name=bad), "INVALID_INPUT", "name")
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    seen = await read_setup(app, token, setup["id"])
+    assert seen is not None
+    assert (seen["status"], seen["attemptsLeft"]) == ("PENDING", 5)
+    assert (await submit(app, token, setup["id"], code, name="x" * 64))["error"] is None
+
+
+async def test_duplicate_name_ignoring_case(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    first = await start_app_setup(app, token)
+    assert (await submit(app, token, first["id"], current_code(first["app"]["setupKey"]), name="Phone"))[
+        "error"
+    ] is None
+    second = await start_app_setup(app, token)
+    code = current_code(second["app"]["setupKey"])
+    for clash in ("phone", "PHONE", " Phone "):
+        assert_refused(await submit(app, token, second["id"], code, name=clash), "NAME_TAKEN", "name")
+    assert [a.name for a in await Authenticator.filter(user_id=user.id)] == ["Phone"]
+    seen = await read_setup(app, token, second["id"])
+    assert seen is not None
+    assert (seen["status"], seen["attemptsLeft"]) == ("PENDING", 5)
+
+    # Another name works; recovery codes came with the first authenticator only.
+    digests_before = sorted(r.code_digest for r in await RecoveryCode.filter(user_id=user.id))
+    result = await submit(app, token, second["id"], code, name="Phone 2")
+    assert result["error"] is None, result
+    assert result["recoveryCodes"] is None
+    assert result["message"] == "The authenticator was added."
+    assert sorted(r.code_digest for r in await RecoveryCode.filter(user_id=user.id)) == digests_before
+    assert len(digests_before) == 10
+
+
+async def test_recovery_codes_once_and_hashed(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    result = await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"]))
+    assert result["error"] is None, result
+    recovery = result["recoveryCodes"]
+    assert len(recovery) == 10
+    assert len(set(recovery)) == 10
+    assert all(codes.normalize_recovery_code(c) for c in recovery)
+
+    rows = await RecoveryCode.filter(user_id=user.id)
+    assert len(rows) == 10
+    dump = await all_rows_text()
+    for plain in recovery:
+        assert plain not in dump
+        assert plain.replace("-", "") not in dump
+    for row in rows:
+        assert len(row.code_digest) == 64
+        int(row.code_digest, 16)
+    assert (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 10
+
+
+async def test_another_users_setup_is_not_found(app: Harness) -> None:
+    _, token_a = await signed_in(app, EMAIL)
+    _, token_b = await signed_in(app, "bob@example.test")
+    setup = await start_app_setup(app, token_a)
+    code = current_code(setup["app"]["setupKey"])
+    assert_refused(await submit(app, token_b, setup["id"], code), "NOT_FOUND", "setupId")
+    body = await app.gql(CANCEL, {"id": setup["id"]}, token=token_b)
+    assert_refused(body["data"]["myTwoFactor"]["cancelSetup"], "NOT_FOUND", "setupId")
+    assert await read_setup(app, token_b, setup["id"]) is None
+    for junk in ("not-a-uuid", "1", str(uuid.uuid4()), "' OR 1=1 --"):
+        assert_refused(await submit(app, token_b, junk, code), "NOT_FOUND", "setupId")
+        assert await read_setup(app, token_b, junk) is None
+    assert await Authenticator.all().count() == 0
+    # The owner's set-up is untouched and still works.
+    seen = await read_setup(app, token_a, setup["id"])
+    assert seen is not None
+    assert (seen["status"], seen["attemptsLeft"]) == ("PENDING", 5)
+    assert (await submit(app, token_a, setup["id"], code))["error"] is None
+
+
+async def test_cancelled_setup_refuses_the_code(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    body = await app.gql(CANCEL, {"id": setup["id"]}, token=token)
+    cancelled = body["data"]["myTwoFactor"]["cancelSetup"]
+    assert cancelled["error"] is None
+    assert cancelled["setup"]["status"] == "CANCELLED"
+    assert cancelled["setup"]["app"] is None
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).secret_encrypted is None
+    result = await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"]))
+    assert result["error"] is not None
+    assert result["error"]["code"] in ("NOT_FOUND", "CODE_EXPIRED")
+    assert_refused(result, result["error"]["code"])
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert await read_setup(app, token, setup["id"]) is None
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == "CANCELLED"
+
+
+async def test_expired_setup(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    row.expires_at = row.expires_at - timedelta(minutes=11)
+    await row.save(update_fields=["expires_at"])
+    assert_refused(await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"])), "CODE_EXPIRED")
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert await read_setup(app, token, setup["id"]) is None
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == "EXPIRED"
+
+
+async def test_method_disabled(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    pending = await start_app_setup(app, token)
+    policy = await Policy.current()
+    policy.app_enabled = False
+    await policy.save()
+
+    body = await app.gql(SET_UP_APP, token=token)
+    assert_refused(body["data"]["myTwoFactor"]["setUpApp"], "METHOD_DISABLED")
+    assert await Setup.filter(user_id=user.id).count() == 1
+    # A set-up started before the change cannot be finished either.
+    assert_refused(await submit(app, token, pending["id"], current_code(pending["app"]["setupKey"])), "METHOD_DISABLED")
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    page = (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]
+    assert page["availableMethods"] == ["EMAIL"]
+
+
+# --- replay ---
+
+
+async def test_setup_code_cannot_be_replayed_at_sign_in(app: Harness) -> None:
+    _, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = b32_key(setup["app"]["setupKey"])
+    step = int(time.time() // 30)
+    code = hotp_reference(key, step)
+    result = await submit(app, token, setup["id"], code)
+    assert result["error"] is None, result
+    authenticator_id = result["authenticator"]["id"]
+    assert (await app.gql(LOGOUT, token=token))["data"]["logout"]["ok"] is True
+
+    challenge = await login(app, EMAIL)
+    assert challenge["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+    assert [a["id"] for a in challenge["authenticators"]] == [authenticator_id]
+    pending_token = challenge["token"]
+
+    replay = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=pending_token))["data"]
+    assert_refused(replay["verifyLogin"], "INVALID_CODE")
+    next_code = hotp_reference(key, step + 1)
+    assert next_code != code
+    done = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": next_code}, token=pending_token))["data"]
+    assert done["verifyLogin"]["error"] is None, done
+    assert done["verifyLogin"]["session"]["nextStep"] == "DONE"
+    # And that one cannot be used again either (the step only moves forward).
+    await app.gql(LOGOUT, token=pending_token)
+    again = await login(app, EMAIL)
+    for used in (code, next_code):
+        body = await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": used}, token=again["token"])
+        assert_refused(body["data"]["verifyLogin"], "INVALID_CODE")
+
+
+# --- races ---
+
+
+async def _parallel_submits(app: Harness, token: str, setup_id: str, codes_to_send: list[str]) -> list[dict[str, Any]]:
+    """Every code in its own request and client, at once; each with its own name, so no unique index can hide a race."""
+    clients = [app.client(token) for _ in codes_to_send]
+    try:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/graphql",
+                    json={"query": SUBMIT, "variables": {"id": setup_id, "code": c, "name": f"Phone {n}"}},
+                )
+                for n, (client, c) in enumerate(zip(clients, codes_to_send, strict=True))
+            )
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    payloads = []
+    for response in responses:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        payloads.append(body["data"]["myTwoFactor"]["submitCode"])
+    return payloads
+
+
+async def test_parallel_right_codes_create_one_authenticator(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    code = current_code(setup["app"]["setupKey"])
+    payloads = await _parallel_submits(app, token, setup["id"], [code] * 10)
+    wins = [p for p in payloads if p["error"] is None]
+    assert len(wins) == 1, payloads
+    assert wins[0]["authenticator"]["name"].startswith("Phone ")
+    assert len(wins[0]["recoveryCodes"]) == 10
+    for lost in payloads:
+        if lost["error"] is not None:
+            assert_refused(lost, lost["error"]["code"])
+            assert lost["error"]["code"] in ("NOT_FOUND", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "NAME_TAKEN"), lost
+    assert await Authenticator.filter(user_id=user.id).count() == 1
+    assert await RecoveryCode.filter(user_id=user.id).count() == 10
+    assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == SetupStatus.VERIFIED
+
+
+async def test_parallel_wrong_codes_count_once_at_the_limit(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    wrong = wrong_code(setup["app"]["setupKey"])
+    for left in (4, 3, 2, 1):
+        error = assert_refused(await submit(app, token, setup["id"], wrong), "INVALID_CODE")
+        assert error["attemptsLeft"] == left
+    payloads = await _parallel_submits(app, token, setup["id"], [wrong] * 20)
+    for payload in payloads:
+        assert_refused(payload, payload["error"]["code"])
+        assert payload["error"]["code"] in ("TOO_MANY_ATTEMPTS", "RATE_LIMITED"), payload
+    # Exactly one request took the last try (and locked the set-up).
+    assert sum(1 for p in payloads if p["error"]["attemptsLeft"] == 0) == 1, payloads
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    assert row.failed_attempts == 5
+    assert row.status == SetupStatus.LOCKED
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert_refused(await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"])), "TOO_MANY_ATTEMPTS")
+
+
+# --- who may set up ---
+
+
+async def test_set_up_app_needs_a_session(app: Harness) -> None:
+    await create_user(EMAIL)
+    body = await app.gql(SET_UP_APP)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await Setup.all().count() == 0
