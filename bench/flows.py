@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from twofactor.models import Authenticator, Method, RecoveryCode, Session, SessionState, Setup, User
 from twofactor.resolvers.factors import recovery_digest, secret_context
@@ -211,6 +212,9 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
 
     `pool[flow]` is how many single-use items a consuming flow gets.
     """
+    # Tortoise caches SQL per (connection name, table), not per dialect: a run that seeds
+    # SQLite and then PostgreSQL in one process must start each from an empty cache.
+    EXECUTOR_CACHE.clear()
     await apply_migrations(database_url)
     await Tortoise.init(config=tortoise_config(database_url))
     try:

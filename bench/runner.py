@@ -691,7 +691,8 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(fan, dict) and isinstance(fan.get("targets"), list):
         targets += fan["targets"]
     else:
-        reason = "bench/subscriptions.py not present" if fan is None else "bench/subscriptions.py failed"
+        detail = " ".join(str((fan or {}).get("error", fan)).replace("|", "/").split())[-200:]
+        reason = "bench/subscriptions.py not present" if fan is None else f"bench/subscriptions.py failed: {detail}"
         targets.append({"target": "fan-out >= 5,000 deliveries/s; VERIFIED p99 <= 50 ms; 150 MB with 1,000 subs",
                         "value": "-", "limit": None, "status": "not measured", "note": reason})  # fmt: skip
     return targets
@@ -760,6 +761,16 @@ def table(results: dict[str, Any]) -> str:
                 mem = dict(run["memory_64"])
                 mem["rss_peak_mb"] = f"{run['lifetime_rss_peak_mb']} (whole run)"
                 lines.append(_row(f"{kind} {workers} myTwoFactor at 64 connections", mem, "-", None))
+    fan = results.get("subscriptions")
+    if isinstance(fan, dict) and fan.get("stdout"):
+        lines += [
+            "",
+            f"Subscriptions (`bench/subscriptions.py {' '.join(fan['options'])}`):",
+            "",
+            "```",
+            fan["stdout"],
+            "```",
+        ]
     lines += [
         "",
         f"Mail: the SMTP sink received {results.get('sink_received', 0)} messages in all "
@@ -803,18 +814,70 @@ def write_readme(text: str) -> None:
     README.write_text(updated)
 
 
-def run_subscriptions(quick: bool, workdir: Path) -> dict[str, Any] | None:
+def run_subscriptions(quick: bool, cpus: dict[str, Any]) -> dict[str, Any] | None:
+    """bench/subscriptions.py (owned separately), run as it is, its table parsed for the targets."""
     script = BENCH / "subscriptions.py"
     if not script.exists():
         return None
-    out = workdir / "subscriptions.json"
-    command = [PYTHON, str(script), "--json", str(out)] + (["--quick"] if quick else [])
-    log("subscriptions: " + " ".join(command[1:]))
-    done = subprocess.run(command, capture_output=True, timeout=300, check=False, cwd=ROOT)
-    if done.returncode != 0 or not out.exists():
-        return {"error": done.stderr.decode(errors="replace")[-1500:], "returncode": done.returncode}
-    found: dict[str, Any] = json.loads(out.read_text())
-    return found
+    if quick:
+        options = ["--setups", "60", "--fanout", "100,1000", "--rounds", "3", "--budget", "40"]
+    else:
+        options = ["--setups", "200", "--fanout", "100,1000", "--rounds", "5", "--budget", "80"]
+    command = [PYTHON, str(script), *options]
+    log("subscriptions: bench/subscriptions.py " + " ".join(options))
+
+    def unpin() -> None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, set(cpus["all"]))
+
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=200, check=False, cwd=ROOT, preexec_fn=unpin)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 200 s"}
+    stdout = done.stdout.decode(errors="replace")
+    if done.returncode != 0:
+        return {"error": (done.stderr.decode(errors="replace") + stdout)[-1500:], "returncode": done.returncode}
+    rows = {}
+    for line in stdout.splitlines():
+        match = re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line)
+        if match:
+            rows[match.group(1).strip()] = match.group(2).strip()
+    return {"options": options, "rows": rows, "stdout": stdout.strip(), "targets": subscription_targets(rows)}
+
+
+def _number(text: str | None) -> float | None:
+    match = re.search(r"[-\d,.]+", text or "")
+    if not match:
+        return None
+    with contextlib.suppress(ValueError):
+        return float(match.group(0).replace(",", ""))
+    return None
+
+
+def subscription_targets(rows: dict[str, str]) -> list[dict[str, Any]]:
+    targets = []
+
+    def add(name: str, prefix: str, limit: float, at_most: bool, note: str = "") -> None:
+        key = next((k for k in rows if k.startswith(prefix)), prefix)
+        value = _number(rows.get(key))
+        if value is None:
+            status = "not measured"
+        else:
+            status = "met" if (value <= limit if at_most else value >= limit) else "missed"
+        targets.append({"target": name, "value": rows.get(key, "-"), "limit": limit, "status": status, "note": note})
+
+    add("fan-out to 1,000 subscribers >= 5,000 deliveries/s", "fan-out to 1000: deliveries/s", 5000, False)
+    add("fan-out to 100 subscribers >= 5,000 deliveries/s", "fan-out to 100: deliveries/s", 5000, False)
+    add(
+        "VERIFIED reaches the subscriber <= 50 ms (p99)",
+        "submitCode response -> VERIFIED, p99",
+        50,
+        True,
+        note="one set-up at a time (bench/subscriptions.py), not under 1,000 deliveries/s",
+    )
+    add("server memory <= 150 MB with 1,000 open subscriptions", "server RSS, 1000 open", 150,
+        True, note="VmRSS in MiB, one worker")  # fmt: skip
+    return targets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -837,12 +900,13 @@ def main(argv: list[str] | None = None) -> int:
         warmup=1.0,
         duration=duration,
         latency_warmup=0.5 if quick else 1.0,
-        latency_duration=duration,
+        latency_duration=duration if quick else min(duration, 4.0),
         client=args.client,
     )
     only = [name for name in args.flows.split(",") if name]
-    # Single-use items per consuming flow: enough for ~1,500 requests/s over both runs.
-    per_second = 1500
+    # Single-use items per consuming flow: enough for ~800 requests/s over both runs (the rates
+    # measured are below 400/s; a flow that runs out is marked in the table).
+    per_second = 800
     used = (plan.warmup + plan.duration + plan.latency_warmup + plan.latency_duration) * per_second
     pool = {name: int(used) for name in ("submitCode", "verifyLogin", "setUpEmail")}
 
@@ -888,7 +952,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{kind} w{workers}: seeding")
                 results["runs"][kind][f"w{workers}"] = run_backend(kind, workers, plan, pool, sink, cpus, workdir, only)
         if not args.no_subscriptions:
-            results["subscriptions"] = run_subscriptions(quick, workdir)
+            results["subscriptions"] = run_subscriptions(quick, cpus)
         results["sink_received"] = sink.count
     results["elapsed_s"] = round(time.perf_counter() - begun, 1)
     if pinned:

@@ -227,3 +227,16 @@ async def test_redis_down_never_raises_into_the_publisher(channel: str, caplog: 
         await broker.stop()
     assert any("dropped" in record.getMessage() for record in caplog.records)
     assert all("127.0.0.1:1" not in record.getMessage() for record in caplog.records)
+
+
+async def test_one_subscription_to_several_channels_shares_one_queue() -> None:
+    broker = InProcessBroker()
+    async with broker.subscribe("a", "b") as events:
+        assert broker.fanout.subscriber_count("a") == broker.fanout.subscriber_count("b") == 1
+        await broker.publish("b", {"type": "from-b"})
+        await broker.publish("c", {"type": "from-c"})
+        await broker.publish("a", {"type": "from-a"})
+        async with asyncio.timeout(5):
+            assert await anext(events) == {"type": "from-b"}
+            assert await anext(events) == {"type": "from-a"}
+    assert broker.fanout.channels() == frozenset()

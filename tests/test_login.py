@@ -22,7 +22,7 @@ from conftest import (
     signed_in,
 )
 
-from twofactor.models import Authenticator, EmailChallenge, Session, SessionState, User
+from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
 from twofactor.resolvers import factors
 from twofactor.security import totp
 from twofactor.security.rules import (
@@ -275,6 +275,8 @@ async def test_setup_code_and_accepted_code_cannot_be_replayed(app: Harness) -> 
     assert replay["error"]["code"] == "INVALID_CODE"
     assert replay["session"] is None
     assert (await session_row(token)).state == SessionState.CHALLENGE
+    # Answered like a wrong code, but on the record (ASVS 2.8.5): the set-up code and this one.
+    assert await AuditEvent.filter(action="totp.replay_refused").count() == 2
 
 
 async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) -> None:

@@ -6,10 +6,10 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Harness
 from mail_support import SmtpServer, free_port
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
@@ -20,7 +20,6 @@ from twofactor.mail.messages import Email, to_mime
 from twofactor.mail.outbox import MAX_RETRY, OutboxWorker, enqueue, retry_delay
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import Keyring
-from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.settings import MailSettings
 
 KEYRING = Keyring(["mail-tests-secret-key-0123456789-abcdefghijklmnop"])
@@ -30,16 +29,26 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.db"
-    await apply_migrations(url)
-    await Tortoise.init(config=tortoise_config(url))
-    yield
-    await Tortoise.close_connections()
+async def db(app: Harness) -> AsyncIterator[None]:
+    """The test database (SQLite, then PostgreSQL) with the app's own mail worker paused.
+
+    The app's worker would otherwise claim these messages too, and fail to decrypt
+    them: they are sealed with this module's keyring.
+    """
+    services = app.app.state.services
+    running = services.outbox
+    if running is not None:
+        await running.stop()
+    try:
+        yield
+    finally:
+        await OutboxMessage.all().delete()
+        if running is not None:
+            running.start()
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
+def sink() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server
@@ -199,13 +208,13 @@ async def test_enqueue_commits_or_rolls_back_with_the_callers_transaction(db: No
     assert await raw_rows() == []
 
 
-async def test_worker_delivers_over_smtp(db: None, smtp: SmtpServer) -> None:
+async def test_worker_delivers_over_smtp(db: None, sink: SmtpServer) -> None:
     results = Results()
     await queue(messages.setup_code("ada@example.test", HOSTILE, CODE, 10))
 
-    assert await worker(smtp.port, results).run_once() == 1
+    assert await worker(sink.port, results).run_once() == 1
 
-    (received,) = smtp.received
+    (received,) = sink.received
     assert received.rcpt_tos == ["ada@example.test"]
     assert CODE in received.part("text/plain") and HOSTILE in received.part("text/plain")
     html = received.part("text/html")
@@ -256,57 +265,57 @@ async def test_gives_up_once_the_next_attempt_would_be_too_late(db: None) -> Non
     assert CODE not in settled.last_error
 
 
-async def test_a_message_past_its_deadline_is_not_sent(db: None, smtp: SmtpServer) -> None:
+async def test_a_message_past_its_deadline_is_not_sent(db: None, sink: SmtpServer) -> None:
     results = Results()
     await queue(within=timedelta(seconds=-1))
 
-    assert await worker(smtp.port, results).run_once() == 1
+    assert await worker(sink.port, results).run_once() == 1
 
-    assert smtp.received == []
+    assert sink.received == []
     (settled,) = results.settled
     assert settled.status == OutboxStatus.FAILED and settled.attempts == 0
     assert settled.last_error is not None and settled.last_error.startswith("DeadlinePassed")
 
 
-async def test_a_body_that_cannot_be_decrypted_fails_at_once(db: None, smtp: SmtpServer) -> None:
+async def test_a_body_that_cannot_be_decrypted_fails_at_once(db: None, sink: SmtpServer) -> None:
     results = Results()
     await queue()
     other_keys = Keyring(["another-deployment-key-0123456789-abcdefghijklmnop"])
-    mailer = OutboxWorker(smtp_backend(smtp.port), other_keys, MAIL_FROM, results)
+    mailer = OutboxWorker(smtp_backend(sink.port), other_keys, MAIL_FROM, results)
 
     assert await mailer.run_once() == 1
 
-    assert smtp.received == []
+    assert sink.received == []
     (settled,) = results.settled
     assert settled.status == OutboxStatus.FAILED and settled.last_error == "DecryptionError"
 
 
-async def test_two_workers_send_each_message_exactly_once(db: None, smtp: SmtpServer) -> None:
+async def test_two_workers_send_each_message_exactly_once(db: None, sink: SmtpServer) -> None:
     for n in range(20):
         await queue(messages.setup_code(f"user{n}@example.test", "Work", CODE, 10))
-    first, second = worker(smtp.port), worker(smtp.port)
+    first, second = worker(sink.port), worker(sink.port)
 
     handled = await asyncio.gather(first.run_once(), second.run_once())
 
     assert sum(handled) == 20
-    recipients = sorted(r for received in smtp.received for r in received.rcpt_tos)
+    recipients = sorted(r for received in sink.received for r in received.rcpt_tos)
     assert recipients == sorted(f"user{n}@example.test" for n in range(20))
     assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 20
 
 
-async def test_a_live_claim_is_respected_and_an_expired_one_taken_over(db: None, smtp: SmtpServer) -> None:
+async def test_a_live_claim_is_respected_and_an_expired_one_taken_over(db: None, sink: SmtpServer) -> None:
     message_id = await queue()
     now = datetime.now(UTC)
     claim = OutboxMessage.filter(id=message_id)
     await claim.update(claimed_by="elsewhere:1:dead", claimed_until=now + timedelta(seconds=60))
-    mailer = worker(smtp.port)
+    mailer = worker(sink.port)
 
     assert await mailer.run_once() == 0
 
     # The other worker died mid-send: once its lease ends the message is sent again.
     await claim.update(claimed_until=now - timedelta(seconds=1))
     assert await mailer.run_once() == 1
-    assert len(smtp.received) == 1
+    assert len(sink.received) == 1
     row = await OutboxMessage.get(id=message_id)
     assert row.status == OutboxStatus.SENT and row.claimed_by == mailer.worker_id
 
@@ -340,17 +349,17 @@ async def test_background_worker_sends_at_once_when_woken(db: None) -> None:
 
 
 async def test_a_failing_on_result_hook_does_not_stop_delivery(
-    db: None, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+    db: None, sink: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def broken(message: OutboxMessage) -> None:
         raise RuntimeError("hook bug")
 
     for _ in range(2):
         await queue()
-    mailer = OutboxWorker(smtp_backend(smtp.port), KEYRING, MAIL_FROM, broken)
+    mailer = OutboxWorker(smtp_backend(sink.port), KEYRING, MAIL_FROM, broken)
 
     assert await mailer.run_once() == 2
 
-    assert len(smtp.received) == 2
+    assert len(sink.received) == 2
     assert "on_result failed" in caplog.text
     assert CODE not in caplog.text

@@ -236,7 +236,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
                 stdin=PASSWORD + "\n",
             )
             assert "created user template@example.test" in created
-            users = await add_users(database_url, "template@example.test", 12)
+            users = await add_users(database_url, "template@example.test", 13)
             servers.append(start_server("a", env, directory))
             servers.append(start_server("b", env, directory))
             await asyncio.gather(*(wait_healthy(s, http) for s in servers))
@@ -369,3 +369,26 @@ async def test_each_outbox_message_is_sent_once_with_two_workers(cluster: Cluste
     per_address = {address: len(cluster.mails_to(address)) for address in addresses}
     assert len(received) == 10
     assert per_address == dict.fromkeys(addresses, 1)
+
+
+async def test_every_subscription_is_confirmed_by_redis(cluster: Cluster) -> None:
+    """Subscribing to the same channels again and again: each time, Redis's confirmation is seen.
+
+    A subscription waits for Redis to confirm its SUBSCRIBE (so no event published right after is lost);
+    a reply that arrives before the waiter is registered used to cost that wait's full timeout.
+    """
+    _, email = cluster.user(12)
+    token = await cluster.login(cluster.a, email)
+    cancel = "mutation($id: ID!) { myTwoFactor { cancelSetup(setupId: $id) { setup { status } } } }"
+    async with subscriber(cluster.a, token) as socket:
+        for number in range(3):
+            setup = (await cluster.gql(cluster.a, SET_UP_APP, token=token))["myTwoFactor"]["setUpApp"]["setup"]
+            op_id = f"v{number}"
+            await socket.subscribe(op_id, VERIFICATION, {"id": setup["id"]})
+            assert (await socket.data(op_id))["myTwoFactorVerification"]["status"] == "PENDING"
+            await cluster.gql(cluster.b, cancel, {"id": setup["id"]}, token=token)
+            assert (await socket.data(op_id))["myTwoFactorVerification"]["status"] == "CANCELLED"
+            assert await socket.ended(op_id) == "complete"
+    for server in (cluster.a, cluster.b):
+        log = server.log.read_text(errors="replace")
+        assert "did not confirm the subscription" not in log, server.output()

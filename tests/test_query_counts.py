@@ -24,8 +24,8 @@ _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("co
 MY_TWO_FACTOR_MAX = 4  # session + user, policy, authenticators, recovery codes left
 # session + user, authenticator, policy, the challenge's try (update, read back), the user's
 # failures in a row (read, compare-and-swap), the TOTP step claim, the session done, the
-# failures reset, the audit row, the session read back.
-VERIFY_LOGIN_MAX = 12
+# failures reset, the audit row.
+VERIFY_LOGIN_MAX = 11
 
 
 class _StatementCounter(logging.Handler):

@@ -413,11 +413,12 @@ async def test_delivery_failure_is_pushed(app: Harness) -> None:
     collector.handle_DATA = refuse  # type: ignore[method-assign]
     try:
         setup = await start_email_setup(app, token)
-        # The code's time is nearly up, so the worker gives up after its first failed attempt or two.
-        await OutboxMessage.filter(setup_id=setup["id"]).update(deliver_before=now() + timedelta(milliseconds=300))
         async with signed_socket(app, token) as socket:
             await socket.subscribe("v", VERIFICATION, {"id": setup["id"]})
+            # Refused, so retried (for up to the code's 10 minutes): still PENDING.
             assert (await socket.data("v"))["myTwoFactorVerification"]["status"] == "PENDING"
+            # Now the time is up: the worker gives up at its next attempt.
+            await OutboxMessage.filter(setup_id=setup["id"]).update(deliver_before=now())
             failed = (await socket.data("v"))["myTwoFactorVerification"]
             assert failed["status"] == "DELIVERY_FAILED"
             # Still open (a resend may follow): the subscription goes on until a final state.

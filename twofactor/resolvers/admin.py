@@ -16,6 +16,7 @@ from twofactor.resolvers.common import (
     user_changed,
 )
 from twofactor.resolvers.my_two_factor import _parse_int_id
+from twofactor.resolvers.views import policy_event
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security.keyring import Keyring
@@ -55,7 +56,7 @@ async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput
             before=_policy_dict(before),
             after=_policy_dict(after),
         )
-    await publish(context, POLICY_CHANNEL, {"type": "changed"})
+    await publish(context, POLICY_CHANNEL, {"type": "changed", "policy": policy_event(policy)})
     return types.PolicyPayload(policy=after)
 
 

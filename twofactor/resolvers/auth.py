@@ -226,7 +226,8 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
     )
     await factors.user_succeeded(user.id)
     await audit(context, "login.factor_passed", target_id=user.id, method=how)
-    await session.refresh_from_db()
+    # What the UPDATE wrote, without reading the row back.
+    session.state, session.second_factor_at, session.expires_at = SessionState.DONE, moment, moment + SESSION_LIFETIME
     return types.VerifyLoginPayload(session=types.Session.of(session, user))
 
 
@@ -241,7 +242,7 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
     left = await _challenge_attempt(context, session, user)
     if row.method == Method.APP:
-        ok = await factors.claim_totp(context.keyring, row, normalized)
+        ok = await factors.claim_totp(context, row, normalized)
     else:
         ok = await factors.claim_email_code(context.keyring, session, row, normalized)
     if not ok:

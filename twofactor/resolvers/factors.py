@@ -14,7 +14,7 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
-from twofactor.resolvers.common import seconds_until
+from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
@@ -25,7 +25,7 @@ from twofactor.security.rules import (
     SENDS_PER_HOUR,
 )
 from twofactor.security.throttle import wait_after
-from twofactor.server.context import now
+from twofactor.server.context import RequestContext, now
 
 # Compare-and-swap retries before a request under heavy contention is told to retry.
 _CAS_TRIES = 25
@@ -144,7 +144,7 @@ async def claim_send(user_id: int) -> datetime:
     raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
 
 
-async def claim_totp(keyring: Keyring, authenticator: Authenticator, code: str) -> bool:
+async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:
     """True when `code` is current for this APP authenticator and its step was not used before.
 
     The step is claimed by one conditional UPDATE (`last_step < step`), so of
@@ -153,13 +153,16 @@ async def claim_totp(keyring: Keyring, authenticator: Authenticator, code: str) 
     """
     if authenticator.secret_encrypted is None:
         return False
-    secret = keyring.decrypt(authenticator.secret_encrypted, secret_context(authenticator.user_id))
+    secret = context.keyring.decrypt(authenticator.secret_encrypted, secret_context(authenticator.user_id))
     step = totp.matching_step(secret, code)
     if step is None:
         return False
     claimed = await Authenticator.filter(id=authenticator.id, last_step__lt=step).update(
         last_step=step, last_used_at=now()
     )
+    if not claimed:
+        # A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record.
+        await audit(context, "totp.replay_refused", target_id=authenticator.user_id, authenticator_id=authenticator.id)
     return bool(claimed)
 
 

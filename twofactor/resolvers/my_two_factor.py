@@ -408,7 +408,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     if normalized is not None:
         for candidate in await Authenticator.filter(user_id=user.id):
             if candidate.method == Method.APP:
-                proved = await factors.claim_totp(context.keyring, candidate, normalized)
+                proved = await factors.claim_totp(context, candidate, normalized)
             else:
                 proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
             if proved:

@@ -3,54 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator
 
 from graphql import GraphQLError
 
-from twofactor.models import Session, Setup, User
+from twofactor.models import Policy, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_channel
 from twofactor.resolvers.my_two_factor import _parse_id
-from twofactor.resolvers.views import my_two_factor, setup_view
+from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
 from twofactor.schema import types
 from twofactor.server.auth import FULL, SETTING_UP, require
 from twofactor.server.context import RequestContext, now
-from twofactor.server.events import Broker
 
 _QUEUE_SIZE = 64
 
 
-@contextlib.asynccontextmanager
-async def _listening(
-    broker: Broker, channels: Sequence[str]
-) -> AsyncIterator[asyncio.Queue[tuple[str, dict[str, object]]]]:
-    """One queue with the events of several channels."""
-    queue: asyncio.Queue[tuple[str, dict[str, object]]] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-
-    async def pump(channel: str, subscription: AsyncIterator[dict[str, object]]) -> None:
-        async for event in subscription:
-            if queue.full():
-                # Subscribers re-read state on any event, so only the newest matters.
-                queue.get_nowait()
-            queue.put_nowait((channel, event))
-
-    async with contextlib.AsyncExitStack() as stack:
-        tasks = []
-        for channel in channels:
-            subscription = await stack.enter_async_context(broker.subscribe(channel))
-            tasks.append(asyncio.create_task(pump(channel, subscription)))
-        try:
-            yield queue
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _session_alive(session_id: int) -> bool:
-    return await Session.filter(id=session_id, expires_at__gt=now()).exists()
+async def _session_ended(session: Session, event: dict[str, object]) -> bool:
+    """Logout and resets announce themselves; after a resync (events may be lost) ask the database."""
+    if event.get("type") == "ended" or session.expires_at <= now():
+        return True
+    if event.get("type") == "resync":
+        return not await Session.filter(id=session.id, expires_at__gt=now()).exists()
+    return False
 
 
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
@@ -60,18 +36,21 @@ async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator
     setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
     if setup is None:
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
-    broker = context.services.broker
-    async with _listening(broker, [user_channel(user.id), session_channel(session.id)]) as queue:
+    channels = (user_channel(user.id), session_channel(session.id))
+    async with context.services.broker.subscribe(*channels) as events:
         await factors.expire_if_due(setup)
         last = _state(setup)
         yield _view(context, setup, user)
         while setup.status in OPEN_SETUP_STATUSES:
+            # Wake at the expiry time too: EXPIRED is pushed without anyone asking.
             timeout = max(0.05, (setup.expires_at - now()).total_seconds() + 0.05)
             try:
-                channel, event = await asyncio.wait_for(queue.get(), timeout=timeout)
+                event = await asyncio.wait_for(anext(events), timeout=timeout)
             except TimeoutError:
-                channel, event = user_channel(user.id), {"type": "tick"}
-            if channel.startswith("session:") or not await _session_alive(session.id):
+                event = {"type": "tick"}
+            except StopAsyncIteration:
+                return
+            if await _session_ended(session, event):
                 return
             if event.get("type") == "changed":
                 continue
@@ -94,14 +73,29 @@ def _view(context: RequestContext, setup: Setup, user: User) -> types.TwoFactorS
 
 
 async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, None]:
-    """The user's 2FA after every change made anywhere (and after a reconnect, in case one was missed)."""
+    """The user's 2FA after every change made anywhere (and after a reconnect, in case one was missed).
+
+    A policy change reaches every subscriber at once, so it is answered from the
+    event and the rows this subscriber already read: no query per subscriber.
+    """
     session, user = require(context, FULL)
-    channels = [user_channel(user.id), session_channel(session.id), POLICY_CHANNEL]
-    async with _listening(context.services.broker, channels) as queue:
-        while True:
-            channel, event = await queue.get()
-            if channel.startswith("session:") or not await _session_alive(session.id):
+    channels = (user_channel(user.id), session_channel(session.id), POLICY_CHANNEL)
+    rows: TwoFactorRows | None = None
+    policy: Policy | None = None
+    async with context.services.broker.subscribe(*channels) as events:
+        async for event in events:
+            if await _session_ended(session, event):
                 return
-            if event.get("type") == "setup":
+            kind = event.get("type")
+            if kind == "setup":
                 continue
-            yield await my_two_factor(user)
+            announced = policy_from_event(event.get("policy"))
+            if announced is not None and rows is not None:
+                policy = announced
+            else:
+                rows = await load_rows(user.id)
+                if announced is not None:
+                    policy = announced
+                elif policy is None or kind == "resync":
+                    policy = await Policy.current()
+            yield my_two_factor_view(rows, policy)

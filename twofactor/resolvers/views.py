@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import strawberry
 
@@ -67,11 +68,50 @@ def method_enabled(policy: Policy, method: Method) -> bool:
     return policy.email_enabled if method == Method.EMAIL else policy.app_enabled
 
 
+@dataclass(frozen=True)
+class TwoFactorRows:
+    """What the 'Your 2FA' page reads of one user."""
+
+    user_id: int
+    authenticators: list[Authenticator]
+    recovery_codes_remaining: int
+
+
+async def load_rows(user_id: int) -> TwoFactorRows:
+    """Two queries: the authenticators and the count of unused recovery codes."""
+    authenticators = await Authenticator.filter(user_id=user_id).order_by("created_at", "id")
+    remaining = await RecoveryCode.filter(user_id=user_id, used_at__isnull=True).count()
+    return TwoFactorRows(user_id, authenticators, remaining)
+
+
+_POLICY_FIELDS = frozenset({"mandatory", "email_enabled", "app_enabled", "recovery_codes_enabled"})
+
+
+def policy_event(policy: Policy) -> dict[str, object]:
+    """A policy as carried by a live event, so subscribers need not read it back."""
+    return {name: getattr(policy, name) for name in _POLICY_FIELDS}
+
+
+def policy_from_event(data: object) -> Policy | None:
+    """The policy a live event carries, or None when it carries none."""
+    if not isinstance(data, dict) or set(data) != {
+        "mandatory",
+        "email_enabled",
+        "app_enabled",
+        "recovery_codes_enabled",
+    }:
+        return None
+    return Policy(**{key: bool(value) for key, value in data.items()})
+
+
 async def my_two_factor(user: User, policy: Policy | None = None) -> types.MyTwoFactor:
-    """The 'Your 2FA' page of one user: two queries (authenticators, recovery codes)."""
-    policy = policy or await Policy.current()
-    authenticators = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
-    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    """The 'Your 2FA' page of one user."""
+    return my_two_factor_view(await load_rows(user.id), policy or await Policy.current())
+
+
+def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
+    """The 'Your 2FA' page from rows already read."""
+    authenticators, remaining = rows.authenticators, rows.recovery_codes_remaining
     usable = any(method_enabled(policy, Method(a.method)) for a in authenticators)
     return types.MyTwoFactor(
         enabled=bool(authenticators),
@@ -81,5 +121,5 @@ async def my_two_factor(user: User, policy: Policy | None = None) -> types.MyTwo
         available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
         authenticators=[types.Authenticator.of(a) for a in authenticators],
         recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
-        user_id=user.id,
+        user_id=rows.user_id,
     )

@@ -56,7 +56,7 @@ class Broker(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish(self, channel: str, event: dict[str, object]) -> None: ...
-    def subscribe(self, channel: str) -> Subscription: ...
+    def subscribe(self, channel: str, *more: str) -> Subscription: ...
 
 
 class LocalFanout:
@@ -66,9 +66,10 @@ class LocalFanout:
         self._queues: dict[str, set[EventQueue]] = {}
         self._closed = False
 
-    def add(self, channel: str) -> EventQueue:
-        """A new queue receiving the channel's events."""
-        queue: EventQueue = asyncio.Queue(QUEUE_SIZE)
+    def add(self, channel: str, queue: EventQueue | None = None) -> EventQueue:
+        """A queue (new, or one already receiving other channels) that receives the channel's events."""
+        if queue is None:
+            queue = asyncio.Queue(QUEUE_SIZE)
         if self._closed:
             queue.put_nowait(_CLOSED)
         else:
@@ -130,15 +131,19 @@ def _replace_backlog(queue: EventQueue, event: Event) -> None:
 
 
 class _Hub(Protocol):
-    async def _join(self, channel: str) -> EventQueue: ...
+    async def _join(self, channel: str, queue: EventQueue | None = None) -> EventQueue: ...
     async def _leave(self, channel: str, queue: EventQueue) -> None: ...
 
 
 class Subscription:
-    """One subscriber's events on one channel: `async with broker.subscribe(c) as s: async for`."""
+    """One subscriber's events on one or more channels: `async with broker.subscribe(c) as s: async for`.
 
-    def __init__(self, hub: _Hub, channel: str) -> None:
+    Several channels share one queue, so a subscriber waits on one thing, not one task per channel.
+    """
+
+    def __init__(self, hub: _Hub, channel: str, *more: str) -> None:
         self.channel = channel
+        self.channels = (channel, *more)
         self._hub = hub
         self._queue: EventQueue | None = None
         self._ended = False
@@ -146,7 +151,16 @@ class Subscription:
     async def __aenter__(self) -> Subscription:
         if self._queue is not None:
             raise RuntimeError("a subscription can be entered once")
-        self._queue = await self._hub._join(self.channel)
+        queue: EventQueue | None = None
+        try:
+            for channel in self.channels:
+                queue = await self._hub._join(channel, queue)
+        except BaseException:
+            if queue is not None:
+                for channel in self.channels:
+                    await self._hub._leave(channel, queue)
+            raise
+        self._queue = queue
         return self
 
     async def __aexit__(
@@ -158,7 +172,8 @@ class Subscription:
         queue, self._queue = self._queue, None
         self._ended = True
         if queue is not None:
-            await self._hub._leave(self.channel, queue)
+            for channel in self.channels:
+                await self._hub._leave(channel, queue)
 
     def __aiter__(self) -> Subscription:
         return self
@@ -193,12 +208,12 @@ class InProcessBroker:
         # The JSON round trip makes a bad event fail here as it would with Redis, not only there.
         self.fanout.deliver(channel, json.loads(_as_json(event)))
 
-    def subscribe(self, channel: str) -> Subscription:
-        """A subscription to the channel, active once entered."""
-        return Subscription(self, channel)
+    def subscribe(self, channel: str, *more: str) -> Subscription:
+        """A subscription to the channels, active once entered."""
+        return Subscription(self, channel, *more)
 
-    async def _join(self, channel: str) -> EventQueue:
-        return self.fanout.add(channel)
+    async def _join(self, channel: str, queue: EventQueue | None = None) -> EventQueue:
+        return self.fanout.add(channel, queue)
 
     async def _leave(self, channel: str, queue: EventQueue) -> None:
         self.fanout.remove(channel, queue)
@@ -270,12 +285,12 @@ class RedisBroker:
             # The change is committed already; subscribers resync when the reader reconnects.
             logger.warning("event on %s dropped: Redis unreachable (%s)", channel, type(exc).__name__)
 
-    def subscribe(self, channel: str) -> Subscription:
-        """A subscription to the channel, active (subscribed in Redis) once entered."""
-        return Subscription(self, channel)
+    def subscribe(self, channel: str, *more: str) -> Subscription:
+        """A subscription to the channels, active (subscribed in Redis) once entered."""
+        return Subscription(self, channel, *more)
 
-    async def _join(self, channel: str) -> EventQueue:
-        queue = self.fanout.add(channel)
+    async def _join(self, channel: str, queue: EventQueue | None = None) -> EventQueue:
+        queue = self.fanout.add(channel, queue)
         try:
             async with self._lock:
                 confirmation = await self._sync_channel(channel)
@@ -303,9 +318,11 @@ class RedisBroker:
         wanted = self.fanout.has(channel)
         try:
             if wanted and channel not in self._redis_channels:
+                # Expected before sending: the reader may see Redis's reply before subscribe() returns.
+                confirmation = self._expect_confirmation(channel)
                 await pubsub.subscribe(REDIS_CHANNEL_PREFIX + channel)
                 self._redis_channels.add(channel)
-                return self._expect_confirmation(channel)
+                return confirmation
             if not wanted and channel in self._redis_channels:
                 await pubsub.unsubscribe(REDIS_CHANNEL_PREFIX + channel)
                 self._redis_channels.discard(channel)
