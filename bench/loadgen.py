@@ -164,13 +164,15 @@ async def run_raw(job: dict[str, Any], items: Items, stats: Stats, deadlines: tu
             try:
                 status, raw = await conn.request(head_bytes, body)
             except (ConnectionError, httptools.HttpParserError) as error:
-                if started >= warm_until:
+                if warm_until <= time.perf_counter() <= stop_at:
                     stats.http_errors[type(error).__name__] += 1
                 if conn.lost:
                     _, conn = await loop.create_connection(RawConnection, host, port)
                 continue
             done = time.perf_counter()
-            if started < warm_until:
+            # A request counts when it completes inside the window, whenever it started:
+            # counting by start time would lose one latency's worth of slow requests.
+            if done < warm_until:
                 stats.warmup_requests += 1
                 continue
             if done > stop_at:
@@ -206,11 +208,11 @@ async def run_httpx(job: dict[str, Any], items: Items, stats: Stats, deadlines: 
                 try:
                     response = await client.post(url, content=body, headers=headers)
                 except httpx.HTTPError as error:
-                    if started >= warm_until:
+                    if warm_until <= time.perf_counter() <= stop_at:
                         stats.http_errors[type(error).__name__] += 1
                     continue
                 done = time.perf_counter()
-                if started < warm_until:
+                if done < warm_until:
                     stats.warmup_requests += 1
                     continue
                 if done > stop_at:

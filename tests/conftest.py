@@ -166,6 +166,7 @@ async def app(harness: Harness) -> AsyncIterator[Harness]:
     """The app with empty tables and an empty mailbox."""
     for model in _TABLES:
         await model.all().delete()
+    Policy.forget_cached()
     harness.smtp.received.clear()
     yield harness
     await settle_outbox(harness)

@@ -312,6 +312,7 @@ async def test_last_authenticator_stays_while_mandatory(app: Harness, ada: str) 
     laptop, _, _ = await add_app(app, token, "Laptop")
     await Policy.current()
     await Policy.filter().update(mandatory=True)
+    Policy.forget_cached()
 
     # One of two may go.
     assert (await remove(app, token, laptop["authenticator"]["id"]))["error"] is None
@@ -476,6 +477,7 @@ async def test_a_set_up_only_sign_in_cannot_manage(app: Harness, ada: str) -> No
     await create_user(ada)
     await Policy.current()
     await Policy.filter().update(mandatory=True)
+    Policy.forget_cached()
     setting_up = await login(app, ada)
     assert setting_up["session"]["nextStep"] == "TWO_FACTOR_SETUP"
     body = await app.gql(EDIT, {"id": "1", "name": "x"}, token=setting_up["token"])
@@ -489,6 +491,7 @@ async def test_parallel_removals_cannot_remove_the_last_authenticator_while_mand
     laptop, _, _ = await add_app(app, token, "Laptop")
     await Policy.current()
     await Policy.filter().update(mandatory=True)
+    Policy.forget_cached()
 
     results = await asyncio.gather(
         *(remove(app, token, a["authenticator"]["id"]) for a in (phone, laptop, phone, laptop))

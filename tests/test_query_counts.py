@@ -20,12 +20,14 @@ from twofactor.security import totp
 _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("counting", default=None)
 
 # Upper bounds, with what each statement is for; a change that adds a query per request
-# has to say so here.
-MY_TWO_FACTOR_MAX = 4  # session + user, policy, authenticators, recovery codes left
-# session + user, authenticator, policy, the challenge's try (update, read back), the user's
+# has to say so here. The policy is counted apart: it may come from a short-lived cache, so
+# whether a request reads it depends on the clock, not on the request.
+MY_TWO_FACTOR_MAX = 3  # session + user, authenticators, recovery codes left
+# session + user, authenticator, the challenge's try (update, read back), the user's
 # failures in a row (read, compare-and-swap), the TOTP step claim, the session done, the
 # failures reset, the audit row.
-VERIFY_LOGIN_MAX = 11
+VERIFY_LOGIN_MAX = 10
+POLICY_READS_MAX = 1
 
 
 class _StatementCounter(logging.Handler):
@@ -55,10 +57,13 @@ def counting() -> Iterator[list[str]]:
 
 
 async def counted(app: Harness, query: str, variables: dict[str, Any] | None, token: str) -> tuple[dict[str, Any], int]:
+    """The answer, and how many statements other than policy reads the request ran."""
     with counting() as statements:
         body = await app.gql(query, variables, token=token)
     assert "errors" not in body, body
-    return body, len(statements)
+    policy = [s for s in statements if 'FROM "policy"' in s]
+    assert len(policy) <= POLICY_READS_MAX, policy
+    return body, len(statements) - len(policy)
 
 
 async def test_my_two_factor_runs_the_same_few_statements_for_one_or_three_authenticators(app: Harness) -> None:
@@ -94,3 +99,20 @@ async def test_verify_login_runs_the_same_few_statements_for_one_or_three_authen
     three = await _verify_count(app, "three@example.test", 3)
     assert one == three
     assert 0 < three <= VERIFY_LOGIN_MAX
+
+
+async def test_a_repeated_document_is_validated_once(app: Harness) -> None:
+    """The validation cache is keyed by the rules too: rule classes made per request would never hit it."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from twofactor.schema.root import CACHE_SIZE
+
+    _, token = await signed_in(app)
+    cache = _get_validate_cache(CACHE_SIZE)
+    await app.gql(MY_TWO_FACTOR, token=token)
+    before = cache.cache_info()
+    for _ in range(3):
+        await app.gql(MY_TWO_FACTOR, token=token)
+    after = cache.cache_info()
+    assert after.misses == before.misses
+    assert after.hits == before.hits + 3

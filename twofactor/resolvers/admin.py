@@ -32,7 +32,7 @@ async def read_policy() -> types.TwoFactorPolicy:
 async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput) -> types.PolicyPayload:
     """Change the policy; applies at each user's next sign-in."""
     admin = require_admin(context)
-    policy = await Policy.current()
+    policy = await Policy.current(fresh=True)
     before = types.TwoFactorPolicy.of(policy)
     if change.enabled_methods is not None:
         methods = set(change.enabled_methods)

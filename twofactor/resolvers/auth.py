@@ -197,7 +197,7 @@ async def _challenge_attempt(context: RequestContext, session: Session, user: Us
         await _end_challenge(context, session, user)
         raise
     try:
-        await factors.reserve_user_attempt(user.id)
+        await factors.reserve_user_attempt(user)
     except Refused:
         # The user must wait: this request checked no code, so the challenge keeps its try.
         await factors.give_back_session_attempt(session)

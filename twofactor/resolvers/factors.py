@@ -44,17 +44,23 @@ def invalid_code(attempts_left: int | None) -> Refused:
     return Refused(ErrorCode.INVALID_CODE, message, field="code", attempts_left=attempts_left)
 
 
-async def reserve_user_attempt(user_id: int) -> None:
+async def reserve_user_attempt(known: User) -> None:
     """Count one more failure in a row for the user before checking a code (RATE_LIMITED if waiting).
 
     The failure is counted first and forgiven by `user_succeeded`, so a
-    request that dies half-way still costs a try.
+    request that dies half-way still costs a try. The first compare-and-swap
+    uses the row as the request loaded it; only a concurrent change costs a read.
     """
-    for _ in range(_CAS_TRIES):
-        user = await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
+    user_id = known.id
+    user = known
+    for attempt in range(_CAS_TRIES):
+        if attempt:
+            user = await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
         moment = now()
         blocked = user.verification_blocked_until
         if blocked is not None and blocked > moment:
+            if attempt == 0:  # as loaded at the start of the request: make sure it still holds
+                continue
             raise Refused(
                 ErrorCode.RATE_LIMITED,
                 "Too many wrong codes. Wait before trying again.",
@@ -62,11 +68,12 @@ async def reserve_user_attempt(user_id: int) -> None:
             )
         failures = user.failed_verifications + 1
         wait = wait_after(failures)
+        blocked_until = moment + wait if wait else None
         changed = await User.filter(id=user_id, failed_verifications=user.failed_verifications).update(
-            failed_verifications=failures,
-            verification_blocked_until=moment + wait if wait else None,
+            failed_verifications=failures, verification_blocked_until=blocked_until
         )
         if changed:
+            known.failed_verifications, known.verification_blocked_until = failures, blocked_until
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
@@ -79,6 +86,13 @@ async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = No
 
 async def reserve_setup_attempt(setup: Setup) -> int:
     """Take one of the set-up's tries; the number of tries left after this one if it fails."""
+    seen = setup.failed_attempts
+    if seen < ATTEMPTS_PER_VERIFICATION and await Setup.filter(
+        id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts=seen
+    ).update(failed_attempts=seen + 1):
+        # Nobody else took a try since the set-up was read: the count is exact without reading it back.
+        setup.failed_attempts = seen + 1
+        return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
     changed = await Setup.filter(
         id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
     ).update(failed_attempts=F("failed_attempts") + 1)
@@ -103,6 +117,12 @@ async def give_back_session_attempt(session: Session) -> None:
 
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
+    seen = session.failed_attempts
+    if seen < ATTEMPTS_PER_VERIFICATION and await Session.filter(id=session.id, failed_attempts=seen).update(
+        failed_attempts=seen + 1
+    ):
+        session.failed_attempts = seen + 1
+        return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
     changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(
         failed_attempts=F("failed_attempts") + 1
     )

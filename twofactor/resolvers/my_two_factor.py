@@ -256,7 +256,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 
     attempts_left = await factors.reserve_setup_attempt(setup)
     try:
-        await factors.reserve_user_attempt(user.id)
+        await factors.reserve_user_attempt(user)
     except Refused:
         # The user must wait: this request checked no code, so the set-up keeps its try.
         await factors.give_back_setup_attempt(setup)
@@ -402,7 +402,7 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> bool:
     """A current code from any of the user's authenticators, or a recovery code."""
-    await factors.reserve_user_attempt(user.id)
+    await factors.reserve_user_attempt(user)
     normalized = codes.normalize_code(code)
     proved = False
     if normalized is not None:
