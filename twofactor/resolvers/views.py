@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import strawberry
 
-from twofactor.models import Authenticator, Policy, RecoveryCode, Setup, User
+from twofactor.models import Authenticator, Policy, Setup, User
+from twofactor.models.hot_reads import authenticators_of, recovery_codes_left
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
 from twofactor.resolvers.factors import secret_context
 from twofactor.schema import types
@@ -79,8 +80,8 @@ class TwoFactorRows:
 
 async def load_rows(user_id: int) -> TwoFactorRows:
     """Two queries: the authenticators and the count of unused recovery codes."""
-    authenticators = await Authenticator.filter(user_id=user_id).order_by("created_at", "id")
-    remaining = await RecoveryCode.filter(user_id=user_id, used_at__isnull=True).count()
+    authenticators = await authenticators_of(user_id)
+    remaining = await recovery_codes_left(user_id)
     return TwoFactorRows(user_id, authenticators, remaining)
 
 

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from twofactor.models import Session, User
+from twofactor.models.hot_reads import session_with_user
 from twofactor.security.tokens import token_hash
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ async def session_for_token(token: str | None) -> Session | None:
     """The live session a token names, with its user loaded, or None."""
     if not token or len(token) > 200:
         return None
-    session = await Session.get_or_none(token_hash=token_hash(token)).select_related("user")
+    session = await session_with_user(token_hash(token))
     if session is None or session.expires_at <= now():
         return None
     return session
