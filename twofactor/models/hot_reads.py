@@ -35,12 +35,15 @@ def _sql(dialect: str) -> dict[str, str]:
     # Only column names from the models and the driver's placeholder are put into the text;
     # every value goes as a parameter (hence the noqa: S608).
     mark = "?" if dialect == "sqlite" else "$1"
+    second = "?" if dialect == "sqlite" else "$2"
     session_columns = f"{_columns(Session, 's')}, {_columns(User, 'u')}"
     return {
         "session": f'SELECT {session_columns} FROM "sessions" s '  # noqa: S608
         f'JOIN "users" u ON u."id" = s."user_id" WHERE s."token_hash" = {mark}',
         "authenticators": f'SELECT {_columns(Authenticator, "a")} FROM "authenticators" a '  # noqa: S608
         f'WHERE a."user_id" = {mark} ORDER BY a."created_at", a."id"',
+        "authenticator": f'SELECT {_columns(Authenticator, "a")} FROM "authenticators" a '  # noqa: S608
+        f'WHERE a."user_id" = {mark} AND a."id" = {second}',
         "recovery_left": 'SELECT COUNT(*) AS "n" FROM "recovery_codes" '  # noqa: S608
         f'WHERE "user_id" = {mark} AND "used_at" IS NULL',
     }
@@ -75,3 +78,10 @@ async def recovery_codes_left(user_id: int) -> int:
     connection, sql = _connection()
     rows = await connection.execute_query_dict(sql["recovery_left"], [user_id])
     return int(rows[0]["n"])
+
+
+async def authenticator_of(user_id: int, authenticator_id: int) -> Authenticator | None:
+    """One of the user's authenticators by id, or None (also for another user's)."""
+    connection, sql = _connection()
+    rows = await connection.execute_query_dict(sql["authenticator"], [user_id, authenticator_id])
+    return _load(Authenticator, rows[0], "a") if rows else None

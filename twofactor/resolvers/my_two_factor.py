@@ -23,6 +23,7 @@ from twofactor.models import (
     SetupStatus,
     User,
 )
+from twofactor.models.hot_reads import authenticator_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel, wake_mail
@@ -73,7 +74,7 @@ async def _own_setup(user: User, setup_id: str) -> Setup:
 async def own_authenticator(user: User, authenticator_id: str, field: str = "id") -> Authenticator:
     """The user's authenticator with that id; NOT_FOUND for unknown ids and other users' ones."""
     parsed = _parse_int_id(authenticator_id)
-    row = await Authenticator.get_or_none(id=parsed, user_id=user.id) if parsed is not None else None
+    row = await authenticator_of(user.id, parsed) if parsed is not None else None
     if row is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field=field)
     return row
