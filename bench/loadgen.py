@@ -145,6 +145,9 @@ async def run_raw(job: dict[str, Any], items: Items, stats: Stats, deadlines: tu
     warm_until, stop_at = deadlines
 
     async def connection(index: int) -> None:
+        # Connections a few ms apart: with several workers sharing the listening socket, a burst
+        # of connects can all land in the worker that wakes first (and stay there: keep-alive).
+        await asyncio.sleep(index * 0.003)
         _, conn = await loop.create_connection(RawConnection, host, port)
         turn = 0
         while time.perf_counter() < stop_at:
