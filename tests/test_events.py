@@ -67,11 +67,11 @@ async def redis_admin() -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-async def redis_brokers(redis_admin: Redis) -> AsyncIterator[Callable[[], Awaitable[RedisBroker]]]:
+async def redis_brokers(redis_admin: Redis) -> AsyncIterator[Callable[..., Awaitable[RedisBroker]]]:
     started: list[RedisBroker] = []
 
-    async def start_one() -> RedisBroker:
-        broker = RedisBroker(REDIS_URL)
+    async def start_one(prefix: str = REDIS_CHANNEL_PREFIX) -> RedisBroker:
+        broker = RedisBroker(REDIS_URL, prefix)
         await broker.start()
         started.append(broker)
         return broker
@@ -160,7 +160,7 @@ async def test_make_broker_picks_redis_only_with_a_url() -> None:
 
 
 async def test_redis_carries_events_between_processes(
-    redis_brokers: Callable[[], Awaitable[RedisBroker]], channel: str
+    redis_brokers: Callable[..., Awaitable[RedisBroker]], channel: str
 ) -> None:
     sender, receiver = await redis_brokers(), await redis_brokers()
     async with receiver.subscribe(channel) as remote, sender.subscribe(channel) as local:
@@ -171,7 +171,7 @@ async def test_redis_carries_events_between_processes(
 
 
 async def test_redis_subscription_is_live_once_entered(
-    redis_brokers: Callable[[], Awaitable[RedisBroker]], channel: str
+    redis_brokers: Callable[..., Awaitable[RedisBroker]], channel: str
 ) -> None:
     sender, receiver = await redis_brokers(), await redis_brokers()
     async with contextlib.AsyncExitStack() as stack:
@@ -185,7 +185,7 @@ async def test_redis_subscription_is_live_once_entered(
 
 
 async def test_redis_subscribes_once_per_channel_and_unsubscribes_with_the_last(
-    redis_brokers: Callable[[], Awaitable[RedisBroker]], redis_admin: Redis, channel: str
+    redis_brokers: Callable[..., Awaitable[RedisBroker]], redis_admin: Redis, channel: str
 ) -> None:
     broker = await redis_brokers()
     async with broker.subscribe(channel):
@@ -202,7 +202,7 @@ async def test_redis_subscribes_once_per_channel_and_unsubscribes_with_the_last(
 
 
 async def test_redis_reconnects_resyncs_and_delivers_again(
-    redis_brokers: Callable[[], Awaitable[RedisBroker]], redis_admin: Redis, channel: str
+    redis_brokers: Callable[..., Awaitable[RedisBroker]], redis_admin: Redis, channel: str
 ) -> None:
     sender, receiver = await redis_brokers(), await redis_brokers()
     async with receiver.subscribe(channel) as subscription:
@@ -240,3 +240,13 @@ async def test_one_subscription_to_several_channels_shares_one_queue() -> None:
             assert await anext(events) == {"type": "from-b"}
             assert await anext(events) == {"type": "from-a"}
     assert broker.fanout.channels() == frozenset()
+
+
+async def test_deployments_with_different_prefixes_do_not_hear_each_other(
+    redis_brokers: Callable[..., Awaitable[RedisBroker]], channel: str
+) -> None:
+    ours, theirs = await redis_brokers("ours:"), await redis_brokers("theirs:")
+    async with ours.subscribe(channel) as events:
+        await theirs.publish(channel, {"type": "ended"})
+        await ours.publish(channel, {"type": "changed"})
+        assert await next_event(events) == {"type": "changed"}

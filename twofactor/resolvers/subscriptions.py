@@ -25,8 +25,12 @@ async def _session_ended(session: Session, event: dict[str, object]) -> bool:
     if event.get("type") == "ended" or session.expires_at <= now():
         return True
     if event.get("type") == "resync":
-        return not await Session.filter(id=session.id, expires_at__gt=now()).exists()
+        return not await _signed_in(session)
     return False
+
+
+async def _signed_in(session: Session) -> bool:
+    return await Session.filter(id=session.id, expires_at__gt=now()).exists()
 
 
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
@@ -38,6 +42,8 @@ async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
     channels = (user_channel(user.id), session_channel(session.id))
     async with context.services.broker.subscribe(*channels) as events:
+        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+            return
         await factors.expire_if_due(setup)
         last = _state(setup)
         yield _view(context, setup, user)
@@ -83,6 +89,8 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
     rows: TwoFactorRows | None = None
     policy: Policy | None = None
     async with context.services.broker.subscribe(*channels) as events:
+        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+            return
         async for event in events:
             if await _session_ended(session, event):
                 return

@@ -161,7 +161,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
     """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail."""
     settings = settings or load_settings()
     services = Services(
-        settings=settings, keyring=Keyring(settings.secret_keys), broker=make_broker(settings.redis_url)
+        settings=settings,
+        keyring=Keyring(settings.secret_keys),
+        broker=make_broker(settings.redis_url, settings.redis_prefix),
     )
     graphql = TwoFactorGraphQL(
         services,

@@ -222,8 +222,10 @@ class InProcessBroker:
 class RedisBroker:
     """Events shared by every server process through Redis pub/sub, one connection per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = REDIS_CHANNEL_PREFIX) -> None:
         self.fanout = LocalFanout()
+        # Deployments (or test runs) sharing one Redis keep apart by prefix.
+        self.prefix = prefix
         # Named per broker so an operator (or a test) can tell which process holds which connection.
         self.client_name = f"twofactor-events-{os.getpid()}-{secrets.token_hex(4)}"
         # One quick retry covers a pooled connection the server closed; longer would stall requests.
@@ -280,7 +282,7 @@ class RedisBroker:
             logger.warning("event on %s dropped: the broker is stopped", channel)
             return
         try:
-            await self._publisher.publish(REDIS_CHANNEL_PREFIX + channel, payload)
+            await self._publisher.publish(self.prefix + channel, payload)
         except (RedisError, OSError) as exc:
             # The change is committed already; subscribers resync when the reader reconnects.
             logger.warning("event on %s dropped: Redis unreachable (%s)", channel, type(exc).__name__)
@@ -320,11 +322,11 @@ class RedisBroker:
             if wanted and channel not in self._redis_channels:
                 # Expected before sending: the reader may see Redis's reply before subscribe() returns.
                 confirmation = self._expect_confirmation(channel)
-                await pubsub.subscribe(REDIS_CHANNEL_PREFIX + channel)
+                await pubsub.subscribe(self.prefix + channel)
                 self._redis_channels.add(channel)
                 return confirmation
             if not wanted and channel in self._redis_channels:
-                await pubsub.unsubscribe(REDIS_CHANNEL_PREFIX + channel)
+                await pubsub.unsubscribe(self.prefix + channel)
                 self._redis_channels.discard(channel)
         except (RedisError, OSError) as exc:
             logger.warning("Redis pub/sub command failed (%s); reconnecting", type(exc).__name__)
@@ -377,7 +379,7 @@ class RedisBroker:
             async with self._lock:
                 channels = self.fanout.channels()
                 if channels:
-                    await pubsub.subscribe(*(REDIS_CHANNEL_PREFIX + c for c in channels))
+                    await pubsub.subscribe(*(self.prefix + c for c in channels))
                 for channel in channels:
                     self._expect_confirmation(channel)
                 # Pub/sub may have dropped events while we were away (or not yet connected).
@@ -424,7 +426,10 @@ class RedisBroker:
         key = message.get("channel")
         if not isinstance(key, bytes):
             return
-        channel = key.decode()[len(REDIS_CHANNEL_PREFIX) :]
+        name = key.decode()
+        if not name.startswith(self.prefix):
+            return
+        channel = name[len(self.prefix) :]
         if kind == "subscribe":
             self._confirmed(channel)
             return
@@ -455,8 +460,8 @@ async def _close(pubsub: PubSub) -> None:
     await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
 
-def make_broker(redis_url: str | None) -> Broker:
+def make_broker(redis_url: str | None, prefix: str = REDIS_CHANNEL_PREFIX) -> Broker:
     """Redis pub/sub when a URL is configured, else the in-process broker."""
     if redis_url:
-        return RedisBroker(redis_url)
+        return RedisBroker(redis_url, prefix)
     return InProcessBroker()

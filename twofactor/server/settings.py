@@ -55,6 +55,8 @@ class Settings:
     introspection: bool
     fresh_factor_window: timedelta = FRESH_FACTOR_WINDOW
     trusted_proxies: bool = False
+    # Channels in Redis start with this, so deployments sharing one Redis stay apart.
+    redis_prefix: str = "twofactor:"
 
     @property
     def production(self) -> bool:
@@ -197,6 +199,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         mail=mail,
         mail_from=str(config("MAIL_FROM", default="twofactor <no-reply@localhost>")),
         redis_url=str(redis_url) if redis_url else None,
+        redis_prefix=str(config("REDIS_PREFIX", default="twofactor")).rstrip(":") + ":",
         issuer=str(config("ISSUER", default="twofactor")),
         cors_origins=origins,
         graphiql=_bool(config, "GRAPHIQL", default=not production),
