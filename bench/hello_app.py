@@ -18,5 +18,8 @@ class Query:
         return "world"
 
 
-schema = strawberry.Schema(query=Query, extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)])
+# Factories, as twofactor passes its extensions: strawberry builds them per request.
+schema = strawberry.Schema(
+    query=Query, extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+)
 app = GraphQL[None, None](schema, graphql_ide=None)

@@ -537,7 +537,7 @@ def run_hello(
     gen = cpus["gen"] if workers == 1 else None
     server.start()
     try:
-        found = {
+        found: dict[str, Any] = {
             "c32": drive(server, flowdefs.HELLO_FLOW, [{}], plan.connections, plan.warmup, plan.duration, gen,
                          plan.client, workdir),
         }  # fmt: skip
@@ -590,7 +590,9 @@ def run_backend(
                 if name == "login" and pinned:
                     # argon2 runs in a pool of cpu_count threads, as in the raw-rate baseline:
                     # the server may use every core for it (the load generator needs little).
-                    set_affinity_all_threads(server.process.pid, set(os.sched_getaffinity(0)) | set(cpus["all"]))
+                    assert server.process is not None
+                    everywhere = set(os.sched_getaffinity(0)) | (cpus["all"] or set())
+                    set_affinity_all_threads(server.process.pid, everywhere)
                     entry["unpinned"] = True
                 log(f"{kind} w{workers} {name}: 32 connections")
                 entry["c32"] = drive(

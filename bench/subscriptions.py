@@ -205,6 +205,7 @@ class Connection:
 
 @contextlib.asynccontextmanager
 async def connect(client: httpx.AsyncClient, url: str, token: str) -> AsyncIterator[Connection]:
+    ws: AsyncWebSocketSession
     async with aconnect_ws(f"{url}/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         ack = await ws.receive_json(timeout=WAIT)

@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import pytest
 from conftest import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, fresh_database
-from httpx_ws import aconnect_ws
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from mail_support import SmtpServer, free_port
 from redis.asyncio import Redis
 from test_subscriptions import CHANGED, EDIT, TRANSPORT_WS, VERIFICATION, WAIT, Socket, holding_mail, wrong_code
@@ -256,6 +256,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
 @contextlib.asynccontextmanager
 async def subscriber(server: Server, token: str) -> AsyncIterator[Socket]:
     """A graphql-transport-ws connection over TCP to one server process."""
+    ws: AsyncWebSocketSession
     async with (
         httpx.AsyncClient() as client,
         aconnect_ws(f"{server.url}/graphql", client, subprotocols=[TRANSPORT_WS]) as ws,

@@ -108,7 +108,7 @@ async def test_a_repeated_document_is_validated_once(app: Harness) -> None:
     from twofactor.schema.root import CACHE_SIZE
 
     _, token = await signed_in(app)
-    cache = _get_validate_cache(CACHE_SIZE)
+    cache: Any = _get_validate_cache(CACHE_SIZE)
     await app.gql(MY_TWO_FACTOR, token=token)
     before = cache.cache_info()
     for _ in range(3):

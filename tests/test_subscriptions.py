@@ -142,6 +142,7 @@ async def connect(
 ) -> AsyncIterator[Socket]:
     """A WebSocket to /graphql of the harness's app (no frame sent yet)."""
     transport = ASGIWebSocketTransport(app=harness.app, client=("203.0.113.7", 50001))
+    ws: AsyncWebSocketSession
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         aconnect_ws("/graphql", client, subprotocols=list(subprotocols), headers=headers or {}) as ws,
