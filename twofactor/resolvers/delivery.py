@@ -14,6 +14,8 @@ async def delivery_result(services: Services, message: OutboxMessage) -> None:
     """A set-up's code mail was sent (CODE_SENT) or given up on (DELIVERY_FAILED)."""
     if message.setup_id is None:
         return
+    if await OutboxMessage.filter(setup_id=message.setup_id, id__gt=message.id).exists():
+        return  # a resend replaced this code: only the newest mail speaks for the set-up
     status = SetupStatus.CODE_SENT if message.status == OutboxStatus.SENT else SetupStatus.DELIVERY_FAILED
     # Only an open set-up moves, and only from a state this message can explain.
     changed = await Setup.filter(id=message.setup_id, status__in=(SetupStatus.PENDING, SetupStatus.CODE_SENT)).update(

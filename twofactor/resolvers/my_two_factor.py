@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
@@ -15,6 +15,8 @@ from twofactor.mail.outbox import enqueue
 from twofactor.models import (
     Authenticator,
     Method,
+    OutboxMessage,
+    OutboxStatus,
     Policy,
     RecoveryCode,
     Session,
@@ -210,6 +212,13 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
         if not changed:
             raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
         setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
+        # The old code is dead: a mail still waiting with it would only confuse.
+        not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
+        await (
+            OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
+            .using_db(connection)
+            .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
+        )
         await _queue_setup_code(context, setup, code, connection)
         await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
     wake_mail(context)
