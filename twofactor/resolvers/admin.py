@@ -15,6 +15,7 @@ from twofactor.resolvers.common import (
     session_channel,
     user_changed,
 )
+from twofactor.resolvers.factors import secret_context
 from twofactor.resolvers.my_two_factor import _parse_int_id
 from twofactor.resolvers.views import policy_event
 from twofactor.schema import types
@@ -116,3 +117,21 @@ async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.
         await publish(context, session_channel(session_id), {"type": "ended"})
     await user_changed(context, user.id)
     return types.ResetTwoFactorPayload(user=types.User.of(user))
+
+
+async def rotate_secrets(keyring: Keyring) -> int:
+    """Re-encrypt every stored TOTP secret made with an older key; how many were re-encrypted.
+
+    After this, the older keys can leave TWOFACTOR_OLD_SECRET_KEYS. Each row is swapped only
+    if it still holds the ciphertext that was read, so a concurrent change is never overwritten.
+    """
+    rotated = 0
+    for model in (Authenticator, Setup):
+        rows = await model.filter(secret_encrypted__isnull=False).values_list("id", "user_id", "secret_encrypted")
+        for row_id, user_id, sealed in rows:
+            if not keyring.needs_rotation(sealed):
+                continue
+            context = secret_context(int(user_id))
+            fresh = keyring.encrypt(keyring.decrypt(sealed, context), context)
+            rotated += await model.filter(id=row_id, secret_encrypted=sealed).update(secret_encrypted=fresh)
+    return rotated

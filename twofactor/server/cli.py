@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply database migrations (safe to repeat)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    commands.add_parser(
+        "rotate-secrets", help="re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)"
+    )
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user; the password is read from standard input")
@@ -94,6 +97,23 @@ async def _reset_user(settings: Settings, email: str) -> str:
     return f"reset the 2FA of {user.email}; ended {len(ended)} session(s); a notice is queued"
 
 
+async def _rotate(settings: Settings) -> str:
+    from twofactor.resolvers.admin import rotate_secrets
+    from twofactor.security.keyring import DecryptionError, Keyring
+
+    await _with_database(settings)
+    try:
+        rotated = await rotate_secrets(Keyring(settings.secret_keys))
+    except DecryptionError:
+        raise CommandError(
+            "a stored secret cannot be decrypted with the configured keys: "
+            "list the key it was made with in TWOFACTOR_OLD_SECRET_KEYS"
+        ) from None
+    finally:
+        await Tortoise.close_connections()
+    return f"re-encrypted {rotated} secret(s) with the current key"
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool) -> None:
     import uvicorn
 
@@ -132,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(apply_migrations(settings.database_url))
             print("migrations applied")
+            return 0
+        if args.command == "rotate-secrets":
+            print(asyncio.run(_rotate(settings)))
             return 0
         if args.user_command == "create":
             password = sys.stdin.readline().rstrip("\r\n")
