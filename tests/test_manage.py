@@ -355,7 +355,8 @@ async def test_regenerate_recovery_codes_replaces_the_old_set(app: Harness, ada:
     await stale(app, token)
     assert (await remove(app, token, laptop["authenticator"]["id"], old[0]))["error"] is None
     assert (await mine(app, token))["recoveryCodesRemaining"] == 9
-    await app.mails_to(ada, 3)  # two "added", one "removed"
+    before = await app.mails_to(ada, 4)  # two "added", "a recovery code was used", "removed"
+    assert "A recovery code was used on your account" in [m.message["Subject"] for m in before]
 
     result = await regenerate(app, token)
     assert result["error"] is None, result
@@ -364,7 +365,7 @@ async def test_regenerate_recovery_codes_replaces_the_old_set(app: Harness, ada:
     assert not set(new) & set(old)
     assert (await mine(app, token))["recoveryCodesRemaining"] == 10
     assert await RecoveryCode.filter(user_id=user.id).count() == 10
-    notice = (await app.mails_to(ada, 4))[3]
+    notice = (await app.mails_to(ada, 5))[4]
     assert notice.message["Subject"] == "New recovery codes were generated for your account"
     assert not any(code in notice.part("text/plain") for code in new)
 

@@ -77,10 +77,13 @@ async def reset_two_factor(
     Returns the ended sessions' ids, so the caller can end their live subscriptions.
     """
     async with in_transaction() as connection:
+        # Waits for a set-up being completed right now (it locks the user too), so nothing it
+        # creates survives the reset; set-ups go first so none can complete after.
+        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
+        await Setup.filter(user_id=user.id).using_db(connection).delete()
         sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
         removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()
         await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
-        await Setup.filter(user_id=user.id).using_db(connection).delete()
         await Session.filter(user_id=user.id).using_db(connection).delete()
         await (
             User.filter(id=user.id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)

@@ -9,7 +9,8 @@ from strawberry.scalars import JSON
 
 from twofactor.models import AuditEvent
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, bad_request, forbidden
+from twofactor.server.auth import FULL, require
 from twofactor.server.context import RequestContext
 
 MAX_PAGE = 100
@@ -55,3 +56,16 @@ async def audit_page(
         ],
         next_cursor=str(page[-1].id) if len(rows) > first else None,
     )
+
+
+async def own_audit_page(
+    context: RequestContext, *, user_id: int, first: int, after: str | None
+) -> types.AuditEventPage:
+    """`myTwoFactor.auditEvents`: a full session's own account only (it shows IPs and devices)."""
+    _, user = require(context, FULL)
+    if user.id != user_id:
+        raise forbidden()
+    try:
+        return await audit_page(context, user_id=user_id, first=first, after=after)
+    except Refused as refusal:
+        raise bad_request(refusal.error.message) from None

@@ -206,9 +206,10 @@ async def _challenge_attempt(context: RequestContext, session: Session, user: Us
 
 
 async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:
-    await Session.filter(id=session.id).delete()
-    await audit(context, "login.locked", target_id=user.id)
-    await publish(context, session_channel(session.id), {"type": "ended"})
+    # Parallel requests may all see the limit; the one that ends the session tells.
+    if await Session.filter(id=session.id).delete():
+        await audit(context, "login.locked", target_id=user.id)
+        await publish(context, session_channel(session.id), {"type": "ended"})
 
 
 async def _failed(context: RequestContext, session: Session, user: User, left: int, how: str) -> Refused:

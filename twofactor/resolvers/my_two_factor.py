@@ -31,7 +31,7 @@ from twofactor.resolvers import factors
 from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel, wake_mail
 from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
 from twofactor.security import codes, totp
 from twofactor.security.names import clean_name, name_key
 from twofactor.security.rules import (
@@ -127,10 +127,11 @@ async def _setup_changed(context: RequestContext, setup: Setup) -> None:
     await publish(context, user_channel(setup.user_id), {"type": "setup", "id": str(setup.id)})
 
 
-async def set_up_app(context: RequestContext) -> types.SetupPayload:
+async def set_up_app(context: RequestContext, code: str | None = None) -> types.SetupPayload:
     """'Set up authentication app': a new secret, its setup key, URI and QR code."""
-    _, user = require(context, SETTING_UP)
+    session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.APP)
+    await _require_fresh_to_add(context, session, user, code)
     secret = totp.new_secret()
     setup = await Setup.create(
         id=uuid.uuid4(),
@@ -143,11 +144,12 @@ async def set_up_app(context: RequestContext) -> types.SetupPayload:
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
-async def set_up_email(context: RequestContext, name: str) -> types.SetupPayload:
+async def set_up_email(context: RequestContext, name: str, code: str | None = None) -> types.SetupPayload:
     """'Send Verification Code': a code mailed to the login address, never another."""
-    _, user = require(context, SETTING_UP)
+    session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.EMAIL)
     clean = await _name_or_refuse(user, name)
+    await _require_fresh_to_add(context, session, user, code)
     resend_at = await factors.claim_send(user.id)
     setup = Setup(
         id=uuid.uuid4(),
@@ -279,6 +281,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 
     try:
         async with in_transaction() as connection:
+            # One change to a user's factors at a time (an administrator's reset included).
+            await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
             won = (
                 await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
                 .using_db(connection)
@@ -287,6 +291,10 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
             if not won:
                 raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
             first = not await Authenticator.filter(user_id=user.id).using_db(connection).exists()
+            if session.state == SessionState.SETUP and not first:
+                # The user set up 2FA from another session meanwhile: this password-only
+                # session must now pass a challenge like any other.
+                raise _OutdatedSetupSession
             authenticator = await Authenticator.create(
                 user_id=user.id,
                 method=setup.method,
@@ -320,6 +328,10 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
                 "authenticator_added",
                 connection,
             )
+    except _OutdatedSetupSession:
+        await Session.filter(id=session.id).delete()
+        await audit(context, "session.ended_outdated_setup", target_id=user.id)
+        raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
     except IntegrityError:
         # Another request created an authenticator with the same name first.
         raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
@@ -333,6 +345,10 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         recovery_codes=recovery,
         setup=setup_view(setup, user, context.keyring, context.settings.issuer),
     )
+
+
+class _OutdatedSetupSession(Exception):
+    """A set-up-only session whose user has an authenticator now."""
 
 
 async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
@@ -357,6 +373,9 @@ async def _session_proved_factor(session: Session, connection: Any) -> None:
     if session.state == SessionState.SETUP:
         fields.update(state=SessionState.DONE, expires_at=moment + SESSION_LIFETIME)
     await Session.filter(id=session.id).using_db(connection).update(**fields)
+    # Other password-only set-up sessions of the user would otherwise enroll a device of their own.
+    others = Session.filter(user_id=session.user_id, state=SessionState.SETUP).exclude(id=session.id)
+    await others.using_db(connection).delete()
 
 
 async def _replace_recovery_codes(context: RequestContext, user: User, connection: Any) -> list[str]:
@@ -410,25 +429,61 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
     return types.AuthenticatorPayload(authenticator=types.Authenticator.of(row))
 
 
+async def require_fresh_factor(context: RequestContext, session: Session, user: User, code: str | None) -> None:
+    """Pass when the session proved a factor within the window, or `code` proves one now."""
+    proved_at = session.second_factor_at
+    if proved_at is not None and now() - proved_at <= context.settings.fresh_factor_window:
+        return
+    if code is None:
+        raise Refused(
+            ErrorCode.FRESH_CODE_REQUIRED,
+            "Confirm with a current code from one of your authenticators (or a recovery code).",
+            field="code",
+        )
+    if not await prove_fresh_factor(context, session, user, code):
+        raise factors.invalid_code(None)
+
+
+async def _require_fresh_to_add(context: RequestContext, session: Session, user: User, code: str | None) -> None:
+    """Adding a factor to an account that has one needs a fresh factor, as removing one does.
+
+    Otherwise a stale (or stolen) session could enroll its own device, and with that
+    device's codes remove the user's.
+    """
+    if session.state == SessionState.DONE and await Authenticator.filter(user_id=user.id).exists():
+        await require_fresh_factor(context, session, user, code)
+
+
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> bool:
     """A current code from any of the user's authenticators, or a recovery code."""
     await factors.reserve_user_attempt(user)
     normalized = codes.normalize_code(code)
-    proved = False
+    policy = await Policy.current()
+    proved = by_recovery_code = False
     if normalized is not None:
         for candidate in await Authenticator.filter(user_id=user.id):
+            if not method_enabled(policy, Method(candidate.method)):
+                continue  # a method administrators turned off proves nothing, here as at sign-in
             if candidate.method == Method.APP:
                 proved = await factors.claim_totp(context, candidate, normalized)
             else:
                 proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
             if proved:
                 break
-    elif (await Policy.current()).recovery_codes_enabled:
-        proved = await factors.claim_recovery_code(context.keyring, user.id, code)
+    elif policy.recovery_codes_enabled:
+        proved = by_recovery_code = await factors.claim_recovery_code(context.keyring, user.id, code)
     if proved:
         await factors.user_succeeded(user.id)
-        await Session.filter(id=session.id).update(second_factor_at=now())
+        session.second_factor_at = now()
+        await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
+        if by_recovery_code:
+            remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+            async with in_transaction() as connection:
+                await send_notice(
+                    context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
+                )
+            wake_mail(context)
     else:
         await audit(context, "session.factor_refresh_failed", target_id=user.id)
     return proved
@@ -445,16 +500,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
             "Two-factor authentication is mandatory: add another authenticator before removing this one.",
         )
-    proved_at = session.second_factor_at
-    if proved_at is None or now() - proved_at > context.settings.fresh_factor_window:
-        if code is None:
-            raise Refused(
-                ErrorCode.FRESH_CODE_REQUIRED,
-                "Confirm with a current code from one of your authenticators (or a recovery code).",
-                field="code",
-            )
-        if not await prove_fresh_factor(context, session, user, code):
-            raise factors.invalid_code(None)
+    await require_fresh_factor(context, session, user, code)
     async with in_transaction() as connection:
         # One removal per user at a time, so parallel ones cannot each see the other's row
         # as "remaining" and together remove the last authenticator.
@@ -499,6 +545,7 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
     if not await Authenticator.filter(user_id=user.id).exists():
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
     async with in_transaction() as connection:
+        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
         new = await _replace_recovery_codes(context, user, connection)
         await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
         await send_notice(

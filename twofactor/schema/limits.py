@@ -24,6 +24,7 @@ CODE_FIELDS = frozenset(
         "verifyLoginWithRecoveryCode",
         "sendLoginCode",
         "setUpEmail",
+        "setUpApp",
         "resendCode",
         "remove",
         "login",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -33,6 +33,12 @@ MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 15
 CACHE_SIZE = 512
+
+
+FRESH_CODE = (
+    "When the account has an authenticator and the session proved a factor too long ago "
+    "(FRESH_CODE_REQUIRED): a current code from one of them, or a recovery code."
+)
 
 
 async def _answer(payload: type[P], work: Awaitable[P]) -> P:
@@ -85,16 +91,20 @@ class MyTwoFactorMutations:
     @strawberry.mutation(
         description="'Set up email authentication' + 'Send Verification Code': mails a code to the login address."
     )
-    async def set_up_email(self, info: Info, name: str) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.set_up_email(context_of(info), name))
+    async def set_up_email(
+        self, info: Info, name: str, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None
+    ) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.set_up_email(context_of(info), name, code))
 
     @strawberry.mutation
     async def resend_code(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
         return await _answer(types.SetupPayload, my_two_factor.resend_code(context_of(info), setup_id))
 
     @strawberry.mutation(description="'Set up authentication app': a new secret with its QR code and setup key.")
-    async def set_up_app(self, info: Info) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.set_up_app(context_of(info)))
+    async def set_up_app(
+        self, info: Info, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None
+    ) -> types.SetupPayload:
+        return await _answer(types.SetupPayload, my_two_factor.set_up_app(context_of(info), code))
 
     @strawberry.mutation(description="'Submit Code and Create'. For APP set-ups the name is given here.")
     async def submit_code(

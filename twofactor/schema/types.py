@@ -177,9 +177,9 @@ class MyTwoFactor:
 
     @strawberry.field(description="The security events of the signed-in user's account, newest first.")
     async def audit_events(self, info: Info[Any, None], first: int = 20, after: str | None = None) -> AuditEventPage:
-        from twofactor.resolvers.audit import audit_page
+        from twofactor.resolvers.audit import own_audit_page
 
-        return await audit_page(info.context, user_id=self.user_id, first=first, after=after)
+        return await own_audit_page(info.context, user_id=self.user_id, first=first, after=after)
 
 
 @strawberry.type

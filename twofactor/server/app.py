@@ -117,7 +117,7 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
             services=self.services,
             connection=request,
             response=response if isinstance(response, Response) else None,
-            ip=client_ip(request, settings.trusted_proxies),
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
         if isinstance(request, Request):

@@ -129,6 +129,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         port=port,
         workers=workers,
         proxy_headers=settings.trusted_proxies,
+        # An access log line holds the query string: a GET with variables could carry a code.
+        access_log=False,
         log_level="info",
     )
 

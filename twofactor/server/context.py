@@ -62,13 +62,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def client_ip(connection: HTTPConnection, trust_proxy: bool) -> str | None:
-    """The client's address; X-Forwarded-For only when the deployment says a proxy sets it."""
-    if trust_proxy:
-        forwarded = connection.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return connection.client.host if connection.client else None
+def client_ip(connection: HTTPConnection) -> str | None:
+    """The client's address.
+
+    Behind a proxy, uvicorn (`TWOFACTOR_TRUST_PROXY_HEADERS`, `FORWARDED_ALLOW_IPS`) has
+    already put the address the trusted proxy saw here. X-Forwarded-For is not read again:
+    its leftmost entries are whatever the client wrote.
+    """
+    return connection.client.host[:64] if connection.client else None
 
 
 def bearer_token(value: str | None) -> str | None:
