@@ -380,12 +380,13 @@ def twofactor_server(url: str, key: str, smtp_port: int, workers: int, cpus: set
 
 
 def hello_server(workers: int, cpus: set[int] | None, workdir: Path) -> Server:
-    """H, with the uvicorn settings `twofactor serve` uses (host, workers, no proxy headers, log level)."""
+    """H, with the uvicorn settings `twofactor serve` uses (host, workers, no proxy headers, log level,
+    no access log)."""
     port = free_port()
     command = [
         PYTHON, "-m", "uvicorn", "hello_app:app", "--app-dir", str(BENCH),
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-proxy-headers", "--log-level", "info",
+        "--no-proxy-headers", "--log-level", "info", "--no-access-log",
     ]  # fmt: skip
     return Server(command, dict(os.environ), workdir, cpus, port, workdir / f"hello-{port}.log")
 

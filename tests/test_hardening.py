@@ -1,0 +1,621 @@
+"""The security review's findings (commit 82fda07), each pinned by a test that failed before the fix,
+and rules of the sign-in and removal paths that had no test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from conftest import (
+    LOGIN,
+    MY_TWO_FACTOR,
+    PASSWORD,
+    SET_UP_APP,
+    SET_UP_EMAIL,
+    SUBMIT,
+    VERIFY_LOGIN,
+    Harness,
+    add_app,
+    create_user,
+    login,
+    secret_of,
+    signed_in,
+)
+from starlette.requests import Request
+
+from twofactor.models import (
+    AuditEvent,
+    Authenticator,
+    EmailChallenge,
+    Method,
+    OutboxMessage,
+    Policy,
+    RecoveryCode,
+    Session,
+    SessionState,
+    Setup,
+    User,
+)
+from twofactor.security import tokens, totp
+from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, RESEND_COOLDOWN, USER_FAILURES_BEFORE_WAIT
+from twofactor.server.context import client_ip, now
+
+CLIENT_ADDRESS = "203.0.113.7"  # what Harness.client gives as the ASGI client
+SETUP_SUBJECT = "Confirm your new email authenticator"
+SIGN_IN_SUBJECT = "Your sign-in code"
+RECOVERY_USED_SUBJECT = "A recovery code was used on your account"
+
+SET_UP_APP_WITH_CODE = """
+mutation($code: String) { myTwoFactor { setUpApp(code: $code) {
+  setup { id status method app { setupKey } }
+  error { code message field retryAfterSeconds }
+} } }"""
+
+SET_UP_EMAIL_WITH_CODE = """
+mutation($name: String!, $code: String) { myTwoFactor { setUpEmail(name: $name, code: $code) {
+  setup { id status method name }
+  error { code message field retryAfterSeconds }
+} } }"""
+
+REMOVE = """
+mutation($id: ID!, $code: String) { myTwoFactor { remove(id: $id, code: $code) {
+  removedId
+  error { code message field attemptsLeft retryAfterSeconds }
+} } }"""
+
+RESET = """
+mutation($id: ID!) { admin { resetUserTwoFactor(userId: $id) {
+  user { id } error { code message } } } }"""
+
+SEND_LOGIN_CODE = """
+mutation($id: ID!) { sendLoginCode(authenticatorId: $id) {
+  expiresAt error { code message retryAfterSeconds } } }"""
+
+SESSION = "{ session { nextStep } }"
+
+MY_AUDIT = """
+query($first: Int!, $after: String) { myTwoFactor { auditEvents(first: $first, after: $after) {
+  events { action ip userAgent details } nextCursor } } }"""
+
+
+@pytest.fixture
+def ada() -> str:
+    """An address of this test's own: mail still in flight from an earlier test cannot land in its mailbox."""
+    return f"ada-{uuid.uuid4().hex[:12]}@example.test"
+
+
+# Helpers
+
+
+def error_code(body: dict[str, Any]) -> str:
+    """The extensions.code of the first GraphQL error."""
+    assert body.get("errors"), body
+    code: str = body["errors"][0]["extensions"]["code"]
+    return code
+
+
+def wrong_totp(secret: str, step: int) -> str:
+    """Six digits that are no code of this secret anywhere near `step`."""
+    near = {totp.code_at(secret, s) for s in range(step - 3, step + 5)}
+    return next(c for c in (f"{n:06d}" for n in range(123456, 999999, 7919)) if c not in near)
+
+
+async def stale(app: Harness, token: str) -> None:
+    """The session proved its last factor a minute before the fresh window began."""
+    moment = now() - app.settings.fresh_factor_window - timedelta(minutes=1)
+    assert await Session.filter(token_hash=tokens.token_hash(token)).update(second_factor_at=moment) == 1
+
+
+async def session_row(token: str) -> Session | None:
+    return await Session.get_or_none(token_hash=tokens.token_hash(token))
+
+
+async def make_mandatory() -> None:
+    await Policy.current()
+    await Policy.filter().update(mandatory=True)
+    Policy.forget_cached()
+
+
+async def set_up_app(app: Harness, token: str, code: str | None = None) -> dict[str, Any]:
+    # Without a code, the document clients sent before the argument existed.
+    if code is None:
+        body = await app.gql(SET_UP_APP, token=token)
+    else:
+        body = await app.gql(SET_UP_APP_WITH_CODE, {"code": code}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["myTwoFactor"]["setUpApp"]
+    return payload
+
+
+async def set_up_email(app: Harness, token: str, name: str, code: str | None = None) -> dict[str, Any]:
+    if code is None:
+        body = await app.gql(SET_UP_EMAIL, {"name": name}, token=token)
+    else:
+        body = await app.gql(SET_UP_EMAIL_WITH_CODE, {"name": name, "code": code}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["myTwoFactor"]["setUpEmail"]
+    return payload
+
+
+async def remove(app: Harness, token: str, authenticator_id: str, code: str | None = None) -> dict[str, Any]:
+    body = await app.gql(REMOVE, {"id": authenticator_id, "code": code}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["myTwoFactor"]["remove"]
+    return payload
+
+
+async def verify(app: Harness, token: str, authenticator_id: str, code: str) -> dict[str, Any]:
+    body = await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["verifyLogin"]
+    return payload
+
+
+async def challenge(app: Harness, email: str) -> str:
+    payload = await login(app, email)
+    assert payload["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE", payload
+    token: str = payload["token"]
+    return token
+
+
+async def names(user_id: int) -> list[str]:
+    return [a.name for a in await Authenticator.filter(user_id=user_id).order_by("id")]
+
+
+async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, timeout: float = 10) -> str:
+    """The six-digit code of the `nth` message to `address` with this subject."""
+    message = (await mails(app, address, subject, nth, timeout))[nth - 1]
+    match = re.search(r"\b(\d{6})\b", message.part("text/plain"))
+    assert match, "no code in the message"
+    return match.group(1)
+
+
+async def mails(app: Harness, address: str, subject: str, count: int = 1, timeout: float = 10) -> list[Any]:
+    async with asyncio.timeout(timeout):
+        while True:
+            found = [m for m in app.smtp.received if address in m.rcpt_tos and m.message["Subject"] == subject]
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.02)
+
+
+async def allow_next_send(user_id: int) -> None:
+    """Let the resend cooldown pass for the user's next code mail."""
+    await User.filter(id=user_id).update(last_code_sent_at=datetime.now(UTC) - RESEND_COOLDOWN)
+
+
+async def add_email(app: Harness, user: User, token: str, name: str, nth: int) -> str:
+    """Set up an EMAIL authenticator named `name` (the user's `nth` set-up mail); its id."""
+    await allow_next_send(user.id)
+    started = await set_up_email(app, token, name)
+    assert started["error"] is None, started
+    code = await mail_code(app, user.email, SETUP_SUBJECT, nth)
+    body = await app.gql(SUBMIT, {"id": started["setup"]["id"], "code": code}, token=token)
+    created = body["data"]["myTwoFactor"]["submitCode"]
+    assert created["error"] is None, created
+    authenticator_id: str = created["authenticator"]["id"]
+    return authenticator_id
+
+
+# 1. Adding a factor to an account that has one needs a fresh factor
+
+
+async def test_a_stale_session_needs_a_fresh_code_to_add_an_authenticator(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    _, phone_secret, phone_step = await add_app(app, token, "Phone")
+    _, laptop_secret, laptop_step = await add_app(app, token, "Laptop")
+    await stale(app, token)
+    setups_before = await Setup.filter(user_id=user.id).count()
+
+    needs = await set_up_app(app, token)
+    assert needs["setup"] is None
+    assert needs["error"]["code"] == "FRESH_CODE_REQUIRED"
+    needs = await set_up_email(app, token, "Mail")
+    assert needs["setup"] is None
+    assert (needs["error"]["code"], needs["error"]["field"]) == ("FRESH_CODE_REQUIRED", "code")
+    # An explicit null is no code either.
+    body = await app.gql(SET_UP_APP_WITH_CODE, {"code": None}, token=token)
+    needs = body["data"]["myTwoFactor"]["setUpApp"]
+    assert (needs["error"]["code"], needs["error"]["field"]) == ("FRESH_CODE_REQUIRED", "code")
+    body = await app.gql(SET_UP_EMAIL_WITH_CODE, {"name": "Mail", "code": None}, token=token)
+    assert body["data"]["myTwoFactor"]["setUpEmail"]["error"]["code"] == "FRESH_CODE_REQUIRED"
+    for junk in (wrong_totp(phone_secret, phone_step), "abcdef", totp.code_at(phone_secret, phone_step)):
+        # The last is the set-up's own code, used already.
+        assert (await set_up_app(app, token, junk))["error"]["code"] == "INVALID_CODE", junk
+        assert (await set_up_email(app, token, "Mail", junk))["error"]["code"] == "INVALID_CODE", junk
+    # Nothing was started and no code mail queued.
+    assert await Setup.filter(user_id=user.id).count() == setups_before
+    assert not await OutboxMessage.filter(kind="setup_code").exists()
+    assert await AuditEvent.filter(action="setup.started").count() == setups_before
+    assert (await session_row(token)).second_factor_at < now() - app.settings.fresh_factor_window  # type: ignore[union-attr]
+
+    # A current code of either authenticator does it.
+    started = await set_up_app(app, token, totp.code_at(phone_secret, phone_step + 1))
+    assert started["error"] is None, started
+    assert started["setup"]["method"] == "APP" and started["setup"]["app"]["setupKey"]
+    await stale(app, token)
+    started = await set_up_email(app, token, "Mail", totp.code_at(laptop_secret, laptop_step + 1))
+    assert started["error"] is None, started  # the refusals above took no code mail of the allowance
+    assert started["setup"]["name"] == "Mail"
+    assert await OutboxMessage.filter(kind="setup_code").count() == 1
+    await mails(app, ada, SETUP_SUBJECT)
+
+
+async def test_a_stale_session_cannot_enroll_its_own_app_and_then_remove_the_users(app: Harness, ada: str) -> None:
+    # The review's attack: a stolen week-old session adds its own app (that proved a factor, so
+    # the session was fresh again) and then removed the user's authenticators without any code.
+    user, token = await signed_in(app, ada)
+    phone, _, _ = await add_app(app, token, "Phone")
+    laptop, _, _ = await add_app(app, token, "Laptop")
+    await stale(app, token)
+
+    refused = await set_up_app(app, token)
+    assert refused["error"]["code"] == "FRESH_CODE_REQUIRED"
+    body = await app.gql(SUBMIT, {"id": str(uuid.uuid4()), "code": "123456", "name": "Attacker"}, token=token)
+    assert body["data"]["myTwoFactor"]["submitCode"]["error"]["code"] == "NOT_FOUND"
+    for victim in (phone, laptop):
+        assert (await remove(app, token, victim["authenticator"]["id"]))["error"]["code"] == "FRESH_CODE_REQUIRED"
+    assert await names(user.id) == ["Phone", "Laptop"]
+    assert await Setup.filter(user_id=user.id, method=Method.APP).count() == 2  # the two real set-ups only
+
+
+async def test_no_code_is_needed_without_an_authenticator_or_within_the_window(app: Harness, ada: str) -> None:
+    # No authenticator yet: nothing to prove, however old the session.
+    user, token = await signed_in(app, ada)
+    await stale(app, token)
+    assert (await set_up_app(app, token))["error"] is None
+    started = await set_up_email(app, token, "Mail")
+    assert started["error"] is None, started
+    await mails(app, ada, SETUP_SUBJECT)
+
+    # With an authenticator, inside the window (a minute before it ends).
+    other, other_token = await signed_in(app, f"other-{ada}")
+    await add_app(app, other_token, "Phone")
+    moment = now() - app.settings.fresh_factor_window + timedelta(minutes=1)
+    await Session.filter(token_hash=tokens.token_hash(other_token)).update(second_factor_at=moment)
+    assert (await set_up_app(app, other_token))["error"] is None
+    await allow_next_send(other.id)
+    assert (await set_up_email(app, other_token, "Mail"))["error"] is None
+    assert await Setup.filter(user_id__in=(user.id, other.id)).count() == 5
+
+
+# 2. A password-only set-up session is outdated once the user has 2FA
+
+
+async def test_finishing_a_set_up_ends_the_users_other_set_up_only_sessions(app: Harness, ada: str) -> None:
+    user = await create_user(ada)
+    await make_mandatory()
+    a, b = await login(app, ada), await login(app, ada)
+    assert a["session"]["nextStep"] == b["session"]["nextStep"] == "TWO_FACTOR_SETUP"
+
+    await add_app(app, a["token"], "A phone")
+    assert (await app.gql(SESSION, token=a["token"]))["data"]["session"]["nextStep"] == "DONE"
+    assert (await app.gql(SESSION, token=b["token"]))["data"]["session"] is None
+    assert error_code(await app.gql(MY_TWO_FACTOR, token=b["token"])) == "UNAUTHENTICATED"
+    assert error_code(await app.gql(SET_UP_APP, token=b["token"])) == "UNAUTHENTICATED"
+    assert await session_row(b["token"]) is None
+    assert await names(user.id) == ["A phone"]
+    # A new sign-in must answer the challenge.
+    assert (await login(app, ada))["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+
+
+async def test_a_set_up_started_before_another_session_finished_cannot_complete(app: Harness, ada: str) -> None:
+    user = await create_user(ada)
+    await make_mandatory()
+    a, b = await login(app, ada), await login(app, ada)
+    b_setup = (await set_up_app(app, b["token"]))["setup"]
+
+    await add_app(app, a["token"], "A phone")
+    body = await app.gql(
+        SUBMIT,
+        {"id": b_setup["id"], "code": totp.code_at(secret_of(b_setup), totp.current_step()), "name": "B phone"},
+        token=b["token"],
+    )
+    assert error_code(body) == "UNAUTHENTICATED"
+    assert await names(user.id) == ["A phone"]
+    assert (await app.gql(SESSION, token=b["token"]))["data"]["session"] is None
+
+
+async def test_a_set_up_only_session_whose_user_got_2fa_meanwhile_is_ended_at_submit(app: Harness, ada: str) -> None:
+    # The other session's authenticator lands after this request authenticated (as in a race, or
+    # from another server process): the set-up's own transaction must notice.
+    user = await create_user(ada)
+    await make_mandatory()
+    b = await login(app, ada)
+    b_setup = (await set_up_app(app, b["token"]))["setup"]
+    await Authenticator.create(user_id=user.id, method=Method.APP, name="A phone", name_key="a phone")
+
+    body = await app.gql(
+        SUBMIT,
+        {"id": b_setup["id"], "code": totp.code_at(secret_of(b_setup), totp.current_step()), "name": "B phone"},
+        token=b["token"],
+    )
+    assert error_code(body) == "UNAUTHENTICATED"
+    assert await names(user.id) == ["A phone"]
+    assert await session_row(b["token"]) is None
+    assert await AuditEvent.filter(action="session.ended_outdated_setup", target_id=user.id).count() == 1
+    assert not await AuditEvent.filter(action="authenticator.added").exists()
+
+
+async def test_parallel_set_ups_of_two_set_up_only_sessions_leave_one_authenticator(app: Harness, ada: str) -> None:
+    for round_ in range(3):
+        address = f"{round_}-{ada}"
+        user = await create_user(address)
+        if round_ == 0:
+            await make_mandatory()
+        sessions = [await login(app, address), await login(app, address)]
+        setups = [(await set_up_app(app, s["token"]))["setup"] for s in sessions]
+        step = totp.current_step()
+        results = await asyncio.gather(
+            *(
+                app.gql(
+                    SUBMIT,
+                    {"id": setup["id"], "code": totp.code_at(secret_of(setup), step), "name": name},
+                    token=s["token"],
+                )
+                for s, setup, name in zip(sessions, setups, ("A phone", "B phone"), strict=True)
+            )
+        )
+        won = [r for r in results if "errors" not in r and r["data"]["myTwoFactor"]["submitCode"]["error"] is None]
+        lost = [r for r in results if "errors" in r]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert error_code(lost[0]) == "UNAUTHENTICATED"
+        assert len(await names(user.id)) == 1
+        assert await Session.filter(user_id=user.id).count() == 1
+
+
+# 3. An administrator's reset and a set-up being completed
+
+
+async def _lock_waiters(watcher: asyncpg.Connection, count: int) -> None:
+    """Wait until `count` backends of this database wait for a lock."""
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    async with asyncio.timeout(10):
+        while await watcher.fetchval(sql) < count:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_made(app: Harness, ada: str) -> None:
+    if app.backend != "postgres":
+        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
+    user, token = await signed_in(app, ada)
+    setup = (await set_up_app(app, token))["setup"]
+    session = await session_row(token)
+    assert session is not None
+    _, admin = await signed_in(app, "root@example.test", admin=True)
+
+    # A connection of the test holds the submitting session's row: the real submitCode then stops inside its
+    # transaction, after it created the authenticator and before its commit (at "the session proved a factor").
+    holder = await asyncpg.connect(app.settings.database_url)
+    watcher = await asyncpg.connect(app.settings.database_url)
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute('SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE', session.id)
+        code = totp.code_at(secret_of(setup), totp.current_step())
+        submit = asyncio.create_task(app.gql(SUBMIT, {"id": setup["id"], "code": code, "name": "Late"}, token=token))
+        await _lock_waiters(watcher, 1)
+        reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
+        await _lock_waiters(watcher, 2)  # the reset is blocked too, while the set-up has not committed
+        await hold.rollback()
+        submitted, reset_body = await asyncio.gather(submit, reset)
+    finally:
+        await holder.close()
+        await watcher.close()
+
+    # The set-up committed first (its lock was taken first); the reset then removed what it made.
+    assert submitted["data"]["myTwoFactor"]["submitCode"]["error"] is None, submitted
+    assert reset_body["data"]["admin"]["resetUserTwoFactor"]["error"] is None, reset_body
+    assert await names(user.id) == []
+    assert await RecoveryCode.filter(user_id=user.id).count() == 0
+    assert await Setup.filter(user_id=user.id).count() == 0
+    assert await Session.filter(user_id=user.id).count() == 0
+    assert (await login(app, ada))["session"]["nextStep"] == "DONE"
+
+
+# 4. A recovery code confirming a removal is reported to the user
+
+
+async def test_a_removal_confirmed_with_a_recovery_code_mails_the_user(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, _, _ = await add_app(app, token, "Phone")
+    laptop, _, _ = await add_app(app, token, "Laptop")
+    await stale(app, token)
+
+    assert (await remove(app, token, laptop["authenticator"]["id"], phone["recoveryCodes"][0]))["error"] is None
+    assert await OutboxMessage.filter(kind="recovery_code_used", recipient=ada).count() == 1
+    notice = (await mails(app, ada, RECOVERY_USED_SUBJECT))[0]
+    assert "9 recovery codes left" in notice.part("text/plain")
+    assert phone["recoveryCodes"][0] not in notice.part("text/plain")
+    assert await names(user.id) == ["Phone"]
+
+
+# 5. The client address
+
+
+async def test_a_spoofed_x_forwarded_for_is_not_the_client_address(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Even where the deployment trusts proxy headers (uvicorn already applied them to the ASGI client).
+    services = app.app.state.services
+    monkeypatch.setattr(services, "settings", replace(services.settings, trusted_proxies=True))
+    user = await create_user()
+    transport = httpx.ASGITransport(app=app.app, client=(CLIENT_ADDRESS, 50000))
+    headers = {"X-Forwarded-For": "6.6.6.6, 10.0.0.1"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as client:
+        response = await client.post(
+            "/graphql", json={"query": LOGIN, "variables": {"email": user.email, "password": PASSWORD}}
+        )
+    token = response.json()["data"]["login"]["token"]
+    rows = await AuditEvent.filter(action="login.password_ok")
+    assert [r.ip for r in rows] == [CLIENT_ADDRESS]
+    assert (await session_row(token)).ip == CLIENT_ADDRESS  # type: ignore[union-attr]
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "headers": [(b"x-forwarded-for", b"6.6.6.6")],
+        "client": (CLIENT_ADDRESS, 50000),
+    }
+    assert client_ip(Request(scope)) == CLIENT_ADDRESS
+
+
+# 6. Own audit log: full sessions only, bad pages are the caller's error
+
+
+async def test_a_set_up_only_session_cannot_read_the_audit_log(app: Harness, ada: str) -> None:
+    await create_user(ada)
+    await make_mandatory()
+    setting_up = await login(app, ada)
+    assert setting_up["session"]["nextStep"] == "TWO_FACTOR_SETUP"
+    body = await app.gql(MY_AUDIT, {"first": 10}, token=setting_up["token"])
+    assert error_code(body) == "FORBIDDEN"
+    assert body["data"] is None
+    # It may still set up (the rest of myTwoFactor stays open to it).
+    assert (await app.gql(MY_TWO_FACTOR, token=setting_up["token"]))["data"]["myTwoFactor"]["setupRequired"] is True
+
+
+async def test_bad_audit_pages_are_bad_requests(app: Harness, ada: str) -> None:
+    _, token = await signed_in(app, ada)
+    for variables in ({"first": 0}, {"first": 101}, {"first": -1}, {"first": 10, "after": "x"}):
+        body = await app.gql(MY_AUDIT, variables, token=token)
+        assert error_code(body) == "BAD_REQUEST", variables
+    page = (await app.gql(MY_AUDIT, {"first": 10}, token=token))["data"]["myTwoFactor"]["auditEvents"]
+    assert [e["action"] for e in page["events"]] == ["login.password_ok"]
+
+
+# 7. Parallel requests at the limit: one lock, one audit row
+
+
+async def test_parallel_wrong_codes_at_the_limit_write_one_lock_row(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token, "Phone")
+    pending = await challenge(app, ada)
+    await Session.filter(token_hash=tokens.token_hash(pending)).update(failed_attempts=ATTEMPTS_PER_VERIFICATION - 1)
+    wrong = wrong_totp(secret, step)
+    results = await asyncio.gather(
+        *(app.gql(VERIFY_LOGIN, {"id": phone["authenticator"]["id"], "code": wrong}, token=pending) for _ in range(10))
+    )
+    assert not any((r.get("data") or {}).get("verifyLogin", {}).get("session") for r in results), results
+    assert await AuditEvent.filter(action="login.locked", target_id=user.id).count() == 1
+    assert await session_row(pending) is None
+
+
+# 8. A method administrators turned off proves nothing for a removal
+
+
+async def test_a_disabled_method_does_not_confirm_a_removal(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token, "Phone")
+    laptop, _, _ = await add_app(app, token, "Laptop")
+    await Policy.current()
+    await Policy.filter().update(app_enabled=False)
+    Policy.forget_cached()
+    await stale(app, token)
+
+    current = totp.code_at(secret, step + 1)
+    refused = await remove(app, token, laptop["authenticator"]["id"], current)
+    assert refused["removedId"] is None
+    assert refused["error"]["code"] == "INVALID_CODE"
+    assert await names(user.id) == ["Phone", "Laptop"]
+    assert (await Authenticator.get(id=int(phone["authenticator"]["id"]))).last_step == step  # not used up
+    # A recovery code still does.
+    assert (await remove(app, token, laptop["authenticator"]["id"], phone["recoveryCodes"][0]))["error"] is None
+    assert await names(user.id) == ["Phone"]
+
+    # The refused code was a right one: with the method back on, it confirms.
+    await Policy.filter().update(app_enabled=True)
+    Policy.forget_cached()
+    await stale(app, token)
+    assert (await remove(app, token, phone["authenticator"]["id"], current))["error"] is None
+    assert await names(user.id) == []
+
+
+# 9. Removal codes count toward the user's failures in a row
+
+
+async def test_wrong_removal_codes_rate_limit_the_user(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token, "Phone")
+    await stale(app, token)
+    wrong = wrong_totp(secret, step)
+    for _ in range(USER_FAILURES_BEFORE_WAIT):
+        assert (await remove(app, token, phone["authenticator"]["id"], wrong))["error"]["code"] == "INVALID_CODE"
+    assert (await User.get(id=user.id)).failed_verifications == USER_FAILURES_BEFORE_WAIT
+
+    right = totp.code_at(secret, step + 1)
+    limited = await remove(app, token, phone["authenticator"]["id"], right)
+    assert limited["removedId"] is None
+    assert limited["error"]["code"] == "RATE_LIMITED", limited
+    assert 0 < limited["error"]["retryAfterSeconds"] <= 30
+    assert await names(user.id) == ["Phone"]
+    assert (await Authenticator.get(id=int(phone["authenticator"]["id"]))).last_step == step  # not checked
+    # It also holds at sign-in.
+    limited = await verify(app, await challenge(app, ada), phone["authenticator"]["id"], right)
+    assert limited["error"]["code"] == "RATE_LIMITED"
+
+
+# 10.-12. Sign-in codes
+
+
+async def test_an_expired_email_sign_in_code_is_refused(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    mail_id = await add_email(app, user, token, "Mail", 1)
+    await allow_next_send(user.id)
+    pending = await challenge(app, ada)
+    assert (await app.gql(SEND_LOGIN_CODE, {"id": mail_id}, token=pending))["data"]["sendLoginCode"]["error"] is None
+    code = await mail_code(app, ada, SIGN_IN_SUBJECT)
+    session = await session_row(pending)
+    assert session is not None
+    moved = await EmailChallenge.filter(session_id=session.id).update(expires_at=now() - timedelta(seconds=1))
+    assert moved == 1
+
+    expired = await verify(app, pending, mail_id, code)
+    assert expired["error"]["code"] == "INVALID_CODE"
+    assert expired["session"] is None
+    assert (await session_row(pending)).state == SessionState.CHALLENGE  # type: ignore[union-attr]
+    # A new code works: the refusal was the expiry.
+    await allow_next_send(user.id)
+    assert (await app.gql(SEND_LOGIN_CODE, {"id": mail_id}, token=pending))["data"]["sendLoginCode"]["error"] is None
+    fresh = await mail_code(app, ada, SIGN_IN_SUBJECT, 2)
+    assert (await verify(app, pending, mail_id, fresh))["session"]["nextStep"] == "DONE"
+
+
+async def test_an_email_sign_in_code_is_bound_to_its_authenticator(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    first = await add_email(app, user, token, "Mail A", 1)
+    second = await add_email(app, user, token, "Mail B", 2)
+    await allow_next_send(user.id)
+    pending = await challenge(app, ada)
+    assert (await app.gql(SEND_LOGIN_CODE, {"id": first}, token=pending))["data"]["sendLoginCode"]["error"] is None
+    code = await mail_code(app, ada, SIGN_IN_SUBJECT)
+
+    wrong_one = await verify(app, pending, second, code)
+    assert wrong_one["error"]["code"] == "INVALID_CODE"
+    assert wrong_one["session"] is None
+    rows = await AuditEvent.filter(action="login.factor_failed")
+    assert [r.details for r in rows] == [{"method": "EMAIL"}]
+    assert (await verify(app, pending, first, code))["session"]["nextStep"] == "DONE"
+
+
+async def test_a_failed_sign_in_code_writes_one_audit_row_without_the_code(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token, "Phone")
+    pending = await challenge(app, ada)
+    wrong = wrong_totp(secret, step)
+    assert (await verify(app, pending, phone["authenticator"]["id"], wrong))["error"]["code"] == "INVALID_CODE"
+
+    rows = await AuditEvent.filter(action="login.factor_failed")
+    assert len(rows) == 1
+    assert rows[0].target_id == user.id and rows[0].ip == CLIENT_ADDRESS
+    assert rows[0].details == {"method": "APP"}
+    assert not any(wrong in json.dumps([r.details, r.user_agent]) for r in await AuditEvent.all())
