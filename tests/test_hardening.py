@@ -448,6 +448,17 @@ async def test_a_removal_confirmed_with_a_recovery_code_mails_the_user(app: Harn
     assert await names(user.id) == ["Phone"]
 
 
+async def test_removing_the_last_authenticator_with_a_recovery_code_reports_none_left(app: Harness, ada: str) -> None:
+    _, token = await signed_in(app, ada)
+    phone, _, _ = await add_app(app, token, "Phone")
+    await stale(app, token)
+
+    assert (await remove(app, token, phone["authenticator"]["id"], phone["recoveryCodes"][0]))["error"] is None
+    # The count is taken once the removal (which drops the recovery codes with the last factor) is made.
+    notice = (await mails(app, ada, RECOVERY_USED_SUBJECT))[0]
+    assert "no recovery codes left" in notice.part("text/plain")
+
+
 # 5. The client address
 
 

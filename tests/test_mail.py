@@ -102,7 +102,7 @@ def test_user_supplied_names_are_escaped_in_html(build: Callable[[str], Email]) 
 ALL_KINDS: list[Email] = [
     messages.setup_code("a@example.test", "Work", CODE, 10),
     messages.login_code("a@example.test", CODE, 10, "sign-in"),
-    messages.login_code("a@example.test", CODE, 1, "removal"),
+    messages.login_code("a@example.test", CODE, 1, "confirmation"),
     messages.authenticator_added("a@example.test", "Work", "Email"),
     messages.authenticator_removed("a@example.test", "Work", "Email"),
     messages.recovery_codes_used("a@example.test", 0),
@@ -123,7 +123,7 @@ def test_code_mails_carry_the_code_and_its_lifetime() -> None:
     email = messages.login_code("a@example.test", CODE, 10, "sign-in")
     assert CODE in email.text and CODE in email.html
     assert "10 minutes" in email.text
-    assert "1 minute " in messages.login_code("a@example.test", CODE, 1, "removal").text
+    assert "1 minute " in messages.login_code("a@example.test", CODE, 1, "confirmation").text
 
 
 def test_unknown_code_purpose_is_refused() -> None:

@@ -19,9 +19,9 @@ _IF_NOT_YOU = (
 )
 _PURPOSES = {
     "sign-in": ("Your sign-in code", "Use this code to finish signing in:"),
-    "removal": (
-        "Your code to remove an authenticator",
-        "Use this code to confirm removing an authenticator from your account:",
+    "confirmation": (
+        "Your code to confirm a change to your two-factor authentication",
+        "Use this code to confirm adding or removing an authenticator on your account:",
     ),
 }
 
@@ -93,7 +93,7 @@ def setup_code(to: str, name: str, code: str, minutes: int) -> Email:
 
 
 def login_code(to: str, code: str, minutes: int, purpose: str) -> Email:
-    """A code for signing in ("sign-in") or for removing an authenticator ("removal")."""
+    """A code for signing in ("sign-in") or for confirming an added or removed authenticator ("confirmation")."""
     if purpose not in _PURPOSES:
         raise ValueError(f"unknown code purpose {purpose!r}; expected one of {sorted(_PURPOSES)}")
     subject, lead = _PURPOSES[purpose]
@@ -140,7 +140,8 @@ def recovery_codes_used(to: str, remaining: int) -> Email:
     return _compose(
         to,
         "A recovery code was used on your account",
-        "A recovery code was just used to sign in to your account. Each code works once.",
+        "A recovery code was just used on your account, to sign in or to confirm a change to "
+        "your two-factor authentication. Each code works once.",
         left,
         _IF_NOT_YOU,
     )

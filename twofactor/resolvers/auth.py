@@ -168,7 +168,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
     expires = now() + EMAIL_CODE_LIFETIME
-    purpose = "sign-in" if session.state == SessionState.CHALLENGE else "removal"
+    purpose = "sign-in" if session.state == SessionState.CHALLENGE else "confirmation"
     async with in_transaction() as connection:
         # A resend replaces the code: one live code per session and authenticator.
         await EmailChallenge.filter(session_id=session.id, authenticator_id=row.id).using_db(connection).delete()

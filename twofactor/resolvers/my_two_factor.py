@@ -429,19 +429,34 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
     return types.AuthenticatorPayload(authenticator=types.Authenticator.of(row))
 
 
-async def require_fresh_factor(context: RequestContext, session: Session, user: User, code: str | None) -> None:
-    """Pass when the session proved a factor within the window, or `code` proves one now."""
+async def require_fresh_factor(context: RequestContext, session: Session, user: User, code: str | None) -> bool:
+    """Pass when the session proved a factor within the window, or `code` proves one now.
+
+    True when a recovery code was spent: the caller tells the user once its change is made.
+    """
     proved_at = session.second_factor_at
     if proved_at is not None and now() - proved_at <= context.settings.fresh_factor_window:
-        return
+        return False
     if code is None:
         raise Refused(
             ErrorCode.FRESH_CODE_REQUIRED,
             "Confirm with a current code from one of your authenticators (or a recovery code).",
             field="code",
         )
-    if not await prove_fresh_factor(context, session, user, code):
+    proof = await prove_fresh_factor(context, session, user, code)
+    if proof is None:
         raise factors.invalid_code(None)
+    return proof == "recovery code"
+
+
+async def notify_recovery_code_used(context: RequestContext, user: User) -> None:
+    """Mail the user that a recovery code was used, with how many are left now."""
+    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    async with in_transaction() as connection:
+        await send_notice(
+            context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
+        )
+    wake_mail(context)
 
 
 async def _require_fresh_to_add(context: RequestContext, session: Session, user: User, code: str | None) -> None:
@@ -450,12 +465,14 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
     Otherwise a stale (or stolen) session could enroll its own device, and with that
     device's codes remove the user's.
     """
-    if session.state == SessionState.DONE and await Authenticator.filter(user_id=user.id).exists():
-        await require_fresh_factor(context, session, user, code)
+    if session.state != SessionState.DONE or not await Authenticator.filter(user_id=user.id).exists():
+        return
+    if await require_fresh_factor(context, session, user, code):
+        await notify_recovery_code_used(context, user)
 
 
-async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> bool:
-    """A current code from any of the user's authenticators, or a recovery code."""
+async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
+    """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
     await factors.reserve_user_attempt(user)
     normalized = codes.normalize_code(code)
     policy = await Policy.current()
@@ -477,16 +494,9 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
         session.second_factor_at = now()
         await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
-        if by_recovery_code:
-            remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
-            async with in_transaction() as connection:
-                await send_notice(
-                    context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
-                )
-            wake_mail(context)
-    else:
-        await audit(context, "session.factor_refresh_failed", target_id=user.id)
-    return proved
+        return "recovery code" if by_recovery_code else "code"
+    await audit(context, "session.factor_refresh_failed", target_id=user.id)
+    return None
 
 
 async def remove(context: RequestContext, authenticator_id: str, code: str | None) -> types.RemovePayload:
@@ -500,7 +510,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
             "Two-factor authentication is mandatory: add another authenticator before removing this one.",
         )
-    await require_fresh_factor(context, session, user, code)
+    used_recovery_code = await require_fresh_factor(context, session, user, code)
     async with in_transaction() as connection:
         # One removal per user at a time, so parallel ones cannot each see the other's row
         # as "remaining" and together remove the last authenticator.
@@ -533,6 +543,8 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             "authenticator_removed",
             connection,
         )
+    if used_recovery_code:
+        await notify_recovery_code_used(context, user)  # after the removal: the count left is final
     await user_changed(context, user.id)
     return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
 
