@@ -16,7 +16,7 @@ from twofactor.resolvers.common import (
     user_changed,
 )
 from twofactor.resolvers.factors import secret_context
-from twofactor.resolvers.my_two_factor import _parse_int_id
+from twofactor.resolvers.my_two_factor import parse_int_id
 from twofactor.resolvers.views import policy_event
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
@@ -111,7 +111,7 @@ async def reset_two_factor(
 async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:
     """`admin.resetUserTwoFactor`: for a user who lost access."""
     admin = require_admin(context)
-    parsed = _parse_int_id(user_id)
+    parsed = parse_int_id(user_id)
     user = await User.get_or_none(id=parsed) if parsed is not None else None
     if user is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such user.", field="userId")

@@ -48,7 +48,8 @@ SET_UP_MESSAGE = "Two-factor authentication is set up."
 ADDED_MESSAGE = "The authenticator was added."
 
 
-def _parse_id(raw: str) -> uuid.UUID | None:
+def parse_setup_id(raw: str) -> uuid.UUID | None:
+    """A set-up id as sent by a client, or None when it cannot be one."""
     try:
         return uuid.UUID(str(raw))
     except ValueError:
@@ -59,14 +60,15 @@ def _parse_id(raw: str) -> uuid.UUID | None:
 MAX_INT_ID = 2**31 - 1
 
 
-def _parse_int_id(raw: str) -> int | None:
+def parse_int_id(raw: str) -> int | None:
+    """A numeric id as sent by a client, or None when it cannot name a row (no database error for junk)."""
     text = str(raw)
     value = int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
     return value if value is not None and value <= MAX_INT_ID else None
 
 
 async def _own_setup(user: User, setup_id: str) -> Setup:
-    parsed = _parse_id(setup_id)
+    parsed = parse_setup_id(setup_id)
     setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
     if setup is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such set-up.", field="setupId")
@@ -75,7 +77,7 @@ async def _own_setup(user: User, setup_id: str) -> Setup:
 
 async def own_authenticator(user: User, authenticator_id: str, field: str = "id") -> Authenticator:
     """The user's authenticator with that id; NOT_FOUND for unknown ids and other users' ones."""
-    parsed = _parse_int_id(authenticator_id)
+    parsed = parse_int_id(authenticator_id)
     row = await authenticator_of(user.id, parsed) if parsed is not None else None
     if row is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field=field)
@@ -102,7 +104,7 @@ def _require_method(policy: Policy, method: Method) -> None:
 async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> types.TwoFactorSetup | None:
     """`myTwoFactor.setup(id)`: the user's own set-up, else null."""
     _, user = require(context, SETTING_UP)
-    parsed = _parse_id(setup_id)
+    parsed = parse_setup_id(setup_id)
     if parsed is None or user.id != user_id:
         return None
     setup = await Setup.get_or_none(id=parsed, user_id=user.id)

@@ -11,7 +11,7 @@ from twofactor.models import Policy, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_channel
-from twofactor.resolvers.my_two_factor import _parse_id
+from twofactor.resolvers.my_two_factor import parse_setup_id
 from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
 from twofactor.schema import types
 from twofactor.server.auth import FULL, SETTING_UP, require
@@ -36,7 +36,7 @@ async def _signed_in(session: Session) -> bool:
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
     """The set-up's state now, then at every change, until it ends."""
     session, user = require(context, SETTING_UP)
-    parsed = _parse_id(setup_id)
+    parsed = parse_setup_id(setup_id)
     setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
     if setup is None:
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})

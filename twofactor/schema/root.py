@@ -57,7 +57,7 @@ class AdminQueries:
     ) -> types.AuditEventPage:
         context = context_of(info)
         require_admin(context)
-        target = my_two_factor._parse_int_id(user_id) if user_id is not None else None
+        target = my_two_factor.parse_int_id(user_id) if user_id is not None else None
         if user_id is not None and target is None:
             return types.AuditEventPage(events=[], next_cursor=None)
         try:
