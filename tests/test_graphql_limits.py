@@ -137,6 +137,23 @@ async def test_malformed_json_is_a_400(app: Harness) -> None:
     assert 400 <= response.status_code < 500
 
 
+async def test_json_that_is_not_a_request_is_a_400(app: Harness) -> None:
+    deep = b'{"query":"{__typename}","variables":{"a":' + b"[" * 1000 + b"]" * 1000 + b"}}"
+    for content in (b'"x"', b"null", b"42", b"true", b'{"query":"{__typename \xff}"}', deep):
+        response = await post(app, content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, content
+
+
+async def test_a_subscription_over_http_is_a_400_that_points_to_the_websocket(app: Harness) -> None:
+    query = "subscription { myTwoFactorChanged { enabled } }"
+    for response in (
+        await post(app, json={"query": query}),
+        await app.client().get("/graphql", params={"query": query}),
+    ):
+        assert response.status_code == 400
+        assert "WebSocket" in response.text
+
+
 async def test_a_body_over_one_megabyte_is_a_413(app: Harness) -> None:
     big = json.dumps({"query": POLICY, "variables": {"pad": "x" * MAX_BODY_BYTES}})
     response = await post(app, content=big, headers={"Content-Type": "application/json"})

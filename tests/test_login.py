@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -464,3 +465,22 @@ async def test_a_malformed_recovery_code_costs_no_attempt(app: Harness) -> None:
     for code in ("", "short", "ABCDE-FGHIJ-KLMNO", "0OIL1-0OIL1"):
         assert (await recover(app, token, code))["error"]["code"] == "INVALID_INPUT"
     assert (await session_row(token)).failed_attempts == 0
+
+
+async def test_unencodable_or_nul_credentials_are_invalid_credentials(app: Harness) -> None:
+    await create_user()
+    cases = [
+        ("\ud800@example.test", PASSWORD),
+        ("ada@example.test", "\ud800" + PASSWORD),
+        ("ada@example.test\x00", PASSWORD),
+        ("a\x00b", PASSWORD),
+    ]
+    for email, password in cases:
+        # json.dumps escapes the lone surrogate as \ud800, as a client library would send it.
+        body = json.dumps({"query": LOGIN, "variables": {"email": email, "password": password}})
+        async with app.client() as client:
+            response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+        payload = response.json()["data"]["login"]
+        assert payload["error"]["code"] == "INVALID_CREDENTIALS", (email, password)
+        assert payload["token"] is None

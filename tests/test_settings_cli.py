@@ -52,6 +52,25 @@ def test_unknown_database_scheme(env: pytest.MonkeyPatch) -> None:
         load_settings(env_file=None)
 
 
+def test_a_sqlite_file_in_a_missing_folder_is_refused_at_start_up(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TWOFACTOR_DATABASE_URL", "sqlite:///nonexistent/dir/x.db")
+    with pytest.raises(SettingsError, match=r"TWOFACTOR_DATABASE_URL: the folder /nonexistent/dir does not exist"):
+        load_settings(env_file=None)
+
+
+def test_an_unusable_data_dir_names_the_variable(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TWOFACTOR_DATA_DIR", "/proc/nope")
+    with pytest.raises(SettingsError, match=r"TWOFACTOR_DATA_DIR: cannot keep the development key"):
+        load_settings(env_file=None)
+
+
+@pytest.mark.parametrize("minutes", ["-1", "100000000000000000000", "10081"])
+def test_fresh_factor_minutes_out_of_range(env: pytest.MonkeyPatch, minutes: str) -> None:
+    env.setenv("TWOFACTOR_FRESH_FACTOR_MINUTES", minutes)
+    with pytest.raises(SettingsError, match=r"TWOFACTOR_FRESH_FACTOR_MINUTES"):
+        load_settings(env_file=None)
+
+
 def test_postgresql_scheme_is_accepted(env: pytest.MonkeyPatch) -> None:
     env.setenv("TWOFACTOR_DATABASE_URL", "postgresql://u@db:5432/twofactor")
     assert load_settings(env_file=None).database_url == "postgres://u@db:5432/twofactor"

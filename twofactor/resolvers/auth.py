@@ -42,6 +42,17 @@ _CHALLENGE_OR_FULL = CHALLENGE | FULL
 _INVALID_CREDENTIALS = "The email or password is not right."
 
 
+def _storable(text: str) -> bool:
+    """Text that UTF-8 can encode (no lone surrogates), without NUL (PostgreSQL refuses it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int]]:
     # The account key is a hash: the throttle table should not list who tried to sign in.
     account = hashlib.sha256(email.encode()).hexdigest()[:40]
@@ -101,6 +112,9 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
 
 async def login(context: RequestContext, email: str, password: str) -> types.LoginPayload:
     """Password first; the answer says what the session must do next."""
+    if not (_storable(email) and _storable(password)):
+        # No account has such an address or password; PostgreSQL could not even compare it.
+        raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
     address = email.strip().lower()
     keys = _throttle_keys(context, address)
     for key, limit in keys:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -102,6 +105,18 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
         await super().run_operation(operation)
 
 
+def _is_subscription(query: str | None, operation_name: str | None) -> bool:
+    """Whether the operation a request runs is a subscription (parsed only when it may be one)."""
+    if not query or "subscription" not in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False  # strawberry answers the syntax error itself
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
 class TwoFactorGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with our context, auth at connection_init and no-store answers."""
 
@@ -110,6 +125,24 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         self.services = services
         super().__init__(**kwargs)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON that is an object or a list; anything else reads as malformed (400, or 4400 on a socket)."""
+        try:
+            parsed = json.loads(data)
+        except (UnicodeDecodeError, RecursionError):
+            raise json.JSONDecodeError("not UTF-8 JSON of a sane depth", "", 0) from None
+        if not isinstance(parsed, dict | list):
+            raise json.JSONDecodeError("a GraphQL request is a JSON object", "", 0)
+        return parsed
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's parsing, refusing subscriptions over HTTP with a clear 400."""
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if _is_subscription(item.query, item.operation_name):
+                raise HTTPException(400, "Subscriptions run over a WebSocket at /graphql (graphql-transport-ws).")
+        return data
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
         settings = self.services.settings

@@ -167,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CommandError) as error:
         print(f"twofactor: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        # Typically the database is unreachable; the driver's message names host and port only.
+        print(f"twofactor: cannot reach the database or a file ({type(error).__name__}: {error})", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

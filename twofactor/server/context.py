@@ -96,8 +96,8 @@ def origin_allowed(connection: HTTPConnection, settings: Settings) -> bool:
 
 async def session_for_token(token: str | None) -> Session | None:
     """The live session a token names, with its user loaded, or None."""
-    if not token or len(token) > 200:
-        return None
+    if not token or len(token) > 200 or not token.isascii():
+        return None  # tokens are URL-safe ASCII; anything else names no session
     session = await session_with_user(token_hash(token))
     if session is None or session.expires_at <= now():
         return None

@@ -132,6 +132,12 @@ def _check_database_url(url: str) -> str:
     if scheme in {"postgresql", "psycopg"}:
         # Tortoise knows PostgreSQL through asyncpg under the "postgres" scheme.
         url = "postgres" + url[len(scheme) :]
+    if scheme == "sqlite":
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        folder = Path(path).parent if path and path != ":memory:" else None
+        if folder is not None and not folder.is_dir():
+            # SQLite would fail deep inside the migration runner, which then never returns.
+            raise SettingsError(f"TWOFACTOR_DATABASE_URL: the folder {folder} does not exist")
     return url
 
 
@@ -168,7 +174,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         if production:
             raise SettingsError("TWOFACTOR_SECRET_KEY is required in production")
         data_dir = Path(str(config("DATA_DIR", default=".")))
-        raw_key = _dev_secret_key(data_dir / ".twofactor-secret-key")
+        try:
+            raw_key = _dev_secret_key(data_dir / ".twofactor-secret-key")
+        except OSError as error:
+            raise SettingsError(
+                f"TWOFACTOR_DATA_DIR: cannot keep the development key in {data_dir} ({error.strerror})"
+            ) from None
     if production and len(raw_key) < SECRET_KEY_MIN_LENGTH:
         raise SettingsError(
             f"TWOFACTOR_SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random "
@@ -190,8 +201,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fresh_minutes = int(config("FRESH_FACTOR_MINUTES", default=FRESH_FACTOR_WINDOW.seconds // 60))
     except ValueError:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected a whole number") from None
-    if fresh_minutes < 0:
-        raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: must not be negative")
+    if not 0 <= fresh_minutes <= 7 * 24 * 60:
+        raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected 0 to 10080 (a week)")
     return Settings(
         env=env,
         database_url=database_url,
