@@ -221,9 +221,33 @@ mutation($id: ID!, $code: String!) { verifyLogin(authenticatorId: $id, code: $co
   session { nextStep expiresAt } error { code message attemptsLeft retryAfterSeconds }
 } }"""
 
+REMOVE = """
+mutation($id: ID!, $code: String) { myTwoFactor { remove(id: $id, code: $code) {
+  removedId
+  error { code message field attemptsLeft retryAfterSeconds }
+} } }"""
+
 MY_TWO_FACTOR = """
 { myTwoFactor { enabled mandatory setupRequired availableMethods recoveryCodesRemaining
   authenticators { id name method email createdAt lastUsedAt } } }"""
+
+
+@pytest.fixture
+def ada() -> str:
+    """An address of this test's own: mail still in flight from an earlier test cannot land in its mailbox."""
+    return f"ada-{uuid.uuid4().hex[:12]}@example.test"
+
+
+async def names(user_id: int) -> list[str]:
+    """The user's authenticators' names, oldest first."""
+    return [a.name for a in await Authenticator.filter(user_id=user_id).order_by("id")]
+
+
+async def remove(app: Harness, token: str, authenticator_id: str, code: str | None = None) -> dict[str, Any]:
+    body = await app.gql(REMOVE, {"id": authenticator_id, "code": code}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["myTwoFactor"]["remove"]
+    return payload
 
 
 async def login(harness: Harness, email: str = "ada@example.test", password: str = PASSWORD) -> dict[str, Any]:

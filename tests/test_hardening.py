@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +25,8 @@ from conftest import (
     add_app,
     create_user,
     login,
+    names,
+    remove,
     secret_of,
     signed_in,
 )
@@ -65,11 +66,6 @@ mutation($name: String!, $code: String) { myTwoFactor { setUpEmail(name: $name, 
   error { code message field retryAfterSeconds }
 } } }"""
 
-REMOVE = """
-mutation($id: ID!, $code: String) { myTwoFactor { remove(id: $id, code: $code) {
-  removedId
-  error { code message field attemptsLeft retryAfterSeconds }
-} } }"""
 
 RESET = """
 mutation($id: ID!) { admin { resetUserTwoFactor(userId: $id) {
@@ -84,12 +80,6 @@ SESSION = "{ session { nextStep } }"
 MY_AUDIT = """
 query($first: Int!, $after: String) { myTwoFactor { auditEvents(first: $first, after: $after) {
   events { action ip userAgent details } nextCursor } } }"""
-
-
-@pytest.fixture
-def ada() -> str:
-    """An address of this test's own: mail still in flight from an earlier test cannot land in its mailbox."""
-    return f"ada-{uuid.uuid4().hex[:12]}@example.test"
 
 
 # Helpers
@@ -151,13 +141,6 @@ async def set_up_email(app: Harness, token: str, name: str, code: str | None = N
     return payload
 
 
-async def remove(app: Harness, token: str, authenticator_id: str, code: str | None = None) -> dict[str, Any]:
-    body = await app.gql(REMOVE, {"id": authenticator_id, "code": code}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["myTwoFactor"]["remove"]
-    return payload
-
-
 async def verify(app: Harness, token: str, authenticator_id: str, code: str) -> dict[str, Any]:
     body = await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=token)
     assert "errors" not in body, body
@@ -170,10 +153,6 @@ async def challenge(app: Harness, email: str) -> str:
     assert payload["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE", payload
     token: str = payload["token"]
     return token
-
-
-async def names(user_id: int) -> list[str]:
-    return [a.name for a in await Authenticator.filter(user_id=user_id).order_by("id")]
 
 
 async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, timeout: float = 10) -> str:

@@ -6,19 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import unicodedata
-import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from conftest import (
     MY_TWO_FACTOR,
+    REMOVE,
     SET_UP_EMAIL,
     SUBMIT,
     Harness,
     add_app,
     create_user,
     login,
+    names,
+    remove,
     signed_in,
 )
 
@@ -30,12 +31,6 @@ BOB = "bob@example.test"
 HOSTILE = "<script>alert(1)</script>"
 
 
-@pytest.fixture
-def ada() -> str:
-    """An address of this test's own: a notice still in flight from an earlier test cannot land in its mailbox."""
-    return f"ada-{uuid.uuid4().hex[:12]}@example.test"
-
-
 SQL_NAME = "'; DROP TABLE authenticators;--"
 
 EDIT = """
@@ -44,11 +39,6 @@ mutation($id: ID!, $name: String!) { myTwoFactor { edit(id: $id, name: $name) {
   error { code message field }
 } } }"""
 
-REMOVE = """
-mutation($id: ID!, $code: String) { myTwoFactor { remove(id: $id, code: $code) {
-  removedId
-  error { code message field attemptsLeft retryAfterSeconds }
-} } }"""
 
 REGENERATE = """
 mutation { myTwoFactor { regenerateRecoveryCodes { recoveryCodes error { code message } } } }"""
@@ -58,13 +48,6 @@ async def edit(app: Harness, token: str | None, authenticator_id: str, name: str
     body = await app.gql(EDIT, {"id": authenticator_id, "name": name}, token=token)
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["myTwoFactor"]["edit"]
-    return payload
-
-
-async def remove(app: Harness, token: str, authenticator_id: str, code: str | None = None) -> dict[str, Any]:
-    body = await app.gql(REMOVE, {"id": authenticator_id, "code": code}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["myTwoFactor"]["remove"]
     return payload
 
 
@@ -80,10 +63,6 @@ async def mine(app: Harness, token: str) -> dict[str, Any]:
     assert "errors" not in body, body
     page: dict[str, Any] = body["data"]["myTwoFactor"]
     return page
-
-
-async def names(user_id: int) -> list[str]:
-    return [a.name for a in await Authenticator.filter(user_id=user_id).order_by("id")]
 
 
 async def proved_ago(app: Harness, token: str, minutes_past_window: float) -> None:

@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from conftest import (
     MY_TWO_FACTOR,
     SET_UP_EMAIL,
@@ -29,12 +28,6 @@ from twofactor.server.context import now
 from twofactor.server.settings import MailSettings
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def ada() -> str:
-    """An address of this test's own: a notice still in flight from an earlier test cannot land in its mailbox."""
-    return f"ada-{uuid.uuid4().hex[:12]}@example.test"
 
 
 SETUP_STATUS = """
