@@ -646,3 +646,24 @@ async def test_a_set_up_session_becomes_full_on_the_same_connection(app: Harness
         await add_app(app, token, "Tablet")
         state = (await socket.data("c"))["myTwoFactorChanged"]
         assert sorted(a["name"] for a in state["authenticators"]) == ["Phone", "Tablet"]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "subscribe", "id": "1", "payload": "x"},
+        {"type": "subscribe", "id": "1", "payload": {"query": 5}},
+        {
+            "type": "subscribe",
+            "id": "1",
+            "payload": {"query": "subscription { myTwoFactorChanged { enabled } }", "variables": [1]},
+        },
+        {"type": "ping", "payload": [1]},
+    ],
+)
+async def test_a_frame_of_the_wrong_shape_closes_the_connection_with_4400(app: Harness, frame: dict[str, Any]) -> None:
+    _, token = await signed_in(app)
+    async with signed_socket(app, token) as socket:
+        await socket.send(frame)
+        code, _ = await socket.closed()
+        assert code == 4400

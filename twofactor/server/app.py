@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -92,8 +93,30 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+def _well_formed(message: dict[str, Any]) -> bool:
+    """A graphql-transport-ws message whose payload has the types the protocol says."""
+    payload = message.get("payload")
+    if message.get("type") != "subscribe":
+        return payload is None or isinstance(payload, dict)
+    return (
+        isinstance(message.get("id"), str)
+        and isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("operationName"), str | None)
+        and isinstance(payload.get("variables"), dict | None)
+        and isinstance(payload.get("extensions"), dict | None)
+    )
+
+
 class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """Re-reads the connection's session before each operation: a WebSocket outlives a logout or a reset."""
+
+    async def handle_message(self, message: WSMessage) -> None:
+        """Refuse (4400) messages of the wrong shape that strawberry would crash on."""
+        if not isinstance(message, dict) or not _well_formed(dict(message)):
+            await self.handle_invalid_message("Failed to parse message")
+            return
+        await super().handle_message(message)
 
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context
