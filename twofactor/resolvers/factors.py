@@ -44,6 +44,18 @@ def invalid_code(attempts_left: int | None) -> Refused:
     return Refused(ErrorCode.INVALID_CODE, message, field="code", attempts_left=attempts_left)
 
 
+def setup_locked(attempts_left: int | None = None) -> Refused:
+    """The answer for a set-up that took too many wrong codes."""
+    return Refused(
+        ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.", attempts_left=attempts_left
+    )
+
+
+def setup_ended() -> Refused:
+    """The answer for a set-up that is no longer in progress."""
+    return Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+
+
 async def reserve_user_attempt(known: User) -> None:
     """Count one more failure in a row for the user before checking a code (RATE_LIMITED if waiting).
 
@@ -99,8 +111,8 @@ async def reserve_setup_attempt(setup: Setup) -> int:
     if not changed:
         await setup.refresh_from_db(fields=["status"])
         if setup.status in OPEN_SETUP_STATUSES or setup.status == SetupStatus.LOCKED:
-            raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
-        raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+            raise setup_locked()
+        raise setup_ended()
     setup.failed_attempts = (await Setup.get(id=setup.id).only("id", "failed_attempts")).failed_attempts
     return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
 

@@ -84,6 +84,17 @@ async def own_authenticator(user: User, authenticator_id: str, field: str = "id"
     return row
 
 
+def _name_taken() -> Refused:
+    return Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name")
+
+
+def _last_authenticator() -> Refused:
+    return Refused(
+        ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
+        "Two-factor authentication is mandatory: add another authenticator before removing this one.",
+    )
+
+
 async def _name_or_refuse(user: User, raw: str, *, except_id: int | None = None) -> str:
     name, problem = clean_name(raw)
     if name is None:
@@ -92,7 +103,7 @@ async def _name_or_refuse(user: User, raw: str, *, except_id: int | None = None)
     if except_id is not None:
         clash = clash.exclude(id=except_id)
     if await clash.exists():
-        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name")
+        raise _name_taken()
     return name
 
 
@@ -236,9 +247,9 @@ async def _require_open(context: RequestContext, setup: Setup) -> None:
         await _setup_changed(context, setup)
         raise Refused(ErrorCode.CODE_EXPIRED, "The code has expired. Start the set-up again.", field="code")
     if setup.status == SetupStatus.LOCKED:
-        raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.")
+        raise factors.setup_locked()
     if setup.status not in OPEN_SETUP_STATUSES:
-        raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+        raise factors.setup_ended()
 
 
 async def _check_setup_code(context: RequestContext, setup: Setup, code: str) -> int | None:
@@ -291,7 +302,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
                 .update(status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1)
             )
             if not won:
-                raise Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
+                raise factors.setup_ended()
             first = not await Authenticator.filter(user_id=user.id).using_db(connection).exists()
             if session.state == SessionState.SETUP and not first:
                 # The user set up 2FA from another session meanwhile: this password-only
@@ -336,7 +347,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
     except IntegrityError:
         # Another request created an authenticator with the same name first.
-        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
+        raise _name_taken() from None
     forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
     await _setup_changed(context, setup)
@@ -361,7 +372,7 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
         )
         await audit(context, "setup.locked", target_id=user.id, setup_id=str(setup.id))
         await _setup_changed(context, setup)
-        return Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Start the set-up again.", attempts_left=0)
+        return factors.setup_locked(attempts_left=0)
     await Setup.filter(id=setup.id).update(version=F("version") + 1)
     await audit(context, "setup.code_failed", target_id=user.id, setup_id=str(setup.id))
     await _setup_changed(context, setup)
@@ -425,7 +436,7 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
                 new_name=clean,
             )
     except IntegrityError:
-        raise Refused(ErrorCode.NAME_TAKEN, "You already have an authenticator with this name.", field="name") from None
+        raise _name_taken() from None
     row.name = clean
     await user_changed(context, user.id)
     return types.AuthenticatorPayload(authenticator=types.Authenticator.of(row))
@@ -508,10 +519,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     policy = await Policy.current()
     remaining = await Authenticator.filter(user_id=user.id).exclude(id=row.id).count()
     if policy.mandatory and remaining == 0:
-        raise Refused(
-            ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
-            "Two-factor authentication is mandatory: add another authenticator before removing this one.",
-        )
+        raise _last_authenticator()
     used_recovery_code = await require_fresh_factor(context, session, user, code)
     async with in_transaction() as connection:
         # One removal per user at a time, so parallel ones cannot each see the other's row
@@ -522,10 +530,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
         remaining = await Authenticator.filter(user_id=user.id).using_db(connection).count()
         if policy.mandatory and remaining == 0:
-            raise Refused(
-                ErrorCode.LAST_AUTHENTICATOR_REQUIRED,
-                "Two-factor authentication is mandatory: add another authenticator before removing this one.",
-            )
+            raise _last_authenticator()
         if remaining == 0:
             # No second factor left: recovery codes would be a back door, not a backup.
             await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()

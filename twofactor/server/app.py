@@ -29,7 +29,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import OutboxWorker
-from twofactor.models import Session
+from twofactor.models.hot_reads import session_with_user
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.schema.root import build_schema
 from twofactor.security.keyring import Keyring
@@ -121,7 +121,7 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context
         if context.session is not None:
-            fresh = await Session.get_or_none(id=context.session.id).select_related("user")
+            fresh = await session_with_user(context.session.token_hash)
             alive = fresh is not None and fresh.expires_at > now()
             context.session = fresh if alive else None
             context.user = fresh.user if fresh is not None and alive else None
