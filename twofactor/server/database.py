@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 APP_LABEL = "twofactor"
@@ -37,10 +38,18 @@ def _postgres_defaults(database_url: str) -> str:
     return database_url + ("&" if "?" in database_url else "?") + "maxsize=20"
 
 
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """The URL as Tortoise reads it, but SQLite with our engine (see `sqlite_backend`)."""
+    url = _postgres_defaults(_sqlite_defaults(database_url))
+    if not url.startswith("sqlite://"):
+        return url
+    return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """Tortoise's configuration for one database URL."""
     return {
-        "connections": {"default": _postgres_defaults(_sqlite_defaults(database_url))},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             APP_LABEL: {
                 "models": ["twofactor.models"],
