@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from twofactor.resolvers import admin, audit, auth, my_two_factor, subscriptions
 from twofactor.schema import types
 from twofactor.schema.errors import Refused
+from twofactor.schema.guard import guarded_operations
 from twofactor.schema.limits import OneCodeCheckPerOperation
-from twofactor.schema.masking import MaskUnexpectedErrors
 from twofactor.server.auth import context_of, require_admin
 
 P = TypeVar("P")
@@ -32,7 +23,6 @@ P = TypeVar("P")
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 15
-CACHE_SIZE = 512
 
 
 FRESH_CODE = (
@@ -206,7 +196,7 @@ class Subscription:
 
 
 class TwoFactorSchema(strawberry.Schema):
-    """The schema; errors are logged by MaskUnexpectedErrors, once, not again here."""
+    """The schema; errors are logged by GuardedOperations (masking), once, not again here."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors (validation, UNAUTHENTICATED, ...) are answers, not incidents.
@@ -223,19 +213,10 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
         OneCodeCheckPerOperation,
     ]
-    extensions: list[type[SchemaExtension] | Any] = [
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(rules),
-        MaskUnexpectedErrors,
-    ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     return TwoFactorSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection)],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
@@ -44,9 +45,13 @@ class RequestContext:
     user_agent: str | None
     session: Session | None = None
     user: User | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # Set by strawberry at a WebSocket's connection_init.
     connection_params: dict[str, Any] | None = None
+
+    @cached_property
+    def request_id(self) -> str:
+        """Names the request in logs and in a masked error; made only when one needs it."""
+        return uuid.uuid4().hex[:12]
 
     @property
     def settings(self) -> Settings:
