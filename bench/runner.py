@@ -404,6 +404,25 @@ class Plan:
     client: str = "raw"
 
 
+def start_profiler(
+    server: Server, name: str, connections: int, warmup: float, duration: float, workdir: Path
+) -> subprocess.Popen[bytes] | None:
+    """With TWOFACTOR_BENCH_PROFILE=<folder>: py-spy samples the server's workers during the
+    measured part of the case and writes collapsed stacks there (py-spy must be installed)."""
+    folder = os.environ.get("TWOFACTOR_BENCH_PROFILE")
+    if not folder:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    workers = [pid for pid in server.pids() if "resource_tracker" not in cmdline(pid)]
+    target = workers[-1]  # the worker (the only process with one worker)
+    out = Path(folder) / f"{name}-c{connections}-{target}.txt"
+    spy = str(Path(PYTHON).parent / "py-spy")
+    command = [spy, "record", "--pid", str(target), "--format", "raw", "--rate", "250",
+               "--duration", str(int(duration)), "--nonblocking", "-o", str(out)]  # fmt: skip
+    script = f"sleep {warmup + 0.5}; exec " + " ".join(command)
+    return subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def drive(
     server: Server,
     flow: flowdefs.Flow,
@@ -439,6 +458,7 @@ def drive(
     ours_before = cpu_seconds([os.getpid()]) + cpu_seconds(postgres_pids())
     system_before = system_busy_seconds()
     wall_before = time.perf_counter()
+    profiler = start_profiler(server, flow.name, connections, warmup, duration, workdir)
     try:
         done = subprocess.run(
             [PYTHON, str(BENCH / "loadgen.py"), str(jobfile)],
@@ -448,6 +468,8 @@ def drive(
         )
     finally:
         jobfile.unlink(missing_ok=True)
+        if profiler is not None:
+            profiler.wait(timeout=30)
     wall = time.perf_counter() - wall_before
     cpu = cpu_seconds(server.pids()) - cpu_before
     ours = cpu_seconds([os.getpid()]) + cpu_seconds(postgres_pids()) - ours_before
