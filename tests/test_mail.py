@@ -77,8 +77,7 @@ def worker(port: int, results: Results | None = None) -> OutboxWorker:
 
 async def queue(email: Email | None = None, *, within: timedelta = timedelta(minutes=10)) -> int:
     email = email or messages.setup_code("ada@example.test", "Work mail", CODE, 10)
-    message = await enqueue(email, kind="setup_code", keyring=KEYRING, deliver_before=datetime.now(UTC) + within)
-    return message.id
+    return await enqueue(email, kind="setup_code", keyring=KEYRING, deliver_before=datetime.now(UTC) + within)
 
 
 # Messages

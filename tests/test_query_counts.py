@@ -102,17 +102,77 @@ async def test_verify_login_runs_the_same_few_statements_for_one_or_three_authen
 
 
 async def test_a_repeated_document_is_validated_once(app: Harness) -> None:
-    """The validation cache is keyed by the rules too: rule classes made per request would never hit it."""
-    from strawberry.extensions.validation_cache import _get_validate_cache
-
-    from twofactor.schema.root import CACHE_SIZE
+    """The caches are keyed by the rules too: rule classes made per request would never hit them."""
+    from twofactor.schema import guard
 
     _, token = await signed_in(app)
-    cache: Any = _get_validate_cache(CACHE_SIZE)
     await app.gql(MY_TWO_FACTOR, token=token)
-    before = cache.cache_info()
+    parsed, validated = guard._parse.cache_info(), guard._validate.cache_info()
     for _ in range(3):
         await app.gql(MY_TWO_FACTOR, token=token)
-    after = cache.cache_info()
-    assert after.misses == before.misses
-    assert after.hits == before.hits + 3
+    assert guard._parse.cache_info().misses == parsed.misses
+    assert guard._parse.cache_info().hits == parsed.hits + 3
+    assert guard._validate.cache_info().misses == validated.misses
+    assert guard._validate.cache_info().hits == validated.hits + 3
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    """Every stored field of a model instance, and the flags Tortoise keeps on it."""
+    found = {name: getattr(instance, name) for name in instance._meta.fields_db_projection}
+    found.update(saved=instance._saved_in_db, partial=instance._partial, pk=instance._custom_generated_pk)
+    return found
+
+
+async def test_the_plain_sql_reads_build_the_models_tortoise_would(app: Harness) -> None:
+    """hot_reads builds instances itself (datetimes by fromisoformat): they must equal Tortoise's own."""
+    from datetime import UTC, datetime
+
+    from twofactor.models import Authenticator, Method, RecoveryCode, Session, User
+    from twofactor.models.hot_reads import authenticator_of, authenticators_and_codes_left, session_with_user
+    from twofactor.security.tokens import token_hash
+
+    user, token = await signed_in(app)
+    await add_app(app, token, "Phone")
+    await Authenticator.filter(user_id=user.id).update(last_used_at=datetime(2030, 1, 1, tzinfo=UTC))
+    await add_app(app, token, "Tablet")  # last_used_at stays NULL on this one
+    ids = await RecoveryCode.filter(user_id=user.id).limit(3).values_list("id", flat=True)
+    await RecoveryCode.filter(id__in=ids).update(used_at=datetime(2030, 1, 2, tzinfo=UTC))
+    await User.filter(id=user.id).update(
+        verification_blocked_until=datetime(2031, 2, 3, 4, 5, 6, 789, tzinfo=UTC), failed_verifications=2
+    )
+
+    session = await session_with_user(token_hash(token))
+    assert session is not None
+    assert _fields(session) == _fields(await Session.get(id=session.id))
+    assert _fields(session.user) == _fields(await User.get(id=user.id))
+    assert session.user.verification_blocked_until == datetime(2031, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+    authenticators, left = await authenticators_and_codes_left(user.id)
+    expected = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+    assert [_fields(a) for a in authenticators] == [_fields(a) for a in expected]
+    assert [a.method for a in authenticators] == [Method.APP, Method.APP]
+    assert left == await RecoveryCode.filter(user_id=user.id, used_at=None).count()
+    one = await authenticator_of(user.id, expected[1].id)
+    assert one is not None and _fields(one) == _fields(expected[1])
+
+    other, _ = await signed_in(app, "bea@example.test")
+    assert await authenticators_and_codes_left(other.id) == ([], 0)
+    assert await authenticator_of(other.id, expected[0].id) is None
+
+
+async def test_plain_sql_counts_the_rows_each_statement_changed(app: Harness) -> None:
+    """Row counts decide claims: an INSERT that did nothing must say 0 (PostgreSQL reports an oid too)."""
+    from datetime import UTC, datetime
+
+    from twofactor.models import plain_sql
+
+    insert = 'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 1) ON CONFLICT DO NOTHING'
+    moment = datetime.now(UTC)
+    assert await plain_sql.execute(insert, "k1", moment) == 1
+    assert await plain_sql.execute(insert, "k1", moment) == 0
+    assert await plain_sql.execute(insert, "k2", moment) == 1
+    bump = 'UPDATE "login_throttles" SET "failures" = "failures" + 1 WHERE "failures" < ?'
+    assert await plain_sql.execute(bump, 2) == 2
+    assert await plain_sql.execute(bump, 2) == 0
+    assert await plain_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', "k1") == 1
+    assert await plain_sql.fetch('SELECT "key", "failures" FROM "login_throttles"') == [("k2", 2)]

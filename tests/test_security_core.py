@@ -10,6 +10,7 @@ import io
 import re
 import struct
 import unicodedata
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -488,3 +489,14 @@ def test_qr_images_encode_the_uri() -> None:
     assert 'xmlns="http://www.w3.org/2000/svg"' in svg
     assert decode_one(svg_to_image(svg)) == uri
     assert uri not in svg  # the SVG carries the symbol, not the secret in clear text
+
+
+def test_recovery_code_characters_are_uniform_at_every_position() -> None:
+    """Each code is one random number written in base 31: no position may favour a character."""
+    made = [code.replace("-", "") for _ in range(500) for code in codes.new_recovery_codes()]
+    expected = len(made) / len(codes.RECOVERY_ALPHABET)  # ~161 per character and position
+    for position in range(len(made[0])):
+        seen = Counter(code[position] for code in made)
+        assert set(seen) == set(codes.RECOVERY_ALPHABET), position
+        # 40% off is over 5 standard deviations (~12.5 here): chance never gets there, a bias would.
+        assert all(0.6 * expected < count < 1.4 * expected for count in seen.values()), (position, seen)

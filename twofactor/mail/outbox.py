@@ -25,6 +25,7 @@ from tortoise.queryset import QuerySet
 
 from twofactor.mail.backends import MailBackend, describe_failure
 from twofactor.mail.messages import Email, to_mime
+from twofactor.models import plain_sql
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import DecryptionError, Keyring
 
@@ -41,6 +42,12 @@ MAX_RETRY = timedelta(seconds=60)
 # Messages claimed per pass, and sent at once, so one slow server does not hold up the rest.
 BATCH_SIZE = 50
 PARALLEL_SENDS = 8
+
+_INSERT = (
+    'INSERT INTO "outbox" ("created_at", "kind", "recipient", "subject", "body_encrypted", "status", "attempts", '
+    '"next_attempt_at", "deliver_before", "setup_id", "user_id") VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) '
+    'RETURNING "id"'
+)
 
 # Stored as last_error when a message's code expired before it could be sent.
 _EXPIRED = "DeadlinePassed: not sent before deliver_before"
@@ -67,8 +74,8 @@ async def enqueue(
     setup_id: UUID | None = None,
     user_id: int | None = None,
     connection: BaseDBAsyncClient | None = None,
-) -> OutboxMessage:
-    """Write one message to send; pass the caller's transaction so it commits with its code.
+) -> int:
+    """Write one message to send; pass the caller's transaction so it commits with its code; its id.
 
     The body is encrypted (it may carry a code); recipient and subject stay in clear.
     Call the worker's `wake()` after the transaction commits.
@@ -76,18 +83,23 @@ async def enqueue(
     if deliver_before.tzinfo is None:
         raise ValueError("deliver_before must be timezone-aware")
     body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
-    return await OutboxMessage.create(
-        using_db=connection,
-        kind=kind,
-        recipient=email.to,
-        subject=email.subject,
-        body_encrypted=keyring.encrypt(body, _context(kind)),
-        next_attempt_at=_now(),
+    moment = _now()
+    ((message_id,),) = await plain_sql.fetch(
+        _INSERT,
+        moment,
+        kind,
+        email.to,
+        email.subject,
+        keyring.encrypt(body, _context(kind)),
+        str(OutboxStatus.PENDING),
+        moment,
         # UTC throughout: SQLite compares these timestamps as text.
-        deliver_before=deliver_before.astimezone(UTC),
-        setup_id=setup_id,
-        user_id=user_id,
+        deliver_before.astimezone(UTC),
+        str(setup_id) if setup_id is not None else None,
+        user_id,
+        connection=connection,
     )
+    return int(message_id)
 
 
 def _open(message: OutboxMessage, keyring: Keyring) -> Email:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import enqueue
 from twofactor.models import (
-    Authenticator,
     EmailChallenge,
     LoginThrottle,
     Method,
@@ -19,7 +17,9 @@ from twofactor.models import (
     Session,
     SessionState,
     User,
+    plain_sql,
 )
+from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import audit, publish, seconds_until, send_notice, session_channel, wake_mail
 from twofactor.resolvers.my_two_factor import own_authenticator
@@ -65,18 +65,29 @@ def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int]]
 async def _reserve_login(key: str, limit: int) -> None:
     """Count a failure for `key` before checking the password (forgiven on success)."""
     moment = now()
-    fresh = Q(window_start__gt=moment - LOGIN_WINDOW)
-    if await LoginThrottle.filter(fresh, key=key, failures__lt=limit).update(failures=F("failures") + 1):
-        return
-    # No row yet, or its window is over: start a new one.
-    row, created = await LoginThrottle.get_or_create(key=key, defaults={"window_start": moment, "failures": 1})
-    if created:
-        return
-    if await LoginThrottle.filter(key=key, window_start__lte=moment - LOGIN_WINDOW).update(
-        window_start=moment, failures=1
+    if await plain_sql.execute(
+        'UPDATE "login_throttles" SET "failures" = "failures" + 1 '
+        'WHERE "key" = ? AND "window_start" > ? AND "failures" < ?',
+        key,
+        moment - LOGIN_WINDOW,
+        limit,
     ):
         return
-    await row.refresh_from_db()
+    # No row yet, or its window is over: start a new one.
+    if await plain_sql.execute(
+        'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 1) ON CONFLICT DO NOTHING',
+        key,
+        moment,
+    ):
+        return
+    if await plain_sql.execute(
+        'UPDATE "login_throttles" SET "window_start" = ?, "failures" = 1 WHERE "key" = ? AND "window_start" <= ?',
+        moment,
+        key,
+        moment - LOGIN_WINDOW,
+    ):
+        return
+    row = await LoginThrottle.get(key=key)
     raise Refused(
         ErrorCode.RATE_LIMITED,
         "Too many sign-in attempts. Wait before trying again.",
@@ -87,14 +98,29 @@ async def _reserve_login(key: str, limit: int) -> None:
 async def _start_session(context: RequestContext, user: User, state: SessionState) -> str:
     token = tokens.new_token()
     lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
-    session = await Session.create(
+    moment = now()
+    session = Session(
         token_hash=tokens.token_hash(token),
         user_id=user.id,
         state=state,
-        expires_at=now() + lifetime,
+        created_at=moment,
+        expires_at=moment + lifetime,
         ip=context.ip,
         user_agent=(context.user_agent or "")[:300] or None,
+        failed_attempts=0,
     )
+    ((session.id,),) = await plain_sql.fetch(
+        'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
+        '"ip", "user_agent") VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING "id"',
+        session.token_hash,
+        user.id,
+        str(state),
+        moment,
+        session.expires_at,
+        session.ip,
+        session.user_agent,
+    )
+    session._saved_in_db = True
     session.user = user
     context.session, context.user = session, user
     if context.response is not None:
@@ -119,17 +145,19 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
     keys = _throttle_keys(context, address)
     for key, limit in keys:
         await _reserve_login(key, limit)
-    user = await User.get_or_none(email=address) if len(address) <= 254 else None
+    user = await user_by_email(address) if len(address) <= 254 else None
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         await audit(context, "login.failed", target_id=user.id if user else None)
         raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
-    await LoginThrottle.filter(key=keys[0][0]).delete()
+    await plain_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', keys[0][0])
     for key, _ in keys[1:]:
-        await LoginThrottle.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
+        await plain_sql.execute(
+            'UPDATE "login_throttles" SET "failures" = "failures" - 1 WHERE "key" = ? AND "failures" > 0', key
+        )
 
     policy = await Policy.current()
-    authenticators = await Authenticator.filter(user_id=user.id).order_by("created_at", "id")
+    authenticators, _ = await authenticators_and_codes_left(user.id)
     usable = [a for a in authenticators if method_enabled(policy, Method(a.method))]
     if authenticators:
         # Even when administrators turned off every method this user has, the password
@@ -236,8 +264,12 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
 
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
     moment = now()
-    await Session.filter(id=session.id).update(
-        state=SessionState.DONE, second_factor_at=moment, expires_at=moment + SESSION_LIFETIME
+    await plain_sql.execute(
+        'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ? WHERE "id" = ?',
+        str(SessionState.DONE),
+        moment,
+        moment + SESSION_LIFETIME,
+        session.id,
     )
     await factors.user_succeeded(user.id)
     await audit(context, "login.factor_passed", target_id=user.id, method=how)

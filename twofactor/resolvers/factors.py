@@ -12,7 +12,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
-from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User
+from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, plain_sql
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused
@@ -29,6 +29,10 @@ from twofactor.server.context import RequestContext, now
 
 # Compare-and-swap retries before a request under heavy contention is told to retry.
 _CAS_TRIES = 25
+
+# A set-up still taking codes, in plain SQL (with its values).
+OPEN_STATUSES = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
+SETUP_OPEN = f'"status" IN ({", ".join("?" for _ in OPEN_STATUSES)})'
 
 
 def secret_context(user_id: int) -> str:
@@ -81,8 +85,13 @@ async def reserve_user_attempt(known: User) -> None:
         failures = user.failed_verifications + 1
         wait = wait_after(failures)
         blocked_until = moment + wait if wait else None
-        changed = await User.filter(id=user_id, failed_verifications=user.failed_verifications).update(
-            failed_verifications=failures, verification_blocked_until=blocked_until
+        changed = await plain_sql.execute(
+            'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
+            'WHERE "id" = ? AND "failed_verifications" = ?',
+            failures,
+            blocked_until,
+            user_id,
+            user.failed_verifications,
         )
         if changed:
             known.failed_verifications, known.verification_blocked_until = failures, blocked_until
@@ -92,16 +101,23 @@ async def reserve_user_attempt(known: User) -> None:
 
 async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    query = User.filter(id=user_id).using_db(connection)
-    await query.update(failed_verifications=0, verification_blocked_until=None)
+    await plain_sql.execute(
+        'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?',
+        user_id,
+        connection=connection,
+    )
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:
     """Take one of the set-up's tries; the number of tries left after this one if it fails."""
     seen = setup.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await Setup.filter(
-        id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts=seen
-    ).update(failed_attempts=seen + 1):
+    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
+        f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}',  # noqa: S608 - constants only
+        seen + 1,
+        str(setup.id),
+        seen,
+        *OPEN_STATUSES,
+    ):
         # Nobody else took a try since the set-up was read: the count is exact without reading it back.
         setup.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
@@ -130,8 +146,11 @@ async def give_back_session_attempt(session: Session) -> None:
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
     seen = session.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await Session.filter(id=session.id, failed_attempts=seen).update(
-        failed_attempts=seen + 1
+    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
+        'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?',
+        seen + 1,
+        session.id,
+        seen,
     ):
         session.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
@@ -189,8 +208,12 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
     step = totp.matching_step(secret, code)
     if step is None:
         return False
-    claimed = await Authenticator.filter(id=authenticator.id, last_step__lt=step).update(
-        last_step=step, last_used_at=now()
+    claimed = await plain_sql.execute(
+        'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?',
+        step,
+        now(),
+        authenticator.id,
+        step,
     )
     if not claimed:
         # A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record.

@@ -24,8 +24,9 @@ from twofactor.models import (
     Setup,
     SetupStatus,
     User,
+    plain_sql,
 )
-from twofactor.models.hot_reads import authenticator_of
+from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel, wake_mail
@@ -69,7 +70,7 @@ def parse_int_id(raw: str) -> int | None:
 
 async def _own_setup(user: User, setup_id: str) -> Setup:
     parsed = parse_setup_id(setup_id)
-    setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
+    setup = await setup_of(user.id, parsed) if parsed else None
     if setup is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such set-up.", field="setupId")
     return setup
@@ -99,10 +100,13 @@ async def _name_or_refuse(user: User, raw: str, *, except_id: int | None = None)
     name, problem = clean_name(raw)
     if name is None:
         raise Refused(ErrorCode.INVALID_INPUT, problem or "Invalid name.", field="name")
-    clash = Authenticator.filter(user_id=user.id, name_key=name_key(name))
-    if except_id is not None:
-        clash = clash.exclude(id=except_id)
-    if await clash.exists():
+    clash = await plain_sql.fetch(
+        'SELECT 1 FROM "authenticators" WHERE "user_id" = ? AND "name_key" = ? AND "id" <> ? LIMIT 1',
+        user.id,
+        name_key(name),
+        -1 if except_id is None else except_id,
+    )
+    if clash:
         raise _name_taken()
     return name
 
@@ -295,30 +299,33 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     try:
         async with in_transaction() as connection:
             # One change to a user's factors at a time (an administrator's reset included).
-            await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
-            won = (
-                await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
-                .using_db(connection)
-                .update(status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1)
+            await lock_user(user.id, connection)
+            won = await plain_sql.execute(
+                f'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, '  # noqa: S608 - constants only
+                f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN}',
+                str(SetupStatus.VERIFIED),
+                str(setup.id),
+                *factors.OPEN_STATUSES,
+                connection=connection,
             )
             if not won:
                 raise factors.setup_ended()
-            first = not await Authenticator.filter(user_id=user.id).using_db(connection).exists()
+            first = not await plain_sql.fetch(
+                'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1', user.id, connection=connection
+            )
             if session.state == SessionState.SETUP and not first:
                 # The user set up 2FA from another session meanwhile: this password-only
                 # session must now pass a challenge like any other.
                 raise _OutdatedSetupSession
-            authenticator = await Authenticator.create(
+            authenticator = await _create_authenticator(
+                connection,
                 user_id=user.id,
-                method=setup.method,
+                method=Method(setup.method),
                 name=final_name,
-                name_key=name_key(final_name),
                 email=user.email if setup.method == Method.EMAIL else None,
                 secret_encrypted=setup.secret_encrypted,
                 # The set-up's code may not be replayed at sign-in.
                 last_step=step if setup.method == Method.APP else -1,
-                last_used_at=now(),
-                using_db=connection,
             )
             recovery = None
             if first and policy.recovery_codes_enabled:
@@ -382,23 +389,90 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
 async def _session_proved_factor(session: Session, connection: Any) -> None:
     """A finished set-up proves a factor; a set-up-only sign-in becomes a full session."""
     moment = now()
-    fields: dict[str, Any] = {"second_factor_at": moment}
     if session.state == SessionState.SETUP:
-        fields.update(state=SessionState.DONE, expires_at=moment + SESSION_LIFETIME)
-    await Session.filter(id=session.id).using_db(connection).update(**fields)
+        await plain_sql.execute(
+            'UPDATE "sessions" SET "second_factor_at" = ?, "state" = ?, "expires_at" = ? WHERE "id" = ?',
+            moment,
+            str(SessionState.DONE),
+            moment + SESSION_LIFETIME,
+            session.id,
+            connection=connection,
+        )
+    else:
+        await plain_sql.execute(
+            'UPDATE "sessions" SET "second_factor_at" = ? WHERE "id" = ?', moment, session.id, connection=connection
+        )
     # Other password-only set-up sessions of the user would otherwise enroll a device of their own.
-    others = Session.filter(user_id=session.user_id, state=SessionState.SETUP).exclude(id=session.id)
-    await others.using_db(connection).delete()
+    await plain_sql.execute(
+        'DELETE FROM "sessions" WHERE "user_id" = ? AND "state" = ? AND "id" <> ?',
+        session.user_id,
+        str(SessionState.SETUP),
+        session.id,
+        connection=connection,
+    )
+
+
+async def lock_user(user_id: int, connection: Any) -> None:
+    """Hold the user's row until the transaction ends (PostgreSQL; a SQLite transaction holds
+    the whole database's write lock from its start, see twofactor/server/sqlite_backend.py)."""
+    if connection.capabilities.dialect != "sqlite":
+        await plain_sql.fetch('SELECT "id" FROM "users" WHERE "id" = ? FOR UPDATE', user_id, connection=connection)
+
+
+async def _create_authenticator(
+    connection: Any,
+    *,
+    user_id: int,
+    method: Method,
+    name: str,
+    email: str | None,
+    secret_encrypted: str | None,
+    last_step: int,
+) -> Authenticator:
+    """Insert an authenticator, just used (its set-up's code); the model as it was stored."""
+    moment = now()
+    ((new_id,),) = await plain_sql.fetch(
+        'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "email", "secret_encrypted", '
+        '"last_step", "created_at", "last_used_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"',
+        user_id,
+        str(method),
+        name,
+        name_key(name),
+        email,
+        secret_encrypted,
+        last_step,
+        moment,
+        moment,
+        connection=connection,
+    )
+    return Authenticator(
+        id=int(new_id),
+        user_id=user_id,
+        method=method,
+        name=name,
+        name_key=name_key(name),
+        email=email,
+        secret_encrypted=secret_encrypted,
+        last_step=last_step,
+        created_at=moment,
+        last_used_at=moment,
+    )
 
 
 async def _replace_recovery_codes(context: RequestContext, user: User, connection: Any) -> list[str]:
     new = codes.new_recovery_codes()
-    await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
-    await RecoveryCode.bulk_create(
-        [RecoveryCode(user_id=user.id, code_digest=factors.recovery_digest(context.keyring, user.id, c)) for c in new],
-        using_db=connection,
-    )
     assert len(new) == RECOVERY_CODE_COUNT
+    await plain_sql.execute('DELETE FROM "recovery_codes" WHERE "user_id" = ?', user.id, connection=connection)
+    moment = now()
+    rows = ", ".join("(?, ?, ?)" for _ in new)
+    values: list[Any] = []
+    for code in new:
+        values += [user.id, factors.recovery_digest(context.keyring, user.id, code), moment]
+    await plain_sql.execute(
+        f'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES {rows}',  # noqa: S608
+        *values,
+        connection=connection,
+    )
     return new
 
 

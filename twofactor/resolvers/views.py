@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
-from twofactor.models.hot_reads import authenticators_of, recovery_codes_left
+from twofactor.models.hot_reads import authenticators_and_codes_left
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
 from twofactor.resolvers.factors import secret_context
 from twofactor.schema import types
@@ -79,9 +79,8 @@ class TwoFactorRows:
 
 
 async def load_rows(user_id: int) -> TwoFactorRows:
-    """Two queries: the authenticators and the count of unused recovery codes."""
-    authenticators = await authenticators_of(user_id)
-    remaining = await recovery_codes_left(user_id)
+    """One query: the authenticators and the count of unused recovery codes."""
+    authenticators, remaining = await authenticators_and_codes_left(user_id)
     return TwoFactorRows(user_id, authenticators, remaining)
 
 

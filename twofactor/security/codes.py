@@ -52,10 +52,17 @@ def digest_matches(expected: str, candidate: str) -> bool:
 def new_recovery_codes() -> list[str]:
     """Ten recovery codes, shown as XXXXX-XXXXX."""
     codes = []
+    base = len(RECOVERY_ALPHABET)
     for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        # One uniform draw per code, written in base 31: the same distribution as a
+        # `secrets.choice` per character, with one call to the OS instead of ten.
+        number = secrets.randbelow(base**RECOVERY_CODE_LENGTH)
+        chars = []
+        for _ in range(RECOVERY_CODE_LENGTH):
+            number, digit = divmod(number, base)
+            chars.append(RECOVERY_ALPHABET[digit])
         half = RECOVERY_CODE_LENGTH // 2
-        codes.append(f"{raw[:half]}-{raw[half:]}")
+        codes.append(f"{''.join(chars[:half])}-{''.join(chars[half:])}")
     return codes
 
 
