@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from conftest import LOGIN, MY_TWO_FACTOR, PASSWORD, VERIFY_LOGIN, Harness, add_app, signed_in
 
 from twofactor.security import totp
@@ -176,3 +177,29 @@ async def test_plain_sql_counts_the_rows_each_statement_changed(app: Harness) ->
     assert await plain_sql.execute(bump, 2) == 0
     assert await plain_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', "k1") == 1
     assert await plain_sql.fetch('SELECT "key", "failures" FROM "login_throttles"') == [("k2", 2)]
+
+
+async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_rollback(app: Harness) -> None:
+    """The pool hands connections back without asyncpg's reset round trip (twofactor.server.database),
+    yet a transaction that failed leaves nothing behind for the next statement on that connection."""
+    from tortoise import Tortoise
+    from tortoise.transactions import in_transaction
+
+    from twofactor.models import User, plain_sql
+    from twofactor.server.database import _keep_session
+
+    connection: Any = Tortoise.get_connection("default")
+    if app.backend != "postgres":
+        pytest.skip("PostgreSQL's pool only")
+    assert connection._pool._reset is _keep_session
+    user, _ = await signed_in(app)
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await plain_sql.execute('UPDATE "users" SET "name" = ? WHERE "id" = ?', "Changed", user.id)
+            raise RuntimeError("rolled back")
+    for _ in range(30):  # every pooled connection in turn
+        assert (await User.get(id=user.id)).name == "Ada"
+    rows = await plain_sql.fetch(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
+    )
+    assert rows == [(0,)]

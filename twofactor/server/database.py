@@ -38,12 +38,28 @@ def _postgres_defaults(database_url: str) -> str:
     return database_url + ("&" if "?" in database_url else "?") + "maxsize=20"
 
 
+async def _keep_session(_: Any) -> None:
+    """What a pooled PostgreSQL connection needs before its next user: nothing more.
+
+    asyncpg's default reset runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` on every release, a round trip after each statement, since Tortoise takes a
+    connection per statement: 177 us of CPU per statement against 92 us without (bench/).
+    The service sets no session state (no LISTEN, advisory lock, cursor or SET), and asyncpg
+    still rolls back a transaction left open before calling this.
+    """
+
+
 def _connection(database_url: str) -> str | dict[str, Any]:
-    """The URL as Tortoise reads it, but SQLite with our engine (see `sqlite_backend`)."""
+    """The URL as Tortoise reads it, but SQLite with our engine (see `sqlite_backend`) and
+    PostgreSQL pools without a reset query per statement (`_keep_session`)."""
     url = _postgres_defaults(_sqlite_defaults(database_url))
-    if not url.startswith("sqlite://"):
-        return url
-    return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
+    if url.startswith("sqlite://"):
+        return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
+    if url.startswith(("postgres://", "asyncpg://")):
+        expanded = expand_db_url(url)
+        expanded["credentials"]["reset"] = _keep_session
+        return expanded
+    return url
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
