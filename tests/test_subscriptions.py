@@ -667,3 +667,15 @@ async def test_a_frame_of_the_wrong_shape_closes_the_connection_with_4400(app: H
         await socket.send(frame)
         code, _ = await socket.closed()
         assert code == 4400
+
+
+async def test_a_query_over_the_socket_sees_authenticators_added_after_connection_init(app: Harness) -> None:
+    """HTTP reads the authenticators with the session; a socket authenticated long ago must not reuse that read."""
+    _, token = await signed_in(app)
+    query = "{ myTwoFactor { enabled authenticators { name } } }"
+    async with signed_socket(app, token) as socket:
+        await socket.subscribe("before", query)
+        assert (await socket.data("before"))["myTwoFactor"] == {"enabled": False, "authenticators": []}
+        await add_app(app, token, "Phone")
+        await socket.subscribe("after", query)
+        assert (await socket.data("after"))["myTwoFactor"] == {"enabled": True, "authenticators": [{"name": "Phone"}]}

@@ -281,7 +281,8 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
 async def verify_login(context: RequestContext, authenticator_id: str, code: str) -> types.VerifyLoginPayload:
     """A code from one of the user's authenticators finishes the sign-in."""
     session, user = require(context, CHALLENGE)
-    row = await own_authenticator(user, authenticator_id, field="authenticatorId")
+    read = context.factors_read[0] if context.factors_read is not None else None
+    row = await own_authenticator(user, authenticator_id, field="authenticatorId", read=read)
     if not method_enabled(await Policy.current(), Method(row.method)):
         raise Refused(ErrorCode.METHOD_DISABLED, "This method is turned off.", field="authenticatorId")
     normalized = codes.normalize_code(code)

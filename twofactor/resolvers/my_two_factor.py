@@ -76,10 +76,20 @@ async def _own_setup(user: User, setup_id: str) -> Setup:
     return setup
 
 
-async def own_authenticator(user: User, authenticator_id: str, field: str = "id") -> Authenticator:
-    """The user's authenticator with that id; NOT_FOUND for unknown ids and other users' ones."""
+async def own_authenticator(
+    user: User, authenticator_id: str, field: str = "id", read: list[Authenticator] | None = None
+) -> Authenticator:
+    """The user's authenticator with that id; NOT_FOUND for unknown ids and other users' ones.
+
+    `read`: the user's authenticators as read earlier in this request, before any change.
+    """
     parsed = parse_int_id(authenticator_id)
-    row = await authenticator_of(user.id, parsed) if parsed is not None else None
+    if parsed is None:
+        row = None
+    elif read is not None:
+        row = next((a for a in read if a.id == parsed), None)
+    else:
+        row = await authenticator_of(user.id, parsed)
     if row is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field=field)
     return row
@@ -137,7 +147,8 @@ async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> ty
 async def read_my_two_factor(context: RequestContext) -> types.MyTwoFactor:
     """`myTwoFactor` query."""
     _, user = require(context, SETTING_UP)
-    return await my_two_factor(user)
+    # A query changes nothing: the authenticators read with the session are current.
+    return await my_two_factor(user, read=context.factors_read)
 
 
 async def _setup_changed(context: RequestContext, setup: Setup) -> None:

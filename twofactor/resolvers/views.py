@@ -104,9 +104,12 @@ def policy_from_event(data: object) -> Policy | None:
     return Policy(**{key: bool(value) for key, value in data.items()})
 
 
-async def my_two_factor(user: User, policy: Policy | None = None) -> types.MyTwoFactor:
-    """The 'Your 2FA' page of one user."""
-    return my_two_factor_view(await load_rows(user.id), policy or await Policy.current())
+async def my_two_factor(
+    user: User, policy: Policy | None = None, read: tuple[list[Authenticator], int] | None = None
+) -> types.MyTwoFactor:
+    """The 'Your 2FA' page of one user (from `read`, its rows read earlier in the request, if given)."""
+    rows = TwoFactorRows(user.id, *read) if read is not None else await load_rows(user.id)
+    return my_two_factor_view(rows, policy or await Policy.current())
 
 
 def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:

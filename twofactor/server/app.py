@@ -120,6 +120,8 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
 
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context
+        # Read at connection_init, maybe long ago: each operation reads what it needs afresh.
+        context.factors_read = None
         if context.session is not None:
             fresh = await session_with_user(context.session.token_hash)
             alive = fresh is not None and fresh.expires_at > now()

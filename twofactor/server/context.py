@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from twofactor.models import Session, User
-from twofactor.models.hot_reads import session_with_user
+from twofactor.models import Authenticator, Session, User
+from twofactor.models.hot_reads import SignedIn, signed_in
 from twofactor.security.tokens import token_hash
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ class RequestContext:
     user: User | None = None
     # Set by strawberry at a WebSocket's connection_init.
     connection_params: dict[str, Any] | None = None
+    # The user's authenticators and unused recovery codes, read with the session at the start
+    # of the request: for reads that come before any change (a WebSocket drops it per operation).
+    factors_read: tuple[list[Authenticator], int] | None = None
 
     @cached_property
     def request_id(self) -> str:
@@ -99,21 +102,23 @@ def origin_allowed(connection: HTTPConnection, settings: Settings) -> bool:
     return origin == own or origin in settings.cors_origins
 
 
-async def session_for_token(token: str | None) -> Session | None:
-    """The live session a token names, with its user loaded, or None."""
+async def _signed_in(token: str | None) -> SignedIn | None:
+    """The live session a token names, with its user and second factors, or None."""
     if not token or len(token) > 200 or not token.isascii():
         return None  # tokens are URL-safe ASCII; anything else names no session
-    session = await session_with_user(token_hash(token))
-    if session is None or session.expires_at <= now():
+    found = await signed_in(token_hash(token))
+    if found is None or found.session.expires_at <= now():
         return None
-    return session
+    return found
 
 
 async def authenticate(context: RequestContext, token: str | None) -> None:
-    """Attach the session (and user) that `token` names to the context."""
-    session = await session_for_token(token)
-    context.session = session
-    context.user = session.user if session is not None else None
+    """Attach the session (and user) that `token` names to the context, and the user's
+    authenticators as read with them (`RequestContext.factors_read`)."""
+    found = await _signed_in(token)
+    context.session = found.session if found is not None else None
+    context.user = found.session.user if found is not None else None
+    context.factors_read = (found.authenticators, found.recovery_codes_left) if found is not None else None
 
 
 def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
