@@ -29,12 +29,31 @@ def session_channel(session_id: int) -> str:
 
 POLICY_CHANNEL = "policy"
 
-_AUDIT_INSERT = (
+# The details column as Tortoise stores it (JSON text), so the model reads it back the same.
+_AUDIT_DETAILS = AuditEvent._meta.fields_map["details"]
+
+
+AUDIT_INSERT = (
     'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-# The details column as Tortoise stores it (JSON text), so the model reads it back the same.
-_AUDIT_DETAILS = AuditEvent._meta.fields_map["details"]
+
+
+def audit_values(
+    context: RequestContext | None, action: str, *, target_id: int | None, actor_id: int | None = None, **details: Any
+) -> tuple[Any, ...]:
+    """The values of `AUDIT_INSERT` for one audit row. `details` must never hold a code, secret or token."""
+    if actor_id is None and context is not None and context.user is not None:
+        actor_id = context.user.id
+    return (
+        now(),
+        action,
+        actor_id,
+        target_id,
+        context.ip if context else None,
+        (context.user_agent or "")[:300] if context else None,
+        _AUDIT_DETAILS.to_db_value(details, AuditEvent),
+    )
 
 
 async def audit(
@@ -47,19 +66,8 @@ async def audit(
     **details: Any,
 ) -> None:
     """Write one audit row. `details` must never hold a code, secret or token."""
-    if actor_id is None and context is not None and context.user is not None:
-        actor_id = context.user.id
-    await plain_sql.execute(
-        _AUDIT_INSERT,
-        now(),
-        action,
-        actor_id,
-        target_id,
-        context.ip if context else None,
-        (context.user_agent or "")[:300] if context else None,
-        _AUDIT_DETAILS.to_db_value(details, AuditEvent),
-        connection=connection,
-    )
+    values = audit_values(context, action, target_id=target_id, actor_id=actor_id, **details)
+    await plain_sql.execute(AUDIT_INSERT, *values, connection=connection)
 
 
 async def publish(context: RequestContext, channel: str, event: dict[str, object]) -> None:

@@ -99,13 +99,13 @@ async def reserve_user_attempt(known: User) -> None:
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
+# A right code: the failures in a row start again from zero.
+USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?'
+
+
 async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    await plain_sql.execute(
-        'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?',
-        user_id,
-        connection=connection,
-    )
+    await plain_sql.execute(USER_SUCCEEDED, user_id, connection=connection)
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:
