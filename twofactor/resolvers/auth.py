@@ -32,7 +32,7 @@ from twofactor.resolvers.common import (
     session_channel,
     wake_mail,
 )
-from twofactor.resolvers.my_two_factor import own_authenticator
+from twofactor.resolvers.my_two_factor import authenticators_read, own_authenticator
 from twofactor.resolvers.views import method_enabled
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
@@ -299,8 +299,7 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
 async def verify_login(context: RequestContext, authenticator_id: str, code: str) -> types.VerifyLoginPayload:
     """A code from one of the user's authenticators finishes the sign-in."""
     session, user = require(context, CHALLENGE)
-    read = context.factors_read[0] if context.factors_read is not None else None
-    row = await own_authenticator(user, authenticator_id, field="authenticatorId", read=read)
+    row = await own_authenticator(user, authenticator_id, field="authenticatorId", read=authenticators_read(context))
     if not method_enabled(await Policy.current(), Method(row.method)):
         raise Refused(ErrorCode.METHOD_DISABLED, "This method is turned off.", field="authenticatorId")
     normalized = codes.normalize_code(code)

@@ -106,10 +106,26 @@ def _last_authenticator() -> Refused:
     )
 
 
-async def _name_or_refuse(user: User, raw: str, *, except_id: int | None = None) -> str:
+def authenticators_read(context: RequestContext) -> list[Authenticator] | None:
+    """The user's authenticators as read with the session, for checks made before any change."""
+    return context.factors_read[0] if context.factors_read is not None else None
+
+
+async def _name_or_refuse(
+    user: User, raw: str, *, except_id: int | None = None, read: list[Authenticator] | None = None
+) -> str:
+    """The cleaned name, unless it is invalid or another of the user's authenticators has it.
+
+    `read`: the authenticators as read earlier in the request. Either way the unique index
+    on (user, name) has the last word when two requests race (NAME_TAKEN).
+    """
     name, problem = clean_name(raw)
     if name is None:
         raise Refused(ErrorCode.INVALID_INPUT, problem or "Invalid name.", field="name")
+    if read is not None:
+        if any(a.name_key == name_key(name) and a.id != except_id for a in read):
+            raise _name_taken()
+        return name
     clash = await plain_sql.fetch(
         'SELECT 1 FROM "authenticators" WHERE "user_id" = ? AND "name_key" = ? AND "id" <> ? LIMIT 1',
         user.id,
@@ -176,7 +192,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     """'Send Verification Code': a code mailed to the login address, never another."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.EMAIL)
-    clean = await _name_or_refuse(user, name)
+    clean = await _name_or_refuse(user, name, read=authenticators_read(context))
     await _require_fresh_to_add(context, session, user, code)
     resend_at = await factors.claim_send(user.id)
     setup = Setup(
@@ -287,9 +303,9 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if setup.method == Method.APP:
         if name is None:
             raise Refused(ErrorCode.INVALID_INPUT, "Give the authenticator a name.", field="name")
-        final_name = await _name_or_refuse(user, name)
+        final_name = await _name_or_refuse(user, name, read=authenticators_read(context))
     else:
-        final_name = await _name_or_refuse(user, setup.name or "")
+        final_name = await _name_or_refuse(user, setup.name or "", read=authenticators_read(context))
     normalized = codes.normalize_code(code)
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
@@ -505,8 +521,9 @@ async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPay
 async def edit(context: RequestContext, authenticator_id: str, name: str) -> types.AuthenticatorPayload:
     """'Edit': rename one of the user's authenticators."""
     _, user = require(context, FULL)
-    row = await own_authenticator(user, authenticator_id)
-    clean = await _name_or_refuse(user, name, except_id=row.id)
+    read = authenticators_read(context)
+    row = await own_authenticator(user, authenticator_id, read=read)
+    clean = await _name_or_refuse(user, name, except_id=row.id, read=read)
     old = row.name
     try:
         async with in_transaction() as connection:
@@ -563,7 +580,10 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
     Otherwise a stale (or stolen) session could enroll its own device, and with that
     device's codes remove the user's.
     """
-    if session.state != SessionState.DONE or not await Authenticator.filter(user_id=user.id).exists():
+    if session.state != SessionState.DONE:
+        return
+    read = authenticators_read(context)
+    if not (read if read is not None else await Authenticator.filter(user_id=user.id).exists()):
         return
     if await require_fresh_factor(context, session, user, code):
         await notify_recovery_code_used(context, user)
