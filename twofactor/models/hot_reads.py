@@ -26,7 +26,7 @@ from twofactor.models.users import Session, User
 M = TypeVar("M", bound=Model)
 
 
-def _datetime(value: Any) -> datetime:
+def as_datetime(value: Any) -> datetime:
     """A stored moment as an aware UTC datetime (SQLite keeps ISO text, PostgreSQL datetimes).
 
     Tortoise parses the text with the pure-Python iso8601 package; `fromisoformat` is C and
@@ -40,7 +40,7 @@ class Loader(Generic[M]):
     """Builds model instances from plain rows, as Tortoise's `_init_from_db` does, at less cost.
 
     Its columns come in a fixed order so rows are read by position; each field is converted
-    the way Tortoise converts it (datetimes by `_datetime`). tests/test_query_counts.py checks
+    the way Tortoise converts it (datetimes by `as_datetime`). tests/test_query_counts.py checks
     that the instances equal Tortoise's own.
     """
 
@@ -55,7 +55,7 @@ class Loader(Generic[M]):
         steps += [(column, attr, None) for column, attr, _ in meta.db_native_fields]
         steps += [(column, attr, field.field_type) for column, attr, field in meta.db_default_fields]
         for column, attr, field in meta.db_complex_fields:
-            steps.append((column, attr, _datetime if isinstance(field, DatetimeField) else field.to_python_value))
+            steps.append((column, attr, as_datetime if isinstance(field, DatetimeField) else field.to_python_value))
         generated_pk = meta.db_pk_column in meta.generated_db_fields
         return generated_pk, tuple(c for c, _, _ in steps), tuple((a, convert) for _, a, convert in steps)
 

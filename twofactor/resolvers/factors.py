@@ -8,11 +8,12 @@ aliases and other server processes never get an extra try.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 
-from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, plain_sql
+from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused
@@ -163,32 +164,47 @@ async def reserve_session_attempt(session: Session) -> int:
     return ATTEMPTS_PER_VERIFICATION - used
 
 
+def _moment(stored: Any) -> datetime | None:
+    """A datetime column as read by plain SQL (SQLite gives text) as an aware datetime."""
+    return None if stored is None else hot_reads.as_datetime(stored)
+
+
 async def claim_send(user_id: int) -> datetime:
     """Take one code mail of the user's allowance (cooldown and hourly cap); when the next may go."""
     for _ in range(_CAS_TRIES):
-        user = await User.get(id=user_id).only("id", "last_code_sent_at", "send_window_start", "sends_in_window")
+        ((last_sent, window_start, sends),) = await plain_sql.fetch(
+            'SELECT "last_code_sent_at", "send_window_start", "sends_in_window" FROM "users" WHERE "id" = ?', user_id
+        )
         moment = now()
-        last = user.last_code_sent_at
+        last = _moment(last_sent)
         if last is not None and moment - last < RESEND_COOLDOWN:
             raise Refused(
                 ErrorCode.RATE_LIMITED,
                 "A code was just sent. Wait a moment before asking for another.",
                 retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
             )
-        window = user.send_window_start
+        window = _moment(window_start)
         if window is not None and moment - window < SEND_WINDOW:
-            if user.sends_in_window >= SENDS_PER_HOUR:
+            if sends >= SENDS_PER_HOUR:
                 raise Refused(
                     ErrorCode.RATE_LIMITED,
                     "Too many codes were sent in the last hour. Try again later.",
                     retry_after_seconds=seconds_until(window + SEND_WINDOW),
                 )
-            new_window, sends = window, user.sends_in_window + 1
+            new_window, new_sends = window, sends + 1
         else:
-            new_window, sends = moment, 1
-        guard = Q(last_code_sent_at__isnull=True) if last is None else Q(last_code_sent_at=last)
-        changed = await User.filter(guard, id=user_id, sends_in_window=user.sends_in_window).update(
-            last_code_sent_at=moment, send_window_start=new_window, sends_in_window=sends
+            new_window, new_sends = moment, 1
+        # The row as read, compared by its stored values: only one of parallel claims matches.
+        guard = '"last_code_sent_at" IS NULL' if last_sent is None else '"last_code_sent_at" = ?'
+        changed = await plain_sql.execute(
+            'UPDATE "users" SET "last_code_sent_at" = ?, "send_window_start" = ?, "sends_in_window" = ? '  # noqa: S608 - constants only
+            f'WHERE "id" = ? AND "sends_in_window" = ? AND {guard}',
+            moment,
+            new_window,
+            new_sends,
+            user_id,
+            sends,
+            *(() if last_sent is None else (last_sent,)),
         )
         if changed:
             return moment + RESEND_COOLDOWN
