@@ -1,7 +1,7 @@
 """The outbox: mail is written in the transaction of the code it carries, then sent by a worker.
 
-Delivery is at least once and, in practice, exactly once: a worker claims a message with
-one conditional UPDATE before sending it, so two workers (or two server processes on
+Delivery is at least once and, in practice, exactly once: a worker claims messages with
+one conditional UPDATE before sending them, so two workers (or two server processes on
 PostgreSQL or SQLite) never send the same message at the same time. Only a worker that
 dies between the send and the bookkeeping causes a resend, once its claim has expired.
 """
@@ -16,16 +16,16 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cache
 from uuid import UUID
 
+from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
-from tortoise.queryset import QuerySet
 
 from twofactor.mail.backends import MailBackend, describe_failure
 from twofactor.mail.messages import Email, to_mime
 from twofactor.models import plain_sql
+from twofactor.models.hot_reads import Loader
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import DecryptionError, Keyring
 
@@ -48,6 +48,29 @@ _INSERT = (
     '"next_attempt_at", "deliver_before", "setup_id", "user_id") VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) '
     'RETURNING "id"'
 )
+
+# Due: pending, its time come, and unclaimed or its claim lapsed. Checked again by the
+# UPDATE itself, so of two workers (or processes) picking the same row only one claims it;
+# on PostgreSQL, READ COMMITTED re-evaluates it on a row another worker just claimed.
+# PENDING as a literal, so an index limited to pending rows can serve it.
+_DUE = """"status" = 'PENDING' AND "next_attempt_at" <= ? AND ("claimed_until" IS NULL OR "claimed_until" < ?)"""
+# Settling: only the worker holding the claim may, so one whose claim expired and was
+# taken over cannot overwrite the new owner's result. claimed_by stays once settled, as a
+# record of which worker sent it (or gave up).
+_SENT = (
+    'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "sent_at" = ? '
+    'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
+)
+_GIVEN_UP = (
+    'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "last_error" = ? '
+    'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
+)
+_RETRY = (
+    'UPDATE "outbox" SET "attempts" = "attempts" + 1, "next_attempt_at" = ?, "claimed_until" = NULL, '
+    '"claimed_by" = NULL, "last_error" = ? WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
+)
+_PENDING = str(OutboxStatus.PENDING)
+_ROWS = Loader(OutboxMessage)
 
 # Stored as last_error when a message's code expired before it could be sent.
 _EXPIRED = "DeadlinePassed: not sent before deliver_before"
@@ -108,9 +131,21 @@ def _open(message: OutboxMessage, keyring: Keyring) -> Email:
     return Email(to=fields["to"], subject=fields["subject"], text=fields["text"], html=fields["html"])
 
 
-def _due(now: datetime) -> Q:
-    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & unclaimed
+@cache
+def _claim_sql(dialect: str) -> str:
+    """Claims the due messages, oldest first, and returns them: one statement per pass."""
+    # PostgreSQL skips rows another worker is claiming rather than waiting for them;
+    # SQLite runs one writer at a time anyway. MATERIALIZED: the batch is chosen once.
+    lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgres" else ""
+    # Only the model's column names go into the text; every value is a parameter.
+    returning = _ROWS.select('"outbox"')
+    return (
+        f'WITH "due" AS MATERIALIZED (SELECT "id" FROM "outbox" WHERE {_DUE} '  # noqa: S608
+        f'ORDER BY "next_attempt_at" LIMIT {BATCH_SIZE}{lock}) '
+        f'UPDATE "outbox" SET "claimed_until" = ?, "claimed_by" = ? '
+        f'WHERE "id" IN (SELECT "id" FROM "due") AND {_DUE} '
+        f"RETURNING {returning}"
+    )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -150,19 +185,22 @@ class OutboxWorker:
             self._task = asyncio.create_task(self._loop(), name=f"outbox-worker {self.worker_id}")
 
     async def stop(self) -> None:
-        """Cancel the background loop and wait for it.
+        """Cancel the background loop, wait for it, and close the backend's idle connections.
 
         A message being sent at that moment keeps its claim until the lease ends, then
         another pass sends it again: a rare duplicate beats a lost code.
         """
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        # wait() neither raises the task's cancellation nor swallows our own.
-        await asyncio.wait([task])
-        if not task.cancelled() and task.exception() is not None:
-            log.error("outbox worker ended with %s", type(task.exception()).__name__)
+        if task is not None:
+            task.cancel()
+            # wait() neither raises the task's cancellation nor swallows our own.
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox worker ended with %s", type(task.exception()).__name__)
+        try:
+            await self._backend.aclose()
+        except Exception:
+            log.exception("outbox worker: closing the mail backend failed")
 
     def wake(self) -> None:
         """Look for due messages now rather than at the next poll (call after a commit)."""
@@ -170,13 +208,7 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim and process the due messages; return how many this worker handled."""
-        now = _now()
-        rows = await OutboxMessage.filter(_due(now)).order_by("next_attempt_at").limit(BATCH_SIZE).values("id")
-        claimed: list[OutboxMessage] = []
-        for row in rows:
-            message = await self._claim(int(row["id"]), now)
-            if message is not None:
-                claimed.append(message)
+        claimed = await self._claim_due(_now())
         limit = asyncio.Semaphore(PARALLEL_SENDS)
 
         async def deliver(message: OutboxMessage) -> None:
@@ -192,8 +224,14 @@ class OutboxWorker:
         return len(claimed)
 
     async def _loop(self) -> None:
+        clock = asyncio.get_running_loop()
+        next_tick = clock.time()
         while True:
-            await self._tick()
+            # on_tick is for what time alone brings (set-ups expiring): once per poll
+            # interval, not at every wake(), which under load comes with every message.
+            if clock.time() >= next_tick:
+                next_tick = clock.time() + self._poll_interval
+                await self._tick()
             try:
                 handled = await self.run_once()
             except Exception:
@@ -220,15 +258,16 @@ class OutboxWorker:
         # Cleared after waking, before the pass: a wake() during the pass is kept.
         self._wake.clear()
 
-    async def _claim(self, message_id: int, now: datetime) -> OutboxMessage | None:
-        # The same conditions as the SELECT, re-checked atomically: when two workers pick
-        # the same id, only one UPDATE matches a row.
-        count = await OutboxMessage.filter(_due(now), id=message_id).update(
-            claimed_until=now + CLAIM_LEASE, claimed_by=self.worker_id
-        )
-        if count != 1:
-            return None
-        return await OutboxMessage.get_or_none(id=message_id, claimed_by=self.worker_id)
+    async def _claim_due(self, now: datetime) -> list[OutboxMessage]:
+        connection = Tortoise.get_connection("default")
+        due = (now, now)
+        rows = await plain_sql.fetch(
+            _claim_sql(connection.capabilities.dialect),
+            *due, now + CLAIM_LEASE, self.worker_id, *due,
+            connection=connection,
+        )  # fmt: skip
+        # RETURNING keeps no order: send the oldest first, as they were chosen.
+        return sorted((_ROWS.load(row) for row in rows), key=lambda message: (message.next_attempt_at, message.id))
 
     async def _deliver(self, message: OutboxMessage) -> None:
         if _now() >= message.deliver_before:
@@ -258,13 +297,7 @@ class OutboxWorker:
             "outbox message %s (%s): attempt %d failed (%s); retrying at %s",
             message.id, message.kind, attempts, type(error).__name__, next_attempt_at.isoformat(),
         )  # fmt: skip
-        await self._owned(message).update(
-            attempts=F("attempts") + 1,
-            next_attempt_at=next_attempt_at,
-            claimed_until=None,
-            claimed_by=None,
-            last_error=reason,
-        )
+        await plain_sql.execute(_RETRY, next_attempt_at, reason, message.id, _PENDING, self.worker_id)
 
     async def _finish(
         self,
@@ -274,27 +307,26 @@ class OutboxWorker:
         *,
         attempted: bool = False,
     ) -> None:
-        changes: dict[str, Any] = {"status": status, "claimed_until": None}
-        if attempted:
-            changes["attempts"] = F("attempts") + 1
+        owned = (message.id, _PENDING, self.worker_id)
+        moment = _now()
         if status is OutboxStatus.SENT:
-            changes["sent_at"] = _now()
+            changed = await plain_sql.execute(_SENT, str(status), int(attempted), moment, *owned)
         else:
-            changes["last_error"] = error
-        # claimed_by stays as a record of which worker sent it (or gave up).
-        if await self._owned(message).update(**changes) != 1:
+            changed = await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, *owned)
+        if changed != 1:
             log.warning("outbox message %s (%s): claim lost before %s", message.id, message.kind, status)
             return
+        # The hook gets the row as written: the claim holder alone changed it since the claim.
+        message.status = status
+        message.claimed_until = None
+        message.attempts += int(attempted)
         if status is OutboxStatus.SENT:
+            message.sent_at = moment
             log.info("outbox message %s (%s): sent", message.id, message.kind)
         else:
+            message.last_error = error
             log.warning("outbox message %s (%s): failed (%s)", message.id, message.kind, error)
-        await self._report(await OutboxMessage.get(id=message.id))
-
-    def _owned(self, message: OutboxMessage) -> QuerySet[OutboxMessage]:
-        # Only the worker holding the claim may settle a message: one whose claim expired
-        # and was taken over cannot overwrite the new owner's result.
-        return OutboxMessage.filter(id=message.id, status=OutboxStatus.PENDING, claimed_by=self.worker_id)
+        await self._report(message)
 
     async def _report(self, message: OutboxMessage) -> None:
         try:
