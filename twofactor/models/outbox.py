@@ -38,6 +38,8 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox"
+        # The worker's claim (pending and due; sent rows stay) and a set-up's newest mail.
+        indexes = (("status", "next_attempt_at"), ("setup_id",))
 
     def __repr__(self) -> str:
         return f"OutboxMessage(id={self.id}, kind={self.kind}, status={self.status})"

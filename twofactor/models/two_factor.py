@@ -82,6 +82,8 @@ class Setup(Model):
 
     class Meta:
         table = "setups"
+        # The expiry sweep (open set-ups past their time) and a user's set-ups (a reset).
+        indexes = (("status", "expires_at"), ("user_id",))
 
     def __repr__(self) -> str:
         return f"Setup(id={self.id}, user_id={self.user_id}, status={self.status})"

@@ -61,6 +61,9 @@ class Session(Model):
 
     class Meta:
         table = "sessions"
+        # A user's sessions are ended together (a set-up finished elsewhere, a reset):
+        # without it, each of those deletes scanned every session of every user.
+        indexes = (("user_id", "state"),)
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, user_id={self.user_id}, state={self.state})"

@@ -413,6 +413,9 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
     return factors.invalid_code(attempts_left)
 
 
+END_OTHER_SETUP_SESSIONS = 'DELETE FROM "sessions" WHERE "user_id" = ? AND "state" = ? AND "id" <> ?'
+
+
 async def _session_proved_factor(session: Session, connection: Any) -> None:
     """A finished set-up proves a factor; a set-up-only sign-in becomes a full session."""
     moment = now()
@@ -431,7 +434,7 @@ async def _session_proved_factor(session: Session, connection: Any) -> None:
         )
     # Other password-only set-up sessions of the user would otherwise enroll a device of their own.
     await plain_sql.execute(
-        'DELETE FROM "sessions" WHERE "user_id" = ? AND "state" = ? AND "id" <> ?',
+        END_OTHER_SETUP_SESSIONS,
         session.user_id,
         str(SessionState.SETUP),
         session.id,
