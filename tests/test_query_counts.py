@@ -244,3 +244,63 @@ async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: H
         # Scans of what the statement built itself (a CTE, a one-row subquery) are fine.
         scans = [d for d in details if d.startswith("SCAN") and d.split()[1] not in {"due", "c", "CONSTANT"}]
         assert not scans, (sql, details)
+
+
+async def test_reads_on_the_event_loop_see_every_commit_and_transactions_see_their_own_writes(app: Harness) -> None:
+    """On SQLite the hot reads use a connection of their own outside transactions (hot_reads._reader)."""
+    from datetime import UTC, datetime
+
+    from tortoise import Tortoise
+    from tortoise.transactions import in_transaction
+
+    from twofactor.models import plain_sql
+    from twofactor.models.hot_reads import _reader, authenticators_and_codes_left
+
+    user, _ = await signed_in(app)
+    insert = (
+        'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "last_step", "created_at") '
+        "VALUES (?, 'APP', ?, ?, -1, ?)"
+    )
+    async with in_transaction() as connection:
+        await plain_sql.execute(insert, user.id, "Phone", "phone", datetime.now(UTC), connection=connection)
+        assert _reader(connection) is None  # the transaction reads through itself...
+        inside, _ = await authenticators_and_codes_left(user.id)
+        assert [a.name for a in inside] == ["Phone"]  # ...and sees its uncommitted row
+    # Committed: the very next read outside sees it.
+    assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone"]
+    await plain_sql.execute(insert, user.id, "Tablet", "tablet", datetime.now(UTC))
+    assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone", "Tablet"]
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as connection:
+            await plain_sql.execute(insert, user.id, "Laptop", "laptop", datetime.now(UTC), connection=connection)
+            raise RuntimeError("rolled back")
+    assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone", "Tablet"]
+    if app.backend == "sqlite":
+        assert _reader(Tortoise.get_connection("default")) is not None
+
+
+async def test_a_busy_reader_falls_back_to_the_database_thread(app: Harness) -> None:
+    if app.backend != "sqlite":
+        pytest.skip("SQLite's reader only")
+    import sqlite3
+
+    from tortoise import Tortoise
+
+    from twofactor.models.hot_reads import _reader, authenticators_and_codes_left
+
+    class Busy:
+        def execute(self, *_: Any) -> Any:
+            raise sqlite3.OperationalError("database is locked")
+
+    user, token = await signed_in(app)
+    await add_app(app, token, "Phone")
+    connection: Any = Tortoise.get_connection("default")
+    real = _reader(connection)
+    connection._twofactor_reader = Busy()
+    try:
+        with counting() as statements:
+            authenticators, _ = await authenticators_and_codes_left(user.id)
+    finally:
+        connection._twofactor_reader = real
+    assert [a.name for a in authenticators] == ["Phone"]
+    assert len(statements) == 2  # tried on the loop, then run by the database thread
