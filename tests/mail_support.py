@@ -31,7 +31,8 @@ class Received:
         for part in self.message.walk():
             if part.get_content_type() == content_type:
                 text: str = part.get_content()
-                return text
+                # Lines end in CRLF on the wire, in LF in the templates.
+                return text.replace("\r\n", "\n")
         raise AssertionError(f"no {content_type} part")
 
 
@@ -93,10 +94,12 @@ class CountingController(Controller):
 class SmtpServer:
     """Starts and stops an aiosmtpd server (it runs its own loop in a thread)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False) -> None:
         self.port = port if port is not None else free_port()
         self.collector = Collector()
-        self._controller = CountingController(LiveHooks(self.collector), hostname="127.0.0.1", port=self.port)
+        self._controller = CountingController(
+            LiveHooks(self.collector), hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     @property
     def received(self) -> list[Received]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage, MIMEPart
 from typing import Any
 
+import aiosmtplib
 import pytest
 from conftest import Harness
 from mail_support import SmtpServer, free_port
@@ -17,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
 from twofactor.mail.backends import POOL_SIZE, ConsoleBackend, SmtpBackend, backend_for, describe_failure
-from twofactor.mail.messages import Email, to_mime
+from twofactor.mail.messages import Email, WireMessage, to_mime
 from twofactor.mail.outbox import BATCH_SIZE, MAX_RETRY, PARALLEL_SENDS, OutboxWorker, enqueue, retry_delay
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import Keyring
@@ -25,8 +29,10 @@ from twofactor.server.settings import MailSettings
 
 KEYRING = Keyring(["mail-tests-secret-key-0123456789-abcdefghijklmnop"])
 MAIL_FROM = "Help Center <no-reply@example.test>"
+NON_ASCII_FROM = "Centre d\u2019aide Zo\u00eb <no-reply@example.test>"
 CODE = "493817"
 HOSTILE = "<script>alert(1)</script>"
+NON_ASCII_NAME = "Cl\u00e9 de Zo\u00eb \U0001f511 <b>"
 
 
 @pytest.fixture
@@ -131,18 +137,152 @@ def test_unknown_code_purpose_is_refused() -> None:
         messages.login_code("a@example.test", CODE, 10, "reset")
 
 
+def parse(message: WireMessage) -> EmailMessage:
+    return message_from_bytes(message.data, policy=policy.default)
+
+
+def decoded(part: MIMEPart) -> str:
+    text: str = part.get_content()
+    # Lines end in CRLF on the wire, in LF in the templates.
+    return text.replace("\r\n", "\n")
+
+
+ON_THE_WIRE: list[Email] = [
+    *ALL_KINDS,
+    *(build(NON_ASCII_NAME) for build in BUILDERS),
+    *(build(HOSTILE) for build in BUILDERS),
+    # What a boundary looks like, and what quoted-printable must escape.
+    Email("a@example.test", "Boundaries", "--=_0123\n--=_0123--\n=?utf-8?q?x?= \t\n.\n", "<p>a=b</p>\r\nx"),
+    Email("a@example.test", "Votre code \u2014 tr\u00e8s important, \u00e0 ne pas partager " * 3, "t\n", "h\n"),
+]
+
+
 def test_mime_is_multipart_alternative_text_then_html() -> None:
-    mime = to_mime(messages.two_factor_reset("a@example.test"), MAIL_FROM)
+    mime = parse(to_mime(messages.two_factor_reset("a@example.test"), MAIL_FROM))
     assert mime.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in mime.iter_parts()]
     assert parts == ["text/plain", "text/html"]
     assert mime["From"] == MAIL_FROM and mime["Message-ID"].endswith("@example.test>")
+    assert mime["Auto-Submitted"] == "auto-generated" and mime["MIME-Version"] == "1.0"
+    assert abs(mime["Date"].datetime - datetime.now(UTC)) < timedelta(seconds=5)
 
 
-def test_mime_refuses_header_injection() -> None:
-    email = messages.two_factor_reset("a@example.test\r\nBcc: eve@example.test")
+@pytest.mark.parametrize("mail_from", [MAIL_FROM, NON_ASCII_FROM])
+@pytest.mark.parametrize("email", ON_THE_WIRE)
+def test_the_wire_form_parses_back_to_what_the_templates_wrote(email: Email, mail_from: str) -> None:
+    wire = to_mime(email, mail_from)
+
+    parsed = parse(wire)
+    assert (parsed["Subject"], parsed["From"], parsed["To"]) == (email.subject, mail_from, email.to)
+    text, html = parsed.iter_parts()
+    assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+    assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert (decoded(text), decoded(html)) == (email.text, email.html.replace("\r\n", "\n"))
+    assert (wire.sender, wire.recipient, wire.smtputf8) == ("no-reply@example.test", email.to, False)
+
+
+@pytest.mark.parametrize("email", ON_THE_WIRE)
+def test_the_wire_form_is_7bit_crlf_lines_under_998_octets(email: Email) -> None:
+    data = to_mime(email, NON_ASCII_FROM).data
+    assert data.isascii() and data.endswith(b"\r\n")
+    lines = data.split(b"\r\n")
+    assert not any(b"\r" in line or b"\n" in line for line in lines)
+    assert max(len(line) for line in lines) < 998
+    headers = lines[: lines.index(b"")]
+    assert max(len(line) for line in headers) <= 78
+
+
+@pytest.mark.parametrize("email", ON_THE_WIRE)
+def test_the_boundary_occurs_only_as_the_delimiters(email: Email) -> None:
+    wire = to_mime(email, MAIL_FROM)
+    boundary = parse(wire).get_boundary()
+    assert boundary and boundary not in email.text and boundary not in email.html
+    # In the Content-Type header, before each part and at the close: nowhere in a body.
+    assert wire.data.count(boundary.encode()) == 4
+    assert wire.data.count(b"\r\n--" + boundary.encode()) == 3
+
+
+def test_each_message_gets_its_own_boundary_and_id() -> None:
+    first, second = (parse(to_mime(messages.two_factor_reset("a@example.test"), MAIL_FROM)) for _ in range(2))
+    assert first.get_boundary() != second.get_boundary()
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+INJECTIONS = ["\r\nBcc: eve@example.test", "\nBcc: eve@example.test", "\rBcc: eve@example.test", "\n", "\u00e9\r\nX: y"]
+
+
+@pytest.mark.parametrize("header", ["to", "subject"])
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_mime_refuses_header_injection(header: str, injection: str) -> None:
+    email = messages.two_factor_reset("a@example.test")
+    email = dataclasses.replace(email, **{header: getattr(email, header) + injection})
     with pytest.raises(ValueError):
         to_mime(email, MAIL_FROM)
+
+
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_mime_refuses_a_from_setting_with_a_line_break(injection: str) -> None:
+    with pytest.raises(ValueError):
+        to_mime(messages.two_factor_reset("a@example.test"), MAIL_FROM + injection)
+
+
+def test_the_wire_form_has_no_code_in_its_repr() -> None:
+    email = messages.login_code("a@example.test", CODE, 10, "sign-in")
+    assert CODE not in repr(email) and CODE not in repr(to_mime(email, MAIL_FROM))
+
+
+def test_a_non_ascii_address_goes_through_the_email_package_and_needs_smtputf8() -> None:
+    email = messages.setup_code("zo\u00eb@exa\u0301mple.test", NON_ASCII_NAME, CODE, 10)
+
+    wire = to_mime(email, NON_ASCII_FROM)
+
+    assert wire.smtputf8 and wire.recipient == email.to and wire.sender == "no-reply@example.test"
+    parsed = parse(wire)
+    assert (parsed["Subject"], parsed["From"], parsed["To"]) == (email.subject, NON_ASCII_FROM, email.to)
+    text, html = parsed.iter_parts()
+    assert (decoded(text), decoded(html)) == (email.text, email.html)
+
+
+def test_a_recipient_that_is_not_one_address_is_refused() -> None:
+    with pytest.raises(ValueError):
+        to_mime(messages.two_factor_reset("eve,a@example.test"), MAIL_FROM)
+
+
+@pytest.mark.parametrize("mail_from", [MAIL_FROM, NON_ASCII_FROM])
+async def test_a_message_received_over_smtp_decodes_to_the_same_parts(sink: SmtpServer, mail_from: str) -> None:
+    email = messages.setup_code("ada@example.test", NON_ASCII_NAME, CODE, 10)
+    backend = smtp_backend(sink.port)
+    try:
+        await backend.send(to_mime(email, mail_from))
+    finally:
+        await backend.aclose()
+
+    (received,) = sink.received
+    assert received.mail_from == "no-reply@example.test" and received.rcpt_tos == ["ada@example.test"]
+    message = received.message
+    assert (message["Subject"], message["From"], message["To"]) == (email.subject, mail_from, email.to)
+    assert (received.part("text/plain"), received.part("text/html")) == (email.text, email.html)
+
+
+async def test_a_non_ascii_address_is_sent_with_smtputf8_where_the_server_takes_it() -> None:
+    email = messages.setup_code("zo\u00eb@example.test", NON_ASCII_NAME, CODE, 10)
+    plain, utf8 = SmtpServer(), SmtpServer(smtputf8=True)
+    plain.start()
+    utf8.start()
+    try:
+        with pytest.raises(aiosmtplib.SMTPNotSupported):
+            await smtp_backend(plain.port).send(to_mime(email, MAIL_FROM))
+        backend = smtp_backend(utf8.port)
+        await backend.send(to_mime(email, MAIL_FROM))
+        await backend.aclose()
+    finally:
+        plain.stop()
+        utf8.stop()
+
+    assert plain.received == []
+    (received,) = utf8.received
+    assert received.rcpt_tos == [email.to] and received.message["To"] == email.to
+    assert (received.part("text/plain"), received.part("text/html")) == (email.text, email.html)
 
 
 # Backends
@@ -154,6 +294,15 @@ async def test_console_backend_prints_the_whole_message() -> None:
     await ConsoleBackend(stream).send(to_mime(email, MAIL_FROM))
     printed = stream.getvalue()
     assert email.subject in printed and CODE in printed and "text/html" in printed
+
+
+async def test_console_backend_prints_decoded_headers_and_parts() -> None:
+    stream = io.StringIO()
+    email = messages.setup_code("a@example.test", NON_ASCII_NAME, CODE, 10)
+    await ConsoleBackend(stream).send(to_mime(email, NON_ASCII_FROM))
+    printed = stream.getvalue()
+    assert f"From: {NON_ASCII_FROM}" in printed and "\r" not in printed
+    assert email.text.rstrip() in printed and email.html.rstrip() in printed
 
 
 def test_backend_for_settings() -> None:

@@ -7,7 +7,7 @@ from twofactor.mail.backends import (
     backend_for,
     describe_failure,
 )
-from twofactor.mail.messages import Email, to_mime
+from twofactor.mail.messages import Email, WireMessage, to_mime
 from twofactor.mail.outbox import OutboxWorker, enqueue
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "MailBackend",
     "OutboxWorker",
     "SmtpBackend",
+    "WireMessage",
     "backend_for",
     "describe_failure",
     "enqueue",

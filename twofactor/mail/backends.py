@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import sys
-from email.message import EmailMessage
+from email import message_from_bytes, policy
 from typing import Protocol, TextIO
 
 import aiosmtplib
 
+from twofactor.mail.messages import WireMessage
 from twofactor.server.settings import MailSettings
 
 log = logging.getLogger("twofactor.mail")
@@ -31,7 +32,7 @@ _SERVICE_CLOSING = 421
 class MailBackend(Protocol):
     """Sends one message, or raises: the outbox worker retries on any exception."""
 
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: WireMessage) -> None: ...
 
     async def aclose(self) -> None:
         """Release what the backend keeps open between messages (the worker calls it on stop)."""
@@ -47,12 +48,14 @@ class ConsoleBackend:
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self._stream = stream
 
-    async def send(self, message: EmailMessage) -> None:
-        lines = ["-" * 72, *(f"{key}: {value}" for key, value in message.items())]
-        # Decoded parts, because the wire form may be quoted-printable or base64.
-        for part in message.walk():
+    async def send(self, message: WireMessage) -> None:
+        parsed = message_from_bytes(message.data, policy=policy.default)
+        lines = ["-" * 72, *(f"{key}: {value}" for key, value in parsed.items())]
+        # Decoded parts, because the wire form is quoted-printable.
+        for part in parsed.walk():
             if part.get_content_maintype() == "text":
-                lines += ["", f"[{part.get_content_type()}]", part.get_content().rstrip()]
+                text = part.get_content().replace("\r\n", "\n")  # the wire's line ends
+                lines += ["", f"[{part.get_content_type()}]", text.rstrip()]
         lines.append("-" * 72)
         print("\n".join(lines), file=self._stream, flush=True)
 
@@ -78,7 +81,7 @@ class SmtpBackend:
     def __repr__(self) -> str:
         return f"SmtpBackend(host={self._settings.host!r}, port={self._settings.port})"
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: WireMessage) -> None:
         """Send on the connection used last if it is still open, else on a new one."""
         client = self._take_idle()
         if client is not None:
@@ -112,9 +115,11 @@ class SmtpBackend:
         await client.connect()  # closes itself if any step fails
         return client
 
-    async def _send_on(self, client: aiosmtplib.SMTP, message: EmailMessage) -> None:
+    async def _send_on(self, client: aiosmtplib.SMTP, message: WireMessage) -> None:
+        # aiosmtplib refuses (SMTPNotSupported) a UTF-8 address to a server without SMTPUTF8.
+        options = ["SMTPUTF8"] if message.smtputf8 else []
         try:
-            await client.send_message(message)
+            await client.sendmail(message.sender, [message.recipient], message.data, mail_options=options)
         except BaseException:
             # Refused, timed out or cancelled mid-transaction: never reuse a connection in
             # an unknown state.
