@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -304,3 +305,30 @@ async def test_a_busy_reader_falls_back_to_the_database_thread(app: Harness) -> 
         connection._twofactor_reader = real
     assert [a.name for a in authenticators] == ["Phone"]
     assert len(statements) == 2  # tried on the loop, then run by the database thread
+
+
+async def test_a_read_on_the_event_loop_never_sees_an_older_snapshot_than_the_last_commit(app: Harness) -> None:
+    """Each read ends its read transaction: a statement left unreset kept an old snapshot, and a
+    later read of another statement on the same connection missed rows committed meanwhile."""
+    from datetime import UTC, datetime
+
+    from twofactor.models import plain_sql
+    from twofactor.models.hot_reads import authenticators_and_codes_left
+    from twofactor.models.hot_reads import signed_in as signed_in_read
+    from twofactor.security.tokens import token_hash
+
+    user, token = await signed_in(app)
+    insert = (
+        'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "last_step", "created_at") '
+        "VALUES (?, 'APP', ?, ?, -1, ?)"
+    )
+    # Unreset statements of dropped cursors lingered until a garbage collection: none here.
+    gc.disable()
+    try:
+        for count in range(1, 11):
+            assert await signed_in_read(token_hash(token)) is not None  # one statement...
+            await plain_sql.execute(insert, user.id, f"App {count}", f"app {count}", datetime.now(UTC))
+            authenticators, _ = await authenticators_and_codes_left(user.id)  # ...then another
+            assert len(authenticators) == count
+    finally:
+        gc.enable()
