@@ -218,23 +218,30 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
     parallel requests with the same code exactly one wins, and a code for an
     older step than the last accepted one never passes.
     """
-    if authenticator.secret_encrypted is None:
-        return False
-    secret = context.keyring.decrypt(authenticator.secret_encrypted, secret_context(authenticator.user_id))
-    step = totp.matching_step(secret, code)
+    step = totp_step(context, authenticator, code)
     if step is None:
         return False
-    claimed = await plain_sql.execute(
-        'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?',
-        step,
-        now(),
-        authenticator.id,
-        step,
-    )
+    claimed = await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step)
     if not claimed:
-        # A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record.
-        await audit(context, "totp.replay_refused", target_id=authenticator.user_id, authenticator_id=authenticator.id)
+        await replay_refused(context, authenticator)
     return bool(claimed)
+
+
+# Of parallel requests with the same step exactly one matches; an older step never does.
+TOTP_CLAIM = 'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?'
+
+
+def totp_step(context: RequestContext, authenticator: Authenticator, code: str) -> int | None:
+    """The time step `code` is current for on this APP authenticator, or None (not yet claimed)."""
+    if authenticator.secret_encrypted is None:
+        return None
+    secret = context.keyring.decrypt(authenticator.secret_encrypted, secret_context(authenticator.user_id))
+    return totp.matching_step(secret, code)
+
+
+async def replay_refused(context: RequestContext, authenticator: Authenticator) -> None:
+    """A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record."""
+    await audit(context, "totp.replay_refused", target_id=authenticator.user_id, authenticator_id=authenticator.id)
 
 
 async def claim_email_code(keyring: Keyring, session: Session, authenticator: Authenticator, code: str) -> bool:
