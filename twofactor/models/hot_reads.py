@@ -63,11 +63,15 @@ class Loader(Generic[M]):
         steps += [(column, attr, field.field_type) for column, attr, field in meta.db_default_fields]
         for column, attr, field in meta.db_complex_fields:
             steps.append((column, attr, as_datetime if isinstance(field, DatetimeField) else field.to_python_value))
+        # Tortoise's field lists come from a set, in an order that changes with the hash seed
+        # from one process to the next: the primary key first, then by name, in every process.
+        steps.sort(key=lambda step: (step[0] != meta.db_pk_column, step[0]))
         generated_pk = meta.db_pk_column in meta.generated_db_fields
         return generated_pk, tuple(c for c, _, _ in steps), tuple((a, convert) for _, a, convert in steps)
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The selected columns in order: the primary key first (never NULL in a row that exists)."""
         return self._plan[1]
 
     def select(self, alias: str) -> str:
@@ -223,6 +227,7 @@ async def authenticators_and_codes_left(user_id: int) -> tuple[list[Authenticato
     connection, sql = _connection()
     rows = await _rows(connection, sql["authenticators"], [user_id])
     left = int(rows[0][0])
+    # A user without authenticators gets one row of NULLs from the LEFT JOIN: no primary key.
     return [AUTHENTICATORS.load(row, 1) for row in rows if row[1] is not None], left
 
 
