@@ -8,7 +8,10 @@ graphql-transport-ws protocol, as a browser would:
    submitCode response to the subscriber's VERIFIED event (and from the request's start);
 2. fan-out: 100, then 1,000 myTwoFactorChanged subscriptions (5 per connection, the server's cap),
    an administrator changes the policy, and the time until every subscriber has its push;
-3. memory: the server's VmRSS before, with 100 and with 1,000 open subscriptions.
+3. memory: the server's VmRSS before, with 100 and with 1,000 open subscriptions;
+4. latency under load: step 1 again while the server pushes about --load-rate deliveries/s to
+   --load-subscribers other myTwoFactorChanged subscriptions (a policy change every
+   subscribers/rate seconds); the rate actually delivered is printed next to it.
 
     .venv/bin/python bench/subscriptions.py [--setups 300] [--fanout 100,1000] [--redis redis://...]
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -37,7 +41,10 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from twofactor.security import totp
 
@@ -78,6 +85,13 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
         return "250 OK"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (all its threads)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -175,28 +189,31 @@ async def server(directory: Path, smtp_port: int, redis_url: str | None, users: 
 class Connection:
     """One WebSocket; a reader task time-stamps each message the moment it arrives."""
 
-    ws: AsyncWebSocketSession
+    ws: ClientConnection
     inbox: dict[str, asyncio.Queue[tuple[float, dict[str, Any]]]] = field(
         default_factory=lambda: defaultdict(asyncio.Queue)
     )
-    on_next: Any = None  # called with (operation id, arrival time) for every `next` message
+    on_next: Any = None  # called with (operation id, arrival time, message) for every `next` message
     reader: asyncio.Task[None] | None = None
 
     async def read(self) -> None:
-        with contextlib.suppress(WebSocketDisconnect):
-            while True:
-                message = await self.ws.receive_json()
+        with contextlib.suppress(ConnectionClosed):
+            async for frame in self.ws:
+                message = json.loads(frame)
                 arrived = time.perf_counter()
                 if message.get("type") == "ping":
-                    await self.ws.send_json({"type": "pong"})
+                    await self.send({"type": "pong"})
                     continue
                 if message.get("type") == "next" and self.on_next is not None:
-                    self.on_next((id(self), message.get("id")), arrived)
+                    self.on_next((id(self), message.get("id")), arrived, message)
                     continue
                 self.inbox[str(message.get("id"))].put_nowait((arrived, message))
 
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
     async def subscribe(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
-        await self.ws.send_json({"type": "subscribe", "id": op_id, "payload": {"query": query, "variables": variables}})
+        await self.send({"type": "subscribe", "id": op_id, "payload": {"query": query, "variables": variables}})
 
     async def message(self, op_id: str) -> tuple[float, dict[str, Any]]:
         async with asyncio.timeout(WAIT):
@@ -204,14 +221,25 @@ class Connection:
 
 
 @contextlib.asynccontextmanager
-async def connect(client: httpx.AsyncClient, url: str, token: str) -> AsyncIterator[Connection]:
-    ws: AsyncWebSocketSession
-    async with aconnect_ws(f"{url}/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        ack = await ws.receive_json(timeout=WAIT)
+async def connect(url: str, token: str) -> AsyncIterator[Connection]:
+    """A graphql-transport-ws connection signed in with the token.
+
+    The `websockets` client costs the bench's one process a fraction of what httpx-ws does per
+    message, so a fan-out is not timed by the client. Like httpx-ws it asks for no compression.
+    """
+    async with ws_connect(
+        url.replace("http://", "ws://", 1) + "/graphql",
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        compression=None,
+        ping_interval=None,
+        open_timeout=WAIT,
+    ) as ws:
+        connection = Connection(ws)
+        await connection.send({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        async with asyncio.timeout(WAIT):
+            ack = json.loads(await ws.recv())
         if ack.get("type") != "connection_ack":
             raise SystemExit(f"connection refused: {ack}")
-        connection = Connection(ws)
         connection.reader = asyncio.create_task(connection.read())
         try:
             yield connection
@@ -245,13 +273,16 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def verified_latency(
-    client: httpx.AsyncClient, url: str, tokens: list[str], count: int, deadline: float
+    client: httpx.AsyncClient, url: str, tokens: list[str], count: int, deadline: float, phase: str = "App"
 ) -> tuple[list[float], list[float]]:
-    """(response -> VERIFIED, request start -> VERIFIED) in seconds, one set-up at a time."""
+    """(response -> VERIFIED, request start -> VERIFIED) in seconds, one set-up at a time.
+
+    Authenticators are named after the phase and a number: names are unique per user.
+    """
     from_response: list[float] = []
     from_request: list[float] = []
     async with contextlib.AsyncExitStack() as stack:
-        connections = [await stack.enter_async_context(connect(client, url, token)) for token in tokens]
+        connections = [await stack.enter_async_context(connect(url, token)) for token in tokens]
         for number in range(count):
             if time.monotonic() > deadline:
                 log(f"latency: time budget reached after {number} set-ups")
@@ -265,7 +296,9 @@ async def verified_latency(
             assert first["payload"]["data"]["myTwoFactorVerification"]["status"] == "PENDING", first
             code = totp.code_at(setup["app"]["setupKey"].replace(" ", ""), totp.current_step())
             started = time.perf_counter()
-            result = await gql(client, url, SUBMIT, {"id": setup["id"], "code": code, "name": f"App {number}"}, token)
+            result = await gql(
+                client, url, SUBMIT, {"id": setup["id"], "code": code, "name": f"{phase} {number}"}, token
+            )
             answered = time.perf_counter()
             assert result["myTwoFactor"]["submitCode"]["error"] is None, result
             arrived, event = await connection.message(op_id)
@@ -279,12 +312,20 @@ async def verified_latency(
 @dataclass
 class Round:
     expected: int
+    with_factors: bool = False  # every subscriber's user has an authenticator, so every push must show one
     received: int = 0
     last: float = 0.0
     seen: set[object] = field(default_factory=set)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def arrived(self, key: object, moment: float) -> None:
+    def arrived(self, key: object, moment: float, message: dict[str, Any]) -> None:
+        # A push that carries an error (or no data) is cheaper to make: it must not pass as a delivery.
+        payload = message.get("payload") or {}
+        if payload.get("errors") or not payload.get("data"):
+            raise SystemExit(f"a subscriber got an error instead of its data: {message}")
+        # So is a page without the user's authenticators, and it would be wrong.
+        if self.with_factors and not payload["data"]["myTwoFactorChanged"]["enabled"]:
+            raise SystemExit(f"a subscriber was shown none of its user's authenticators: {message}")
         self.seen.add(key)
         self.received += 1
         self.last = moment
@@ -292,17 +333,15 @@ class Round:
             self.done.set()
 
 
-async def fanout(
-    client: httpx.AsyncClient, server: Server, tokens: list[str], admin_token: str, subscribers: int, rounds: int
-) -> tuple[list[float], int, int, int]:
-    """Seconds until all `subscribers` had each policy change; RSS (KiB) before and with them open; connections."""
-    counter = Round(expected=0)
-    rss_before = rss_kib(server.process.pid)
-    stack = contextlib.AsyncExitStack()
-    async with stack:
+@contextlib.asynccontextmanager
+async def changed_subscribers(
+    client: httpx.AsyncClient, server: Server, tokens: list[str], admin_token: str, subscribers: int, counter: Round
+) -> AsyncIterator[int]:
+    """`subscribers` live myTwoFactorChanged subscriptions, each proven by a push; yields the connections."""
+    async with contextlib.AsyncExitStack() as stack:
         connections = []
         for number in range((subscribers + PER_CONNECTION - 1) // PER_CONNECTION):
-            connection = await stack.enter_async_context(connect(client, server.url, tokens[number % len(tokens)]))
+            connection = await stack.enter_async_context(connect(server.url, tokens[number % len(tokens)]))
             connection.on_next = counter.arrived
             connections.append(connection)
         opened = 0
@@ -325,18 +364,114 @@ async def fanout(
                 await asyncio.sleep(1.0)
                 if counter.received == received:
                     break
+        yield len(connections)
+
+
+@dataclass
+class Fanout:
+    durations: list[float]  # seconds until every subscriber had the change, per round
+    answers: list[float]  # seconds until the change's own request was answered, per round
+    cpu: float  # server CPU seconds over all rounds (the policy changes' own requests included)
+    client_cpu: float  # this process's CPU seconds over the same rounds
+    rss_before: int  # KiB
+    rss: int  # KiB, with the subscriptions open
+    connections: int
+
+
+async def fanout(
+    client: httpx.AsyncClient,
+    server: Server,
+    tokens: list[str],
+    admin_token: str,
+    subscribers: int,
+    rounds: int,
+    with_factors: bool,
+) -> Fanout:
+    """Policy changes pushed to `subscribers` subscriptions, timed one at a time."""
+    counter = Round(expected=0, with_factors=with_factors)
+    rss_before = rss_kib(server.process.pid)
+    async with changed_subscribers(client, server, tokens, admin_token, subscribers, counter) as connections:
         durations: list[float] = []
+        answers: list[float] = []
+        cpu_before, client_before = cpu_seconds(server.process.pid), time.process_time()
         for number in range(rounds):
             counter.expected, counter.received = subscribers, 0
             counter.done.clear()
             started = time.perf_counter()
             await gql(client, server.url, SET_POLICY, {"on": number % 2 == 0}, admin_token)
+            answers.append(time.perf_counter() - started)
             async with asyncio.timeout(WAIT):
                 await counter.done.wait()
             durations.append(counter.last - started)
+        cpu, client_cpu = cpu_seconds(server.process.pid) - cpu_before, time.process_time() - client_before
         await asyncio.sleep(0.5)
         rss = rss_kib(server.process.pid)
-    return durations, rss_before, rss, len(connections)
+    return Fanout(durations, answers, cpu, client_cpu, rss_before, rss, connections)
+
+
+@dataclass
+class Load:
+    """Deliveries counted while a background load runs."""
+
+    counter: Round
+    started: float = 0.0
+    stopped: float = 0.0
+    received: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.received / max(self.stopped - self.started, 1e-9)
+
+
+@contextlib.asynccontextmanager
+async def background_load(
+    client: httpx.AsyncClient,
+    server: Server,
+    tokens: list[str],
+    admin_token: str,
+    subscribers: int,
+    rate: float,
+    with_factors: bool,
+) -> AsyncIterator[Load]:
+    """About `rate` deliveries/s to `subscribers` subscriptions: a policy change every subscribers/rate s."""
+    load = Load(Round(expected=0, with_factors=with_factors))
+    async with changed_subscribers(client, server, tokens, admin_token, subscribers, load.counter):
+        period = subscribers / rate
+
+        async def change_policy() -> None:
+            number = 0
+            next_at = time.perf_counter()
+            while True:
+                await gql(client, server.url, SET_POLICY, {"on": number % 2 == 0}, admin_token)
+                number += 1
+                # Paced by the clock, not by the answers: a slow server gets the same offered load.
+                next_at += period
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+        load.counter.received = 0
+        load.started = time.perf_counter()
+        changer = asyncio.create_task(change_policy())
+        try:
+            await asyncio.sleep(1.0)  # into the steady state before the measurement starts
+            yield load
+        finally:
+            changer.cancel()
+            await asyncio.gather(changer, return_exceptions=True)
+            load.stopped = time.perf_counter()
+            load.received = load.counter.received
+
+
+def latency_rows(label: str, from_response: list[float], from_request: list[float]) -> list[tuple[str, str]]:
+    ms = [v * 1000 for v in from_response]
+    ms_request = [v * 1000 for v in from_request]
+    return [
+        (f"{label}set-ups measured", f"{len(ms)}"),
+        (f"{label}submitCode response -> VERIFIED, median", f"{statistics.median(ms):.2f} ms"),
+        (f"{label}submitCode response -> VERIFIED, p99", f"{percentile(ms, 0.99):.2f} ms"),
+        (f"{label}submitCode request -> VERIFIED, median", f"{statistics.median(ms_request):.2f} ms"),
+        (f"{label}submitCode request -> VERIFIED, p99", f"{percentile(ms_request, 0.99):.2f} ms"),
+        (f"{label}events before their response", f"{sum(v < 0 for v in ms)} of {len(ms)}"),
+    ]
 
 
 async def main(arguments: argparse.Namespace) -> None:
@@ -364,34 +499,54 @@ async def main(arguments: argparse.Namespace) -> None:
                 )
                 rows: list[tuple[str, str]] = []
                 if from_response:
-                    ms = [v * 1000 for v in from_response]
-                    ms_request = [v * 1000 for v in from_request]
-                    rows += [
-                        ("set-ups measured", f"{len(ms)}"),
-                        ("submitCode response -> VERIFIED, median", f"{statistics.median(ms):.2f} ms"),
-                        ("submitCode response -> VERIFIED, p99", f"{percentile(ms, 0.99):.2f} ms"),
-                        ("submitCode request -> VERIFIED, median", f"{statistics.median(ms_request):.2f} ms"),
-                        ("submitCode request -> VERIFIED, p99", f"{percentile(ms_request, 0.99):.2f} ms"),
-                        ("events before their response", f"{sum(v < 0 for v in ms)} of {len(ms)}"),
-                    ]
+                    rows += latency_rows("", from_response, from_request)
                 rows.append(("server RSS, idle", f"{idle_rss / 1024:.1f} MiB"))
+                # Set-ups go to the users in turn: with at least one each, every user has an authenticator.
+                with_factors = len(from_response) >= users
                 for subscribers in fanouts:
                     if time.monotonic() > deadline:
                         log(f"fan-out {subscribers}: skipped, time budget reached")
                         continue
                     log(f"fan-out: {subscribers} subscribers")
-                    durations, before, rss, connections = await fanout(
-                        client, running, tokens, admin_token, subscribers, arguments.rounds
+                    result = await fanout(
+                        client, running, tokens, admin_token, subscribers, arguments.rounds, with_factors
                     )
-                    median = statistics.median(durations)
+                    median = statistics.median(result.durations)
+                    # CPU per delivery holds still on a shared machine when wall-clock times do not.
+                    deliveries = subscribers * len(result.durations)
+                    cpu_each, client_each = result.cpu / deliveries, result.client_cpu / deliveries
+                    rss, before = result.rss, result.rss_before
                     rows += [
                         (f"fan-out to {subscribers}: all pushed, median", f"{median * 1000:.1f} ms"),
+                        (
+                            f"fan-out to {subscribers}: the change answered, median",
+                            f"{statistics.median(result.answers) * 1000:.1f} ms",
+                        ),
                         (f"fan-out to {subscribers}: deliveries/s", f"{subscribers / median:,.0f}"),
                         (
-                            f"server RSS, {subscribers} open ({connections} connections)",
+                            f"fan-out to {subscribers}: CPU per delivery, server / bench client",
+                            f"{cpu_each * 1e6:.0f} / {client_each * 1e6:.0f} us",
+                        ),
+                        (
+                            f"server RSS, {subscribers} open ({result.connections} connections)",
                             f"{rss / 1024:.1f} MiB (+{(rss - before) / subscribers:.1f} KiB each)",
                         ),
                     ]
+                # Last, so the memory figures above are not those of a process that just ran a load.
+                if arguments.setups and arguments.load_rate > 0 and time.monotonic() < deadline:
+                    subscribers = arguments.load_subscribers
+                    log(f"latency under load: {arguments.setups} set-ups, {subscribers} subscribers")
+                    async with background_load(
+                        client, running, tokens, admin_token, subscribers, arguments.load_rate, with_factors
+                    ) as load:
+                        from_response, from_request = await verified_latency(
+                            client, running.url, tokens, arguments.setups, deadline, "Loaded"
+                        )
+                    if from_response:
+                        rows.append((f"background load ({subscribers} subscribers)", f"{load.rate:,.0f} deliveries/s"))
+                        rows += latency_rows("under load: ", from_response, from_request)
+                elif arguments.load_rate > 0:
+                    log("latency under load: skipped, time budget reached")
                 rows.append(("mail accepted by the sink", f"{sink.count}"))
     finally:
         controller.stop()
@@ -410,4 +565,10 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=20, help="users whose sessions share the connections")
     parser.add_argument("--redis", default=None, help="a redis:// URL: events through Redis instead of in-process")
     parser.add_argument("--budget", type=float, default=180, help="seconds after which measuring stops")
+    parser.add_argument(
+        "--load-rate", type=float, default=1000, help="deliveries/s of background load for step 4 (0: skip it)"
+    )
+    parser.add_argument(
+        "--load-subscribers", type=int, default=100, help="myTwoFactorChanged subscriptions receiving that load"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -21,8 +23,10 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from mail_support import Collector
 
-from twofactor.models import OutboxMessage, Setup
+from twofactor.models import OutboxMessage, Policy, Setup
+from twofactor.resolvers import subscriptions
 from twofactor.resolvers.common import user_channel
+from twofactor.resolvers.views import TwoFactorRows, load_rows
 from twofactor.security import totp
 from twofactor.server.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from twofactor.server.context import SESSION_COOKIE, now
@@ -558,6 +562,135 @@ async def test_another_users_changes_are_not_pushed(app: Harness) -> None:
         await add_app(app, token, "Ada's phone")
         state = (await socket.data("c"))["myTwoFactorChanged"]
         assert [a["name"] for a in state["authenticators"]] == ["Ada's phone"]
+
+
+async def test_a_policy_change_shows_each_subscriber_its_own_authenticators(app: Harness) -> None:
+    ada, ada_token = await signed_in(app)
+    grace, grace_token = await signed_in(app, "grace@example.test")
+    _, admin_token = await signed_in(app, "admin@example.test", admin=True)
+    await add_app(app, ada_token, "Ada's phone")
+    await add_app(app, grace_token, "Grace's phone")
+    async with signed_socket(app, ada_token) as ada_socket, signed_socket(app, grace_token) as grace_socket:
+        # Ada's two subscriptions share the event's work; Grace's must get none of it.
+        for op_id in ("c1", "c2"):
+            await ada_socket.subscribe(op_id, CHANGED)
+        await grace_socket.subscribe("c", CHANGED)
+        await listening(app, user_channel(ada.id), 2)
+        await listening(app, user_channel(grace.id))
+        subscribed = (("ada", ada_socket, "c1"), ("ada", ada_socket, "c2"), ("grace", grace_socket, "c"))
+        # The first change makes each subscriber read its rows, the second is answered from them.
+        for mandatory in (True, False):
+            body = await app.gql(SET_POLICY, {"input": {"mandatory": mandatory}}, token=admin_token)
+            assert payload(body, "admin", "setTwoFactorPolicy")["policy"]["mandatory"] is mandatory
+
+            def changed(state: dict[str, Any], mandatory: bool = mandatory) -> bool:
+                return state["mandatory"] is mandatory
+
+            pushes = [
+                (name, await socket.data_until(op_id, "myTwoFactorChanged", changed))
+                for name, socket, op_id in subscribed
+            ]
+            assert [(name, [a["name"] for a in state["authenticators"]]) for name, state in pushes] == [
+                ("ada", ["Ada's phone"]),
+                ("ada", ["Ada's phone"]),
+                ("grace", ["Grace's phone"]),
+            ]
+
+
+async def test_the_subscriptions_of_one_user_read_once_per_event(app: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    user, token = await signed_in(app)
+    _, admin_token = await signed_in(app, "admin@example.test", admin=True)
+    await add_app(app, token)
+    reads: list[int] = []
+
+    async def counted(user_id: int) -> TwoFactorRows:
+        reads.append(user_id)
+        return await load_rows(user_id)
+
+    monkeypatch.setattr(subscriptions, "load_rows", counted)
+    async with signed_socket(app, token) as socket:
+        op_ids = [f"c{n}" for n in range(3)]
+        for op_id in op_ids:
+            await socket.subscribe(op_id, CHANGED)
+        await listening(app, user_channel(user.id), len(op_ids))
+
+        async def each_pushed(done: Callable[[dict[str, Any]], bool]) -> None:
+            for op_id in op_ids:
+                state = await socket.data_until(op_id, "myTwoFactorChanged", done)
+                assert [a["name"] for a in state["authenticators"]] == ["Phone"]
+
+        # The first policy change is read once for all three; the second is answered from those rows.
+        await app.gql(SET_POLICY, {"input": {"mandatory": True}}, token=admin_token)
+        await each_pushed(lambda s: s["mandatory"])
+        assert reads == [user.id]
+        await app.gql(SET_POLICY, {"input": {"mandatory": False}}, token=admin_token)
+        await each_pushed(lambda s: not s["mandatory"])
+        assert reads == [user.id]
+        # A change of the user's own is read again, once.
+        await app.app.state.services.broker.publish(user_channel(user.id), {"type": "changed"})
+        await each_pushed(lambda s: True)
+        assert reads == [user.id, user.id]
+
+
+def _rows(user_id: int) -> TwoFactorRows:
+    return TwoFactorRows(user_id, [], 0)
+
+
+def _policy() -> Policy:
+    return Policy(mandatory=False, email_enabled=True, app_enabled=True, recovery_codes_enabled=True)
+
+
+def test_an_event_shares_a_view_only_between_holders_of_the_same_rows() -> None:
+    shared = subscriptions.SharedEvent({"type": "changed"})
+    policy = _policy()
+    ada, ada_again, grace = _rows(1), _rows(1), _rows(2)
+    view = shared.view(ada, policy)
+    assert shared.view(ada, policy) is view
+    # Equal rows read separately, or another user's, never get that view.
+    assert shared.view(ada_again, policy) is not view
+    assert shared.view(grace, policy).user_id == 2
+    assert shared.view(ada, _policy()) is not view
+    # The event keeps a view only while a subscriber does.
+    held = weakref.ref(view)
+    del view
+    gc.collect()
+    assert held() is None
+    again = shared.view(ada, policy)
+    assert shared.view(ada, policy) is again
+
+
+def test_work_is_shared_by_event_object_not_by_equal_content() -> None:
+    first: dict[str, object] = {"type": "changed"}
+    second: dict[str, object] = {"type": "changed"}
+    remembered = subscriptions.shared_event(first)
+    assert subscriptions.shared_event(first) is remembered
+    assert subscriptions.shared_event(second) is not remembered
+    # Only the latest events are remembered.
+    for _ in range(subscriptions.SHARED_EVENTS):
+        subscriptions.shared_event({"type": "changed"})
+    assert subscriptions.shared_event(first) is not remembered
+
+
+async def test_a_failed_shared_read_fails_every_subscriber_waiting_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def failing(user_id: int) -> TwoFactorRows:
+        started.set()
+        await release.wait()
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(subscriptions, "load_rows", failing)
+    shared = subscriptions.SharedEvent({"type": "changed"})
+    first = asyncio.create_task(shared.rows(1))
+    await started.wait()
+    second = asyncio.create_task(shared.rows(1))
+    # The subscriber that started the read leaves; the other still gets the outcome.
+    first.cancel()
+    release.set()
+    with pytest.raises(ConnectionError):
+        await second
+    assert first.cancelled()
 
 
 # Sessions that end

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
+from typing import Final
 
 from graphql import GraphQLError
 
@@ -18,6 +21,8 @@ from twofactor.server.auth import FULL, SETTING_UP, require
 from twofactor.server.context import RequestContext, now
 
 _QUEUE_SIZE = 64
+# A fan-out of one event is over long before this many newer events arrive; older ones share nothing.
+SHARED_EVENTS: Final = 4
 
 
 async def _session_ended(session: Session, event: dict[str, object]) -> bool:
@@ -78,11 +83,66 @@ def _view(context: RequestContext, setup: Setup, user: User) -> types.TwoFactorS
     return setup_view(setup, user, context.keyring, context.settings.issuer)
 
 
+class SharedEvent:
+    """What the subscribers woken by one event share: its policy, one read of each user's rows, the views.
+
+    Rows are kept per user id and a view per rows object, so a subscriber only ever gets a view
+    built from rows read for its own user.
+    """
+
+    def __init__(self, event: dict[str, object]) -> None:
+        self.event = event
+        self.policy = policy_from_event(event.get("policy"))
+        self._rows: dict[int, asyncio.Task[TwoFactorRows]] = {}
+        self._views: dict[tuple[int, int], tuple[TwoFactorRows, Policy, weakref.ref[types.MyTwoFactor]]] = {}
+
+    async def rows(self, user_id: int) -> TwoFactorRows:
+        """The user's rows, read once (after the event) for all of the user's subscribers."""
+        task = self._rows.get(user_id)
+        if task is None:
+            task = asyncio.ensure_future(load_rows(user_id))
+            # Whoever started the read may leave; the others still wait for it.
+            task.add_done_callback(_retrieve)
+            self._rows[user_id] = task
+        return await asyncio.shield(task)
+
+    def view(self, rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
+        """The page built from these very rows and policy, once."""
+        key = (id(rows), id(policy))
+        entry = self._views.get(key)
+        view = entry[2]() if entry is not None else None
+        if view is None:
+            view = my_two_factor_view(rows, policy)
+            # The entry holds rows and policy, so their ids are not reused while it exists; the view
+            # only weakly: subscribers keep their latest alive, and an old event's views go with them.
+            self._views[key] = (rows, policy, weakref.ref(view))
+        return view
+
+
+def _retrieve(task: asyncio.Task[TwoFactorRows]) -> None:
+    if not task.cancelled():
+        task.exception()  # each waiter gets it raised; this only keeps asyncio from logging it again
+
+
+_recent: OrderedDict[int, SharedEvent] = OrderedDict()
+
+
+def shared_event(event: dict[str, object]) -> SharedEvent:
+    """The shared work of this event (brokers hand one event object to all its local subscribers)."""
+    shared = _recent.get(id(event))
+    if shared is None or shared.event is not event:
+        shared = _recent[id(event)] = SharedEvent(event)
+        while len(_recent) > SHARED_EVENTS:
+            _recent.popitem(last=False)
+    return shared
+
+
 async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, None]:
     """The user's 2FA after every change made anywhere (and after a reconnect, in case one was missed).
 
     A policy change reaches every subscriber at once, so it is answered from the
-    event and the rows this subscriber already read: no query per subscriber.
+    event and the rows this subscriber already read: no query per subscriber. The
+    subscribers an event wakes share its work (`SharedEvent`).
     """
     session, user = require(context, FULL)
     channels = (user_channel(user.id), session_channel(session.id), POLICY_CHANNEL)
@@ -97,13 +157,13 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
             kind = event.get("type")
             if kind == "setup":
                 continue
-            announced = policy_from_event(event.get("policy"))
-            if announced is not None and rows is not None:
-                policy = announced
-            else:
-                rows = await load_rows(user.id)
-                if announced is not None:
-                    policy = announced
-                elif policy is None or kind == "resync":
+            shared = shared_event(event)
+            announced = shared.policy
+            if announced is None or rows is None:
+                rows = await shared.rows(user.id)
+                if announced is None and (policy is None or kind == "resync"):
                     policy = await Policy.current()
-            yield my_two_factor_view(rows, policy)
+            if announced is not None:
+                policy = announced
+            assert policy is not None
+            yield shared.view(rows, policy)
