@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext, Info
 from twofactor.resolvers import admin, audit, auth, my_two_factor, subscriptions
 from twofactor.schema import types
 from twofactor.schema.errors import Refused
+from twofactor.schema.event_execution import EventExecutor
 from twofactor.schema.guard import guarded_operations
 from twofactor.schema.limits import OneCodeCheckPerOperation
 from twofactor.server.auth import context_of, require_admin
@@ -219,4 +220,5 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         subscription=Subscription,
         extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection)],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        execution_context_class=EventExecutor,
     )

@@ -1,0 +1,186 @@
+"""Subscription events: the plan gives what graphql-core gives, and the per-event memo stays bounded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import parse
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+
+from twofactor.schema.event_execution import EventExecutor
+from twofactor.schema.root import build_schema
+from twofactor.schema.types import Authenticator, MyTwoFactor, TwoFactorMethod
+
+
+@strawberry.enum
+class Color(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Item:
+    id: strawberry.ID
+    color: Color
+    label: str | None
+
+    @strawberry.field
+    def shout(self) -> str:
+        return (self.label or "").upper()
+
+
+@strawberry.type
+class View:
+    name: str
+    count: int
+    colors: list[Color]
+    items: list[Item]
+    maybe: Item | None
+    required: str
+
+
+@strawberry.type
+class Query:
+    ok: bool = True
+
+
+@dataclass
+class Events:
+    views: list[Any] = field(default_factory=list)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def views(self, info: Info[Events, None], first: int = 100) -> AsyncGenerator[View, None]:
+        for view in info.context.views[:first]:
+            yield view
+
+
+PLANNED = strawberry.Schema(query=Query, subscription=Subscription, execution_context_class=EventExecutor)
+PLAIN = strawberry.Schema(query=Query, subscription=Subscription)
+
+ITEMS = [
+    Item(id=strawberry.ID("1"), color=Color.RED, label="one"),
+    Item(id=strawberry.ID("2"), color=Color.BLUE, label=None),
+]
+VIEW = View(name="v", count=2, colors=[Color.BLUE, Color.RED], items=ITEMS, maybe=None, required="r")
+
+DOCUMENTS = {
+    "plain": "subscription { views { name count colors items { id color label } maybe { id } required } }",
+    "aliases and __typename": """subscription { views { __typename n: name again: name
+        items { __typename key: id c: color } } }""",
+    "fragments": """subscription { views { ...V items { ... on Item { id } ...I } } }
+        fragment V on View { count colors }
+        fragment I on Item { label color }""",
+    "skip and include": """subscription($on: Boolean!) { views {
+        name @include(if: $on) count @skip(if: $on) items { id @skip(if: $on) label } } }""",
+    "an argument of the subscription": "subscription { views(first: 2) { name count } }",
+    "a field with a resolver": "subscription { views { name items { id shout } } }",
+}
+
+VIEWS = {
+    "one": VIEW,
+    "empty lists, an object": View(name="", count=0, colors=[], items=[], maybe=ITEMS[0], required="r"),
+    "null where none is allowed": View(name="v", count=1, colors=[], items=[], maybe=None, required=None),  # type: ignore[arg-type]
+    "a value that does not coerce": View(name="v", count="many", colors=[], items=[], maybe=None, required="r"),  # type: ignore[arg-type]
+    "an item that is not an item": View(name="v", count=1, colors=["green"], items=[], maybe=None, required="r"),  # type: ignore[list-item]
+}
+
+
+async def results(schema: strawberry.Schema, document: str, views: list[Any]) -> list[tuple[Any, list[Any]]]:
+    stream = await schema.subscribe(document, variable_values={"on": True}, context_value=Events(views))
+    return [(result.data, [e.formatted for e in result.errors or []]) async for result in stream]
+
+
+@pytest.fixture
+def graphql_core_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Every time graphql-core executes a selection set (which a planned event never does)."""
+    calls: list[object] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_fields
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_fields", counted)
+    yield calls
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+@pytest.mark.parametrize("view", VIEWS)
+async def test_every_event_gives_what_graphql_core_gives(document: str, view: str) -> None:
+    views = [VIEWS[view], VIEW, VIEWS[view]]
+    assert await results(PLANNED, DOCUMENTS[document], views) == await results(PLAIN, DOCUMENTS[document], views)
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if d != "a field with a resolver"])
+async def test_plain_views_are_executed_by_the_plan(document: str, graphql_core_calls: list[object]) -> None:
+    assert len(await results(PLANNED, DOCUMENTS[document], [VIEW, VIEW, VIEW])) == (
+        2 if document == "an argument of the subscription" else 3
+    )
+    assert graphql_core_calls == []
+
+
+async def test_a_selection_with_a_resolver_is_executed_by_graphql_core(graphql_core_calls: list[object]) -> None:
+    [(data, errors)] = await results(PLANNED, DOCUMENTS["a field with a resolver"], [VIEW])
+    assert data == {"views": {"name": "v", "items": [{"id": "1", "shout": "ONE"}, {"id": "2", "shout": ""}]}}
+    assert errors == []
+    assert graphql_core_calls
+
+
+async def test_my_two_factor_changed_is_planned(graphql_core_calls: list[object]) -> None:
+    schema = build_schema(introspection=False)
+    view = MyTwoFactor(
+        enabled=True,
+        mandatory=False,
+        setup_required=False,
+        available_methods=[TwoFactorMethod.EMAIL, TwoFactorMethod.APP],
+        authenticators=[
+            Authenticator(
+                id=strawberry.ID("7"),
+                name="Phone",
+                method=TwoFactorMethod.APP,
+                email=None,
+                created_at=datetime.now(UTC),
+                last_used_at=None,
+            )
+        ],
+        recovery_codes_remaining=10,
+        user_id=1,
+    )
+    document = parse(
+        "subscription { myTwoFactorChanged { enabled availableMethods authenticators { id name method } } }"
+    )
+    executor = EventExecutor.build(schema._schema, document)
+    assert isinstance(executor, EventExecutor)
+    result = executor.build_per_event_executor(view).execute_operation(False)
+    assert result.data == {
+        "myTwoFactorChanged": {
+            "enabled": True,
+            "availableMethods": ["EMAIL", "APP"],
+            "authenticators": [{"id": "7", "name": "Phone", "method": "APP"}],
+        }
+    }
+    assert executor.event_plan() is not None
+    assert graphql_core_calls == []
+
+
+@pytest.mark.parametrize("executor_class", [StrawberryGraphQLCoreExecutionContext, EventExecutor])
+def test_the_memo_of_a_subscription_does_not_grow_with_its_events(executor_class: type[Any]) -> None:
+    # A resolver keeps the plan out: this is graphql-core's own execution of each event.
+    executor = executor_class.build(PLAIN._schema, parse(DOCUMENTS["a field with a resolver"]))
+    for _ in range(50):
+        assert executor.build_per_event_executor(VIEW).execute_operation(False).errors is None
+    memo = len(executor._relevant_sub_fields)
+    if executor_class is EventExecutor:
+        assert memo == 0
+    else:
+        assert memo >= 50  # graphql-core 3.3.2's growth, which EventExecutor avoids
