@@ -25,6 +25,7 @@ from twofactor.models import (
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
+    AUDIT_COLUMNS,
     AUDIT_INSERT,
     audit,
     audit_values,
@@ -305,7 +306,7 @@ def _signed_in(session: Session, user: User, moment: datetime) -> types.VerifyLo
 # The audit row of `AUDIT_INSERT`, written only when the statement's claim `c` matched;
 # the casts tell PostgreSQL the parameters' types (a SELECT list has no target columns).
 _AUDIT_IF_CLAIMED = (
-    'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
+    f'INSERT INTO "audit_events" ({AUDIT_COLUMNS}) '  # noqa: S608 - constants only
     "SELECT ?::timestamptz, ?::varchar, ?::int, ?::int, ?::varchar, ?::varchar, ?::jsonb WHERE EXISTS (SELECT 1 FROM c)"
 )
 

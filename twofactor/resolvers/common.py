@@ -33,10 +33,9 @@ POLICY_CHANNEL = "policy"
 _AUDIT_DETAILS = AuditEvent._meta.fields_map["details"]
 
 
-AUDIT_INSERT = (
-    'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+# The columns `audit_values` gives values for, in order.
+AUDIT_COLUMNS = '"created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details"'
+AUDIT_INSERT = f'INSERT INTO "audit_events" ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)'  # noqa: S608 - constants only
 
 
 def audit_values(
