@@ -105,12 +105,9 @@ def _sql(dialect: str) -> dict[str, str]:
     mark = "?1" if dialect == "sqlite" else "$1"
     second = "?2" if dialect == "sqlite" else "$2"
     session_columns = f"{SESSIONS.select('s')}, {USERS.select('u')}"
-    if dialect == "sqlite":
-        authenticators = f"SELECT json_group_array(json_array({AUTHENTICATORS.select('a')}))"
-    else:
-        authenticators = (
-            f'SELECT json_agg(json_build_array({AUTHENTICATORS.select("a")}) ORDER BY a."created_at", a."id")'
-        )
+    # Unordered: `signed_in` sorts them (SQLite's aggregate has no ORDER BY to rely on).
+    aggregate = "json_group_array(json_array" if dialect == "sqlite" else "json_agg(json_build_array"
+    authenticators = f"SELECT {aggregate}({AUTHENTICATORS.select('a')}))"
     return {
         "session": f'SELECT {session_columns} FROM "sessions" s '  # noqa: S608
         f'JOIN "users" u ON u."id" = s."user_id" WHERE s."token_hash" = {mark}',

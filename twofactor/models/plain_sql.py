@@ -27,6 +27,11 @@ def _text(dialect: str, sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
 
 
+def is_sqlite(connection: BaseDBAsyncClient | None = None) -> bool:
+    """Whether statements run on SQLite (else PostgreSQL), on `connection` or the default one."""
+    return (connection or Tortoise.get_connection("default")).capabilities.dialect == "sqlite"
+
+
 async def execute(sql: str, *values: Any, connection: BaseDBAsyncClient | None = None) -> int:
     """Run one INSERT, UPDATE or DELETE; how many rows it changed.
 
@@ -37,8 +42,7 @@ async def execute(sql: str, *values: Any, connection: BaseDBAsyncClient | None =
     if dialect != "sqlite" and sql.startswith("INSERT"):
         # Tortoise reads PostgreSQL's "INSERT <oid> <rows>" status as the oid (always 0):
         # count the rows the statement returns instead.
-        returning = sql if " RETURNING " in sql else f"{sql} RETURNING 1"
-        return len(await connection.execute_query_dict(_text(dialect, returning), list(values)))
+        return len(await fetch(sql if " RETURNING " in sql else f"{sql} RETURNING 1", *values, connection=connection))
     changed, _ = await connection.execute_query(_text(dialect, sql), list(values))
     return changed
 

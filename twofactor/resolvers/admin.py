@@ -11,6 +11,7 @@ from twofactor.resolvers.common import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
     audit,
+    lock_user,
     publish,
     session_channel,
     user_changed,
@@ -79,7 +80,7 @@ async def reset_two_factor(
     async with in_transaction() as connection:
         # Waits for a set-up being completed right now (it locks the user too), so nothing it
         # creates survives the reset; set-ups go first so none can complete after.
-        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
+        await lock_user(user.id, connection)
         await Setup.filter(user_id=user.id).using_db(connection).delete()
         sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
         removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
@@ -282,7 +281,7 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
     moment = now()
     done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, session.id)
     audited = audit_values(context, "login.factor_passed", target_id=user.id, method=how)
-    if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
+    if plain_sql.is_sqlite():
         await plain_sql.execute(_SESSION_DONE, *done)
         await factors.user_succeeded(user.id)
         await plain_sql.execute(AUDIT_INSERT, *audited)
@@ -345,7 +344,7 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
     left = await _challenge_attempt(context, session, user)
-    if row.method == Method.APP and Tortoise.get_connection("default").capabilities.dialect != "sqlite":
+    if row.method == Method.APP and not plain_sql.is_sqlite():
         step = factors.totp_step(context, row, normalized)
         passed = await _claim_step_and_pass(context, session, user, row, step) if step is not None else None
         if passed is not None:

@@ -29,7 +29,7 @@ from twofactor.models import (
 from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
-from twofactor.resolvers.common import audit, publish, send_notice, user_changed, user_channel, wake_mail
+from twofactor.resolvers.common import audit, lock_user, publish, send_notice, user_changed, user_channel, wake_mail
 from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
@@ -442,13 +442,6 @@ async def _session_proved_factor(session: Session, connection: Any) -> None:
     )
 
 
-async def lock_user(user_id: int, connection: Any) -> None:
-    """Hold the user's row until the transaction ends (PostgreSQL; a SQLite transaction holds
-    the whole database's write lock from its start, see twofactor/server/sqlite_backend.py)."""
-    if connection.capabilities.dialect != "sqlite":
-        await plain_sql.fetch('SELECT "id" FROM "users" WHERE "id" = ? FOR UPDATE', user_id, connection=connection)
-
-
 async def _create_authenticator(
     connection: Any,
     *,
@@ -632,7 +625,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     async with in_transaction() as connection:
         # One removal per user at a time, so parallel ones cannot each see the other's row
         # as "remaining" and together remove the last authenticator.
-        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
+        await lock_user(user.id, connection)
         deleted = await Authenticator.filter(id=row.id, user_id=user.id).using_db(connection).delete()
         if not deleted:
             raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
@@ -672,7 +665,7 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
     if not await Authenticator.filter(user_id=user.id).exists():
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
     async with in_transaction() as connection:
-        await User.filter(id=user.id).using_db(connection).select_for_update().only("id").first()
+        await lock_user(user.id, connection)
         new = await _replace_recovery_codes(context, user, connection)
         await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
         await send_notice(
