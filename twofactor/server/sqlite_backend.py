@@ -13,8 +13,8 @@ transaction's reads are never stale.
 there and back (a queue, a wake-up of the loop) cost more CPU than the statement itself, and
 a `submitCode` makes about fifteen. So statements run on a second connection of this process,
 on the event loop, whenever that cannot wait:
-- the process has one statement or transaction at a time (Tortoise's lock, as before); a
-  statement that finds it taken goes to the thread, which waits for it as Tortoise does;
+- the process runs one statement or transaction at a time (Tortoise's lock, as before): a
+  statement waits for the lock, then runs on the loop;
 - that connection never waits for a lock (`timeout=0`): when another process holds the
   write lock, SQLite answers "busy" at once, before doing anything, and the statement or
   transaction runs in the thread, which waits up to the busy timeout. A transaction on the
@@ -34,8 +34,8 @@ import asyncio
 import logging
 import sqlite3
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
 from tortoise.backends.sqlite.client import (
@@ -47,6 +47,8 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 log = logging.getLogger("twofactor")
+
+T = TypeVar("T")
 
 # A checkpoint after this many commits on the loop: SQLite's own default is at 1,000 pages of
 # WAL, and a commit here writes a few pages.
@@ -80,10 +82,11 @@ def _insert(connection: sqlite3.Connection, query: str, values: Sequence[Any]) -
 class _Checkpoints:
     """Moves the WAL into the database file now and then, in a thread, with a connection of its own.
 
-    It holds the process's statement lock meanwhile, as SQLite's own checkpoint inside a commit
-    does: the next write then finds the whole WAL copied and starts it over. Were this
-    process's writes to go on during the checkpoint, none would ever find it copied to the
-    end, and the WAL would grow for as long as they come (tested). Reads go on (WAL).
+    The WAL starts over only when a write finds it copied to its end. Under a steady stream of
+    writes a checkpoint running beside them never gets there, and the WAL grows for as long
+    as they come (tested). So it runs twice: the bulk beside the writes, then, holding the
+    process's statement lock as SQLite's own checkpoint inside a commit would, what they added
+    meanwhile (~1 ms instead of ~10 ms for 200 commits on this machine). Reads go on (WAL).
     """
 
     def __init__(self, filename: str, lock: asyncio.Lock) -> None:
@@ -101,6 +104,7 @@ class _Checkpoints:
 
     async def _run(self) -> None:
         try:
+            await asyncio.to_thread(self._checkpoint)
             async with self.lock:
                 await asyncio.to_thread(self._checkpoint)
         except sqlite3.Error as error:
@@ -274,49 +278,41 @@ class ImmediateSqliteClient(SqliteClient):
             self._loop_connection = None
         await super().close()
 
-    def _free(self) -> sqlite3.Connection | None:
-        """The loop's connection when no statement or transaction of this process is running."""
-        return None if self._lock.locked() else self._loop_connection
-
-    async def _after(self, connection: sqlite3.Connection, changes_before: int) -> None:
-        if connection.total_changes != changes_before and self._checkpoints is not None:
+    async def _run_on_loop(self, run: Callable[[sqlite3.Connection], T]) -> T | None:
+        """`run` on the loop's connection once no other statement or transaction of this process
+        runs (Tortoise's lock, taken without a pause when free); None if SQLite was busy."""
+        connection = self._loop_connection
+        if connection is None:
+            return None
+        async with self._lock:
+            before = connection.total_changes
+            try:
+                result = run(connection)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                return None
+        if connection.total_changes != before and self._checkpoints is not None:
             self._checkpoints.committed()
         # Let other requests' I/O in, as the hop to the thread did (see hot_reads._rows).
         await asyncio.sleep(0)
+        return result
 
     @translate_exceptions
     async def execute_insert(self, query: str, values: list[Any]) -> int:
-        connection = self._free()
-        if connection is not None:
-            self.log.debug("%s: %s", query, values)
-            before = connection.total_changes
-            try:
-                inserted = _insert(connection, query, values)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc):
-                    raise
-            else:
-                await self._after(connection, before)
-                return inserted
-        waited: int = await super().execute_insert(query, values)
-        return waited
+        self.log.debug("%s: %s", query, values)
+        inserted = await self._run_on_loop(lambda connection: _insert(connection, query, values))
+        if inserted is None:
+            inserted = await super().execute_insert(query, values)
+        return inserted
 
     @translate_exceptions
     async def execute_query(self, query: str, values: list[Any] | None = None) -> tuple[int, Sequence[dict[str, Any]]]:
-        connection = self._free()
-        if connection is not None:
-            self.log.debug("%s: %s", query, values)
-            before = connection.total_changes
-            try:
-                result = _query(connection, query, values)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc):
-                    raise
-            else:
-                await self._after(connection, before)
-                return result
-        waited: tuple[int, Sequence[dict[str, Any]]] = await super().execute_query(query, values)
-        return waited
+        self.log.debug("%s: %s", query, values)
+        result = await self._run_on_loop(lambda connection: _query(connection, query, values))
+        if result is None:
+            result = await super().execute_query(query, values)
+        return result
 
     async def execute_query_dict(self, query: str, values: list[Any] | None = None) -> list[dict[str, Any]]:
         return [dict(row) for row in (await self.execute_query(query, values))[1]]
