@@ -51,8 +51,9 @@ async def fetch(sql: str, *values: Any, connection: BaseDBAsyncClient | None = N
     """Run one SELECT (or a statement with RETURNING); its rows as tuples."""
     connection = connection or Tortoise.get_connection("default")
     dialect = connection.capabilities.dialect
-    if dialect != "sqlite" and not sql.lstrip().upper().startswith("SELECT"):
+    if dialect != "sqlite" and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
         # Tortoise's PostgreSQL client runs INSERT/UPDATE/DELETE without fetching their rows.
+        # (Rows as dicts: give each returned column a name of its own.)
         returned = await connection.execute_query_dict(_text(dialect, sql), list(values))
         return [tuple(row.values()) for row in returned]
     _, rows = await connection.execute_query(_text(dialect, sql), list(values))

@@ -246,17 +246,12 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
 async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> int:
     """Reserve one try of this challenge and of the user; the tries left after a failure."""
     try:
-        left = await factors.reserve_session_attempt(session)
-    except Refused:
-        await _end_challenge(context, session, user)
+        # A user who must wait keeps the challenge's try: this request checked no code.
+        return await factors.reserve_session_and_user_attempt(session, user)
+    except Refused as refused:
+        if refused.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
+            await _end_challenge(context, session, user)
         raise
-    try:
-        await factors.reserve_user_attempt(user)
-    except Refused:
-        # The user must wait: this request checked no code, so the challenge keeps its try.
-        await factors.give_back_session_attempt(session)
-        raise
-    return left
 
 
 async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:

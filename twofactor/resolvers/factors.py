@@ -7,6 +7,7 @@ aliases and other server processes never get an extra try.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,10 @@ _CAS_TRIES = 25
 # A set-up still taking codes, in plain SQL (with its values).
 OPEN_STATUSES = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
 SETUP_OPEN = f'"status" IN ({", ".join("?" for _ in OPEN_STATUSES)})'
+
+# One more try of a challenge or a set-up, if the count is still the one read.
+_SESSION_TRY = 'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?'
+_SETUP_TRY = f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}'  # noqa: S608 - constants only
 
 
 def secret_context(user_id: int) -> str:
@@ -83,21 +88,131 @@ async def reserve_user_attempt(known: User) -> None:
                 "Too many wrong codes. Wait before trying again.",
                 retry_after_seconds=seconds_until(blocked),
             )
-        failures = user.failed_verifications + 1
-        wait = wait_after(failures)
-        blocked_until = moment + wait if wait else None
-        changed = await plain_sql.execute(
-            'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
-            'WHERE "id" = ? AND "failed_verifications" = ?',
-            failures,
-            blocked_until,
-            user_id,
-            user.failed_verifications,
-        )
-        if changed:
-            known.failed_verifications, known.verification_blocked_until = failures, blocked_until
+        values = _user_failure(user, moment)
+        if await plain_sql.execute(_USER_FAILURE, *values):
+            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
+
+
+# One more failure in a row for the user, if the count is still the one read.
+_USER_FAILURE = (
+    'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
+    'WHERE "id" = ? AND "failed_verifications" = ?'
+)
+
+
+def _user_failure(user: User, moment: datetime) -> tuple[Any, ...]:
+    """`_USER_FAILURE`'s values for the user as read: the count, the wait it brings, the row."""
+    failures = user.failed_verifications + 1
+    wait = wait_after(failures)
+    return failures, (moment + wait if wait else None), user.id, user.failed_verifications
+
+
+async def _both_at_once(first_sql: str, first_values: tuple[Any, ...], user: User) -> tuple[bool, bool] | None:
+    """PostgreSQL: a challenge's or set-up's try and the user's failure, both as read, taken
+    in one statement (a round trip less); whether each matched. None where that does not
+    apply (SQLite, a user read as waiting): the caller takes them one by one.
+
+    Both are still counted before any code is checked.
+    """
+    moment = now()
+    blocked = user.verification_blocked_until
+    if plain_sql.is_sqlite() or (blocked is not None and blocked > moment):
+        return None
+    values = _user_failure(user, moment)
+    ((first, second),) = await plain_sql.fetch(
+        f"WITH f AS ({first_sql} RETURNING 1), u AS ({_USER_FAILURE} RETURNING 1) "  # noqa: S608 - constants only
+        'SELECT (SELECT COUNT(*) FROM f) AS "f", (SELECT COUNT(*) FROM u) AS "u"',
+        *first_values,
+        *values,
+    )
+    if second:
+        user.failed_verifications, user.verification_blocked_until = values[0], values[1]
+    return bool(first), bool(second)
+
+
+async def _forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
+    """Undo the failure `_both_at_once` counted, unless the count moved on since."""
+    await plain_sql.execute(
+        'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
+        'WHERE "id" = ? AND "failed_verifications" = ?',
+        *before,
+        user.id,
+        user.failed_verifications,
+    )
+    user.failed_verifications, user.verification_blocked_until = before
+
+
+async def _reserve_with_user(
+    first_sql: str,
+    first_values: tuple[Any, ...] | None,
+    take_first: Callable[[], Awaitable[int]],
+    give_back_first: Callable[[], Awaitable[None]],
+    user: User,
+) -> int:
+    """A try of a challenge or set-up (`first_*`), then the user's failure; the tries left.
+
+    On PostgreSQL both go in one statement when the rows are as read; whichever did not
+    match is taken again one by one. A refused first try leaves the user's count as it was,
+    and a refused user (waiting) gives the first try back, as when they are taken in turn.
+    """
+    before = (user.failed_verifications, user.verification_blocked_until)
+    both = await _both_at_once(first_sql, first_values, user) if first_values is not None else None
+    if both is not None and both[0]:
+        left = ATTEMPTS_PER_VERIFICATION - int(first_values[0])  # type: ignore[index]
+    else:
+        try:
+            left = await take_first()
+        except Refused:
+            if both is not None and both[1]:
+                await _forgive_user_failure(user, before)
+            raise
+    if both is None or not both[1]:
+        try:
+            await reserve_user_attempt(user)
+        except Refused:
+            await give_back_first()
+            raise
+    return left
+
+
+async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
+    """A try of the sign-in challenge and of the user; the challenge's tries left if it fails.
+
+    Refused: TOO_MANY_ATTEMPTS (the challenge's), RATE_LIMITED (the user waits).
+    """
+    seen = session.failed_attempts
+    fast = (seen + 1, session.id, seen) if seen < ATTEMPTS_PER_VERIFICATION else None
+    left = await _reserve_with_user(
+        _SESSION_TRY,
+        fast,
+        lambda: reserve_session_attempt(session),
+        lambda: give_back_session_attempt(session),
+        user,
+    )
+    if fast is not None and session.failed_attempts == seen:
+        session.failed_attempts = seen + 1
+    return left
+
+
+async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
+    """A try of the set-up and of the user; the set-up's tries left if it fails.
+
+    Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user waits).
+    """
+    seen = setup.failed_attempts
+    fast = (seen + 1, str(setup.id), seen, *OPEN_STATUSES) if seen < ATTEMPTS_PER_VERIFICATION else None
+    left = await _reserve_with_user(
+        _SETUP_TRY,
+        fast,
+        lambda: reserve_setup_attempt(setup),
+        lambda: give_back_setup_attempt(setup),
+        user,
+    )
+    if fast is not None and setup.failed_attempts == seen:
+        setup.failed_attempts = seen + 1
+    return left
 
 
 # A right code: the failures in a row start again from zero.
@@ -113,11 +228,7 @@ async def reserve_setup_attempt(setup: Setup) -> int:
     """Take one of the set-up's tries; the number of tries left after this one if it fails."""
     seen = setup.failed_attempts
     if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
-        f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}',  # noqa: S608 - constants only
-        seen + 1,
-        str(setup.id),
-        seen,
-        *OPEN_STATUSES,
+        _SETUP_TRY, seen + 1, str(setup.id), seen, *OPEN_STATUSES
     ):
         # Nobody else took a try since the set-up was read: the count is exact without reading it back.
         setup.failed_attempts = seen + 1
@@ -147,12 +258,7 @@ async def give_back_session_attempt(session: Session) -> None:
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
     seen = session.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
-        'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?',
-        seen + 1,
-        session.id,
-        seen,
-    ):
+    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(_SESSION_TRY, seen + 1, session.id, seen):
         session.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
     changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(

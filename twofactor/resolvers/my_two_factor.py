@@ -310,13 +310,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
 
-    attempts_left = await factors.reserve_setup_attempt(setup)
-    try:
-        await factors.reserve_user_attempt(user)
-    except Refused:
-        # The user must wait: this request checked no code, so the set-up keeps its try.
-        await factors.give_back_setup_attempt(setup)
-        raise
+    # A user who must wait keeps the set-up's try: this request checked no code.
+    attempts_left = await factors.reserve_setup_and_user_attempt(setup, user)
     step = await _check_setup_code(context, setup, normalized)
     if step is None:
         raise await _fail_setup(context, setup, user, attempts_left)

@@ -1,0 +1,104 @@
+"""A try of a sign-in challenge or a set-up and the user's failure in a row are both counted
+before a code is checked: on PostgreSQL in one statement while the rows are as read, else
+one by one. Rows changed since they were read (a parallel request) are counted exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import SET_UP_APP, Harness, login, signed_in
+
+from twofactor.models import Session, Setup, User
+from twofactor.resolvers import factors
+from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
+from twofactor.security.tokens import token_hash
+from twofactor.server.context import now
+
+
+async def _session_and_user(app: Harness) -> tuple[Session, User]:
+    await signed_in(app)
+    payload = await login(app, "ada@example.test")
+    session = await Session.get(token_hash=token_hash(payload["token"])).prefetch_related("user")
+    return session, session.user
+
+
+async def _counts(session: Session, user: User) -> tuple[int, int]:
+    return (
+        (await Session.get(id=session.id)).failed_attempts,
+        (await User.get(id=user.id)).failed_verifications,
+    )
+
+
+async def test_a_try_and_the_users_failure_are_counted_together(app: Harness) -> None:
+    session, user = await _session_and_user(app)
+    left = await factors.reserve_session_and_user_attempt(session, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 1
+    assert await _counts(session, user) == (1, 1)
+    assert (session.failed_attempts, user.failed_verifications) == (1, 1)
+    left = await factors.reserve_session_and_user_attempt(session, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 2
+    assert await _counts(session, user) == (2, 2)
+
+
+async def test_rows_changed_since_they_were_read_are_counted_exactly(app: Harness) -> None:
+    session, user = await _session_and_user(app)
+    # A parallel request took a try and counted a failure after these rows were read.
+    await Session.filter(id=session.id).update(failed_attempts=2)
+    await User.filter(id=user.id).update(failed_verifications=1)
+    left = await factors.reserve_session_and_user_attempt(session, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 3
+    assert await _counts(session, user) == (3, 2)
+
+
+async def test_a_spent_challenge_leaves_the_users_count_as_it_was(app: Harness) -> None:
+    session, user = await _session_and_user(app)
+    # Read with one try left; parallel requests spent it meanwhile.
+    await Session.filter(id=session.id).update(failed_attempts=ATTEMPTS_PER_VERIFICATION)
+    session.failed_attempts = ATTEMPTS_PER_VERIFICATION - 1
+    with pytest.raises(Refused) as refused:
+        await factors.reserve_session_and_user_attempt(session, user)
+    assert refused.value.error.code == ErrorCode.TOO_MANY_ATTEMPTS
+    assert await _counts(session, user) == (ATTEMPTS_PER_VERIFICATION, 0)
+    assert user.failed_verifications == 0
+
+
+async def test_a_user_who_must_wait_keeps_the_challenges_try(app: Harness) -> None:
+    session, user = await _session_and_user(app)
+    # Another request made the user wait after the rows were read.
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=7, verification_blocked_until=blocked)
+    with pytest.raises(Refused) as refused:
+        await factors.reserve_session_and_user_attempt(session, user)
+    assert refused.value.error.code == ErrorCode.RATE_LIMITED
+    assert await _counts(session, user) == (0, 7)
+
+
+async def test_a_user_read_as_waiting_is_refused_before_anything_is_counted(app: Harness) -> None:
+    session, user = await _session_and_user(app)
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=7, verification_blocked_until=blocked)
+    user = await User.get(id=user.id)
+    with pytest.raises(Refused) as refused:
+        await factors.reserve_session_and_user_attempt(session, user)
+    assert refused.value.error.code == ErrorCode.RATE_LIMITED
+    assert await _counts(session, user) == (0, 7)
+
+
+async def test_a_set_up_try_and_the_users_failure_are_counted_together(app: Harness) -> None:
+    _, token = await signed_in(app)
+    started = (await app.gql(SET_UP_APP, token=token))["data"]["myTwoFactor"]["setUpApp"]["setup"]
+    setup = await Setup.get(id=started["id"])
+    user = await User.get(id=setup.user_id)
+    left = await factors.reserve_setup_and_user_attempt(setup, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 1
+    assert (await Setup.get(id=setup.id)).failed_attempts == 1
+    assert (await User.get(id=user.id)).failed_verifications == 1
+    # Ended meanwhile: refused, and the user's count stays where it was.
+    await Setup.filter(id=setup.id).update(status="CANCELLED")
+    with pytest.raises(Refused) as refused:
+        await factors.reserve_setup_and_user_attempt(setup, user)
+    assert refused.value.error.code == ErrorCode.NOT_FOUND
+    assert (await User.get(id=user.id)).failed_verifications == 1
