@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Harness, create_user
 from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from twofactor.models import User
@@ -176,3 +177,21 @@ async def test_the_wal_is_checkpointed_off_the_loop(app: Harness) -> None:
         await client._checkpoints.running
     wal_pages = os.path.getsize(path + "-wal") / page_size
     assert wal_pages < commits / 2, f"the WAL kept {wal_pages:.0f} pages for {commits} commits"
+
+
+async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) -> None:
+    # With deferred foreign keys SQLite checks them at COMMIT, which then fails and leaves the
+    # transaction open: the next transaction must still begin (and the row must be gone).
+    on_loop = loop_connection(app)
+    user = await create_user()
+    with pytest.raises(IntegrityError):
+        async with in_transaction() as connection:
+            await connection.execute_query("PRAGMA defer_foreign_keys = ON")
+            await connection.execute_query(
+                'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES (?, ?, ?)',
+                [user.id + 1000, "x" * 64, "2026-01-01 00:00:00+00:00"],
+            )
+    assert not on_loop.in_transaction
+    async with in_transaction() as connection:
+        await User.filter(id=user.id).using_db(connection).update(name="Ada After")
+    assert (await User.get(id=user.id)).name == "Ada After"

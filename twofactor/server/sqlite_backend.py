@@ -44,7 +44,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
     translate_exceptions,
 )
-from tortoise.exceptions import TransactionManagementError
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 log = logging.getLogger("twofactor")
 
@@ -160,7 +160,17 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
         if self._on_loop is None:
             await (self._connection.commit() if statement == "COMMIT" else self._connection.rollback())
         else:
-            self._on_loop.execute(statement).close()
+            try:
+                self._on_loop.execute(statement).close()
+            except sqlite3.Error as exc:
+                # A failed COMMIT (a deferred constraint, a full disk) leaves the transaction
+                # open on the shared connection: end it, or no transaction could begin after.
+                if self._on_loop.in_transaction:
+                    self._on_loop.execute("ROLLBACK").close()
+                self._finalized = True
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise IntegrityError(exc) from exc
+                raise OperationalError(exc) from exc
             if statement == "COMMIT" and self._checkpoints is not None:
                 self._checkpoints.committed()
         self._finalized = True
