@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -145,22 +146,28 @@ async def _forgive_user_failure(user: User, before: tuple[int, datetime | None])
 
 
 async def _reserve_with_user(
+    row: Session | Setup,
     first_sql: str,
-    first_values: tuple[Any, ...] | None,
+    key: tuple[Any, ...],
     take_first: Callable[[], Awaitable[int]],
     give_back_first: Callable[[], Awaitable[None]],
     user: User,
 ) -> int:
-    """A try of a challenge or set-up (`first_*`), then the user's failure; the tries left.
+    """A try of a challenge or set-up (`row`, found by `key` in `first_sql`), then the user's
+    failure; the row's tries left if this one fails.
 
     On PostgreSQL both go in one statement when the rows are as read; whichever did not
     match is taken again one by one. A refused first try leaves the user's count as it was,
     and a refused user (waiting) gives the first try back, as when they are taken in turn.
     """
+    seen = row.failed_attempts
     before = (user.failed_verifications, user.verification_blocked_until)
-    both = await _both_at_once(first_sql, first_values, user) if first_values is not None else None
+    both = None
+    if seen < ATTEMPTS_PER_VERIFICATION:
+        both = await _both_at_once(first_sql, (seen + 1, *key[:1], seen, *key[1:]), user)
     if both is not None and both[0]:
-        left = ATTEMPTS_PER_VERIFICATION - int(first_values[0])  # type: ignore[index]
+        row.failed_attempts = seen + 1
+        left = ATTEMPTS_PER_VERIFICATION - row.failed_attempts
     else:
         try:
             left = await take_first()
@@ -182,18 +189,9 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
 
     Refused: TOO_MANY_ATTEMPTS (the challenge's), RATE_LIMITED (the user waits).
     """
-    seen = session.failed_attempts
-    fast = (seen + 1, session.id, seen) if seen < ATTEMPTS_PER_VERIFICATION else None
-    left = await _reserve_with_user(
-        _SESSION_TRY,
-        fast,
-        lambda: reserve_session_attempt(session),
-        lambda: give_back_session_attempt(session),
-        user,
-    )
-    if fast is not None and session.failed_attempts == seen:
-        session.failed_attempts = seen + 1
-    return left
+    take = partial(reserve_session_attempt, session)
+    give_back = partial(give_back_session_attempt, session)
+    return await _reserve_with_user(session, _SESSION_TRY, (session.id,), take, give_back, user)
 
 
 async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
@@ -201,18 +199,9 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
 
     Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user waits).
     """
-    seen = setup.failed_attempts
-    fast = (seen + 1, str(setup.id), seen, *OPEN_STATUSES) if seen < ATTEMPTS_PER_VERIFICATION else None
-    left = await _reserve_with_user(
-        _SETUP_TRY,
-        fast,
-        lambda: reserve_setup_attempt(setup),
-        lambda: give_back_setup_attempt(setup),
-        user,
-    )
-    if fast is not None and setup.failed_attempts == seen:
-        setup.failed_attempts = seen + 1
-    return left
+    take = partial(reserve_setup_attempt, setup)
+    give_back = partial(give_back_setup_attempt, setup)
+    return await _reserve_with_user(setup, _SETUP_TRY, (str(setup.id), *OPEN_STATUSES), take, give_back, user)
 
 
 # A right code: the failures in a row start again from zero.
