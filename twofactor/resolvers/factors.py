@@ -37,6 +37,11 @@ _CAS_TRIES = 25
 OPEN_STATUSES = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
 SETUP_OPEN = f'"status" IN ({", ".join("?" for _ in OPEN_STATUSES)})'
 
+# The user's failures in a row (and the wait they bring), if the count is still the one read.
+_USER_FAILURE = (
+    'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
+    'WHERE "id" = ? AND "failed_verifications" = ?'
+)
 # One more try of a challenge or a set-up, if the count is still the one read.
 _SESSION_TRY = 'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?'
 _SETUP_TRY = f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}'  # noqa: S608 - constants only
@@ -96,13 +101,6 @@ async def reserve_user_attempt(known: User) -> None:
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
-# One more failure in a row for the user, if the count is still the one read.
-_USER_FAILURE = (
-    'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
-    'WHERE "id" = ? AND "failed_verifications" = ?'
-)
-
-
 def _user_failure(user: User, moment: datetime) -> tuple[Any, ...]:
     """`_USER_FAILURE`'s values for the user as read: the count, the wait it brings, the row."""
     failures = user.failed_verifications + 1
@@ -135,13 +133,7 @@ async def _both_at_once(first_sql: str, first_values: tuple[Any, ...], user: Use
 
 async def _forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
     """Undo the failure `_both_at_once` counted, unless the count moved on since."""
-    await plain_sql.execute(
-        'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
-        'WHERE "id" = ? AND "failed_verifications" = ?',
-        *before,
-        user.id,
-        user.failed_verifications,
-    )
+    await plain_sql.execute(_USER_FAILURE, *before, user.id, user.failed_verifications)
     user.failed_verifications, user.verification_blocked_until = before
 
 
