@@ -1,4 +1,5 @@
-"""Subscription events: the plan gives what graphql-core gives, and the per-event memo stays bounded."""
+"""Subscription events and query results: the plan gives what graphql-core gives, and the
+per-event memo stays bounded."""
 
 from __future__ import annotations
 
@@ -46,14 +47,19 @@ class View:
     required: str
 
 
+@dataclass
+class Events:
+    views: list[Any] = field(default_factory=list)
+
+
 @strawberry.type
 class Query:
     ok: bool = True
 
-
-@dataclass
-class Events:
-    views: list[Any] = field(default_factory=list)
+    @strawberry.field
+    def view(self, info: Info[Events, None], first: int = 100) -> View:
+        first_view: View = info.context.views[0]
+        return first_view
 
 
 @strawberry.type
@@ -184,3 +190,38 @@ def test_the_memo_of_a_subscription_does_not_grow_with_its_events(executor_class
         assert memo == 0
     else:
         assert memo >= 50  # graphql-core 3.3.2's growth, which EventExecutor avoids
+
+
+def as_query(document: str) -> str:
+    return document.replace("subscription", "query", 1).replace("views", "view")
+
+
+async def query_result(schema: strawberry.Schema, document: str, view: Any) -> tuple[Any, list[Any]]:
+    result = await schema.execute(as_query(document), variable_values={"on": True}, context_value=Events([view]))
+    return result.data, [e.formatted for e in result.errors or []]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+@pytest.mark.parametrize("view", VIEWS)
+async def test_every_query_result_is_what_graphql_core_gives(document: str, view: str) -> None:
+    for _ in range(2):  # compiled on the first request, run from the cache on the second
+        assert await query_result(PLANNED, DOCUMENTS[document], VIEWS[view]) == await query_result(
+            PLAIN, DOCUMENTS[document], VIEWS[view]
+        )
+
+
+async def test_plain_query_results_are_completed_by_the_plan(graphql_core_calls: list[object]) -> None:
+    for document in ("plain", "aliases and __typename", "fragments", "an argument of the subscription"):
+        graphql_core_calls.clear()
+        data, errors = await query_result(PLANNED, DOCUMENTS[document], VIEW)
+        assert data is not None and errors == []
+        assert len(graphql_core_calls) == 1, document  # the root selection only
+
+
+async def test_query_selections_with_a_directive_or_a_resolver_go_to_graphql_core(
+    graphql_core_calls: list[object],
+) -> None:
+    for document in ("skip and include", "a field with a resolver"):
+        graphql_core_calls.clear()
+        await query_result(PLANNED, DOCUMENTS[document], VIEW)
+        assert len(graphql_core_calls) > 1, document
