@@ -225,3 +225,25 @@ async def test_query_selections_with_a_directive_or_a_resolver_go_to_graphql_cor
         graphql_core_calls.clear()
         await query_result(PLANNED, DOCUMENTS[document], VIEW)
         assert len(graphql_core_calls) > 1, document
+
+
+def test_subscribers_of_one_document_share_its_plan_unless_a_directive_needs_their_variables() -> None:
+    shared = parse(DOCUMENTS["plain"])
+    first = EventExecutor.build(PLANNED._schema, shared)
+    second = EventExecutor.build(PLANNED._schema, shared)
+    assert isinstance(first, EventExecutor) and isinstance(second, EventExecutor)
+    assert first.event_plan() is not None
+    assert second.event_plan() is first.event_plan()
+
+    directed = parse(DOCUMENTS["skip and include"])
+    on = EventExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": True})
+    off = EventExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": False})
+    assert isinstance(on, EventExecutor) and isinstance(off, EventExecutor)
+    assert on.event_plan() is not None and off.event_plan() is not None
+    assert on.event_plan() is not off.event_plan()
+    assert on.build_per_event_executor(VIEW).execute_operation(False).data == {
+        "views": {"name": "v", "items": [{"label": "one"}, {"label": None}]}
+    }
+    assert off.build_per_event_executor(VIEW).execute_operation(False).data == {
+        "views": {"count": 2, "items": [{"id": "1", "label": "one"}, {"id": "2", "label": None}]}
+    }

@@ -58,6 +58,8 @@ _BASIC_RESOLVER: Final = "_get_basic_result"
 # Plans of query and mutation objects, by type and syntax nodes (see `_object_plan`).
 _OBJECT_PLANS: dict[tuple[int, ...], tuple[GraphQLObjectType, list[Node], Plan | None]] = {}
 _OBJECT_PLANS_MAX = 512
+# Plans of subscription events, by schema and operation (see `event_plan`).
+_EVENT_PLANS: dict[tuple[int, int], tuple[Any, Node, Plan | None]] = {}
 
 
 class _DirectivesAndSpreads(Visitor):
@@ -156,7 +158,10 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _has_directives(self, details: FieldDetailsList) -> bool:
         """Whether the selection, with the fragments it spreads, carries any directive."""
-        pending: list[Node] = [d.node for d in details]
+        return self._has_directives_in(*(d.node for d in details))
+
+    def _has_directives_in(self, *nodes: Node) -> bool:
+        pending: list[Node] = list(nodes)
         seen: set[str] = set()
         while pending:
             found = _DirectivesAndSpreads()
@@ -175,12 +180,24 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         """This subscription's selection compiled for its events, or None if it has parts a plan cannot run."""
         if not self._planned:
             self._planned = True
+            # Subscribers of the same (cached) document share its plan, as query objects do
+            # (see `_object_plan`), unless a directive makes it depend on their variables.
+            shared = not self._has_directives_in(self.operation)
+            key = (id(self.schema), id(self.operation))
+            cached = _EVENT_PLANS.get(key) if shared else None
+            if cached is not None:
+                self._plan = cached[2]
+                return self._plan
             try:
                 self._plan = self._compile()
             except Exception:
                 # graphql-core's internals moved (an upgrade): run every event the plain way.
                 log.warning("subscription events run unplanned", exc_info=True)
                 self._plan = None
+            if shared:
+                if len(_EVENT_PLANS) >= _OBJECT_PLANS_MAX:
+                    _EVENT_PLANS.clear()
+                _EVENT_PLANS[key] = (self.schema, self.operation, self._plan)
         return self._plan
 
     def _compile(self) -> Plan | None:
