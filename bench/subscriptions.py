@@ -121,9 +121,9 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path, stdin: str = "") ->
         raise SystemExit(f"twofactor {args[0]} failed:\n{(result.stdout + result.stderr).decode()}")
 
 
-def clone_users(database: Path, template: str, count: int) -> list[str]:
+def clone_users(database: Path, template: str, count: int, prefix: str) -> list[str]:
     """Users with the template's password hash (one argon2 hash, made by the CLI)."""
-    emails = [f"bench{n}@example.test" for n in range(count)]
+    emails = [f"{prefix}{n}@example.test" for n in range(count)]
     with contextlib.closing(sqlite3.connect(database)) as db, db:
         db.executemany(
             "INSERT INTO users (email, name, is_admin, password_hash, created_at, failed_verifications,"
@@ -149,7 +149,9 @@ async def server(directory: Path, smtp_port: int, redis_url: str | None, users: 
     run_cli(["migrate"], env, directory)
     admin = ["user", "create", "--email", "admin@example.test", "--name", "Admin", "--admin", "--password-stdin"]
     run_cli(admin, env, directory, PASSWORD + "\n")
-    clone_users(database, "admin@example.test", users)
+    # Users for the latency steps, and as many for the fan-out (with a fixed page: see `give_authenticators`).
+    clone_users(database, "admin@example.test", users, "bench")
+    clone_users(database, "admin@example.test", users, "fan")
     with contextlib.closing(sqlite3.connect(database)) as db, db:
         db.execute("UPDATE users SET is_admin = 0 WHERE email != 'admin@example.test'")
     port = free_port()
@@ -309,10 +311,25 @@ async def verified_latency(
     return from_response, from_request
 
 
+async def give_authenticators(client: httpx.AsyncClient, url: str, tokens: list[str], count: int) -> None:
+    """`count` app authenticators for each user: the page every fan-out push carries has as many.
+
+    Fan-out users are not the latency steps' users, whose page grows with every set-up timed
+    (with 300 set-ups for 20 users, 15 authenticators each).
+    """
+    for token in tokens:
+        for number in range(count):
+            setup = (await gql(client, url, SET_UP_APP, {}, token))["myTwoFactor"]["setUpApp"]["setup"]
+            code = totp.code_at(setup["app"]["setupKey"].replace(" ", ""), totp.current_step())
+            variables = {"id": setup["id"], "code": code, "name": f"Fan-out {number}"}
+            result = await gql(client, url, SUBMIT, variables, token)
+            assert result["myTwoFactor"]["submitCode"]["error"] is None, result
+
+
 @dataclass
 class Round:
     expected: int
-    with_factors: bool = False  # every subscriber's user has an authenticator, so every push must show one
+    authenticators: int = 0  # each subscriber's user has this many, so every push must show them
     received: int = 0
     last: float = 0.0
     seen: set[object] = field(default_factory=set)
@@ -324,8 +341,8 @@ class Round:
         if payload.get("errors") or not payload.get("data"):
             raise SystemExit(f"a subscriber got an error instead of its data: {message}")
         # So is a page without the user's authenticators, and it would be wrong.
-        if self.with_factors and not payload["data"]["myTwoFactorChanged"]["enabled"]:
-            raise SystemExit(f"a subscriber was shown none of its user's authenticators: {message}")
+        if len(payload["data"]["myTwoFactorChanged"]["authenticators"]) != self.authenticators:
+            raise SystemExit(f"a subscriber was not shown its user's {self.authenticators} authenticators: {message}")
         self.seen.add(key)
         self.received += 1
         self.last = moment
@@ -385,10 +402,10 @@ async def fanout(
     admin_token: str,
     subscribers: int,
     rounds: int,
-    with_factors: bool,
+    authenticators: int,
 ) -> Fanout:
     """Policy changes pushed to `subscribers` subscriptions, timed one at a time."""
-    counter = Round(expected=0, with_factors=with_factors)
+    counter = Round(expected=0, authenticators=authenticators)
     rss_before = rss_kib(server.process.pid)
     async with changed_subscribers(client, server, tokens, admin_token, subscribers, counter) as connections:
         durations: list[float] = []
@@ -431,10 +448,10 @@ async def background_load(
     admin_token: str,
     subscribers: int,
     rate: float,
-    with_factors: bool,
+    authenticators: int,
 ) -> AsyncIterator[Load]:
     """About `rate` deliveries/s to `subscribers` subscriptions: a policy change every subscribers/rate s."""
-    load = Load(Round(expected=0, with_factors=with_factors))
+    load = Load(Round(expected=0, authenticators=authenticators))
     async with changed_subscribers(client, server, tokens, admin_token, subscribers, load.counter):
         period = subscribers / rate
 
@@ -490,6 +507,8 @@ async def main(arguments: argparse.Namespace) -> None:
             ):
                 log(f"server pid {running.process.pid} on {running.url}; {users} users")
                 tokens = [await login(client, running.url, f"bench{n}@example.test") for n in range(users)]
+                fan_tokens = [await login(client, running.url, f"fan{n}@example.test") for n in range(users)]
+                await give_authenticators(client, running.url, fan_tokens, arguments.authenticators)
                 admin_token = await login(client, running.url, "admin@example.test")
                 idle_rss = rss_kib(running.process.pid)
 
@@ -501,15 +520,19 @@ async def main(arguments: argparse.Namespace) -> None:
                 if from_response:
                     rows += latency_rows("", from_response, from_request)
                 rows.append(("server RSS, idle", f"{idle_rss / 1024:.1f} MiB"))
-                # Set-ups go to the users in turn: with at least one each, every user has an authenticator.
-                with_factors = len(from_response) >= users
                 for subscribers in fanouts:
                     if time.monotonic() > deadline:
                         log(f"fan-out {subscribers}: skipped, time budget reached")
                         continue
                     log(f"fan-out: {subscribers} subscribers")
                     result = await fanout(
-                        client, running, tokens, admin_token, subscribers, arguments.rounds, with_factors
+                        client,
+                        running,
+                        fan_tokens,
+                        admin_token,
+                        subscribers,
+                        arguments.rounds,
+                        arguments.authenticators,
                     )
                     median = statistics.median(result.durations)
                     # CPU per delivery holds still on a shared machine when wall-clock times do not.
@@ -537,7 +560,13 @@ async def main(arguments: argparse.Namespace) -> None:
                     subscribers = arguments.load_subscribers
                     log(f"latency under load: {arguments.setups} set-ups, {subscribers} subscribers")
                     async with background_load(
-                        client, running, tokens, admin_token, subscribers, arguments.load_rate, with_factors
+                        client,
+                        running,
+                        fan_tokens,
+                        admin_token,
+                        subscribers,
+                        arguments.load_rate,
+                        arguments.authenticators,
                     ) as load:
                         from_response, from_request = await verified_latency(
                             client, running.url, tokens, arguments.setups, deadline, "Loaded"
@@ -563,6 +592,9 @@ if __name__ == "__main__":
     parser.add_argument("--fanout", default="100,1000", help="subscriber counts for the fan-out rounds")
     parser.add_argument("--rounds", type=int, default=5, help="policy changes timed per fan-out")
     parser.add_argument("--users", type=int, default=20, help="users whose sessions share the connections")
+    parser.add_argument(
+        "--authenticators", type=int, default=3, help="app authenticators of each fan-out user (the page pushed)"
+    )
     parser.add_argument("--redis", default=None, help="a redis:// URL: events through Redis instead of in-process")
     parser.add_argument("--budget", type=float, default=180, help="seconds after which measuring stops")
     parser.add_argument(
