@@ -57,7 +57,8 @@ _BASIC_RESOLVER: Final = "_get_basic_result"
 
 # Plans of query and mutation objects, by type and syntax nodes (see `_object_plan`).
 _OBJECT_PLANS: dict[tuple[int, ...], tuple[GraphQLObjectType, list[Node], Plan | None]] = {}
-_OBJECT_PLANS_MAX = 512
+# Either cache starts over when full (a new document each time would otherwise grow it forever).
+_PLANS_MAX = 512
 # Plans of subscription events, by schema and operation (see `event_plan`).
 _EVENT_PLANS: dict[tuple[int, int], tuple[Any, Node, Plan | None]] = {}
 
@@ -139,7 +140,7 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (id(return_type), *(id(d.node) for d in details))
         cached = _OBJECT_PLANS.get(key)
         if cached is None:
-            if len(_OBJECT_PLANS) >= _OBJECT_PLANS_MAX:
+            if len(_OBJECT_PLANS) >= _PLANS_MAX:
                 _OBJECT_PLANS.clear()
             cached = (return_type, [d.node for d in details], self._compile_object(return_type, details))
             _OBJECT_PLANS[key] = cached
@@ -195,7 +196,7 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
                 log.warning("subscription events run unplanned", exc_info=True)
                 self._plan = None
             if shared:
-                if len(_EVENT_PLANS) >= _OBJECT_PLANS_MAX:
+                if len(_EVENT_PLANS) >= _PLANS_MAX:
                     _EVENT_PLANS.clear()
                 _EVENT_PLANS[key] = (self.schema, self.operation, self._plan)
         return self._plan
