@@ -365,7 +365,7 @@ async def test_parallel_set_ups_of_two_set_up_only_sessions_leave_one_authentica
 # 3. An administrator's reset and a set-up being completed
 
 
-async def _lock_waiters(watcher: asyncpg.Connection, count: int) -> None:
+async def lock_waiters(watcher: asyncpg.Connection, count: int) -> None:
     """Wait until `count` backends of this database wait for a lock."""
     sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
     async with asyncio.timeout(10):
@@ -391,9 +391,9 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
         await holder.execute('SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE', session.id)
         code = totp.code_at(secret_of(setup), totp.current_step())
         submit = asyncio.create_task(app.gql(SUBMIT, {"id": setup["id"], "code": code, "name": "Late"}, token=token))
-        await _lock_waiters(watcher, 1)
+        await lock_waiters(watcher, 1)
         reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
-        await _lock_waiters(watcher, 2)  # the reset is blocked too, while the set-up has not committed
+        await lock_waiters(watcher, 2)  # the reset is blocked too, while the set-up has not committed
         await hold.rollback()
         submitted, reset_body = await asyncio.gather(submit, reset)
     finally:

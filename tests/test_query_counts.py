@@ -15,7 +15,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import LOGIN, MY_TWO_FACTOR, PASSWORD, VERIFY_LOGIN, Harness, add_app, login, signed_in
+from conftest import (
+    LOGIN,
+    MY_TWO_FACTOR,
+    PASSWORD,
+    SET_UP_APP,
+    SUBMIT,
+    VERIFY_LOGIN,
+    Harness,
+    add_app,
+    login,
+    secret_of,
+    signed_in,
+)
 
 from twofactor.security import totp
 
@@ -33,6 +45,14 @@ VERIFY_LOGIN_MAX = 7
 # On PostgreSQL: the session read, the two tries in one statement, the claim with all that
 # follows a right code in one statement (each round trip costs more CPU than the rest).
 VERIFY_LOGIN_POSTGRES = 3
+# submitCode of a first authenticator app. On SQLite, one statement per write: the session,
+# the set-up, its try and the user's failure, and in one transaction the failures ended, the
+# set-up won, whether the user had a factor, the authenticator, the recovery codes (delete,
+# insert), the session proved, other set-up sessions ended, the audit row, the notice mail.
+SUBMIT_CODE_MAX = 14
+# On PostgreSQL: the session, the set-up, both tries in one statement, the failures ended (which
+# locks the user's row), then every write at once (BEGIN and COMMIT are not logged).
+SUBMIT_CODE_POSTGRES = 5
 POLICY_READS_MAX = 1
 
 
@@ -107,6 +127,18 @@ async def test_verify_login_runs_the_same_few_statements_for_one_or_three_authen
     assert 0 < three <= VERIFY_LOGIN_MAX
     if app.backend == "postgres":
         assert three == VERIFY_LOGIN_POSTGRES
+
+
+async def test_submit_code_runs_a_bounded_number_of_statements(app: Harness) -> None:
+    _, token = await signed_in(app)
+    setup = (await app.gql(SET_UP_APP, token=token))["data"]["myTwoFactor"]["setUpApp"]["setup"]
+    code = totp.code_at(secret_of(setup), totp.current_step())
+    body, statements = await counted(app, SUBMIT, {"id": setup["id"], "code": code, "name": "Phone"}, token)
+    assert body["data"]["myTwoFactor"]["submitCode"]["error"] is None, body
+    assert len(body["data"]["myTwoFactor"]["submitCode"]["recoveryCodes"]) == 10
+    assert 0 < statements <= SUBMIT_CODE_MAX
+    if app.backend == "postgres":
+        assert statements == SUBMIT_CODE_POSTGRES
 
 
 async def test_a_repeated_document_is_validated_once(app: Harness) -> None:

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import asyncpg
+import pytest
 import zxingcpp
 from conftest import (
     MY_TWO_FACTOR,
@@ -23,6 +25,7 @@ from conftest import (
     signed_in,
 )
 from PIL import Image
+from test_hardening import lock_waiters
 from test_security_core import b32_key, hotp_reference, svg_to_image, totp_reference
 
 from twofactor.models import (
@@ -36,7 +39,7 @@ from twofactor.models import (
     SetupStatus,
     User,
 )
-from twofactor.resolvers.factors import secret_context
+from twofactor.resolvers.factors import recovery_digest, secret_context
 from twofactor.security import codes
 from twofactor.security.keyring import DecryptionError, Keyring
 
@@ -232,6 +235,22 @@ async def test_code_from_independent_totp_creates_authenticator(app: Harness) ->
     assert [a["name"] for a in page["authenticators"]] == ["Pixel"]
     assert page["recoveryCodesRemaining"] == 10
     assert await Authenticator.filter(user_id=user.id).count() == 1
+
+
+async def test_the_set_up_writes_its_audit_row_and_notice_with_the_authenticator(app: Harness) -> None:
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    result = await submit(app, token, setup["id"], current_code(setup["app"]["setupKey"]))
+    assert result["error"] is None, result
+    (event,) = await AuditEvent.filter(action="authenticator.added")
+    assert (event.actor_id, event.target_id) == (user.id, user.id)
+    assert event.details == {
+        "authenticator_id": int(result["authenticator"]["id"]),
+        "method": "APP",
+        "setup_id": setup["id"],
+    }
+    (notice,) = await OutboxMessage.filter(kind="authenticator_added")
+    assert (notice.user_id, notice.recipient) == (user.id, EMAIL)
 
 
 async def test_name_is_nfc_normalized(app: Harness) -> None:
@@ -498,6 +517,82 @@ async def test_parallel_right_codes_create_one_authenticator(app: Harness) -> No
     assert await Authenticator.filter(user_id=user.id).count() == 1
     assert await RecoveryCode.filter(user_id=user.id).count() == 10
     assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == SetupStatus.VERIFIED
+
+
+async def _stored_recovery_codes(app: Harness, user_id: int, shown: list[str]) -> bool:
+    """Whether the codes shown are exactly the user's stored ones."""
+    keyring = app.app.state.services.keyring
+    stored = {row.code_digest for row in await RecoveryCode.filter(user_id=user_id)}
+    return stored == {recovery_digest(keyring, user_id, code) for code in shown}
+
+
+async def test_two_set_ups_finished_at_once_make_one_first_factor(app: Harness) -> None:
+    """Each request sees the other's authenticator or none, never both none: one is the first
+    factor (the recovery codes it shows are the stored ones), the other is added to it."""
+    user, token = await signed_in(app, EMAIL)
+    setups = [await start_app_setup(app, token) for _ in range(2)]
+    clients = [app.client(token) for _ in setups]
+    try:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/graphql",
+                    json={
+                        "query": SUBMIT,
+                        "variables": {"id": s["id"], "code": current_code(s["app"]["setupKey"]), "name": f"Phone {n}"},
+                    },
+                )
+                for n, (client, s) in enumerate(zip(clients, setups, strict=True))
+            )
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    payloads = [response.json()["data"]["myTwoFactor"]["submitCode"] for response in responses]
+    assert [p["error"] for p in payloads] == [None, None], payloads
+    first = [p for p in payloads if p["recoveryCodes"] is not None]
+    added = [p for p in payloads if p["recoveryCodes"] is None]
+    assert len(first) == 1 and len(added) == 1, payloads
+    assert first[0]["message"] == "Two-factor authentication is set up."
+    assert added[0]["message"] == "The authenticator was added."
+    assert await Authenticator.filter(user_id=user.id).count() == 2
+    assert await _stored_recovery_codes(app, user.id, first[0]["recoveryCodes"])
+
+
+async def test_a_factor_removed_while_its_user_sets_up_another_makes_it_the_first(app: Harness) -> None:
+    """PostgreSQL makes the recovery codes before its one statement when the session's read says
+    the user has no authenticator. Here it says one, which is gone by the time the set-up commits."""
+    if app.backend != "postgres":
+        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its transaction")
+    user, token = await signed_in(app, EMAIL)
+    phone = await start_app_setup(app, token)
+    assert (await submit(app, token, phone["id"], current_code(phone["app"]["setupKey"])))["error"] is None
+    laptop = await start_app_setup(app, token)
+
+    holder = await asyncpg.connect(app.settings.database_url)
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        # The request reads the session (one authenticator), then waits for the user's row.
+        await holder.execute('SELECT 1 FROM "users" WHERE "id" = $1 FOR UPDATE', user.id)
+        code = current_code(laptop["app"]["setupKey"])
+        request = asyncio.create_task(
+            app.gql(SUBMIT, {"id": laptop["id"], "code": code, "name": "Laptop"}, token=token)
+        )
+        await lock_waiters(holder, 1)
+        await holder.execute('DELETE FROM "recovery_codes" WHERE "user_id" = $1', user.id)
+        await holder.execute('DELETE FROM "authenticators" WHERE "user_id" = $1', user.id)
+        await hold.commit()
+        body = await request
+    finally:
+        await holder.close()
+
+    result = body["data"]["myTwoFactor"]["submitCode"]
+    assert result["error"] is None, result
+    assert result["message"] == "Two-factor authentication is set up."
+    assert len(result["recoveryCodes"]) == 10
+    assert await _stored_recovery_codes(app, user.id, result["recoveryCodes"])
+    assert [a.name for a in await Authenticator.filter(user_id=user.id)] == ["Laptop"]
 
 
 async def test_parallel_wrong_codes_count_once_at_the_limit(app: Harness) -> None:

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 from uuid import UUID
 
 from tortoise import Tortoise
@@ -43,7 +44,7 @@ MAX_RETRY = timedelta(seconds=60)
 BATCH_SIZE = 50
 PARALLEL_SENDS = 8
 
-_INSERT = (
+OUTBOX_INSERT = (
     'INSERT INTO "outbox" ("created_at", "kind", "recipient", "subject", "body_encrypted", "status", "attempts", '
     '"next_attempt_at", "deliver_before", "setup_id", "user_id") VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) '
     'RETURNING "id"'
@@ -88,6 +89,36 @@ def _context(kind: str) -> str:
     return f"outbox:{kind}"
 
 
+def outbox_row(
+    email: Email,
+    *,
+    kind: str,
+    keyring: Keyring,
+    deliver_before: datetime,
+    setup_id: UUID | None = None,
+    user_id: int | None = None,
+) -> tuple[Any, ...]:
+    """The values of `OUTBOX_INSERT` for one message: the body encrypted (it may carry a code),
+    recipient and subject in clear."""
+    if deliver_before.tzinfo is None:
+        raise ValueError("deliver_before must be timezone-aware")
+    body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
+    moment = _now()
+    return (
+        moment,
+        kind,
+        email.to,
+        email.subject,
+        keyring.encrypt(body, _context(kind)),
+        str(OutboxStatus.PENDING),
+        moment,
+        # UTC throughout: SQLite compares these timestamps as text.
+        deliver_before.astimezone(UTC),
+        str(setup_id) if setup_id is not None else None,
+        user_id,
+    )
+
+
 async def enqueue(
     email: Email,
     *,
@@ -100,28 +131,12 @@ async def enqueue(
 ) -> int:
     """Write one message to send; pass the caller's transaction so it commits with its code; its id.
 
-    The body is encrypted (it may carry a code); recipient and subject stay in clear.
     Call the worker's `wake()` after the transaction commits.
     """
-    if deliver_before.tzinfo is None:
-        raise ValueError("deliver_before must be timezone-aware")
-    body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
-    moment = _now()
-    ((message_id,),) = await plain_sql.fetch(
-        _INSERT,
-        moment,
-        kind,
-        email.to,
-        email.subject,
-        keyring.encrypt(body, _context(kind)),
-        str(OutboxStatus.PENDING),
-        moment,
-        # UTC throughout: SQLite compares these timestamps as text.
-        deliver_before.astimezone(UTC),
-        str(setup_id) if setup_id is not None else None,
-        user_id,
-        connection=connection,
+    row = outbox_row(
+        email, kind=kind, keyring=keyring, deliver_before=deliver_before, setup_id=setup_id, user_id=user_id
     )
+    ((message_id,),) = await plain_sql.fetch(OUTBOX_INSERT, *row, connection=connection)
     return int(message_id)
 
 

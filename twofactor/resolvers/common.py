@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
+from twofactor.mail.outbox import OUTBOX_INSERT, outbox_row
 from twofactor.models import AuditEvent, User, plain_sql
 from twofactor.server.context import RequestContext, now
 
@@ -96,6 +96,13 @@ def wake_mail(context: RequestContext) -> None:
         context.services.outbox.wake()
 
 
+def notice_row(context: RequestContext, user: User, email: messages.Email, kind: str) -> tuple[Any, ...]:
+    """The values of `OUTBOX_INSERT` for a security notice to the user."""
+    return outbox_row(
+        email, kind=kind, keyring=context.keyring, deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id
+    )
+
+
 async def send_notice(
     context: RequestContext,
     user: User,
@@ -104,14 +111,7 @@ async def send_notice(
     connection: BaseDBAsyncClient,
 ) -> None:
     """Queue a security notice to the user, in the caller's transaction."""
-    await enqueue(
-        email,
-        kind=kind,
-        keyring=context.keyring,
-        deliver_before=now() + NOTICE_DELIVERY_WINDOW,
-        user_id=user.id,
-        connection=connection,
-    )
+    await plain_sql.fetch(OUTBOX_INSERT, *notice_row(context, user, email, kind), connection=connection)
 
 
 def seconds_until(moment: datetime) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
 from tortoise.exceptions import IntegrityError
@@ -11,7 +11,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
+from twofactor.mail.outbox import OUTBOX_INSERT, enqueue
 from twofactor.models import (
     Authenticator,
     Method,
@@ -29,7 +29,19 @@ from twofactor.models import (
 from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
-from twofactor.resolvers.common import audit, lock_user, publish, send_notice, user_changed, user_channel, wake_mail
+from twofactor.resolvers.common import (
+    AUDIT_COLUMNS,
+    AUDIT_INSERT,
+    audit,
+    audit_values,
+    lock_user,
+    notice_row,
+    publish,
+    send_notice,
+    user_changed,
+    user_channel,
+    wake_mail,
+)
 from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
@@ -315,68 +327,20 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     step = await _check_setup_code(context, setup, normalized)
     if step is None:
         raise await _fail_setup(context, setup, user, attempts_left)
-    # The code was right, whichever parallel request wins the set-up below.
-    await factors.user_succeeded(user.id)
-
     try:
-        async with in_transaction() as connection:
-            # One change to a user's factors at a time (an administrator's reset included).
-            await lock_user(user.id, connection)
-            won = await plain_sql.execute(
-                f'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, '  # noqa: S608 - constants only
-                f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN}',
-                str(SetupStatus.VERIFIED),
-                str(setup.id),
-                *factors.OPEN_STATUSES,
-                connection=connection,
-            )
-            if not won:
-                raise factors.setup_ended()
-            first = not await plain_sql.fetch(
-                'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1', user.id, connection=connection
-            )
-            if session.state == SessionState.SETUP and not first:
-                # The user set up 2FA from another session meanwhile: this password-only
-                # session must now pass a challenge like any other.
-                raise _OutdatedSetupSession
-            authenticator = await _create_authenticator(
-                connection,
-                user_id=user.id,
-                method=Method(setup.method),
-                name=final_name,
-                email=user.email if setup.method == Method.EMAIL else None,
-                secret_encrypted=setup.secret_encrypted,
-                # The set-up's code may not be replayed at sign-in.
-                last_step=step if setup.method == Method.APP else -1,
-            )
-            recovery = None
-            if first and policy.recovery_codes_enabled:
-                recovery = await _replace_recovery_codes(context, user, connection)
-            await _session_proved_factor(session, connection)
-            await audit(
-                context,
-                "authenticator.added",
-                target_id=user.id,
-                connection=connection,
-                authenticator_id=authenticator.id,
-                method=str(setup.method),
-                setup_id=str(setup.id),
-            )
-            label = METHOD_LABELS[Method(setup.method)]
-            await send_notice(
-                context,
-                user,
-                messages.authenticator_added(user.email, final_name, label),
-                "authenticator_added",
-                connection,
-            )
-    except _OutdatedSetupSession:
-        await Session.filter(id=session.id).delete()
-        await audit(context, "session.ended_outdated_setup", target_id=user.id)
-        raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
-    except IntegrityError:
-        # Another request created an authenticator with the same name first.
-        raise _name_taken() from None
+        made = await _finish_setup(context, session, user, setup, name=final_name, step=step, policy=policy)
+    except (_OutdatedSetupSession, IntegrityError, Refused) as error:
+        # The code was right, whatever else stopped the set-up: the failures in a row end.
+        await factors.user_succeeded(user.id)
+        if isinstance(error, _OutdatedSetupSession):
+            await Session.filter(id=session.id).delete()
+            await audit(context, "session.ended_outdated_setup", target_id=user.id)
+            raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
+        if isinstance(error, IntegrityError):
+            # Another request created an authenticator with the same name first.
+            raise _name_taken() from None
+        raise
+    authenticator, first, recovery = made
     forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
     await _setup_changed(context, setup)
@@ -410,82 +374,194 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
 
 END_OTHER_SETUP_SESSIONS = 'DELETE FROM "sessions" WHERE "user_id" = ? AND "state" = ? AND "id" <> ?'
 
+# What a set-up whose code was right writes, in one transaction (see `_finish_setup`).
+_SETUP_WON = (
+    'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, '  # noqa: S608 - constants only
+    f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN}'
+)
+_HAS_AUTHENTICATOR = 'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1'
+_AUTHENTICATOR_COLUMNS = (
+    '"user_id", "method", "name", "name_key", "email", "secret_encrypted", "last_step", "created_at", "last_used_at"'
+)
+_AUTHENTICATOR_INSERT = (
+    f'INSERT INTO "authenticators" ({_AUTHENTICATOR_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"'  # noqa: S608
+)
+_RECOVERY_DELETE = 'DELETE FROM "recovery_codes" WHERE "user_id" = ?'
+# The set-up proves a factor; a set-up-only session becomes a full one.
+_SESSION_PROVED = (
+    'UPDATE "sessions" SET "second_factor_at" = ?, '
+    '"expires_at" = CASE WHEN "state" = ? THEN ? ELSE "expires_at" END, '
+    '"state" = CASE WHEN "state" = ? THEN ? ELSE "state" END WHERE "id" = ?'
+)
 
-async def _session_proved_factor(session: Session, connection: Any) -> None:
-    """A finished set-up proves a factor; a set-up-only sign-in becomes a full session."""
-    moment = now()
-    if session.state == SessionState.SETUP:
-        await plain_sql.execute(
-            'UPDATE "sessions" SET "second_factor_at" = ?, "state" = ?, "expires_at" = ? WHERE "id" = ?',
-            moment,
-            str(SessionState.DONE),
-            moment + SESSION_LIFETIME,
-            session.id,
-            connection=connection,
-        )
-    else:
-        await plain_sql.execute(
-            'UPDATE "sessions" SET "second_factor_at" = ? WHERE "id" = ?', moment, session.id, connection=connection
-        )
-    # Other password-only set-up sessions of the user would otherwise enroll a device of their own.
-    await plain_sql.execute(
-        END_OTHER_SETUP_SESSIONS,
-        session.user_id,
-        str(SessionState.SETUP),
-        session.id,
-        connection=connection,
+
+def _all_at_once(with_codes: bool) -> str:
+    """PostgreSQL: `_finish_setup`'s writes as one statement (each round trip costs more CPU than
+    the writes). Its parts see the database as it was when it began, after the user's row was
+    locked: `prior` is whether the user had an authenticator before this one."""
+    codes_parts = (
+        f'gone AS ({_RECOVERY_DELETE} AND NOT (SELECT "has" FROM prior)), '  # noqa: S608 - constants only
+        'codes AS (INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") '
+        'SELECT ?, "digest", ? FROM unnest(CAST(? AS VARCHAR[])) AS "digest" WHERE NOT (SELECT "has" FROM prior)), '
+        if with_codes
+        else ""
+    )
+    return (
+        f"WITH won AS ({_SETUP_WON} RETURNING 1), "  # noqa: S608 - constants only
+        f'prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '
+        f'made AS (INSERT INTO "authenticators" ({_AUTHENTICATOR_COLUMNS}) '
+        'SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? FROM won RETURNING "id"), '
+        f"{codes_parts}"
+        f"proved AS ({_SESSION_PROVED}), "
+        f"others AS ({END_OTHER_SETUP_SESSIONS}), "
+        f'noted AS (INSERT INTO "audit_events" ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '
+        """CAST(? AS JSONB) || jsonb_build_object('authenticator_id', (SELECT "id" FROM made)))), """
+        f"mail AS ({OUTBOX_INSERT}) "
+        'SELECT (SELECT count(*) FROM won), (SELECT "has" FROM prior), (SELECT "id" FROM made)'
     )
 
 
-async def _create_authenticator(
-    connection: Any,
-    *,
-    user_id: int,
-    method: Method,
-    name: str,
-    email: str | None,
-    secret_encrypted: str | None,
-    last_step: int,
-) -> Authenticator:
-    """Insert an authenticator, just used (its set-up's code); the model as it was stored."""
+_FINISH_WITH_CODES = _all_at_once(with_codes=True)
+_FINISH_WITHOUT_CODES = _all_at_once(with_codes=False)
+
+# The new authenticator (its id once stored), whether it is the user's first, the recovery codes to show.
+_Finished = tuple[Authenticator, bool, list[str] | None]
+
+
+async def _finish_setup(
+    context: RequestContext, session: Session, user: User, setup: Setup, *, name: str, step: int, policy: Policy
+) -> _Finished:
+    """Create the authenticator of a set-up whose code was right, in one transaction: the set-up
+    won (else `setup_ended`), the authenticator (`IntegrityError` if its name was taken
+    meanwhile), a first factor's recovery codes, the session proved, the audit row, the notice.
+
+    Raises `_OutdatedSetupSession` when a set-up-only session finds that its user set up 2FA
+    from another session meanwhile: it must now pass a challenge like any other.
+    """
     moment = now()
-    ((new_id,),) = await plain_sql.fetch(
-        'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "email", "secret_encrypted", '
-        '"last_step", "created_at", "last_used_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"',
-        user_id,
-        str(method),
-        name,
-        name_key(name),
-        email,
-        secret_encrypted,
-        last_step,
-        moment,
-        moment,
-        connection=connection,
-    )
-    return Authenticator(
-        id=int(new_id),
-        user_id=user_id,
+    method = Method(setup.method)
+    setting_up = str(SessionState.SETUP)
+    authenticator = Authenticator(
+        user_id=user.id,
         method=method,
         name=name,
         name_key=name_key(name),
-        email=email,
-        secret_encrypted=secret_encrypted,
-        last_step=last_step,
+        email=user.email if method == Method.EMAIL else None,
+        secret_encrypted=setup.secret_encrypted,
+        # The set-up's code may not be replayed at sign-in.
+        last_step=step if method == Method.APP else -1,
         created_at=moment,
         last_used_at=moment,
     )
+    row = [getattr(authenticator, column.strip('"')) for column in _AUTHENTICATOR_COLUMNS.split(", ")]
+    row[1] = str(method)
+    writes = _SetupWrites(
+        setup=(str(SetupStatus.VERIFIED), str(setup.id), *factors.OPEN_STATUSES),
+        authenticator=tuple(row),
+        # A set-up-only session becomes a full one; another only records the proof.
+        session=(moment, setting_up, moment + SESSION_LIFETIME, setting_up, str(SessionState.DONE), session.id),
+        other_sessions=(user.id, setting_up, session.id),
+        notice=notice_row(
+            context,
+            user,
+            messages.authenticator_added(user.email, name, METHOD_LABELS[method]),
+            "authenticator_added",
+        ),
+        details={"method": str(setup.method), "setup_id": str(setup.id)},
+    )
+    async with in_transaction() as connection:
+        # The right code ends the user's failures in a row. On PostgreSQL this UPDATE also holds
+        # the user's row until the commit: one change to a user's factors at a time (an
+        # administrator's reset included). A SQLite transaction holds the database's write lock.
+        await factors.user_succeeded(user.id, connection)
+        if plain_sql.is_sqlite(connection):
+            new_id, first, recovery = await _finish_in_steps(context, session, user, policy, writes, connection)
+        else:
+            new_id, first, recovery = await _finish_at_once(context, session, user, policy, writes, connection)
+    authenticator.id = new_id
+    return authenticator, first, recovery
+
+
+class _SetupWrites(NamedTuple):
+    """The values of each of `_finish_setup`'s statements, computed before its transaction."""
+
+    setup: tuple[Any, ...]
+    authenticator: tuple[Any, ...]
+    session: tuple[Any, ...]
+    other_sessions: tuple[Any, ...]
+    notice: tuple[Any, ...]
+    details: dict[str, Any]
+
+
+def _refuse_outdated(session: Session, first: bool) -> None:
+    if session.state == SessionState.SETUP and not first:
+        raise _OutdatedSetupSession
+
+
+async def _finish_in_steps(
+    context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
+) -> tuple[int, bool, list[str] | None]:
+    """SQLite: `_finish_setup`'s statements one after another (each is a call, not a round trip)."""
+    if not await plain_sql.execute(_SETUP_WON, *writes.setup, connection=connection):
+        raise factors.setup_ended()
+    first = not await plain_sql.fetch(_HAS_AUTHENTICATOR, user.id, connection=connection)
+    _refuse_outdated(session, first)
+    ((new_id,),) = await plain_sql.fetch(_AUTHENTICATOR_INSERT, *writes.authenticator, connection=connection)
+    recovery = None
+    if first and policy.recovery_codes_enabled:
+        recovery = await _replace_recovery_codes(context, user, connection)
+    await plain_sql.execute(_SESSION_PROVED, *writes.session, connection=connection)
+    await plain_sql.execute(END_OTHER_SETUP_SESSIONS, *writes.other_sessions, connection=connection)
+    noted = audit_values(context, "authenticator.added", target_id=user.id, authenticator_id=new_id, **writes.details)
+    await plain_sql.execute(AUDIT_INSERT, *noted, connection=connection)
+    await plain_sql.fetch(OUTBOX_INSERT, *writes.notice, connection=connection)
+    return int(new_id), first, recovery
+
+
+async def _finish_at_once(
+    context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
+) -> tuple[int, bool, list[str] | None]:
+    """PostgreSQL: `_finish_setup`'s writes in one statement (`_all_at_once`).
+
+    Recovery codes are made beforehand when the authenticators read with the session say
+    this is the first; the statement stores them only if it is. Should another request have
+    removed the user's last authenticator since that read, they are made after it.
+    """
+    recovery: list[str] | None = None
+    values: list[Any] = [*writes.setup, user.id, *writes.authenticator]
+    if policy.recovery_codes_enabled and not authenticators_read(context):
+        recovery, digests = _new_recovery_codes(context, user)
+        values += [user.id, user.id, now(), digests]
+    noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
+    values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
+    sql = _FINISH_WITH_CODES if recovery is not None else _FINISH_WITHOUT_CODES
+    ((won, had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
+    if not won:
+        raise factors.setup_ended()
+    first = not had
+    _refuse_outdated(session, first)
+    if not first:
+        recovery = None
+    elif policy.recovery_codes_enabled and recovery is None:
+        recovery = await _replace_recovery_codes(context, user, connection)
+    return int(new_id), first, recovery
+
+
+def _new_recovery_codes(context: RequestContext, user: User) -> tuple[list[str], list[str]]:
+    """A new set of recovery codes and the digests stored for them."""
+    new = codes.new_recovery_codes()
+    assert len(new) == RECOVERY_CODE_COUNT
+    return new, [factors.recovery_digest(context.keyring, user.id, code) for code in new]
 
 
 async def _replace_recovery_codes(context: RequestContext, user: User, connection: Any) -> list[str]:
-    new = codes.new_recovery_codes()
-    assert len(new) == RECOVERY_CODE_COUNT
-    await plain_sql.execute('DELETE FROM "recovery_codes" WHERE "user_id" = ?', user.id, connection=connection)
+    new, digests = _new_recovery_codes(context, user)
+    await plain_sql.execute(_RECOVERY_DELETE, user.id, connection=connection)
     moment = now()
     rows = ", ".join("(?, ?, ?)" for _ in new)
     values: list[Any] = []
-    for code in new:
-        values += [user.id, factors.recovery_digest(context.keyring, user.id, code), moment]
+    for digest in digests:
+        values += [user.id, digest, moment]
     await plain_sql.execute(
         f'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES {rows}',  # noqa: S608
         *values,
