@@ -16,6 +16,7 @@ import aiosmtplib
 import pytest
 from conftest import Harness
 from mail_support import SmtpServer, free_port
+from test_query_counts import counting
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
@@ -753,3 +754,51 @@ async def test_a_worker_whose_claim_was_taken_over_cannot_settle(db: None, sink:
     assert row.status == OutboxStatus.PENDING and row.claimed_by == "elsewhere:1:beef"
     assert row.attempts == 0 and row.sent_at is None
     assert results.settled == []
+
+
+class HeldSends:
+    """Sends held until `release()`, so that they end together; the message `taken_id`
+    is claimed by another worker meanwhile (its lease lapsed, say)."""
+
+    def __init__(self, taken_id: int | None = None) -> None:
+        self.gate = asyncio.Event()
+        self.waiting = 0
+        self.taken_id = taken_id
+
+    async def send(self, message: Any) -> None:
+        self.waiting += 1
+        await self.gate.wait()
+
+    async def release(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while self.waiting < count:
+                await asyncio.sleep(0.001)
+        if self.taken_id is not None:
+            await OutboxMessage.filter(id=self.taken_id).update(
+                claimed_by="elsewhere:1:cafe", claimed_until=datetime.now(UTC) + timedelta(seconds=60)
+            )
+        self.gate.set()
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_sends_that_end_together_are_marked_sent_by_one_statement(db: None) -> None:
+    ids = [await queue() for _ in range(PARALLEL_SENDS)]
+    backend = HeldSends(taken_id=ids[3])
+    results = Results()
+    mailer = OutboxWorker(backend, KEYRING, MAIL_FROM, results)
+    with counting() as statements:
+        passing = asyncio.create_task(mailer.run_once())
+        await backend.release(PARALLEL_SENDS)
+        assert await passing == PARALLEL_SENDS
+    marking = [s for s in statements if s.startswith('UPDATE "outbox" SET "status"')]
+    assert len(marking) == 1, marking
+    # Each message settles by itself: the one another worker holds now is left to it.
+    assert sorted(m.id for m in results.settled) == sorted(set(ids) - {ids[3]})
+    for message_id in ids:
+        row = await OutboxMessage.get(id=message_id)
+        if message_id == ids[3]:
+            assert row.status == OutboxStatus.PENDING and row.claimed_by == "elsewhere:1:cafe" and row.attempts == 0
+        else:
+            assert row.status == OutboxStatus.SENT and row.attempts == 1 and row.claimed_until is None

@@ -58,10 +58,15 @@ _DUE = """"status" = 'PENDING' AND "next_attempt_at" <= ? AND ("claimed_until" I
 # Settling: only the worker holding the claim may, so one whose claim expired and was
 # taken over cannot overwrite the new owner's result. claimed_by stays once settled, as a
 # record of which worker sent it (or gave up).
-_SENT = (
-    'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "sent_at" = ? '
-    'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
-)
+# Every message of `ids` (a parameter: an array on PostgreSQL, a JSON list on SQLite) that
+# the worker still holds, sent; the ids it changed.
+_SENT = {
+    "postgres": 'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, '
+    '"sent_at" = ? WHERE "id" = ANY(CAST(? AS INTEGER[])) AND "status" = ? AND "claimed_by" = ? RETURNING "id"',
+    "sqlite": 'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, '
+    '"sent_at" = ? WHERE "id" IN (SELECT "value" FROM json_each(?)) AND "status" = ? AND "claimed_by" = ? '
+    'RETURNING "id"',
+}
 _GIVEN_UP = (
     'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "last_error" = ? '
     'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
@@ -190,6 +195,9 @@ class OutboxWorker:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Messages sent and not yet marked SENT, each with what its `_mark_sent` waits for.
+        self._sent: list[tuple[int, asyncio.Future[datetime | None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"OutboxWorker(id={self.worker_id!r})"
@@ -212,6 +220,9 @@ class OutboxWorker:
             await asyncio.wait([task])
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox worker ended with %s", type(task.exception()).__name__)
+        if self._marking is not None:
+            # Messages sent before the stop are marked SENT, not sent again after the lease.
+            await asyncio.wait([self._marking])
         try:
             await self._backend.aclose()
         except Exception:
@@ -322,11 +333,13 @@ class OutboxWorker:
         *,
         attempted: bool = False,
     ) -> None:
-        owned = (message.id, _PENDING, self.worker_id)
-        moment = _now()
         if status is OutboxStatus.SENT:
-            changed = await plain_sql.execute(_SENT, str(status), int(attempted), moment, *owned)
+            sent_at = await self._mark_sent(message.id)
+            changed = int(sent_at is not None)
+            moment = sent_at or _now()
         else:
+            moment = _now()
+            owned = (message.id, _PENDING, self.worker_id)
             changed = await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, *owned)
         if changed != 1:
             log.warning("outbox message %s (%s): claim lost before %s", message.id, message.kind, status)
@@ -342,6 +355,44 @@ class OutboxWorker:
             message.last_error = error
             log.warning("outbox message %s (%s): failed (%s)", message.id, message.kind, error)
         await self._report(message)
+
+    async def _mark_sent(self, message_id: int) -> datetime | None:
+        """Mark a sent message SENT; when, or None if another worker holds its claim now.
+
+        Sends that end while a marking statement runs are marked together by the next one:
+        under load one statement settles several messages, and a message alone at once.
+        """
+        marked: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
+        self._sent.append((message_id, marked))
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._mark_all_sent())
+        return await marked
+
+    async def _mark_all_sent(self) -> None:
+        try:
+            while self._sent:
+                batch, self._sent = self._sent, []
+                moment = _now()
+                try:
+                    rows = await self._run_mark_sent([message_id for message_id, _ in batch], moment)
+                except Exception as error:
+                    for _, marked in batch:
+                        if not marked.done():
+                            marked.set_exception(error)
+                    continue
+                changed = {int(row[0]) for row in rows}
+                for message_id, marked in batch:
+                    if not marked.done():  # its sender may have been cancelled meanwhile
+                        marked.set_result(moment if message_id in changed else None)
+        finally:
+            self._marking = None
+
+    async def _run_mark_sent(self, ids: list[int], moment: datetime) -> list[tuple[Any, ...]]:
+        connection = Tortoise.get_connection("default")
+        dialect = connection.capabilities.dialect
+        listed: Any = json.dumps(ids) if dialect == "sqlite" else ids
+        sent, owner = str(OutboxStatus.SENT), self.worker_id
+        return await plain_sql.fetch(_SENT[dialect], sent, moment, listed, _PENDING, owner, connection=connection)
 
     async def _report(self, message: OutboxMessage) -> None:
         try:
