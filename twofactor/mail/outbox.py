@@ -58,15 +58,25 @@ _DUE = """"status" = 'PENDING' AND "next_attempt_at" <= ? AND ("claimed_until" I
 # Settling: only the worker holding the claim may, so one whose claim expired and was
 # taken over cannot overwrite the new owner's result. claimed_by stays once settled, as a
 # record of which worker sent it (or gave up).
-# Every message of `ids` (a parameter: an array on PostgreSQL, a JSON list on SQLite) that
-# the worker still holds, sent; the ids it changed.
-_SENT = {
-    "postgres": 'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, '
-    '"sent_at" = ? WHERE "id" = ANY(CAST(? AS INTEGER[])) AND "status" = ? AND "claimed_by" = ? RETURNING "id"',
-    "sqlite": 'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, '
-    '"sent_at" = ? WHERE "id" IN (SELECT "value" FROM json_each(?)) AND "status" = ? AND "claimed_by" = ? '
-    'RETURNING "id"',
-}
+
+
+@cache
+def _sent_sql(count: int) -> str:
+    """Marks `count` messages SENT, each only while this worker holds its claim."""
+    ids = ", ".join("?" for _ in range(count))
+    return (
+        'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, "sent_at" = ? '  # noqa: S608
+        f'WHERE "id" IN ({ids}) AND "status" = ? AND "claimed_by" = ?'
+    )
+
+
+@cache
+def _marked_sql(count: int) -> str:
+    """Which of `count` messages a marking changed (RETURNING would cost SQLite more than this rare read)."""
+    ids = ", ".join("?" for _ in range(count))
+    return f'SELECT "id" FROM "outbox" WHERE "id" IN ({ids}) AND "status" = ? AND "claimed_by" = ? AND "sent_at" = ?'  # noqa: S608
+
+
 _GIVEN_UP = (
     'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "last_error" = ? '
     'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
@@ -374,25 +384,26 @@ class OutboxWorker:
                 batch, self._sent = self._sent, []
                 moment = _now()
                 try:
-                    rows = await self._run_mark_sent([message_id for message_id, _ in batch], moment)
+                    changed = await self._run_mark_sent([message_id for message_id, _ in batch], moment)
                 except Exception as error:
                     for _, marked in batch:
                         if not marked.done():
                             marked.set_exception(error)
                     continue
-                changed = {int(row[0]) for row in rows}
                 for message_id, marked in batch:
                     if not marked.done():  # its sender may have been cancelled meanwhile
                         marked.set_result(moment if message_id in changed else None)
         finally:
             self._marking = None
 
-    async def _run_mark_sent(self, ids: list[int], moment: datetime) -> list[tuple[Any, ...]]:
-        connection = Tortoise.get_connection("default")
-        dialect = connection.capabilities.dialect
-        listed: Any = json.dumps(ids) if dialect == "sqlite" else ids
+    async def _run_mark_sent(self, ids: list[int], moment: datetime) -> set[int]:
+        """Mark the messages `ids` SENT at `moment`; those whose claim this worker still held."""
         sent, owner = str(OutboxStatus.SENT), self.worker_id
-        return await plain_sql.fetch(_SENT[dialect], sent, moment, listed, _PENDING, owner, connection=connection)
+        if await plain_sql.execute(_sent_sql(len(ids)), sent, moment, *ids, _PENDING, owner) == len(ids):
+            return set(ids)
+        # Another worker took over some claim (this one's lease lapsed): see which were ours.
+        rows = await plain_sql.fetch(_marked_sql(len(ids)), *ids, sent, owner, moment)
+        return {int(message_id) for (message_id,) in rows}
 
     async def _report(self, message: OutboxMessage) -> None:
         try:
