@@ -441,23 +441,21 @@ async def _finish_setup(
     moment = now()
     method = Method(setup.method)
     setting_up = str(SessionState.SETUP)
-    authenticator = Authenticator(
-        user_id=user.id,
-        method=method,
-        name=name,
-        name_key=name_key(name),
-        email=user.email if method == Method.EMAIL else None,
-        secret_encrypted=setup.secret_encrypted,
+    stored = (
+        user.id,
+        str(method),
+        name,
+        name_key(name),
+        user.email if method == Method.EMAIL else None,
+        setup.secret_encrypted,
         # The set-up's code may not be replayed at sign-in.
-        last_step=step if method == Method.APP else -1,
-        created_at=moment,
-        last_used_at=moment,
+        step if method == Method.APP else -1,
+        moment,  # created
+        moment,  # last used: by the set-up's code
     )
-    row = [getattr(authenticator, column.strip('"')) for column in _AUTHENTICATOR_COLUMNS.split(", ")]
-    row[1] = str(method)
     writes = _SetupWrites(
         setup=(str(SetupStatus.VERIFIED), str(setup.id), *factors.OPEN_STATUSES),
-        authenticator=tuple(row),
+        authenticator=stored,
         # A set-up-only session becomes a full one; another only records the proof.
         session=(moment, setting_up, moment + SESSION_LIFETIME, setting_up, str(SessionState.DONE), session.id),
         other_sessions=(user.id, setting_up, session.id),
@@ -478,7 +476,8 @@ async def _finish_setup(
             new_id, first, recovery = await _finish_in_steps(context, session, user, policy, writes, connection)
         else:
             new_id, first, recovery = await _finish_at_once(context, session, user, policy, writes, connection)
-    authenticator.id = new_id
+    columns = [column.strip('"') for column in _AUTHENTICATOR_COLUMNS.split(", ")]
+    authenticator = Authenticator(id=new_id, **dict(zip(columns, stored, strict=True)))
     return authenticator, first, recovery
 
 
