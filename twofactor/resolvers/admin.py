@@ -78,10 +78,11 @@ async def reset_two_factor(
     Returns the ended sessions' ids, so the caller can end their live subscriptions.
     """
     async with in_transaction() as connection:
-        # Waits for a set-up being completed right now (it locks the user too), so nothing it
-        # creates survives the reset; set-ups go first so none can complete after.
-        await lock_user(user.id, connection)
+        # Set-ups go first, so none can complete after: a set-up being completed right now
+        # holds its row (then the user's), and the reset waits for it, then removes what it
+        # made. Rows are locked in the order a set-up's completion takes them, never crosswise.
         await Setup.filter(user_id=user.id).using_db(connection).delete()
+        await lock_user(user.id, connection)
         sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
         removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()
         await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()

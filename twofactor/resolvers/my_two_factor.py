@@ -395,10 +395,20 @@ _SESSION_PROVED = (
 )
 
 
+# PostgreSQL: the set-up won, then (only if it was) the user's failures in a row ended, which
+# locks the user's row until the commit: one change to a user's factors at a time. The
+# set-up's row is locked before the user's, in the order a code check takes them
+# (`factors._both_at_once`), so that a check beside this transaction cannot deadlock with it.
+_WIN_AND_LOCK_USER = (
+    f"WITH won AS ({_SETUP_WON} RETURNING 1) "  # noqa: S608 - constants only
+    f"{factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) RETURNING 1"
+)
+
+
 def _all_at_once(with_codes: bool) -> str:
-    """PostgreSQL: `_finish_setup`'s writes as one statement (each round trip costs more CPU than
-    the writes). Its parts see the database as it was when it began, after the user's row was
-    locked: `prior` is whether the user had an authenticator before this one."""
+    """PostgreSQL: the rest of `_finish_setup`'s writes as one statement (each round trip costs
+    more CPU than the writes). Its parts see the database as it was when it began, after the
+    user's row was locked: `prior` is whether the user had an authenticator before this one."""
     codes_parts = (
         f'gone AS ({_RECOVERY_DELETE} AND NOT (SELECT "has" FROM prior)), '  # noqa: S608 - constants only
         'codes AS (INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") '
@@ -407,17 +417,15 @@ def _all_at_once(with_codes: bool) -> str:
         else ""
     )
     return (
-        f"WITH won AS ({_SETUP_WON} RETURNING 1), "  # noqa: S608 - constants only
-        f'prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '
-        f'made AS (INSERT INTO "authenticators" ({_AUTHENTICATOR_COLUMNS}) '
-        'SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? FROM won RETURNING "id"), '
+        f'WITH prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '  # noqa: S608 - constants only
+        f"made AS ({_AUTHENTICATOR_INSERT}), "
         f"{codes_parts}"
         f"proved AS ({_SESSION_PROVED}), "
         f"others AS ({END_OTHER_SETUP_SESSIONS}), "
         f'noted AS (INSERT INTO "audit_events" ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '
         """CAST(? AS JSONB) || jsonb_build_object('authenticator_id', (SELECT "id" FROM made)))), """
         f"mail AS ({OUTBOX_INSERT}) "
-        'SELECT (SELECT count(*) FROM won), (SELECT "has" FROM prior), (SELECT "id" FROM made)'
+        'SELECT (SELECT "has" FROM prior), (SELECT "id" FROM made)'
     )
 
 
@@ -468,10 +476,6 @@ async def _finish_setup(
         details={"method": str(setup.method), "setup_id": str(setup.id)},
     )
     async with in_transaction() as connection:
-        # The right code ends the user's failures in a row. On PostgreSQL this UPDATE also holds
-        # the user's row until the commit: one change to a user's factors at a time (an
-        # administrator's reset included). A SQLite transaction holds the database's write lock.
-        await factors.user_succeeded(user.id, connection)
         if plain_sql.is_sqlite(connection):
             new_id, first, recovery = await _finish_in_steps(context, session, user, policy, writes, connection)
         else:
@@ -500,9 +504,12 @@ def _refuse_outdated(session: Session, first: bool) -> None:
 async def _finish_in_steps(
     context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
 ) -> tuple[int, bool, list[str] | None]:
-    """SQLite: `_finish_setup`'s statements one after another (each is a call, not a round trip)."""
+    """SQLite: `_finish_setup`'s statements one after another (each is a call, not a round trip).
+    The transaction holds the database's write lock: one change to a user's factors at a time."""
     if not await plain_sql.execute(_SETUP_WON, *writes.setup, connection=connection):
         raise factors.setup_ended()
+    # The right code ends the user's failures in a row.
+    await factors.user_succeeded(user.id, connection)
     first = not await plain_sql.fetch(_HAS_AUTHENTICATOR, user.id, connection=connection)
     _refuse_outdated(session, first)
     ((new_id,),) = await plain_sql.fetch(_AUTHENTICATOR_INSERT, *writes.authenticator, connection=connection)
@@ -520,23 +527,24 @@ async def _finish_in_steps(
 async def _finish_at_once(
     context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
 ) -> tuple[int, bool, list[str] | None]:
-    """PostgreSQL: `_finish_setup`'s writes in one statement (`_all_at_once`).
+    """PostgreSQL: the set-up won and the user's row locked in one statement, then every other
+    write in one more (`_all_at_once`).
 
     Recovery codes are made beforehand when the authenticators read with the session say
     this is the first; the statement stores them only if it is. Should another request have
     removed the user's last authenticator since that read, they are made after it.
     """
+    if not await plain_sql.fetch(_WIN_AND_LOCK_USER, *writes.setup, user.id, connection=connection):
+        raise factors.setup_ended()
     recovery: list[str] | None = None
-    values: list[Any] = [*writes.setup, user.id, *writes.authenticator]
+    values: list[Any] = [user.id, *writes.authenticator]
     if policy.recovery_codes_enabled and not authenticators_read(context):
         recovery, digests = _new_recovery_codes(context, user)
         values += [user.id, user.id, now(), digests]
     noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
     values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
     sql = _FINISH_WITH_CODES if recovery is not None else _FINISH_WITHOUT_CODES
-    ((won, had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
-    if not won:
-        raise factors.setup_ended()
+    ((had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
     first = not had
     _refuse_outdated(session, first)
     if not first:
