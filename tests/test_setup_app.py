@@ -559,6 +559,44 @@ async def test_two_set_ups_finished_at_once_make_one_first_factor(app: Harness) 
     assert await _stored_recovery_codes(app, user.id, first[0]["recoveryCodes"])
 
 
+async def test_a_name_taken_meanwhile_leaves_the_set_up_open(app: Harness) -> None:
+    """Two set-ups finished at once under one name: the unique index refuses the second inside
+    its transaction, which then writes nothing (its set-up stays open for another name)."""
+    user, token = await signed_in(app, EMAIL)
+    setups = [await start_app_setup(app, token) for _ in range(2)]
+    clients = [app.client(token) for _ in setups]
+    try:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/graphql",
+                    json={
+                        "query": SUBMIT,
+                        "variables": {"id": s["id"], "code": current_code(s["app"]["setupKey"]), "name": "Phone"},
+                    },
+                )
+                for client, s in zip(clients, setups, strict=True)
+            )
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    payloads = [response.json()["data"]["myTwoFactor"]["submitCode"] for response in responses]
+    won = [n for n, p in enumerate(payloads) if p["error"] is None]
+    assert len(won) == 1, payloads
+    lost = 1 - won[0]
+    assert_refused(payloads[lost], "NAME_TAKEN", "name")
+    assert [a.name for a in await Authenticator.filter(user_id=user.id)] == ["Phone"]
+    assert await RecoveryCode.filter(user_id=user.id).count() == 10
+    assert await AuditEvent.filter(action="authenticator.added").count() == 1
+    assert await OutboxMessage.filter(kind="authenticator_added").count() == 1
+    assert (await Setup.get(id=uuid.UUID(setups[lost]["id"]))).status != SetupStatus.VERIFIED
+    assert (await User.get(id=user.id)).failed_verifications == 0
+    # The refused one's set-up still takes a code, under another name.
+    retried = await submit(app, token, setups[lost]["id"], current_code(setups[lost]["app"]["setupKey"]), "Tablet")
+    assert retried["error"] is None, retried
+
+
 async def test_a_factor_removed_while_its_user_sets_up_another_makes_it_the_first(app: Harness) -> None:
     """PostgreSQL makes the recovery codes before its one statement when the session's read says
     the user has no authenticator. Here it says one, which is gone by the time the set-up commits."""
