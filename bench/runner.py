@@ -854,9 +854,9 @@ def run_subscriptions(quick: bool, cpus: dict[str, Any]) -> dict[str, Any] | Non
     if not script.exists():
         return None
     if quick:
-        options = ["--setups", "60", "--fanout", "100,1000", "--rounds", "3", "--budget", "40"]
+        options = ["--setups", "60", "--fanout", "100,1000", "--rounds", "3", "--warmup", "1", "--budget", "40"]
     else:
-        options = ["--setups", "200", "--fanout", "100,1000", "--rounds", "5", "--budget", "80"]
+        options = ["--setups", "200", "--fanout", "100,1000", "--rounds", "10", "--warmup", "3", "--budget", "80"]
     command = [PYTHON, str(script), *options]
     log("subscriptions: bench/subscriptions.py " + " ".join(options))
 
