@@ -476,17 +476,14 @@ async def test_setup_code_cannot_be_replayed_at_sign_in(app: Harness) -> None:
 # --- races ---
 
 
-async def _parallel_submits(app: Harness, token: str, setup_id: str, codes_to_send: list[str]) -> list[dict[str, Any]]:
-    """Every code in its own request and client, at once; each with its own name, so no unique index can hide a race."""
-    clients = [app.client(token) for _ in codes_to_send]
+async def _submit_at_once(app: Harness, token: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each submitCode (its variables) in its own request and client, at once; their payloads."""
+    clients = [app.client(token) for _ in requests]
     try:
         responses = await asyncio.gather(
             *(
-                client.post(
-                    "/graphql",
-                    json={"query": SUBMIT, "variables": {"id": setup_id, "code": c, "name": f"Phone {n}"}},
-                )
-                for n, (client, c) in enumerate(zip(clients, codes_to_send, strict=True))
+                client.post("/graphql", json={"query": SUBMIT, "variables": variables})
+                for client, variables in zip(clients, requests, strict=True)
             )
         )
     finally:
@@ -499,6 +496,17 @@ async def _parallel_submits(app: Harness, token: str, setup_id: str, codes_to_se
         assert "errors" not in body, body
         payloads.append(body["data"]["myTwoFactor"]["submitCode"])
     return payloads
+
+
+def _right_code(setup: dict[str, Any], name: str) -> dict[str, Any]:
+    """submitCode's variables for a set-up, with its current code."""
+    return {"id": setup["id"], "code": current_code(setup["app"]["setupKey"]), "name": name}
+
+
+async def _parallel_submits(app: Harness, token: str, setup_id: str, codes_to_send: list[str]) -> list[dict[str, Any]]:
+    """Every code at once; each with its own name, so no unique index can hide a race."""
+    requests = [{"id": setup_id, "code": c, "name": f"Phone {n}"} for n, c in enumerate(codes_to_send)]
+    return await _submit_at_once(app, token, requests)
 
 
 async def test_parallel_right_codes_create_one_authenticator(app: Harness) -> None:
@@ -531,24 +539,8 @@ async def test_two_set_ups_finished_at_once_make_one_first_factor(app: Harness) 
     factor (the recovery codes it shows are the stored ones), the other is added to it."""
     user, token = await signed_in(app, EMAIL)
     setups = [await start_app_setup(app, token) for _ in range(2)]
-    clients = [app.client(token) for _ in setups]
-    try:
-        responses = await asyncio.gather(
-            *(
-                client.post(
-                    "/graphql",
-                    json={
-                        "query": SUBMIT,
-                        "variables": {"id": s["id"], "code": current_code(s["app"]["setupKey"]), "name": f"Phone {n}"},
-                    },
-                )
-                for n, (client, s) in enumerate(zip(clients, setups, strict=True))
-            )
-        )
-    finally:
-        for client in clients:
-            await client.aclose()
-    payloads = [response.json()["data"]["myTwoFactor"]["submitCode"] for response in responses]
+    requests = [_right_code(s, f"Phone {n}") for n, s in enumerate(setups)]
+    payloads = await _submit_at_once(app, token, requests)
     assert [p["error"] for p in payloads] == [None, None], payloads
     first = [p for p in payloads if p["recoveryCodes"] is not None]
     added = [p for p in payloads if p["recoveryCodes"] is None]
@@ -564,24 +556,8 @@ async def test_a_name_taken_meanwhile_leaves_the_set_up_open(app: Harness) -> No
     its transaction, which then writes nothing (its set-up stays open for another name)."""
     user, token = await signed_in(app, EMAIL)
     setups = [await start_app_setup(app, token) for _ in range(2)]
-    clients = [app.client(token) for _ in setups]
-    try:
-        responses = await asyncio.gather(
-            *(
-                client.post(
-                    "/graphql",
-                    json={
-                        "query": SUBMIT,
-                        "variables": {"id": s["id"], "code": current_code(s["app"]["setupKey"]), "name": "Phone"},
-                    },
-                )
-                for client, s in zip(clients, setups, strict=True)
-            )
-        )
-    finally:
-        for client in clients:
-            await client.aclose()
-    payloads = [response.json()["data"]["myTwoFactor"]["submitCode"] for response in responses]
+    requests = [_right_code(s, "Phone") for s in setups]
+    payloads = await _submit_at_once(app, token, requests)
     won = [n for n, p in enumerate(payloads) if p["error"] is None]
     assert len(won) == 1, payloads
     lost = 1 - won[0]
