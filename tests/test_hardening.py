@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -408,6 +409,46 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
     assert await Setup.filter(user_id=user.id).count() == 0
     assert await Session.filter(user_id=user.id).count() == 0
     assert (await login(app, ada))["session"]["nextStep"] == "DONE"
+
+
+async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
+    app: Harness, ada: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reset locks the user, then the sessions; a code check its session, then the user. When
+    the two cross, PostgreSQL ends one (after its deadlock_timeout, 1 s): the code check's
+    statement, which changed nothing and runs once more, instead of an unexpected error."""
+    if app.backend != "postgres":
+        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token)
+    authenticator_id = phone["authenticator"]["id"]
+    pending = (await login(app, ada))["token"]
+    _, admin = await signed_in(app, "root@example.test", admin=True)
+
+    holder = await asyncpg.connect(app.settings.database_url)
+    watcher = await asyncpg.connect(app.settings.database_url)
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute('SELECT 1 FROM "authenticators" WHERE "id" = $1 FOR UPDATE', int(authenticator_id))
+        reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
+        await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the authenticator's
+        code = totp.code_at(secret, step + 1)
+        check = asyncio.create_task(app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=pending))
+        await lock_waiters(watcher, 2)  # the code check holds its session's row and waits for the user's
+        with caplog.at_level(logging.WARNING, logger="twofactor"):
+            await hold.rollback()  # the reset goes on to the sessions: the two wait for each other
+            reset_body, check_body = await asyncio.gather(reset, check)
+    finally:
+        await holder.close()
+        await watcher.close()
+
+    assert reset_body["data"]["admin"]["resetUserTwoFactor"]["error"] is None, reset_body
+    # The session the code was for is gone with the reset: a clear answer, not an unexpected error.
+    assert "INTERNAL_SERVER_ERROR" not in str(check_body), check_body
+    assert any("deadlock" in record.getMessage() for record in caplog.records)  # the crossing did happen
+    assert await names(user.id) == []
+    assert await Session.filter(user_id=user.id).count() == 0
 
 
 # 4. A recovery code confirming a removal is reported to the user

@@ -9,12 +9,18 @@ would pass them, so rows written either way read back the same.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
+from asyncpg.exceptions import DeadlockDetectedError
 from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+
+log = logging.getLogger("twofactor")
+T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -43,18 +49,37 @@ async def execute(sql: str, *values: Any, connection: BaseDBAsyncClient | None =
         # Tortoise reads PostgreSQL's "INSERT <oid> <rows>" status as the oid (always 0):
         # count the rows the statement returns instead.
         return len(await fetch(sql if " RETURNING " in sql else f"{sql} RETURNING 1", *values, connection=connection))
-    changed, _ = await connection.execute_query(_text(dialect, sql), list(values))
-    return changed
+    text, listed = _text(dialect, sql), list(values)
+    changed, _ = await _once_more_after_deadlock(connection, lambda: connection.execute_query(text, listed))
+    return int(changed)
 
 
 async def fetch(sql: str, *values: Any, connection: BaseDBAsyncClient | None = None) -> list[tuple[Any, ...]]:
     """Run one SELECT (or a statement with RETURNING); its rows as tuples."""
     connection = connection or Tortoise.get_connection("default")
     dialect = connection.capabilities.dialect
+    text, listed = _text(dialect, sql), list(values)
     if dialect != "sqlite" and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
         # Tortoise's PostgreSQL client runs INSERT/UPDATE/DELETE without fetching their rows.
         # (Rows as dicts: give each returned column a name of its own.)
-        returned = await connection.execute_query_dict(_text(dialect, sql), list(values))
+        returned = await _once_more_after_deadlock(connection, lambda: connection.execute_query_dict(text, listed))
         return [tuple(row.values()) for row in returned]
-    _, rows = await connection.execute_query(_text(dialect, sql), list(values))
+    _, rows = await _once_more_after_deadlock(connection, lambda: connection.execute_query(text, listed))
     return [tuple(row) for row in rows]
+
+
+async def _once_more_after_deadlock(connection: BaseDBAsyncClient, run: Callable[[], Awaitable[T]]) -> T:
+    """Run a statement; once more if PostgreSQL ended it to break a deadlock.
+
+    A statement of its own (not in a transaction) that was ended so changed nothing, and the
+    other side has gone on by then. Two paths that lock a user's rows in different orders (an
+    administrator's reset and a code check, say) would otherwise answer an unexpected error.
+    Inside a transaction the whole transaction is lost, so the error goes to its caller.
+    """
+    try:
+        return await run()
+    except DeadlockDetectedError:
+        if isinstance(connection, TransactionalDBClient):
+            raise
+        log.warning("a statement was ended to break a deadlock; running it once more")
+        return await run()
