@@ -4,9 +4,11 @@ and rules of the sign-in and removal paths that had no test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -374,6 +376,22 @@ async def lock_waiters(watcher: asyncpg.Connection, count: int) -> None:
             await asyncio.sleep(0.01)
 
 
+@contextlib.asynccontextmanager
+async def holding(app: Harness, sql: str, *args: Any) -> AsyncIterator[tuple[Any, asyncpg.Connection]]:
+    """A connection of the test holding the rows `sql` locks until its transaction (the first
+    value) ends, and another connection to watch for lock waits."""
+    holder = await asyncpg.connect(app.settings.database_url)
+    watcher = await asyncpg.connect(app.settings.database_url)
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute(sql, *args)
+        yield hold, watcher
+    finally:
+        await holder.close()
+        await watcher.close()
+
+
 async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_made(app: Harness, ada: str) -> None:
     if app.backend != "postgres":
         pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
@@ -384,12 +402,8 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
 
     # A connection of the test holds the submitting session's row: the real submitCode then stops inside its
     # transaction, after it created the authenticator and before its commit (at "the session proved a factor").
-    holder = await asyncpg.connect(app.settings.database_url)
-    watcher = await asyncpg.connect(app.settings.database_url)
-    try:
-        hold = holder.transaction()
-        await hold.start()
-        await holder.execute('SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE', session.id)
+    session_row = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, session_row, session.id) as (hold, watcher):
         code = totp.code_at(secret_of(setup), totp.current_step())
         submit = asyncio.create_task(app.gql(SUBMIT, {"id": setup["id"], "code": code, "name": "Late"}, token=token))
         await lock_waiters(watcher, 1)
@@ -397,9 +411,6 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
         await lock_waiters(watcher, 2)  # the reset is blocked too, while the set-up has not committed
         await hold.rollback()
         submitted, reset_body = await asyncio.gather(submit, reset)
-    finally:
-        await holder.close()
-        await watcher.close()
 
     # The set-up committed first (its lock was taken first); the reset then removed what it made.
     assert submitted["data"]["myTwoFactor"]["submitCode"]["error"] is None, submitted
@@ -425,12 +436,8 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
     pending = (await login(app, ada))["token"]
     _, admin = await signed_in(app, "root@example.test", admin=True)
 
-    holder = await asyncpg.connect(app.settings.database_url)
-    watcher = await asyncpg.connect(app.settings.database_url)
-    try:
-        hold = holder.transaction()
-        await hold.start()
-        await holder.execute('SELECT 1 FROM "authenticators" WHERE "id" = $1 FOR UPDATE', int(authenticator_id))
+    authenticator_row = 'SELECT 1 FROM "authenticators" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, authenticator_row, int(authenticator_id)) as (hold, watcher):
         reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
         await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the authenticator's
         code = totp.code_at(secret, step + 1)
@@ -439,9 +446,6 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
         with caplog.at_level(logging.WARNING, logger="twofactor"):
             await hold.rollback()  # the reset goes on to the sessions: the two wait for each other
             reset_body, check_body = await asyncio.gather(reset, check)
-    finally:
-        await holder.close()
-        await watcher.close()
 
     assert reset_body["data"]["admin"]["resetUserTwoFactor"]["error"] is None, reset_body
     # The session the code was for is gone with the reset: a clear answer, not an unexpected error.
