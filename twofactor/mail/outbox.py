@@ -343,15 +343,16 @@ class OutboxWorker:
         *,
         attempted: bool = False,
     ) -> None:
+        # When the row was settled; None if another worker holds its claim now.
+        moment: datetime | None
         if status is OutboxStatus.SENT:
-            sent_at = await self._mark_sent(message.id)
-            changed = int(sent_at is not None)
-            moment = sent_at or _now()
+            moment = await self._mark_sent(message.id)
         else:
             moment = _now()
             owned = (message.id, _PENDING, self.worker_id)
-            changed = await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, *owned)
-        if changed != 1:
+            if not await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, *owned):
+                moment = None
+        if moment is None:
             log.warning("outbox message %s (%s): claim lost before %s", message.id, message.kind, status)
             return
         # The hook gets the row as written: the claim holder alone changed it since the claim.

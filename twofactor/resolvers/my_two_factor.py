@@ -380,9 +380,11 @@ _SETUP_WON = (
     f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN}'
 )
 _HAS_AUTHENTICATOR = 'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1'
-_AUTHENTICATOR_COLUMNS = (
-    '"user_id", "method", "name", "name_key", "email", "secret_encrypted", "last_step", "created_at", "last_used_at"'
-)
+# The authenticator's fields in the order `_finish_setup` stores them.
+_AUTHENTICATOR_FIELDS = (
+    "user_id", "method", "name", "name_key", "email", "secret_encrypted", "last_step", "created_at", "last_used_at"
+)  # fmt: skip
+_AUTHENTICATOR_COLUMNS = ", ".join(f'"{field}"' for field in _AUTHENTICATOR_FIELDS)
 _AUTHENTICATOR_INSERT = (
     f'INSERT INTO "authenticators" ({_AUTHENTICATOR_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"'  # noqa: S608
 )
@@ -480,8 +482,7 @@ async def _finish_setup(
             new_id, first, recovery = await _finish_in_steps(context, session, user, policy, writes, connection)
         else:
             new_id, first, recovery = await _finish_at_once(context, session, user, policy, writes, connection)
-    columns = [column.strip('"') for column in _AUTHENTICATOR_COLUMNS.split(", ")]
-    authenticator = Authenticator(id=new_id, **dict(zip(columns, stored, strict=True)))
+    authenticator = Authenticator(id=new_id, **dict(zip(_AUTHENTICATOR_FIELDS, stored, strict=True)))
     return authenticator, first, recovery
 
 
