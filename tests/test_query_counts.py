@@ -45,14 +45,15 @@ VERIFY_LOGIN_MAX = 7
 # On PostgreSQL: the session read, the two tries in one statement, the claim with all that
 # follows a right code in one statement (each round trip costs more CPU than the rest).
 VERIFY_LOGIN_POSTGRES = 3
-# submitCode of a first authenticator app. On SQLite, one statement per write: the session,
-# the set-up, its try and the user's failure, and in one transaction the failures ended, the
-# set-up won, whether the user had a factor, the authenticator, the recovery codes (delete,
-# insert), the session proved, other set-up sessions ended, the audit row, the notice mail.
-SUBMIT_CODE_MAX = 14
-# On PostgreSQL: the session, the set-up, both tries in one statement, the failures ended (which
-# locks the user's row), then every write at once (BEGIN and COMMIT are not logged).
-SUBMIT_CODE_POSTGRES = 5
+# submitCode of a first authenticator app with a right code (no try is counted for it while a
+# try is left). On SQLite, one statement per write: the session, the set-up, and in one
+# transaction the set-up won, the failures ended, whether the user had a factor, the
+# authenticator, the recovery codes (delete, insert), the session proved, other set-up
+# sessions ended, the audit row, the notice mail.
+SUBMIT_CODE_MAX = 12
+# On PostgreSQL: the session, the set-up, the set-up won with the failures ended (which locks
+# the user's row), then every write at once (BEGIN and COMMIT are not logged).
+SUBMIT_CODE_POSTGRES = 4
 POLICY_READS_MAX = 1
 
 

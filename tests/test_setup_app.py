@@ -22,10 +22,13 @@ from conftest import (
     Harness,
     create_user,
     login,
+    secret_of,
     signed_in,
 )
 from PIL import Image
+from starlette.requests import HTTPConnection
 from test_hardening import lock_waiters
+from test_query_counts import counting
 from test_security_core import b32_key, hotp_reference, svg_to_image, totp_reference
 
 from twofactor.models import (
@@ -39,9 +42,13 @@ from twofactor.models import (
     SetupStatus,
     User,
 )
+from twofactor.resolvers import factors
 from twofactor.resolvers.factors import recovery_digest, secret_context
-from twofactor.security import codes
+from twofactor.resolvers.my_two_factor import _complete
+from twofactor.security import codes, totp
 from twofactor.security.keyring import DecryptionError, Keyring
+from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
+from twofactor.server.context import RequestContext, now
 
 SETUP_QUERY = """
 query($id: ID!) { myTwoFactor { setup(id: $id) {
@@ -280,6 +287,99 @@ async def test_wrong_codes_lock_the_setup(app: Harness) -> None:
     assert (await Setup.get(id=uuid.UUID(setup["id"]))).status == "LOCKED"
     assert await Authenticator.filter(user_id=user.id).count() == 0
     assert (await Setup.get(id=uuid.UUID(setup["id"]))).failed_attempts == 5
+
+
+async def test_a_right_code_spends_no_try_and_ends_the_failures_in_a_row(app: Harness) -> None:
+    """A right code while a try is left is applied without counting one: the set-up keeps the
+    count its wrong codes left, and the user's failures in a row end."""
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    for _ in range(4):
+        assert_refused(await submit(app, token, setup["id"], wrong_code(key)), "INVALID_CODE", "code")
+    assert (await User.get(id=user.id)).failed_verifications == 4
+    assert (await submit(app, token, setup["id"], current_code(key)))["error"] is None
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    assert (row.status, row.failed_attempts) == (SetupStatus.VERIFIED, 4)
+    assert (await User.get(id=user.id)).failed_verifications == 0
+
+
+async def test_a_right_code_from_a_user_who_must_wait_is_refused_and_counts_nothing(app: Harness) -> None:
+    """Waiting after ten failures in a row holds for right codes too; the set-up keeps its tries."""
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+    error = assert_refused(await submit(app, token, setup["id"], current_code(key)), "RATE_LIMITED")
+    assert 0 < error["retryAfterSeconds"] <= 300
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    assert (row.status, row.failed_attempts) == (SetupStatus.PENDING, 0)
+    assert (await User.get(id=user.id)).failed_verifications == 10
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    # Once the wait is over, the same set-up takes the code.
+    await User.filter(id=user.id).update(verification_blocked_until=now() - timedelta(seconds=1))
+    assert (await submit(app, token, setup["id"], current_code(key)))["error"] is None
+    assert (await User.get(id=user.id)).failed_verifications == 0
+
+
+async def test_a_user_who_must_wait_gets_the_same_statements_for_a_right_and_a_wrong_code(app: Harness) -> None:
+    """Nothing tells a waiting user's right code from a wrong one, not even the work it takes."""
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+    runs = []
+    for code in (current_code(key), wrong_code(key)):
+        with counting() as statements:
+            assert_refused(await submit(app, token, setup["id"], code), "RATE_LIMITED")
+        # The SQL of each statement, without its values.
+        runs.append([statement.partition(": [")[0] for statement in statements if 'FROM "policy"' not in statement])
+    assert runs[0] == runs[1]
+    assert len(runs[0]) >= 3
+
+
+def _request_context(app: Harness, session: Session) -> RequestContext:
+    """A resolver's context for `session`, as `get_context` builds it for an HTTP request."""
+    connection = HTTPConnection({"type": "http", "headers": [], "client": ("127.0.0.1", 1)})
+    context = RequestContext(app.app.state.services, connection, None, ip="127.0.0.1", user_agent="tests")
+    context.session, context.user, context.factors_read = session, session.user, ([], 0)
+    return context
+
+
+@pytest.mark.parametrize("changed", ["tries spent", "user waits"])
+async def test_a_right_code_that_finds_its_rows_changed_writes_nothing(app: Harness, changed: str) -> None:
+    """The checks a right code's uncounted try relies on hold in its writes: with the set-up or
+    the user changed since they were read, the whole transaction is undone (the request then
+    takes its try like any other)."""
+    user, token = await signed_in(app, EMAIL)
+    started = await start_app_setup(app, token)
+    session = await Session.get(user_id=user.id).prefetch_related("user")
+    setup = await Setup.get(id=uuid.UUID(started["id"]))
+    step = totp.current_step()
+    assert totp.matching_step(secret_of(started), totp.code_at(secret_of(started), step)) == step
+    # Read as open with tries left and the user not waiting; then parallel requests changed them.
+    if changed == "tries spent":
+        # A wrong code's request took the last try and has not locked the set-up yet.
+        await Setup.filter(id=setup.id).update(failed_attempts=ATTEMPTS_PER_VERIFICATION)
+    else:
+        blocked = now() + timedelta(minutes=5)
+        await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+    assert factors.try_left_as_read(setup.failed_attempts, session.user)
+    context = _request_context(app, session)
+    made = await _complete(
+        context, session, session.user, setup, name="Phone", step=step, policy=await Policy.current(), counted=False
+    )
+    assert made is None
+    row = await Setup.get(id=setup.id)
+    assert (row.status, row.version) == (SetupStatus.PENDING, setup.version)
+    assert row.secret_encrypted is not None
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert await RecoveryCode.filter(user_id=user.id).count() == 0
+    assert await AuditEvent.filter(action="authenticator.added").count() == 0
+    assert await OutboxMessage.filter(kind="authenticator_added").count() == 0
+    assert (await User.get(id=user.id)).failed_verifications == (0 if changed == "tries spent" else 10)
 
 
 async def test_malformed_codes_are_refused_without_using_an_attempt(app: Harness) -> None:

@@ -198,6 +198,21 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
 
 # A right code: the failures in a row start again from zero.
 USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?'
+# The same for a right code whose try was not counted: only if the user does not wait (now: the value).
+USER_SUCCEEDED_UNLESS_WAITING = (
+    f'{USER_SUCCEEDED} AND ("verification_blocked_until" IS NULL OR "verification_blocked_until" <= ?)'
+)
+
+
+def try_left_as_read(tries_used: int, user: User) -> bool:
+    """Whether a right code may be applied without counting its try first: as read, a try is
+    left and the user does not wait. The writes that apply it check both again.
+
+    A wrong code is never answered before its try is counted, so no request gets an extra
+    try; a right code that finds either changed meanwhile takes its try like any other.
+    """
+    blocked = user.verification_blocked_until
+    return tries_used < ATTEMPTS_PER_VERIFICATION and (blocked is None or blocked <= now())
 
 
 async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:

@@ -48,6 +48,7 @@ from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
 from twofactor.security import codes, totp
 from twofactor.security.names import clean_name, name_key
 from twofactor.security.rules import (
+    ATTEMPTS_PER_VERIFICATION,
     EMAIL_CODE_LIFETIME,
     RECOVERY_CODE_COUNT,
     SESSION_LIFETIME,
@@ -322,24 +323,20 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
 
-    # A user who must wait keeps the set-up's try: this request checked no code.
-    attempts_left = await factors.reserve_setup_and_user_attempt(setup, user)
     step = await _check_setup_code(context, setup, normalized)
-    if step is None:
-        raise await _fail_setup(context, setup, user, attempts_left)
-    try:
-        made = await _finish_setup(context, session, user, setup, name=final_name, step=step, policy=policy)
-    except (_OutdatedSetupSession, IntegrityError, Refused) as error:
-        # The code was right, whatever else stopped the set-up: the failures in a row end.
-        await factors.user_succeeded(user.id)
-        if isinstance(error, _OutdatedSetupSession):
-            await Session.filter(id=session.id).delete()
-            await audit(context, "session.ended_outdated_setup", target_id=user.id)
-            raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
-        if isinstance(error, IntegrityError):
-            # Another request created an authenticator with the same name first.
-            raise _name_taken() from None
-        raise
+    made = None
+    if step is not None and factors.try_left_as_read(setup.failed_attempts, user):
+        # A right code, with the set-up and the user as read: its writes check them again
+        # instead of counting a try that they would forgive at once (two statements fewer).
+        made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=False)
+    if made is None:
+        # Any other answer waits for the try to be counted. A user who must wait keeps the
+        # set-up's try (RATE_LIMITED), whether the code was right or not.
+        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user)
+        if step is None:
+            raise await _fail_setup(context, setup, user, attempts_left)
+        made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
+    assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
     forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
@@ -355,6 +352,41 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 
 class _OutdatedSetupSession(Exception):
     """A set-up-only session whose user has an authenticator now."""
+
+
+class _NotAsRead(Exception):
+    """A right code whose try was not counted found its set-up or its user changed since they
+    were read (tries spent, the set-up ended, the user waits): nothing was written."""
+
+
+async def _complete(
+    context: RequestContext,
+    session: Session,
+    user: User,
+    setup: Setup,
+    *,
+    name: str,
+    step: int,
+    policy: Policy,
+    counted: bool,
+) -> _Finished | None:
+    """`_finish_setup`, with its refusals as answers; None when its try was not counted and
+    the rows were not as read (`_NotAsRead`)."""
+    try:
+        return await _finish_setup(context, session, user, setup, name=name, step=step, policy=policy, counted=counted)
+    except _NotAsRead:
+        return None
+    except (_OutdatedSetupSession, IntegrityError, Refused) as error:
+        # The code was right, whatever else stopped the set-up: the failures in a row end.
+        await factors.user_succeeded(user.id)
+        if isinstance(error, _OutdatedSetupSession):
+            await Session.filter(id=session.id).delete()
+            await audit(context, "session.ended_outdated_setup", target_id=user.id)
+            raise unauthenticated("Two-factor authentication was set up from another session: sign in again.") from None
+        if isinstance(error, IntegrityError):
+            # Another request created an authenticator with the same name first.
+            raise _name_taken() from None
+        raise
 
 
 async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
@@ -375,9 +407,10 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
 END_OTHER_SETUP_SESSIONS = 'DELETE FROM "sessions" WHERE "user_id" = ? AND "state" = ? AND "id" <> ?'
 
 # What a set-up whose code was right writes, in one transaction (see `_finish_setup`).
+# The set-up is won if still open with at most so many tries used (see `_finish_setup`).
 _SETUP_WON = (
     'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, '  # noqa: S608 - constants only
-    f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN}'
+    f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN} AND "failed_attempts" <= ?'
 )
 _HAS_AUTHENTICATOR = 'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1'
 # The authenticator's fields in the order `_finish_setup` stores them.
@@ -397,14 +430,20 @@ _SESSION_PROVED = (
 )
 
 
-# PostgreSQL: the set-up won, then (only if it was) the user's failures in a row ended, which
-# locks the user's row until the commit: one change to a user's factors at a time. The
-# set-up's row is locked before the user's, in the order a code check takes them
-# (`factors._both_at_once`), so that a check beside this transaction cannot deadlock with it.
-_WIN_AND_LOCK_USER = (
-    f"WITH won AS ({_SETUP_WON} RETURNING 1) "  # noqa: S608 - constants only
-    f"{factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) RETURNING 1"
-)
+def _win_and_lock_user(counted: bool) -> str:
+    """PostgreSQL: the set-up won, then (only if it was) the user's failures in a row ended,
+    which locks the user's row until the commit: one change to a user's factors at a time.
+    The set-up's row is locked before the user's, in the order a code check takes them
+    (`factors._both_at_once`), so that a check beside this transaction cannot deadlock with it.
+    A right code whose try was not counted ends them only if the user does not wait."""
+    succeeded = factors.USER_SUCCEEDED if counted else factors.USER_SUCCEEDED_UNLESS_WAITING
+    return (
+        f"WITH won AS ({_SETUP_WON} RETURNING 1) "  # noqa: S608 - constants only
+        f"{succeeded} AND EXISTS (SELECT 1 FROM won) RETURNING 1"
+    )
+
+
+_WIN_AND_LOCK_USER = {counted: _win_and_lock_user(counted) for counted in (True, False)}
 
 
 def _all_at_once(with_codes: bool) -> str:
@@ -439,11 +478,22 @@ _Finished = tuple[Authenticator, bool, list[str] | None]
 
 
 async def _finish_setup(
-    context: RequestContext, session: Session, user: User, setup: Setup, *, name: str, step: int, policy: Policy
+    context: RequestContext,
+    session: Session,
+    user: User,
+    setup: Setup,
+    *,
+    name: str,
+    step: int,
+    policy: Policy,
+    counted: bool,
 ) -> _Finished:
     """Create the authenticator of a set-up whose code was right, in one transaction: the set-up
     won (else `setup_ended`), the authenticator (`IntegrityError` if its name was taken
     meanwhile), a first factor's recovery codes, the session proved, the audit row, the notice.
+
+    `counted`: whether this code's try was counted. If not, the set-up is won only with a try
+    left and the user's failures end only if they do not wait, else `_NotAsRead`.
 
     Raises `_OutdatedSetupSession` when a set-up-only session finds that its user set up 2FA
     from another session meanwhile: it must now pass a challenge like any other.
@@ -463,8 +513,11 @@ async def _finish_setup(
         moment,  # created
         moment,  # last used: by the set-up's code
     )
+    # A counted try may have been the last one; else one must be left.
+    tries_used_at_most = ATTEMPTS_PER_VERIFICATION if counted else ATTEMPTS_PER_VERIFICATION - 1
     writes = _SetupWrites(
-        setup=(str(SetupStatus.VERIFIED), str(setup.id), *factors.OPEN_STATUSES),
+        setup=(str(SetupStatus.VERIFIED), str(setup.id), *factors.OPEN_STATUSES, tries_used_at_most),
+        counted=counted,
         authenticator=stored,
         # A set-up-only session becomes a full one; another only records the proof.
         session=(moment, setting_up, moment + SESSION_LIFETIME, setting_up, str(SessionState.DONE), session.id),
@@ -490,6 +543,7 @@ class _SetupWrites(NamedTuple):
     """The values of each of `_finish_setup`'s statements, computed before its transaction."""
 
     setup: tuple[Any, ...]
+    counted: bool
     authenticator: tuple[Any, ...]
     session: tuple[Any, ...]
     other_sessions: tuple[Any, ...]
@@ -508,9 +562,12 @@ async def _finish_in_steps(
     """SQLite: `_finish_setup`'s statements one after another (each is a call, not a round trip).
     The transaction holds the database's write lock: one change to a user's factors at a time."""
     if not await plain_sql.execute(_SETUP_WON, *writes.setup, connection=connection):
-        raise factors.setup_ended()
+        raise factors.setup_ended() if writes.counted else _NotAsRead
     # The right code ends the user's failures in a row.
-    await factors.user_succeeded(user.id, connection)
+    if writes.counted:
+        await factors.user_succeeded(user.id, connection)
+    elif not await plain_sql.execute(factors.USER_SUCCEEDED_UNLESS_WAITING, user.id, now(), connection=connection):
+        raise _NotAsRead
     first = not await plain_sql.fetch(_HAS_AUTHENTICATOR, user.id, connection=connection)
     _refuse_outdated(session, first)
     ((new_id,),) = await plain_sql.fetch(_AUTHENTICATOR_INSERT, *writes.authenticator, connection=connection)
@@ -535,8 +592,10 @@ async def _finish_at_once(
     this is the first; the statement stores them only if it is. Should another request have
     removed the user's last authenticator since that read, they are made after it.
     """
-    if not await plain_sql.fetch(_WIN_AND_LOCK_USER, *writes.setup, user.id, connection=connection):
-        raise factors.setup_ended()
+    waiting_unless = () if writes.counted else (now(),)
+    sql = _WIN_AND_LOCK_USER[writes.counted]
+    if not await plain_sql.fetch(sql, *writes.setup, user.id, *waiting_unless, connection=connection):
+        raise factors.setup_ended() if writes.counted else _NotAsRead
     recovery: list[str] | None = None
     values: list[Any] = [user.id, *writes.authenticator]
     if policy.recovery_codes_enabled and not authenticators_read(context):
