@@ -377,16 +377,18 @@ async def lock_waiters(watcher: asyncpg.Connection, count: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def holding(app: Harness, sql: str, *args: Any) -> AsyncIterator[tuple[Any, asyncpg.Connection]]:
-    """A connection of the test holding the rows `sql` locks until its transaction (the first
-    value) ends, and another connection to watch for lock waits."""
+async def holding(
+    app: Harness, sql: str, *args: Any
+) -> AsyncIterator[tuple[Any, asyncpg.Connection, asyncpg.Connection]]:
+    """A connection of the test (the third value) holding the rows `sql` locks until its
+    transaction (the first value) ends, and another connection to watch for lock waits."""
     holder = await asyncpg.connect(app.settings.database_url)
     watcher = await asyncpg.connect(app.settings.database_url)
     try:
         hold = holder.transaction()
         await hold.start()
         await holder.execute(sql, *args)
-        yield hold, watcher
+        yield hold, watcher, holder
     finally:
         await holder.close()
         await watcher.close()
@@ -403,7 +405,7 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
     # A connection of the test holds the submitting session's row: the real submitCode then stops inside its
     # transaction, after it created the authenticator and before its commit (at "the session proved a factor").
     session_row = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
-    async with holding(app, session_row, session.id) as (hold, watcher):
+    async with holding(app, session_row, session.id) as (hold, watcher, _):
         code = totp.code_at(secret_of(setup), totp.current_step())
         submit = asyncio.create_task(app.gql(SUBMIT, {"id": setup["id"], "code": code, "name": "Late"}, token=token))
         await lock_waiters(watcher, 1)
@@ -437,7 +439,7 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
     _, admin = await signed_in(app, "root@example.test", admin=True)
 
     authenticator_row = 'SELECT 1 FROM "authenticators" WHERE "id" = $1 FOR UPDATE'
-    async with holding(app, authenticator_row, int(authenticator_id)) as (hold, watcher):
+    async with holding(app, authenticator_row, int(authenticator_id)) as (hold, watcher, _):
         reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
         await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the authenticator's
         code = totp.code_at(secret, step + 1)

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import asyncpg
 import pytest
 import zxingcpp
 from conftest import (
@@ -27,7 +26,7 @@ from conftest import (
 )
 from PIL import Image
 from starlette.requests import HTTPConnection
-from test_hardening import lock_waiters
+from test_hardening import holding, lock_waiters
 from test_query_counts import counting
 from test_security_core import b32_key, hotp_reference, svg_to_image, totp_reference
 
@@ -338,6 +337,35 @@ async def test_a_user_who_must_wait_gets_the_same_statements_for_a_right_and_a_w
         runs.append([statement.partition(": [")[0] for statement in statements if 'FROM "policy"' not in statement])
     assert runs[0] == runs[1]
     assert len(runs[0]) >= 3
+
+
+async def test_a_right_code_waiting_for_its_set_up_while_the_last_try_goes_is_refused(app: Harness) -> None:
+    """End to end: a right code's writes wait for the set-up's row, which a wrong code's request
+    holds; that one takes the last try and locks the set-up. The right code then takes its try
+    like any other and is refused, with nothing written."""
+    if app.backend != "postgres":
+        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its writes")
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    await Setup.filter(id=uuid.UUID(setup["id"])).update(failed_attempts=ATTEMPTS_PER_VERIFICATION - 1)
+    set_up_row = 'SELECT 1 FROM "setups" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, set_up_row, uuid.UUID(setup["id"])) as (hold, watcher, holder):
+        right = asyncio.create_task(submit(app, token, setup["id"], current_code(setup["app"]["setupKey"])))
+        await lock_waiters(watcher, 1)
+        await holder.execute(
+            'UPDATE "setups" SET "failed_attempts" = $1, "status" = $2 WHERE "id" = $3',
+            ATTEMPTS_PER_VERIFICATION,
+            str(SetupStatus.LOCKED),
+            uuid.UUID(setup["id"]),
+        )
+        await hold.commit()
+        payload = await right
+    assert_refused(payload, "TOO_MANY_ATTEMPTS")
+    row = await Setup.get(id=uuid.UUID(setup["id"]))
+    assert (row.status, row.failed_attempts) == (SetupStatus.LOCKED, ATTEMPTS_PER_VERIFICATION)
+    assert await Authenticator.filter(user_id=user.id).count() == 0
+    assert await RecoveryCode.filter(user_id=user.id).count() == 0
+    assert (await User.get(id=user.id)).failed_verifications == 0
 
 
 def _request_context(app: Harness, session: Session) -> RequestContext:
@@ -683,23 +711,18 @@ async def test_a_factor_removed_while_its_user_sets_up_another_makes_it_the_firs
     assert (await submit(app, token, phone["id"], current_code(phone["app"]["setupKey"])))["error"] is None
     laptop = await start_app_setup(app, token)
 
-    holder = await asyncpg.connect(app.settings.database_url)
-    try:
-        hold = holder.transaction()
-        await hold.start()
-        # The request reads the session (one authenticator), then waits for the user's row.
-        await holder.execute('SELECT 1 FROM "users" WHERE "id" = $1 FOR UPDATE', user.id)
+    # The request reads the session (one authenticator), then waits for the user's row.
+    user_row = 'SELECT 1 FROM "users" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, user_row, user.id) as (hold, watcher, holder):
         code = current_code(laptop["app"]["setupKey"])
         request = asyncio.create_task(
             app.gql(SUBMIT, {"id": laptop["id"], "code": code, "name": "Laptop"}, token=token)
         )
-        await lock_waiters(holder, 1)
+        await lock_waiters(watcher, 1)
         await holder.execute('DELETE FROM "recovery_codes" WHERE "user_id" = $1', user.id)
         await holder.execute('DELETE FROM "authenticators" WHERE "user_id" = $1', user.id)
         await hold.commit()
         body = await request
-    finally:
-        await holder.close()
 
     result = body["data"]["myTwoFactor"]["submitCode"]
     assert result["error"] is None, result
