@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError, parse
+from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.schema import validate_document
 
@@ -19,10 +20,18 @@ from twofactor.schema.masking import MaskUnexpectedErrors
 
 CACHE_SIZE = 512
 
-# Shared by every request of the process: keyed by the text (and token limit), and by the
-# schema, document and rules; documents and rules are immutable once built.
+# Shared by every request of the process, keyed by the text and the parse options (and the
+# schema and rules for validation), whose hashes are cheap: a document's hash is computed
+# node by node on every lookup (~20 us for a submitCode). Documents and rules are immutable.
 _parse = lru_cache(maxsize=CACHE_SIZE)(parse)
-_validate = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _validate(
+    schema: GraphQLSchema, query: str, options: tuple[tuple[str, Any], ...], rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """The errors of the document `_parse` makes of `query` with `options`."""
+    return validate_document(schema, _parse(query, **dict(options)), rules)
 
 
 def guarded_operations(
@@ -55,9 +64,9 @@ class GuardedOperations(MaskUnexpectedErrors):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None  # parsing failed answers before validation
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        options = tuple(sorted(context.parse_options.items()))
+        rules = context.validation_rules
+        context.pre_execution_errors = _validate(context.schema._schema, context.query, options, rules)
         yield
 
     def _process_result(self, result: object) -> None:
