@@ -457,6 +457,41 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
     assert await Session.filter(user_id=user.id).count() == 0
 
 
+async def test_a_reset_ended_by_a_deadlock_runs_once_more(
+    app: Harness, ada: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The other side of that crossing: when PostgreSQL ends the reset's transaction instead,
+    it ran on the rows the other side now holds, so it runs once more (not an unexpected error).
+
+    The other side is the test's connection, locking a session's row, then the user's; its
+    deadlock_timeout is longer than the server's, so the reset is the one that gets ended."""
+    if app.backend != "postgres":
+        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
+    user, token = await signed_in(app, ada)
+    await add_app(app, token)
+    session = await live_session(token)
+    _, admin = await signed_in(app, "root@example.test", admin=True)
+
+    session_lock = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, session_lock, session.id) as (hold, watcher, holder):
+        await holder.execute("SET LOCAL deadlock_timeout = '30s'")
+        reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
+        await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the session's
+        with caplog.at_level(logging.WARNING, logger="twofactor"):
+            # Granted once PostgreSQL has ended the reset's transaction (after 1 s).
+            await holder.execute('SELECT 1 FROM "users" WHERE "id" = $1 FOR UPDATE', user.id)
+            await lock_waiters(watcher, 1)  # the reset's second run waits for the test's rows
+            await hold.rollback()
+            reset_body = await reset
+
+    assert reset_body["data"]["admin"]["resetUserTwoFactor"]["error"] is None, reset_body
+    assert any("transaction was ended to break a deadlock" in r.getMessage() for r in caplog.records)
+    assert await names(user.id) == []
+    assert await Session.filter(user_id=user.id).count() == 0
+    assert await AuditEvent.filter(action="two_factor.reset", target_id=user.id).count() == 1
+    assert await OutboxMessage.filter(kind="two_factor_reset", recipient=ada).count() == 1
+
+
 # 4. A recovery code confirming a removal is reported to the user
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from asyncpg.exceptions import DeadlockDetectedError
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.transactions import in_transaction
 
 log = logging.getLogger("twofactor")
 T = TypeVar("T")
@@ -83,3 +84,19 @@ async def _once_more_after_deadlock(connection: BaseDBAsyncClient, run: Callable
             raise
         log.warning("a statement was ended to break a deadlock; running it once more")
         return await run()
+
+
+async def in_transaction_once_more_after_deadlock(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
+    """Run `work` in a transaction of its own; once more if PostgreSQL ended it to break a deadlock.
+
+    The transaction was rolled back with everything it wrote, and the other side has gone on
+    by then (as for a statement of its own, above). `work` must be safe to run again: it
+    writes only through the connection it is given, and acts outside the database after.
+    """
+    try:
+        async with in_transaction() as connection:
+            return await work(connection)
+    except DeadlockDetectedError:
+        log.warning("a transaction was ended to break a deadlock; running it once more")
+    async with in_transaction() as connection:
+        return await work(connection)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import enqueue
-from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User
+from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User, plain_sql
 from twofactor.resolvers.common import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
@@ -77,7 +78,8 @@ async def reset_two_factor(
 
     Returns the ended sessions' ids, so the caller can end their live subscriptions.
     """
-    async with in_transaction() as connection:
+
+    async def remove_all(connection: BaseDBAsyncClient) -> list[int]:
         # Set-ups go first, so none can complete after: a set-up being completed right now
         # holds its row (then the user's), and the reset waits for it, then removes what it
         # made. Rows are locked in the order a set-up's completion takes them, never crosswise.
@@ -107,7 +109,10 @@ async def reset_two_factor(
             user_id=user.id,
             connection=connection,
         )
-    return [int(str(s)) for s in sessions]
+        return [int(str(s)) for s in sessions]
+
+    # The reset locks the user's row, then the sessions'; a code check takes them the other way.
+    return await plain_sql.in_transaction_once_more_after_deadlock(remove_all)
 
 
 async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:

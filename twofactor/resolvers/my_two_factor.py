@@ -6,6 +6,7 @@ import uuid
 from typing import Any, NamedTuple
 
 import strawberry
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -530,11 +531,13 @@ async def _finish_setup(
         ),
         details={"method": str(setup.method), "setup_id": str(setup.id)},
     )
-    async with in_transaction() as connection:
+
+    async def write(connection: BaseDBAsyncClient) -> tuple[int, bool, list[str] | None]:
         if plain_sql.is_sqlite(connection):
-            new_id, first, recovery = await _finish_in_steps(context, session, user, policy, writes, connection)
-        else:
-            new_id, first, recovery = await _finish_at_once(context, session, user, policy, writes, connection)
+            return await _finish_in_steps(context, session, user, policy, writes, connection)
+        return await _finish_at_once(context, session, user, policy, writes, connection)
+
+    new_id, first, recovery = await plain_sql.in_transaction_once_more_after_deadlock(write)
     authenticator = Authenticator(id=new_id, **dict(zip(_AUTHENTICATOR_FIELDS, stored, strict=True)))
     return authenticator, first, recovery
 
@@ -760,7 +763,8 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     if policy.mandatory and remaining == 0:
         raise _last_authenticator()
     used_recovery_code = await require_fresh_factor(context, session, user, code)
-    async with in_transaction() as connection:
+
+    async def remove_it(connection: BaseDBAsyncClient) -> None:
         # One removal per user at a time, so parallel ones cannot each see the other's row
         # as "remaining" and together remove the last authenticator.
         await lock_user(user.id, connection)
@@ -789,6 +793,9 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             "authenticator_removed",
             connection,
         )
+
+    # The removal locks the user's row, then the authenticator's; a code check takes them the other way.
+    await plain_sql.in_transaction_once_more_after_deadlock(remove_it)
     if used_recovery_code:
         await notify_recovery_code_used(context, user)  # after the removal: the count left is final
     await user_changed(context, user.id)
@@ -802,12 +809,16 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
         raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
     if not await Authenticator.filter(user_id=user.id).exists():
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
-    async with in_transaction() as connection:
+
+    async def replace(connection: BaseDBAsyncClient) -> list[str]:
         await lock_user(user.id, connection)
         new = await _replace_recovery_codes(context, user, connection)
         await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
         await send_notice(
             context, user, messages.recovery_codes_regenerated(user.email), "recovery_codes_regenerated", connection
         )
+        return new
+
+    new = await plain_sql.in_transaction_once_more_after_deadlock(replace)
     await user_changed(context, user.id)
     return types.RecoveryCodesPayload(recovery_codes=new)
