@@ -492,6 +492,36 @@ async def test_a_reset_ended_by_a_deadlock_runs_once_more(
     assert await OutboxMessage.filter(kind="two_factor_reset", recipient=ada).count() == 1
 
 
+async def test_the_authenticator_count_follows_every_change(app: Harness, ada: str) -> None:
+    """`users.authenticator_count`, kept by the database's triggers (PostgreSQL's one-statement
+    set-up reads it), is the number of the user's authenticators after every kind of change."""
+    user, token = await signed_in(app, ada)
+    other, other_token = await signed_in(app, "grace@example.test")
+    await add_app(app, other_token)
+
+    async def counted(expected: int) -> None:
+        stored = (await User.get(id=user.id)).authenticator_count
+        assert stored == await Authenticator.filter(user_id=user.id).count() == expected
+
+    await counted(0)
+    phone, _, _ = await add_app(app, token, "Phone")
+    await counted(1)
+    await add_app(app, token, "Laptop")
+    await counted(2)
+    assert (await remove(app, token, phone["authenticator"]["id"]))["error"] is None
+    await counted(1)
+    # Rows written by other means than the service's resolvers count too.
+    extra = await Authenticator.create(user_id=user.id, method=Method.EMAIL, name="Work", name_key="work", email=ada)
+    await counted(2)
+    await Authenticator.filter(id=extra.id).delete()
+    await counted(1)
+    _, admin = await signed_in(app, "root@example.test", admin=True)
+    reset = await app.gql(RESET, {"id": str(user.id)}, token=admin)
+    assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+    await counted(0)
+    assert (await User.get(id=other.id)).authenticator_count == 1
+
+
 # 4. A recovery code confirming a removal is reported to the user
 
 

@@ -51,9 +51,9 @@ VERIFY_LOGIN_POSTGRES = 3
 # authenticator, the recovery codes (delete, insert), the session proved, other set-up
 # sessions ended, the audit row, the notice mail.
 SUBMIT_CODE_MAX = 12
-# On PostgreSQL: the session, the set-up, the set-up won with the failures ended (which locks
-# the user's row), then every write at once (BEGIN and COMMIT are not logged).
-SUBMIT_CODE_POSTGRES = 4
+# On PostgreSQL: the session, the set-up, then one statement of its own that wins the set-up,
+# ends the failures (which locks the user's row) and makes every other write.
+SUBMIT_CODE_POSTGRES = 3
 POLICY_READS_MAX = 1
 
 

@@ -24,6 +24,9 @@ class User(Model):
     last_code_sent_at = fields.DatetimeField(null=True)
     send_window_start = fields.DatetimeField(null=True)
     sends_in_window = fields.IntField(default=0)
+    # How many authenticators the user has, kept by the database's triggers on every insert
+    # and delete (migration 0004): a statement that locks this row reads it up to date.
+    authenticator_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "users"

@@ -447,10 +447,25 @@ def _win_and_lock_user(counted: bool) -> str:
 _WIN_AND_LOCK_USER = {counted: _win_and_lock_user(counted) for counted in (True, False)}
 
 
-def _all_at_once(with_codes: bool) -> str:
-    """PostgreSQL: the rest of `_finish_setup`'s writes as one statement (each round trip costs
-    more CPU than the writes). Its parts see the database as it was when it began, after the
-    user's row was locked: `prior` is whether the user had an authenticator before this one."""
+def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
+    """PostgreSQL: `_finish_setup`'s writes as one statement (each round trip costs more CPU
+    than the writes). `prior` says whether the user had an authenticator before this one; each
+    write is made only if the set-up was won.
+
+    `in_one`: the statement also wins the set-up (only with a try left and the user not waiting
+    as it found them) and ends the user's failures, which locks the user's row after the
+    set-up's (the order a code check takes them). `prior` then comes from that row as locked,
+    whose `authenticator_count` the database's triggers keep: up to date even when another
+    set-up of the user committed while this statement waited for the row. Otherwise it runs in
+    a transaction after `_WIN_AND_LOCK_USER`, and its parts see the database as it was after
+    that lock."""
+    won = (
+        f"won AS ({_SETUP_WON} AND NOT EXISTS ({_USER_WAITING}) RETURNING 1), "  # noqa: S608 - constants only
+        f'usr AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) RETURNING "authenticator_count"), '
+        'prior AS (SELECT "authenticator_count" > 0 AS "has" FROM usr), '
+        if in_one
+        else f'prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '
+    )
     codes_parts = (
         f'gone AS ({_RECOVERY_DELETE} AND NOT (SELECT "has" FROM prior)), '  # noqa: S608 - constants only
         'codes AS (INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") '
@@ -458,21 +473,28 @@ def _all_at_once(with_codes: bool) -> str:
         if with_codes
         else ""
     )
+    made = "EXISTS (SELECT 1 FROM made)"
     return (
-        f'WITH prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '  # noqa: S608 - constants only
-        f"made AS ({_AUTHENTICATOR_INSERT}), "
+        f"WITH {won}"  # noqa: S608 - constants only
+        f"made AS ({plain_sql.only_if(_AUTHENTICATOR_INSERT, 'EXISTS (SELECT 1 FROM prior)')}), "
         f"{codes_parts}"
-        f"proved AS ({_SESSION_PROVED}), "
-        f"others AS ({END_OTHER_SETUP_SESSIONS}), "
-        f'noted AS (INSERT INTO "audit_events" ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '
-        """CAST(? AS JSONB) || jsonb_build_object('authenticator_id', (SELECT "id" FROM made)))), """
-        f"mail AS ({OUTBOX_INSERT}) "
+        f"proved AS ({_SESSION_PROVED} AND {made}), "
+        f"others AS ({END_OTHER_SETUP_SESSIONS} AND {made}), "
+        f'noted AS (INSERT INTO "audit_events" ({AUDIT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, '
+        """CAST(? AS JSONB) || jsonb_build_object('authenticator_id', (SELECT "id" FROM made)) """
+        f"WHERE {made}), "
+        f"mail AS ({plain_sql.only_if(OUTBOX_INSERT, made)}) "
         'SELECT (SELECT "has" FROM prior), (SELECT "id" FROM made)'
     )
 
 
-_FINISH_WITH_CODES = _all_at_once(with_codes=True)
-_FINISH_WITHOUT_CODES = _all_at_once(with_codes=False)
+# A user who must wait (the user's id, now): as the one-statement completion finds them.
+_USER_WAITING = 'SELECT 1 FROM "users" WHERE "id" = ? AND "verification_blocked_until" > ?'
+_FINISH = {
+    (with_codes, in_one): _all_at_once(with_codes, in_one=in_one)
+    for with_codes in (True, False)
+    for in_one in (True, False)
+}
 
 # The new authenticator (its id once stored), whether it is the user's first, the recovery codes to show.
 _Finished = tuple[Authenticator, bool, list[str] | None]
@@ -537,7 +559,10 @@ async def _finish_setup(
             return await _finish_in_steps(context, session, user, policy, writes, connection)
         return await _finish_at_once(context, session, user, policy, writes, connection)
 
-    new_id, first, recovery = await plain_sql.in_transaction_once_more_after_deadlock(write)
+    if counted or session.state != SessionState.DONE or plain_sql.is_sqlite():
+        new_id, first, recovery = await plain_sql.in_transaction_once_more_after_deadlock(write)
+    else:
+        new_id, first, recovery = await _finish_in_one(context, user, policy, writes)
     authenticator = Authenticator(id=new_id, **dict(zip(_AUTHENTICATOR_FIELDS, stored, strict=True)))
     return authenticator, first, recovery
 
@@ -606,7 +631,7 @@ async def _finish_at_once(
         values += [user.id, user.id, now(), digests]
     noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
     values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
-    sql = _FINISH_WITH_CODES if recovery is not None else _FINISH_WITHOUT_CODES
+    sql = _FINISH[recovery is not None, False]
     ((had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
     first = not had
     _refuse_outdated(session, first)
@@ -614,6 +639,37 @@ async def _finish_at_once(
         recovery = None
     elif policy.recovery_codes_enabled and recovery is None:
         recovery = await _replace_recovery_codes(context, user, connection)
+    return int(new_id), first, recovery
+
+
+async def _finish_in_one(
+    context: RequestContext, user: User, policy: Policy, writes: _SetupWrites
+) -> tuple[int, bool, list[str] | None]:
+    """PostgreSQL, a right code whose try was not counted, from a signed-in session: every write
+    in one statement of its own, no transaction (`_all_at_once(in_one=True)`); `_NotAsRead`
+    if the set-up was not won. (A set-up-only session may find that its user set up 2FA
+    meanwhile, which must undo everything: it takes `_finish_at_once`'s transaction.)
+
+    Recovery codes as in `_finish_at_once`; made after the statement, in a transaction of
+    their own, should the user's last authenticator have gone since the session's read.
+    """
+    recovery: list[str] | None = None
+    values: list[Any] = [*writes.setup, user.id, now(), user.id, *writes.authenticator]
+    if policy.recovery_codes_enabled and not authenticators_read(context):
+        recovery, digests = _new_recovery_codes(context, user)
+        values += [user.id, user.id, now(), digests]
+    noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
+    values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
+    ((had, new_id),) = await plain_sql.fetch(_FINISH[recovery is not None, True], *values)
+    if new_id is None:
+        raise _NotAsRead
+    first = not had
+    if not first:
+        recovery = None
+    elif policy.recovery_codes_enabled and recovery is None:
+        recovery = await plain_sql.in_transaction_once_more_after_deadlock(
+            lambda connection: _replace_recovery_codes(context, user, connection)
+        )
     return int(new_id), first, recovery
 
 
