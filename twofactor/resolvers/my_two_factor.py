@@ -423,6 +423,10 @@ _AUTHENTICATOR_INSERT = (
     f'INSERT INTO "authenticators" ({_AUTHENTICATOR_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"'  # noqa: S608
 )
 _RECOVERY_DELETE = 'DELETE FROM "recovery_codes" WHERE "user_id" = ?'
+# The failures in a row ended, and how many authenticators the user had (kept by triggers).
+_RETURNING_COUNT = 'RETURNING "authenticator_count"'
+_SUCCEEDED_COUNTING = f"{factors.USER_SUCCEEDED} {_RETURNING_COUNT}"
+_SUCCEEDED_UNLESS_WAITING_COUNTING = f"{factors.USER_SUCCEEDED_UNLESS_WAITING} {_RETURNING_COUNT}"
 # The set-up proves a factor; a set-up-only session becomes a full one.
 _SESSION_PROVED = (
     'UPDATE "sessions" SET "second_factor_at" = ?, '
@@ -461,7 +465,7 @@ def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
     that lock."""
     won = (
         f"won AS ({_SETUP_WON} AND NOT EXISTS ({_USER_WAITING}) RETURNING 1), "  # noqa: S608 - constants only
-        f'usr AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) RETURNING "authenticator_count"), '
+        f"usr AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) {_RETURNING_COUNT}), "
         'prior AS (SELECT "authenticator_count" > 0 AS "has" FROM usr), '
         if in_one
         else f'prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '
@@ -591,12 +595,14 @@ async def _finish_in_steps(
     The transaction holds the database's write lock: one change to a user's factors at a time."""
     if not await plain_sql.execute(_SETUP_WON, *writes.setup, connection=connection):
         raise factors.setup_ended() if writes.counted else _NotAsRead
-    # The right code ends the user's failures in a row.
+    # The right code ends the user's failures in a row; the row says how many factors they had.
     if writes.counted:
-        await factors.user_succeeded(user.id, connection)
-    elif not await plain_sql.execute(factors.USER_SUCCEEDED_UNLESS_WAITING, user.id, now(), connection=connection):
-        raise _NotAsRead
-    first = not await plain_sql.fetch(_HAS_AUTHENTICATOR, user.id, connection=connection)
+        had = await plain_sql.fetch(_SUCCEEDED_COUNTING, user.id, connection=connection)
+    else:
+        had = await plain_sql.fetch(_SUCCEEDED_UNLESS_WAITING_COUNTING, user.id, now(), connection=connection)
+        if not had:
+            raise _NotAsRead
+    first = had[0][0] == 0
     _refuse_outdated(session, first)
     ((new_id,),) = await plain_sql.fetch(_AUTHENTICATOR_INSERT, *writes.authenticator, connection=connection)
     recovery = None
