@@ -1,0 +1,76 @@
+"""Migrations applied to a database that already holds data.
+
+Each run is a process of its own: a migration initialises Tortoise for the whole process,
+which would swap the connections of the app the other tests share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BACKENDS, fresh_database
+
+# Migrates to 0003, writes users and authenticators as they stood then, migrates to the
+# latest, adds and removes an authenticator, and prints each user's stored count.
+_SCRIPT = """
+import asyncio, json, sys
+from datetime import UTC, datetime
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+from twofactor.models import plain_sql
+from twofactor.server.database import tortoise_config
+
+USER = (
+    'INSERT INTO "users" ("email", "name", "is_admin", "password_hash", "created_at", '
+    '"failed_verifications", "sends_in_window") VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING "id"'
+)
+AUTHENTICATOR = (
+    'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "last_step", "created_at") '
+    "VALUES (?, 'APP', ?, ?, -1, ?)"
+)
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="twofactor.0003_lookup_indexes")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    moment = datetime.now(UTC)
+    ids = []
+    for email in ("two@example.test", "none@example.test"):
+        ((user_id,),) = await plain_sql.fetch(USER, email, "x", False, "hash", moment)
+        ids.append(user_id)
+    for name in ("Phone", "Tablet"):
+        await plain_sql.execute(AUTHENTICATOR, ids[0], name, name.lower(), moment)
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    counts = {}
+    read = 'SELECT "authenticator_count" FROM "users" WHERE "id" = ?'
+    counts["migrated"] = [(await plain_sql.fetch(read, user_id))[0][0] for user_id in ids]
+    await plain_sql.execute(AUTHENTICATOR, ids[1], "Laptop", "laptop", moment)
+    await plain_sql.execute('DELETE FROM "authenticators" WHERE "user_id" = ? AND "name" = ?', ids[0], "Phone")
+    counts["changed"] = [(await plain_sql.fetch(read, user_id))[0][0] for user_id in ids]
+    await Tortoise.close_connections()
+    print(json.dumps(counts))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_authenticator_count_migration_counts_existing_rows_and_keeps_counting(
+    kind: str, tmp_path: Path
+) -> None:
+    async with fresh_database(kind, tmp_path) as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _SCRIPT, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        counts = json.loads(out.decode().strip().splitlines()[-1])
+    assert counts == {"migrated": [2, 0], "changed": [1, 1]}
