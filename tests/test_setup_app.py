@@ -288,6 +288,12 @@ async def test_wrong_codes_lock_the_setup(app: Harness) -> None:
     assert (await Setup.get(id=uuid.UUID(setup["id"]))).failed_attempts == 5
 
 
+async def make_wait(user: User) -> None:
+    """Ten failures in a row, as parallel requests would have left them: the user waits 5 minutes."""
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+
+
 async def test_a_right_code_spends_no_try_and_ends_the_failures_in_a_row(app: Harness) -> None:
     """A right code while a try is left is applied without counting one: the set-up keeps the
     count its wrong codes left, and the user's failures in a row end."""
@@ -308,8 +314,7 @@ async def test_a_right_code_from_a_user_who_must_wait_is_refused_and_counts_noth
     user, token = await signed_in(app, EMAIL)
     setup = await start_app_setup(app, token)
     key = setup["app"]["setupKey"]
-    blocked = now() + timedelta(minutes=5)
-    await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+    await make_wait(user)
     error = assert_refused(await submit(app, token, setup["id"], current_code(key)), "RATE_LIMITED")
     assert 0 < error["retryAfterSeconds"] <= 300
     row = await Setup.get(id=uuid.UUID(setup["id"]))
@@ -327,8 +332,7 @@ async def test_a_user_who_must_wait_gets_the_same_statements_for_a_right_and_a_w
     user, token = await signed_in(app, EMAIL)
     setup = await start_app_setup(app, token)
     key = setup["app"]["setupKey"]
-    blocked = now() + timedelta(minutes=5)
-    await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+    await make_wait(user)
     runs = []
     for code in (current_code(key), wrong_code(key)):
         with counting() as statements:
@@ -392,8 +396,7 @@ async def test_a_right_code_that_finds_its_rows_changed_writes_nothing(app: Harn
         # A wrong code's request took the last try and has not locked the set-up yet.
         await Setup.filter(id=setup.id).update(failed_attempts=ATTEMPTS_PER_VERIFICATION)
     else:
-        blocked = now() + timedelta(minutes=5)
-        await User.filter(id=user.id).update(failed_verifications=10, verification_blocked_until=blocked)
+        await make_wait(user)
     assert factors.try_left_as_read(setup.failed_attempts, session.user)
     context = _request_context(app, session)
     made = await _complete(

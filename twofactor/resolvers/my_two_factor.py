@@ -620,32 +620,15 @@ async def _finish_at_once(
     context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
 ) -> tuple[int, bool, list[str] | None]:
     """PostgreSQL: the set-up won and the user's row locked in one statement, then every other
-    write in one more (`_all_at_once`).
-
-    Recovery codes are made beforehand when the authenticators read with the session say
-    this is the first; the statement stores them only if it is. Should another request have
-    removed the user's last authenticator since that read, they are made after it.
-    """
+    write in one more (`_all_at_once`)."""
     waiting_unless = () if writes.counted else (now(),)
     sql = _WIN_AND_LOCK_USER[writes.counted]
     if not await plain_sql.fetch(sql, *writes.setup, user.id, *waiting_unless, connection=connection):
         raise factors.setup_ended() if writes.counted else _NotAsRead
-    recovery: list[str] | None = None
-    values: list[Any] = [user.id, *writes.authenticator]
-    if policy.recovery_codes_enabled and not authenticators_read(context):
-        recovery, digests = _new_recovery_codes(context, user)
-        values += [user.id, user.id, now(), digests]
-    noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
-    values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
-    sql = _FINISH[recovery is not None, False]
-    ((had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
-    first = not had
+    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes, connection=connection)
     _refuse_outdated(session, first)
-    if not first:
-        recovery = None
-    elif policy.recovery_codes_enabled and recovery is None:
-        recovery = await _replace_recovery_codes(context, user, connection)
-    return int(new_id), first, recovery
+    assert new_id is not None  # the set-up was won above: the authenticator is made or refused
+    return new_id, first, recovery
 
 
 async def _finish_in_one(
@@ -654,29 +637,48 @@ async def _finish_in_one(
     """PostgreSQL, a right code whose try was not counted, from a signed-in session: every write
     in one statement of its own, no transaction (`_all_at_once(in_one=True)`); `_NotAsRead`
     if the set-up was not won. (A set-up-only session may find that its user set up 2FA
-    meanwhile, which must undo everything: it takes `_finish_at_once`'s transaction.)
+    meanwhile, which must undo everything: it takes `_finish_at_once`'s transaction.)"""
+    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes, connection=None)
+    if new_id is None:
+        raise _NotAsRead
+    return new_id, first, recovery
 
-    Recovery codes as in `_finish_at_once`; made after the statement, in a transaction of
-    their own, should the user's last authenticator have gone since the session's read.
+
+async def _write_all_at_once(
+    context: RequestContext, user: User, policy: Policy, writes: _SetupWrites, *, connection: Any
+) -> tuple[bool, int | None, list[str] | None]:
+    """Run `_all_at_once`, in the transaction of `connection`, else in one statement of its own
+    (`in_one`): whether this is the user's first factor, the new authenticator's id (None if
+    the set-up was not won) and the recovery codes to show.
+
+    Recovery codes are made beforehand when the authenticators read with the session say
+    this is the first; the statement stores them only if it is. Should another request have
+    removed the user's last authenticator since that read, they are made after it (in a
+    transaction of their own when the statement had none).
     """
-    recovery: list[str] | None = None
-    values: list[Any] = [*writes.setup, user.id, now(), user.id, *writes.authenticator]
+    in_one = connection is None
+    values: list[Any] = [*writes.setup, user.id, now(), user.id] if in_one else [user.id]
+    values += writes.authenticator
+    made_before: list[str] | None = None
     if policy.recovery_codes_enabled and not authenticators_read(context):
-        recovery, digests = _new_recovery_codes(context, user)
+        made_before, digests = _new_recovery_codes(context, user)
         values += [user.id, user.id, now(), digests]
     noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
     values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
-    ((had, new_id),) = await plain_sql.fetch(_FINISH[recovery is not None, True], *values)
-    if new_id is None:
-        raise _NotAsRead
+    sql = _FINISH[made_before is not None, in_one]
+    ((had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
     first = not had
-    if not first:
-        recovery = None
-    elif policy.recovery_codes_enabled and recovery is None:
-        recovery = await plain_sql.in_transaction_once_more_after_deadlock(
-            lambda connection: _replace_recovery_codes(context, user, connection)
-        )
-    return int(new_id), first, recovery
+    if new_id is None or not first:
+        return first, new_id, None
+    if made_before is not None or not policy.recovery_codes_enabled:
+        return first, new_id, made_before
+
+    async def replace(transaction: BaseDBAsyncClient) -> list[str]:
+        return await _replace_recovery_codes(context, user, transaction)
+
+    if connection is not None:
+        return first, new_id, await replace(connection)
+    return first, new_id, await plain_sql.in_transaction_once_more_after_deadlock(replace)
 
 
 def _new_recovery_codes(context: RequestContext, user: User) -> tuple[list[str], list[str]]:
