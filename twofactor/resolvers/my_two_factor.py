@@ -456,8 +456,8 @@ def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
     than the writes). `prior` says whether the user had an authenticator before this one; each
     write is made only if the set-up was won.
 
-    `in_one`: the statement also wins the set-up (only with a try left and the user not waiting
-    as it found them) and ends the user's failures, which locks the user's row after the
+    `in_one`: the statement also wins the set-up (only with a try left, and the user not waiting
+    as of the statement's start) and ends the user's failures, which locks the user's row after the
     set-up's (the order a code check takes them). `prior` then comes from that row as locked,
     whose `authenticator_count` the database's triggers keep: up to date even when another
     set-up of the user committed while this statement waited for the row. Otherwise it runs in
@@ -515,9 +515,11 @@ async def _finish_setup(
     policy: Policy,
     counted: bool,
 ) -> _Finished:
-    """Create the authenticator of a set-up whose code was right, in one transaction: the set-up
+    """Create the authenticator of a set-up whose code was right, all or nothing: the set-up
     won (else `setup_ended`), the authenticator (`IntegrityError` if its name was taken
     meanwhile), a first factor's recovery codes, the session proved, the audit row, the notice.
+    In one transaction; on PostgreSQL, a right code whose try was not counted from a signed-in
+    session makes them in one statement instead (`_finish_in_one`).
 
     `counted`: whether this code's try was counted. If not, the set-up is won only with a try
     left and the user's failures end only if they do not wait, else `_NotAsRead`.
