@@ -48,6 +48,7 @@ from twofactor.models import (
     Setup,
     User,
 )
+from twofactor.resolvers.factors import recovery_digest
 from twofactor.security import tokens, totp
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, RESEND_COOLDOWN, USER_FAILURES_BEFORE_WAIT
 from twofactor.server.context import client_ip, now
@@ -336,6 +337,25 @@ async def test_a_set_up_only_session_whose_user_got_2fa_meanwhile_is_ended_at_su
     assert await session_row(b["token"]) is None
     assert await AuditEvent.filter(action="session.ended_outdated_setup", target_id=user.id).count() == 1
     assert not await AuditEvent.filter(action="authenticator.added").exists()
+
+
+async def test_a_set_up_only_session_sets_up_a_first_factor_with_its_recovery_codes(app: Harness, ada: str) -> None:
+    """A set-up-only session finishes its set-up in a transaction (it must be able to undo it):
+    on PostgreSQL the statement that wins the set-up says how many factors the user had, and
+    the recovery codes shown are the ones stored."""
+    user = await create_user(ada)
+    await make_mandatory()
+    token = (await login(app, ada))["token"]
+    setup = (await set_up_app(app, token))["setup"]
+    code = totp.code_at(secret_of(setup), totp.current_step())
+    result = (await app.gql(SUBMIT, {"id": setup["id"], "code": code, "name": "Phone"}, token=token))["data"]
+    payload = result["myTwoFactor"]["submitCode"]
+    assert payload["error"] is None, payload
+    assert payload["message"] == "Two-factor authentication is set up."
+    keyring = app.app.state.services.keyring
+    shown = {recovery_digest(keyring, user.id, shown_code) for shown_code in payload["recoveryCodes"]}
+    assert len(shown) == 10
+    assert {row.code_digest for row in await RecoveryCode.filter(user_id=user.id)} == shown
 
 
 async def test_parallel_set_ups_of_two_set_up_only_sessions_leave_one_authenticator(app: Harness, ada: str) -> None:

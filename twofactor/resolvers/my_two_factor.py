@@ -413,7 +413,6 @@ _SETUP_WON = (
     'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, '  # noqa: S608 - constants only
     f'"version" = "version" + 1 WHERE "id" = ? AND {factors.SETUP_OPEN} AND "failed_attempts" <= ?'
 )
-_HAS_AUTHENTICATOR = 'SELECT 1 FROM "authenticators" WHERE "user_id" = ? LIMIT 1'
 # The authenticator's fields in the order `_finish_setup` stores them.
 _AUTHENTICATOR_FIELDS = (
     "user_id", "method", "name", "name_key", "email", "secret_encrypted", "last_step", "created_at", "last_used_at"
@@ -440,11 +439,12 @@ def _win_and_lock_user(counted: bool) -> str:
     which locks the user's row until the commit: one change to a user's factors at a time.
     The set-up's row is locked before the user's, in the order a code check takes them
     (`factors._both_at_once`), so that a check beside this transaction cannot deadlock with it.
-    A right code whose try was not counted ends them only if the user does not wait."""
+    A right code whose try was not counted ends them only if the user does not wait. Returns
+    how many authenticators the user had, as of that lock."""
     succeeded = factors.USER_SUCCEEDED if counted else factors.USER_SUCCEEDED_UNLESS_WAITING
     return (
         f"WITH won AS ({_SETUP_WON} RETURNING 1) "  # noqa: S608 - constants only
-        f"{succeeded} AND EXISTS (SELECT 1 FROM won) RETURNING 1"
+        f"{succeeded} AND EXISTS (SELECT 1 FROM won) {_RETURNING_COUNT}"
     )
 
 
@@ -461,14 +461,13 @@ def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
     set-up's (the order a code check takes them). `prior` then comes from that row as locked,
     whose `authenticator_count` the database's triggers keep: up to date even when another
     set-up of the user committed while this statement waited for the row. Otherwise it runs in
-    a transaction after `_WIN_AND_LOCK_USER`, and its parts see the database as it was after
-    that lock."""
+    a transaction after `_WIN_AND_LOCK_USER`, which read that count: `prior` is a value."""
     won = (
         f"won AS ({_SETUP_WON} AND NOT EXISTS ({_USER_WAITING}) RETURNING 1), "  # noqa: S608 - constants only
         f"usr AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM won) {_RETURNING_COUNT}), "
         'prior AS (SELECT "authenticator_count" > 0 AS "has" FROM usr), '
         if in_one
-        else f'prior AS (SELECT EXISTS ({_HAS_AUTHENTICATOR}) AS "has"), '
+        else 'prior AS (SELECT CAST(? AS BOOLEAN) AS "has"), '
     )
     codes_parts = (
         f'gone AS ({_RECOVERY_DELETE} AND NOT (SELECT "has" FROM prior)), '  # noqa: S608 - constants only
@@ -621,14 +620,16 @@ async def _finish_in_steps(
 async def _finish_at_once(
     context: RequestContext, session: Session, user: User, policy: Policy, writes: _SetupWrites, connection: Any
 ) -> tuple[int, bool, list[str] | None]:
-    """PostgreSQL: the set-up won and the user's row locked in one statement, then every other
-    write in one more (`_all_at_once`)."""
+    """PostgreSQL: the set-up won and the user's row locked in one statement, which says how
+    many authenticators the user had; then every other write in one more (`_all_at_once`)."""
     waiting_unless = () if writes.counted else (now(),)
     sql = _WIN_AND_LOCK_USER[writes.counted]
-    if not await plain_sql.fetch(sql, *writes.setup, user.id, *waiting_unless, connection=connection):
+    won = await plain_sql.fetch(sql, *writes.setup, user.id, *waiting_unless, connection=connection)
+    if not won:
         raise factors.setup_ended() if writes.counted else _NotAsRead
-    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes, connection=connection)
-    _refuse_outdated(session, first)
+    had = int(won[0][0])
+    _refuse_outdated(session, had == 0)
+    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes, had=had, connection=connection)
     assert new_id is not None  # the set-up was won above: the authenticator is made or refused
     return new_id, first, recovery
 
@@ -640,47 +641,52 @@ async def _finish_in_one(
     in one statement of its own, no transaction (`_all_at_once(in_one=True)`); `_NotAsRead`
     if the set-up was not won. (A set-up-only session may find that its user set up 2FA
     meanwhile, which must undo everything: it takes `_finish_at_once`'s transaction.)"""
-    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes, connection=None)
+    first, new_id, recovery = await _write_all_at_once(context, user, policy, writes)
     if new_id is None:
         raise _NotAsRead
     return new_id, first, recovery
 
 
 async def _write_all_at_once(
-    context: RequestContext, user: User, policy: Policy, writes: _SetupWrites, *, connection: Any
+    context: RequestContext,
+    user: User,
+    policy: Policy,
+    writes: _SetupWrites,
+    *,
+    had: int | None = None,
+    connection: Any = None,
 ) -> tuple[bool, int | None, list[str] | None]:
-    """Run `_all_at_once`, in the transaction of `connection`, else in one statement of its own
-    (`in_one`): whether this is the user's first factor, the new authenticator's id (None if
-    the set-up was not won) and the recovery codes to show.
+    """Run `_all_at_once`: in the transaction of `connection` once `_WIN_AND_LOCK_USER` found the
+    user with `had` authenticators, else (`had` None) in one statement of its own (`in_one`).
+    Whether this is the user's first factor, the new authenticator's id (None if the set-up
+    was not won) and the recovery codes to show.
 
-    Recovery codes are made beforehand when the authenticators read with the session say
-    this is the first; the statement stores them only if it is. Should another request have
-    removed the user's last authenticator since that read, they are made after it (in a
-    transaction of their own when the statement had none).
+    In one statement, recovery codes are made beforehand when the authenticators read with the
+    session say this is the first; the statement stores them only if it is. Should another
+    request have removed the user's last authenticator since that read, they are made after
+    it, in a transaction of their own.
     """
-    in_one = connection is None
-    values: list[Any] = [*writes.setup, user.id, now(), user.id] if in_one else [user.id]
+    in_one = had is None
+    values: list[Any] = [*writes.setup, user.id, now(), user.id] if in_one else [had != 0]
     values += writes.authenticator
+    first_as_read = not authenticators_read(context) if had is None else had == 0
     made_before: list[str] | None = None
-    if policy.recovery_codes_enabled and not authenticators_read(context):
+    if policy.recovery_codes_enabled and first_as_read:
         made_before, digests = _new_recovery_codes(context, user)
         values += [user.id, user.id, now(), digests]
     noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
     values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
     sql = _FINISH[made_before is not None, in_one]
-    ((had, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
-    first = not had
+    ((has, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
+    first = not has
     if new_id is None or not first:
         return first, new_id, None
     if made_before is not None or not policy.recovery_codes_enabled:
         return first, new_id, made_before
-
-    async def replace(transaction: BaseDBAsyncClient) -> list[str]:
-        return await _replace_recovery_codes(context, user, transaction)
-
-    if connection is not None:
-        return first, new_id, await replace(connection)
-    return first, new_id, await plain_sql.in_transaction_once_more_after_deadlock(replace)
+    recovery = await plain_sql.in_transaction_once_more_after_deadlock(
+        lambda transaction: _replace_recovery_codes(context, user, transaction)
+    )
+    return first, new_id, recovery
 
 
 def _new_recovery_codes(context: RequestContext, user: User) -> tuple[list[str], list[str]]:
