@@ -7,6 +7,7 @@ runs (SQLite and PostgreSQL alike). Only the statements made in the request's ow
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import gc
@@ -29,6 +30,7 @@ from conftest import (
     signed_in,
 )
 
+from twofactor.models.policy import POLICY_ID, Policy
 from twofactor.security import totp
 
 _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("counting", default=None)
@@ -395,3 +397,43 @@ async def test_authenticators_of_every_kind_are_read_whatever_their_null_columns
     authenticators, _ = await authenticators_and_codes_left(user.id)
     assert [(a.name, a.method) for a in authenticators] == [("Phone", Method.APP), ("Work", Method.EMAIL)]
     assert (await login(app))["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+
+
+def _policy_reads(statements: list[str]) -> int:
+    return sum('FROM "policy"' in statement for statement in statements)
+
+
+async def test_requests_that_find_the_policy_out_of_date_share_one_read(app: Harness) -> None:
+    await Policy.current()  # the row exists
+    Policy.forget_cached()
+    with counting() as statements:
+        policies = await asyncio.gather(*(Policy.current() for _ in range(20)))
+        again = await Policy.current()
+    assert _policy_reads(statements) == 1, statements
+    assert {id(policy) for policy in [*policies, again]} == {id(again)}
+
+
+async def test_a_policy_read_under_way_when_the_policy_changes_is_not_kept(app: Harness) -> None:
+    await Policy.current()
+    Policy.forget_cached()
+    early = asyncio.ensure_future(Policy.current())
+    await asyncio.sleep(0)  # it started the shared read, which has not read yet
+    # Meanwhile an administrator's change commits and is forgotten, as `admin.set_policy` does:
+    # the read under way may have seen the row before it.
+    Policy.forget_cached()
+    await early
+    with counting() as statements:
+        await Policy.current()
+    assert _policy_reads(statements) == 1, statements
+
+
+async def test_a_request_cancelled_while_the_policy_is_read_leaves_the_others_theirs(app: Harness) -> None:
+    await Policy.current()
+    Policy.forget_cached()
+    cancelled = asyncio.ensure_future(Policy.current())
+    waiting = asyncio.ensure_future(Policy.current())
+    await asyncio.sleep(0)  # both wait for the one read
+    cancelled.cancel()
+    assert (await waiting).id == POLICY_ID
+    await asyncio.wait([cancelled])
+    assert cancelled.cancelled()

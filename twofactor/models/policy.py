@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -14,6 +15,9 @@ POLICY_ID = 1
 CACHE_SECONDS = 1.0
 
 _cached: tuple[float, Policy] | None = None
+# The read that will refresh `_cached`, shared by every request that finds it out of date:
+# when the cache lapses under load, one read serves them all instead of one read each.
+_reading: asyncio.Task[Policy] | None = None
 
 
 class Policy(Model):
@@ -32,21 +36,47 @@ class Policy(Model):
     @classmethod
     async def current(cls, *, fresh: bool = False) -> Policy:
         """The policy (created with defaults the first time); `fresh` skips the cache, to change it."""
-        global _cached
-        if not fresh and _cached is not None and time.monotonic() - _cached[0] < CACHE_SECONDS:
+        global _reading
+        if fresh:
+            return await cls._read()
+        if _cached is not None and time.monotonic() - _cached[0] < CACHE_SECONDS:
             return _cached[1]
+        reading = _reading
+        if reading is None or reading.get_loop() is not asyncio.get_running_loop():
+            reading = _reading = asyncio.ensure_future(cls._read_and_keep())
+            # Its failure reaches every request that waits; none may be left to see it.
+            reading.add_done_callback(lambda task: task.cancelled() or task.exception())
+        # Shielded: a request cancelled while it waits does not cancel the others' read.
+        return await asyncio.shield(reading)
+
+    @classmethod
+    async def _read(cls) -> Policy:
         policy = await cls.get_or_none(id=POLICY_ID)
         if policy is None:
             policy, _ = await cls.get_or_create(id=POLICY_ID)
-        if not fresh:
-            _cached = (time.monotonic(), policy)
         return policy
+
+    @classmethod
+    async def _read_and_keep(cls) -> Policy:
+        global _cached, _reading
+        me = asyncio.current_task()
+        try:
+            policy = await cls._read()
+            # Not kept if forgotten while it read (a change committed meanwhile): it may
+            # predate the change. The requests that waited for it take it all the same.
+            if _reading is me:
+                _cached = (time.monotonic(), policy)
+            return policy
+        finally:
+            if _reading is me:
+                _reading = None
 
     @staticmethod
     def forget_cached() -> None:
         """Read the row again next time (after a change made around `save`, e.g. a bulk update)."""
-        global _cached
+        global _cached, _reading
         _cached = None
+        _reading = None
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         await super().save(*args, **kwargs)
