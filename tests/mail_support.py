@@ -48,9 +48,13 @@ class Collector:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 Message accepted for delivery"
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
 
 class LiveHooks:
-    """The handler every connection calls: it looks the collector's hook up at each call.
+    """The handler every connection calls: it looks the collector's hooks up at each call.
 
     aiosmtpd reads a handler's hooks once per connection, and the SMTP backend keeps its
     connections open: a test that swaps `collector.handle_DATA` reaches them this way too.
@@ -61,6 +65,10 @@ class LiveHooks:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         status: str = await self.collector.handle_DATA(server, session, envelope)
+        return status
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        status: str = await self.collector.handle_RCPT(server, session, envelope, address, options)
         return status
 
 

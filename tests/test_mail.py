@@ -23,10 +23,10 @@ from tortoise.transactions import in_transaction
 from twofactor.mail import messages
 from twofactor.mail.backends import POOL_SIZE, ConsoleBackend, SmtpBackend, backend_for, describe_failure
 from twofactor.mail.messages import Email, WireMessage, to_mime
-from twofactor.mail.outbox import BATCH_SIZE, MAX_RETRY, PARALLEL_SENDS, OutboxWorker, enqueue, retry_delay
+from twofactor.mail.outbox import BATCH_SIZE, CLAIM_LEASE, MAX_RETRY, PARALLEL_SENDS, OutboxWorker, enqueue, retry_delay
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import Keyring
-from twofactor.server.settings import MailSettings
+from twofactor.server.settings import MAX_MAIL_TIMEOUT, MailSettings
 
 KEYRING = Keyring(["mail-tests-secret-key-0123456789-abcdefghijklmnop"])
 MAIL_FROM = "Help Center <no-reply@example.test>"
@@ -626,6 +626,43 @@ async def test_a_send_the_server_cuts_off_on_a_reused_connection_is_retried_on_a
     assert sink.connections == 2
     assert "SMTP connection dropped while idle (SMTPServerDisconnected" in caplog.text
     await backend.aclose()
+
+
+async def test_a_server_slow_at_every_step_is_given_up_on_once_the_message_deadline_passes(
+    sink: SmtpServer,
+) -> None:
+    # Each reply comes within the timeout; the message as a whole does not.
+    backend = SmtpBackend(MailSettings(backend="smtp", host="127.0.0.1", port=sink.port, timeout=0.5))
+    mime = to_mime(messages.two_factor_reset("ada@example.test"), MAIL_FROM)
+    accept_data, accept_rcpt = sink.collector.handle_DATA, sink.collector.handle_RCPT
+
+    async def slow_rcpt(server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        await asyncio.sleep(0.3)  # in the server's own loop
+        return await accept_rcpt(server, session, envelope, address, options)
+
+    async def slow_data(server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.3)
+        return await accept_data(server, session, envelope)
+
+    sink.collector.handle_RCPT = slow_rcpt  # type: ignore[method-assign]
+    sink.collector.handle_DATA = slow_data  # type: ignore[method-assign]
+    clock = asyncio.get_running_loop()
+    started = clock.time()
+    with pytest.raises(TimeoutError):
+        await backend.send(mime)
+    assert clock.time() - started < 2
+    # The connection in an unknown state is closed, never reused: the next message takes a new one.
+    await until(lambda: sink.open_connections == 0)
+    sink.collector.handle_RCPT, sink.collector.handle_DATA = accept_rcpt, accept_data  # type: ignore[method-assign]
+    await backend.send(mime)
+    assert sink.connections == 2
+    assert [r.rcpt_tos for r in sink.received] == [["ada@example.test"]]
+    await backend.aclose()
+
+
+def test_a_claim_outlives_the_longest_send() -> None:
+    # Else a send still under way when its claim lapses could be made again by another worker.
+    assert CLAIM_LEASE.total_seconds() > MAX_MAIL_TIMEOUT
 
 
 async def test_a_server_closing_a_reused_connection_with_421_gets_the_message_on_a_new_one(sink: SmtpServer) -> None:

@@ -12,7 +12,7 @@ import pytest
 from graphql import build_schema, find_breaking_changes
 
 from twofactor.server import cli
-from twofactor.server.settings import SettingsError, load_settings
+from twofactor.server.settings import MAX_MAIL_TIMEOUT, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
@@ -84,6 +84,12 @@ def test_postgresql_scheme_is_accepted(env: pytest.MonkeyPatch) -> None:
         ("smtp://", "the SMTP host is missing"),
         ("smtp://mail.example.test?bogus=1", "unknown options"),
         ("smtp://mail.example.test?starttls=maybe", "starttls must be true or false"),
+        ("smtp://mail.example.test?timeout=soon", "timeout must be a number of seconds"),
+        ("smtp://mail.example.test?timeout=0", "timeout must be more than 0 and at most 30 seconds"),
+        ("smtp://mail.example.test?timeout=-5", "timeout must be more than 0 and at most 30 seconds"),
+        ("smtp://mail.example.test?timeout=nan", "timeout must be more than 0 and at most 30 seconds"),
+        # A send that outlasts the outbox's claim could be sent again by another worker.
+        ("smtp://mail.example.test?timeout=31", "timeout must be more than 0 and at most 30 seconds"),
     ],
 )
 def test_malformed_mail_url(env: pytest.MonkeyPatch, url: str, reason: str) -> None:
@@ -100,6 +106,12 @@ def test_smtp_url_is_parsed(env: pytest.MonkeyPatch) -> None:
     assert (mail.backend, mail.host, mail.port, mail.starttls) == ("smtp", "mail.example.test", 2525, True)
     assert (mail.username, mail.password) == ("us@er", "p:ss")
     assert "p:ss" not in repr(settings)
+    assert mail.timeout == 10
+
+
+def test_the_longest_mail_timeout_is_accepted(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TWOFACTOR_MAIL_URL", "smtp://mail.example.test?timeout=30")
+    assert load_settings(env_file=None).mail.timeout == MAX_MAIL_TIMEOUT == 30
 
 
 def test_production_needs_a_secret_key(env: pytest.MonkeyPatch, tmp_path: Path) -> None:

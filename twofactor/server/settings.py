@@ -25,6 +25,11 @@ class SettingsError(Exception):
     """A configuration value is missing or wrong; the message says which and why."""
 
 
+# The longest a message's send may take, connecting included (the SMTP `timeout=`): well within
+# the outbox worker's claim on the message (60 s), so no other worker sends it meanwhile.
+MAX_MAIL_TIMEOUT = 30.0
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """Where mail goes: the console (development) or an SMTP server."""
@@ -36,7 +41,7 @@ class MailSettings:
     password: str | None = field(default=None, repr=False)
     starttls: bool = False
     tls: bool = False
-    timeout: float = 10.0
+    timeout: float = 10.0  # seconds for each message in all (see SmtpBackend.send)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ def parse_mail_url(url: str) -> MailSettings:
         timeout = float(options.get("timeout", "10"))
     except ValueError:
         raise SettingsError("TWOFACTOR_MAIL_URL: timeout must be a number of seconds") from None
+    if not 0 < timeout <= MAX_MAIL_TIMEOUT:  # NaN too
+        raise SettingsError(f"TWOFACTOR_MAIL_URL: timeout must be more than 0 and at most {MAX_MAIL_TIMEOUT:g} seconds")
     return MailSettings(
         backend="smtp",
         host=parts.hostname,
