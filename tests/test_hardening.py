@@ -47,6 +47,7 @@ from twofactor.models import (
     SessionState,
     Setup,
     User,
+    plain_sql,
 )
 from twofactor.resolvers.factors import recovery_digest
 from twofactor.security import tokens, totp
@@ -444,12 +445,12 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
     assert (await login(app, ada))["session"]["nextStep"] == "DONE"
 
 
-async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
+async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_again(
     app: Harness, ada: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A reset locks the user, then the sessions; a code check its session, then the user. When
     the two cross, PostgreSQL ends one (after its deadlock_timeout, 1 s): the code check's
-    statement, which changed nothing and runs once more, instead of an unexpected error."""
+    statement, which changed nothing and runs again, instead of an unexpected error."""
     if app.backend != "postgres":
         pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
     user, token = await signed_in(app, ada)
@@ -477,11 +478,9 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_once_more(
     assert await Session.filter(user_id=user.id).count() == 0
 
 
-async def test_a_reset_ended_by_a_deadlock_runs_once_more(
-    app: Harness, ada: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_reset_ended_by_a_deadlock_runs_again(app: Harness, ada: str, caplog: pytest.LogCaptureFixture) -> None:
     """The other side of that crossing: when PostgreSQL ends the reset's transaction instead,
-    it ran on the rows the other side now holds, so it runs once more (not an unexpected error).
+    it ran on the rows the other side now holds, so it runs again (not an unexpected error).
 
     The other side is the test's connection, locking a session's row, then the user's; its
     deadlock_timeout is longer than the server's, so the reset is the one that gets ended."""
@@ -510,6 +509,53 @@ async def test_a_reset_ended_by_a_deadlock_runs_once_more(
     assert await Session.filter(user_id=user.id).count() == 0
     assert await AuditEvent.filter(action="two_factor.reset", target_id=user.id).count() == 1
     assert await OutboxMessage.filter(kind="two_factor_reset", recipient=ada).count() == 1
+
+
+async def waiting_for(watcher: asyncpg.Connection, xid: str) -> None:
+    """Wait until a backend waits for the transaction `xid` to end (for a row it locked)."""
+    sql = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1"
+    async with asyncio.timeout(10):
+        while not await watcher.fetchval(sql, xid):
+            await asyncio.sleep(0.01)
+
+
+async def test_a_reset_ended_by_two_deadlocks_in_a_row_runs_a_third_time(
+    app: Harness, ada: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The other side may cross the reset again on its next run: each run is ended in turn, up
+    to `DEADLOCK_ATTEMPTS` (the test's connection holds a session's row and takes the user's
+    twice, each time in a savepoint it then rolls back)."""
+    if app.backend != "postgres":
+        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
+    assert plain_sql.DEADLOCK_ATTEMPTS == 3
+    user, token = await signed_in(app, ada)
+    await add_app(app, token)
+    session = await live_session(token)
+    _, admin = await signed_in(app, "root@example.test", admin=True)
+
+    session_lock = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
+    async with holding(app, session_lock, session.id) as (hold, watcher, holder):
+        await holder.execute("SET LOCAL deadlock_timeout = '30s'")
+        own = "SELECT transactionid::text FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid'"
+        holding_xid = await holder.fetchval(own)
+        reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
+        await waiting_for(watcher, holding_xid)  # the reset holds the user's row and waits for the session's
+        with caplog.at_level(logging.WARNING, logger="twofactor"):
+            for _ in range(2):
+                await holder.execute("SAVEPOINT crossing")
+                # Granted once PostgreSQL has ended the reset's run (after 1 s).
+                await holder.execute('SELECT 1 FROM "users" WHERE "id" = $1 FOR UPDATE', user.id)
+                # The user's row is free again: the reset's next run takes it and waits for the session's.
+                await holder.execute("ROLLBACK TO SAVEPOINT crossing")
+                await waiting_for(watcher, holding_xid)
+            await hold.rollback()
+            reset_body = await reset
+
+    assert reset_body["data"]["admin"]["resetUserTwoFactor"]["error"] is None, reset_body
+    ended = [r for r in caplog.records if "transaction was ended to break a deadlock" in r.getMessage()]
+    assert len(ended) == 2, [r.getMessage() for r in ended]
+    assert await names(user.id) == []
+    assert await AuditEvent.filter(action="two_factor.reset", target_id=user.id).count() == 1
 
 
 async def test_the_authenticator_count_follows_every_change(app: Harness, ada: str) -> None:

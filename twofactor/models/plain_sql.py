@@ -9,7 +9,9 @@ would pass them, so rows written either way read back the same.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import re
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -61,7 +63,7 @@ async def execute(sql: str, *values: Any, connection: BaseDBAsyncClient | None =
         # count the rows the statement returns instead.
         return len(await fetch(sql if " RETURNING " in sql else f"{sql} RETURNING 1", *values, connection=connection))
     text, listed = _text(dialect, sql), list(values)
-    changed, _ = await _once_more_after_deadlock(connection, lambda: connection.execute_query(text, listed))
+    changed, _ = await _again_after_deadlock(connection, lambda: connection.execute_query(text, listed))
     return int(changed)
 
 
@@ -73,40 +75,60 @@ async def fetch(sql: str, *values: Any, connection: BaseDBAsyncClient | None = N
     if dialect != "sqlite" and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
         # Tortoise's PostgreSQL client runs INSERT/UPDATE/DELETE without fetching their rows.
         # (Rows as dicts: give each returned column a name of its own.)
-        returned = await _once_more_after_deadlock(connection, lambda: connection.execute_query_dict(text, listed))
+        returned = await _again_after_deadlock(connection, lambda: connection.execute_query_dict(text, listed))
         return [tuple(row.values()) for row in returned]
-    _, rows = await _once_more_after_deadlock(connection, lambda: connection.execute_query(text, listed))
+    _, rows = await _again_after_deadlock(connection, lambda: connection.execute_query(text, listed))
     return [tuple(row) for row in rows]
 
 
-async def _once_more_after_deadlock(connection: BaseDBAsyncClient, run: Callable[[], Awaitable[T]]) -> T:
-    """Run a statement; once more if PostgreSQL ended it to break a deadlock.
+# A statement or transaction that PostgreSQL ends to break a deadlock runs again, up to this
+# many times in all. The other side usually goes on at once; but when it is the one ended
+# first, or retries itself, the two can cross again (seen 1 run in 6 of the reset-and-code-
+# check test on a slow machine): each crossing costs PostgreSQL's deadlock_timeout (1 s).
+DEADLOCK_ATTEMPTS = 3
+# Before running again, a pause of up to this many seconds (random, longer each time), so
+# that the other side, already past its wait, finishes first rather than meeting it again.
+_DEADLOCK_PAUSE = 0.02
 
-    A statement of its own (not in a transaction) that was ended so changed nothing, and the
-    other side has gone on by then. Two paths that lock a user's rows in different orders (an
-    administrator's reset and a code check, say) would otherwise answer an unexpected error.
-    Inside a transaction the whole transaction is lost, so the error goes to its caller.
+
+async def _after_deadlock(attempt: int, what: str) -> None:
+    log.warning(
+        "%s was ended to break a deadlock; running it again (attempt %d of %d)", what, attempt + 1, DEADLOCK_ATTEMPTS
+    )
+    await asyncio.sleep(random.uniform(0.5, 1.0) * _DEADLOCK_PAUSE * attempt)  # noqa: S311 - pacing only
+
+
+async def _again_after_deadlock(connection: BaseDBAsyncClient, run: Callable[[], Awaitable[T]]) -> T:
+    """Run a statement; again (`DEADLOCK_ATTEMPTS`) while PostgreSQL ends it to break a deadlock.
+
+    A statement of its own (not in a transaction) that was ended so changed nothing. Two paths
+    that lock a user's rows in different orders (an administrator's reset and a code check,
+    say) would otherwise answer an unexpected error. Inside a transaction the whole
+    transaction is lost, so the error goes to its caller.
     """
-    try:
-        return await run()
-    except DeadlockDetectedError:
-        if isinstance(connection, TransactionalDBClient):
-            raise
-        log.warning("a statement was ended to break a deadlock; running it once more")
-        return await run()
+    for attempt in range(1, DEADLOCK_ATTEMPTS):
+        try:
+            return await run()
+        except DeadlockDetectedError:
+            if isinstance(connection, TransactionalDBClient):
+                raise
+            await _after_deadlock(attempt, "a statement")
+    return await run()
 
 
-async def in_transaction_once_more_after_deadlock(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
-    """Run `work` in a transaction of its own; once more if PostgreSQL ended it to break a deadlock.
+async def in_transaction_again_after_deadlock(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
+    """Run `work` in a transaction of its own; again (`DEADLOCK_ATTEMPTS`) while PostgreSQL ends
+    it to break a deadlock.
 
-    The transaction was rolled back with everything it wrote, and the other side has gone on
-    by then (as for a statement of its own, above). `work` must be safe to run again: it
-    writes only through the connection it is given, and acts outside the database after.
+    The transaction was rolled back with everything it wrote (as a statement of its own,
+    above). `work` must be safe to run again: it writes only through the connection it is
+    given, and acts outside the database after.
     """
-    try:
-        async with in_transaction() as connection:
-            return await work(connection)
-    except DeadlockDetectedError:
-        log.warning("a transaction was ended to break a deadlock; running it once more")
+    for attempt in range(1, DEADLOCK_ATTEMPTS):
+        try:
+            async with in_transaction() as connection:
+                return await work(connection)
+        except DeadlockDetectedError:
+            await _after_deadlock(attempt, "a transaction")
     async with in_transaction() as connection:
         return await work(connection)

@@ -112,7 +112,7 @@ async def reset_two_factor(
         return [int(str(s)) for s in sessions]
 
     # The reset locks the user's row, then the sessions'; a code check takes them the other way.
-    return await plain_sql.in_transaction_once_more_after_deadlock(remove_all)
+    return await plain_sql.in_transaction_again_after_deadlock(remove_all)
 
 
 async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:

@@ -565,7 +565,7 @@ async def _finish_setup(
         return await _finish_at_once(context, session, user, policy, writes, connection)
 
     if counted or session.state != SessionState.DONE or plain_sql.is_sqlite():
-        new_id, first, recovery = await plain_sql.in_transaction_once_more_after_deadlock(write)
+        new_id, first, recovery = await plain_sql.in_transaction_again_after_deadlock(write)
     else:
         new_id, first, recovery = await _finish_in_one(context, user, policy, writes)
     authenticator = Authenticator(id=new_id, **dict(zip(_AUTHENTICATOR_FIELDS, stored, strict=True)))
@@ -683,7 +683,7 @@ async def _write_all_at_once(
         return first, new_id, None
     if made_before is not None or not policy.recovery_codes_enabled:
         return first, new_id, made_before
-    recovery = await plain_sql.in_transaction_once_more_after_deadlock(
+    recovery = await plain_sql.in_transaction_again_after_deadlock(
         lambda transaction: _replace_recovery_codes(context, user, transaction)
     )
     return first, new_id, recovery
@@ -867,7 +867,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
         )
 
     # The removal locks the user's row, then the authenticator's; a code check takes them the other way.
-    await plain_sql.in_transaction_once_more_after_deadlock(remove_it)
+    await plain_sql.in_transaction_again_after_deadlock(remove_it)
     if used_recovery_code:
         await notify_recovery_code_used(context, user)  # after the removal: the count left is final
     await user_changed(context, user.id)
@@ -891,6 +891,6 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
         )
         return new
 
-    new = await plain_sql.in_transaction_once_more_after_deadlock(replace)
+    new = await plain_sql.in_transaction_again_after_deadlock(replace)
     await user_changed(context, user.id)
     return types.RecoveryCodesPayload(recovery_codes=new)
