@@ -484,6 +484,7 @@ def drive(
     result["rss_peak_mb"] = round(total / 1024, 1)
     result["rss_peak_largest_mb"] = round(largest / 1024, 1)
     sent = result["requests"] + result["warmup_requests"]
+    result["server_cpu_s"] = cpu
     result["server_cpu_us_per_req"] = round(cpu / sent * 1e6) if sent else None
     result["server_cpu_cores"] = round(cpu / wall, 2)
     result["connections"] = connections
@@ -492,15 +493,27 @@ def drive(
     return result
 
 
-def wait_for_mail(url: str, sink: Sink, timeout: float) -> dict[str, Any]:
-    """Until the outbox has nothing pending; what was sent, failed and received."""
+def wait_for_mail(url: str, sink: Sink, timeout: float, server: Server, driven: dict[str, Any]) -> dict[str, Any]:
+    """Until the outbox has nothing pending; what was sent, failed and received.
+
+    Under load the requests of a run take the server's time and much of their mail waits
+    for the run to end: the server CPU it takes then is added to the run's (`driven`), as
+    `server_cpu_us_per_req_with_mail`, so a flow's cost includes its mail.
+    """
+    pids = server.pids()
+    cpu_before = cpu_seconds(pids)
     started = time.perf_counter()
     counts = outbox_counts(url)
     while counts.get("PENDING", 0) and time.perf_counter() - started < timeout:
         time.sleep(0.1)
         counts = outbox_counts(url)
+    drain_cpu = cpu_seconds(pids) - cpu_before
+    sent = driven["requests"] + driven["warmup_requests"]
+    if sent:
+        driven["server_cpu_us_per_req_with_mail"] = round((driven["server_cpu_s"] + drain_cpu) / sent * 1e6)
     return {
         "drain_s": round(time.perf_counter() - started, 2),
+        "drain_cpu_s": round(drain_cpu, 2),
         "outbox": counts,
         "sink_received_total": sink.count,
     }
@@ -624,7 +637,7 @@ def run_backend(
                 if flow.mode == "once":
                     pending = pending[(entry["c32"]["items_used"] or 0) :]
                 if flow.mails:
-                    entry["mail_after_c32"] = wait_for_mail(url, sink, timeout=120)
+                    entry["mail_after_c32"] = wait_for_mail(url, sink, 120, server, entry["c32"])
                 if name == "login":
                     entry["argon2_after"] = argon2_rate(1.5 if plan.duration < 5 else 2.0)
                     rates = [entry["argon2_before"]["verify_per_s"], entry["argon2_after"]["verify_per_s"]]
@@ -636,7 +649,7 @@ def run_backend(
                         workdir,
                     )  # fmt: skip
                     if flow.mails:
-                        entry["mail_after_c1"] = wait_for_mail(url, sink, timeout=120)
+                        entry["mail_after_c1"] = wait_for_mail(url, sink, 120, server, entry["c1"])
                 results[name] = entry
             if workers == 1 and "myTwoFactor" in only:
                 log(f"{kind} w{workers}: 64 connections (memory)")
@@ -700,14 +713,31 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 return ""
             return f"by CPU per request: {hello_cpu / cpu:.0%} of H"
 
+        def share_of_h(
+            flow: str, hello: float | None = hello, hello_cpu: float | None = hello_cpu
+        ) -> tuple[float | None, str]:
+            """A flow's ratio to H, and how it was found. For a flow that sends mail, by CPU per
+            request with the mail it queued (sent in good part after the run): its requests/s
+            during the run leave that work out."""
+            by_rate = ratio(get(flow, "c32", "rps"), hello)
+            with_mail = get(flow, "c32", "server_cpu_us_per_req_with_mail")
+            if not flowdefs.FLOWS[flow].mails or by_rate is None:
+                return by_rate, cpu_note(flow)
+            if not with_mail or not hello_cpu:
+                return None, "its mail's CPU was not measured"
+            return hello_cpu / with_mail, (
+                f"by server CPU per request, {with_mail} us with its mail, against H's {hello_cpu:.0f} us; "
+                f"by requests/s during the run, whose mail was sent in good part after it: {by_rate:.0%}"
+            )
+
         add(f"{kind}: myTwoFactor >= 35% of H", ratio(get("myTwoFactor", "c32", "rps"), hello), 0.35, "{:.0%}",
             note=cpu_note("myTwoFactor"))  # fmt: skip
         add(f"{kind}: myTwoFactor p99 <= 100 ms (32 conn)", get("myTwoFactor", "c32", "p99_ms"), 100, "{:.1f} ms",
             at_most=True)  # fmt: skip
         share = 0.15 if kind == "sqlite" else 0.20
         for flow in ("submitCode", "verifyLogin"):
-            add(f"{kind}: {flow} >= {share:.0%} of H", ratio(get(flow, "c32", "rps"), hello), share, "{:.0%}",
-                note=cpu_note(flow))  # fmt: skip
+            value, how = share_of_h(flow)
+            add(f"{kind}: {flow} >= {share:.0%} of H", value, share, "{:.0%}", note=how)
         add(f"{kind}: login >= 70% of raw argon2id", ratio(get("login", "c32", "rps"), argon2_for(results, kind, "w1")),
             0.70, "{:.0%}")  # fmt: skip
         add(f"{kind}: setUpApp >= 100/s", get("setUpApp", "c32", "rps"), 100, "{:.0f}/s",
@@ -789,7 +819,10 @@ def table(results: dict[str, Any]) -> str:
                     label += " (ran out of prepared items)"
                 if "mail_after_c32" in entry:
                     got = entry["mail_after_c32"]
-                    label += f", mail: outbox {got['outbox']}, drained {got['drain_s']} s after"
+                    label += (
+                        f", mail: outbox {got['outbox']}, drained {got['drain_s']} s after "
+                        f"with {got.get('drain_cpu_s', '-')} s of server CPU"
+                    )
                 lines.append(_row(label, c32, shown, entry.get("c1")))
             if "memory_64" in run:
                 mem = dict(run["memory_64"])
