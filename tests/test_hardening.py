@@ -478,23 +478,35 @@ async def test_a_code_check_ended_by_a_deadlock_with_a_reset_runs_again(
     assert await Session.filter(user_id=user.id).count() == 0
 
 
-async def test_a_reset_ended_by_a_deadlock_runs_again(app: Harness, ada: str, caplog: pytest.LogCaptureFixture) -> None:
-    """The other side of that crossing: when PostgreSQL ends the reset's transaction instead,
-    it ran on the rows the other side now holds, so it runs again (not an unexpected error).
+@contextlib.asynccontextmanager
+async def a_reset_the_test_crosses(
+    app: Harness, ada: str
+) -> AsyncIterator[tuple[User, asyncio.Task[dict[str, Any]], Any, asyncpg.Connection, asyncpg.Connection]]:
+    """An administrator's reset of `ada` (with an authenticator app), started while the test's
+    connection holds the row of her signed-in session: the reset takes her user's row, then
+    waits for the session's. The test's deadlock_timeout is longer than the server's, so when
+    the test then crosses it, the reset is the side PostgreSQL ends.
 
-    The other side is the test's connection, locking a session's row, then the user's; its
-    deadlock_timeout is longer than the server's, so the reset is the one that gets ended."""
+    Yields the user, the reset's task, and `holding`'s transaction and connections."""
     if app.backend != "postgres":
         pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
     user, token = await signed_in(app, ada)
     await add_app(app, token)
     session = await live_session(token)
     _, admin = await signed_in(app, "root@example.test", admin=True)
-
     session_lock = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
     async with holding(app, session_lock, session.id) as (hold, watcher, holder):
         await holder.execute("SET LOCAL deadlock_timeout = '30s'")
         reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
+        yield user, reset, hold, watcher, holder
+
+
+async def test_a_reset_ended_by_a_deadlock_runs_again(app: Harness, ada: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The other side of that crossing: when PostgreSQL ends the reset's transaction instead,
+    it ran on the rows the other side now holds, so it runs again (not an unexpected error).
+
+    The other side is the test's connection, locking a session's row, then the user's."""
+    async with a_reset_the_test_crosses(app, ada) as (user, reset, hold, watcher, holder):
         await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the session's
         with caplog.at_level(logging.WARNING, logger="twofactor"):
             # Granted once PostgreSQL has ended the reset's transaction (after 1 s).
@@ -525,20 +537,10 @@ async def test_a_reset_ended_by_two_deadlocks_in_a_row_runs_a_third_time(
     """The other side may cross the reset again on its next run: each run is ended in turn, up
     to `DEADLOCK_ATTEMPTS` (the test's connection holds a session's row and takes the user's
     twice, each time in a savepoint it then rolls back)."""
-    if app.backend != "postgres":
-        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
     assert plain_sql.DEADLOCK_ATTEMPTS == 3
-    user, token = await signed_in(app, ada)
-    await add_app(app, token)
-    session = await live_session(token)
-    _, admin = await signed_in(app, "root@example.test", admin=True)
-
-    session_lock = 'SELECT 1 FROM "sessions" WHERE "id" = $1 FOR UPDATE'
-    async with holding(app, session_lock, session.id) as (hold, watcher, holder):
-        await holder.execute("SET LOCAL deadlock_timeout = '30s'")
+    async with a_reset_the_test_crosses(app, ada) as (user, reset, hold, watcher, holder):
         own = "SELECT transactionid::text FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid'"
         holding_xid = await holder.fetchval(own)
-        reset = asyncio.create_task(app.gql(RESET, {"id": str(user.id)}, token=admin))
         await waiting_for(watcher, holding_xid)  # the reset holds the user's row and waits for the session's
         with caplog.at_level(logging.WARNING, logger="twofactor"):
             for _ in range(2):
