@@ -86,8 +86,8 @@ async def fetch(sql: str, *values: Any, connection: BaseDBAsyncClient | None = N
 # first, or retries itself, the two can cross again (seen 1 run in 6 of the reset-and-code-
 # check test on a slow machine): each crossing costs PostgreSQL's deadlock_timeout (1 s).
 DEADLOCK_ATTEMPTS = 3
-# Before running again, a pause of up to this many seconds (random, longer each time), so
-# that the other side, already past its wait, finishes first rather than meeting it again.
+# Before running again, a pause of at most this many seconds times the run's number (at
+# random), so that the other side, already past its wait, finishes rather than meeting it again.
 _DEADLOCK_PAUSE = 0.02
 
 
