@@ -20,7 +20,7 @@ from test_query_counts import counting
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from twofactor.mail import messages
+from twofactor.mail import messages, outbox
 from twofactor.mail.backends import POOL_SIZE, ConsoleBackend, SmtpBackend, backend_for, describe_failure
 from twofactor.mail.messages import Email, WireMessage, to_mime
 from twofactor.mail.outbox import BATCH_SIZE, CLAIM_LEASE, MAX_RETRY, PARALLEL_SENDS, OutboxWorker, enqueue, retry_delay
@@ -839,3 +839,72 @@ async def test_sends_that_end_together_are_marked_sent_by_one_statement(db: None
             assert row.status == OutboxStatus.PENDING and row.claimed_by == "elsewhere:1:cafe" and row.attempts == 0
         else:
             assert row.status == OutboxStatus.SENT and row.attempts == 1 and row.claimed_until is None
+
+
+class StaggeredSends:
+    """Sends that end one after another, each a moment after the one before; a send to
+    `held` waits until `release()` instead."""
+
+    def __init__(self, held: str | None = None) -> None:
+        self.started = 0
+        self.held = held
+        self.gate = asyncio.Event()
+
+    async def send(self, message: WireMessage) -> None:
+        self.started += 1
+        if message.recipient == self.held:
+            await self.gate.wait()
+            return
+        await asyncio.sleep(0.002 * self.started)
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_round_of_parallel_sends_ending_one_by_one_is_marked_sent_by_one_statement(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the round (or the end of the sends under way) may trigger the marking here.
+    monkeypatch.setattr(outbox, "MARK_GATHER", 60.0)
+    ids = [await queue() for _ in range(PARALLEL_SENDS)]
+    results = Results()
+    mailer = OutboxWorker(StaggeredSends(), KEYRING, MAIL_FROM, results)
+    with counting() as statements:
+        async with asyncio.timeout(10):
+            assert await mailer.run_once() == PARALLEL_SENDS
+    marking = [s for s in statements if s.startswith('UPDATE "outbox" SET "status"')]
+    assert len(marking) == 1, marking
+    assert sorted(m.id for m in results.settled) == sorted(ids)
+    assert await OutboxMessage.filter(id__in=ids, status=OutboxStatus.SENT, attempts=1).count() == len(ids)
+
+
+async def test_a_message_sent_alone_is_marked_at_once(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outbox, "MARK_GATHER", 60.0)
+    message_id = await queue()
+    results = Results()
+    mailer = OutboxWorker(StaggeredSends(), KEYRING, MAIL_FROM, results)
+    async with asyncio.timeout(10):  # not MARK_GATHER: no other send was under way
+        assert await mailer.run_once() == 1
+    assert [m.id for m in results.settled] == [message_id]
+    assert (await OutboxMessage.get(id=message_id)).status == OutboxStatus.SENT
+
+
+async def test_a_slow_send_does_not_hold_up_the_marking_of_the_others(db: None) -> None:
+    slow_address = "slow@example.test"
+    slow = await queue(messages.setup_code(slow_address, "Work mail", CODE, 10))
+    quick = await queue()
+    backend = StaggeredSends(held=slow_address)
+    results = Results()
+    mailer = OutboxWorker(backend, KEYRING, MAIL_FROM, results)
+    passing = asyncio.create_task(mailer.run_once())
+    async with asyncio.timeout(10):  # MARK_GATHER, not the slow send
+        await results.event.wait()
+    assert [m.id for m in results.settled] == [quick]
+    assert (await OutboxMessage.get(id=quick)).status == OutboxStatus.SENT
+    assert (await OutboxMessage.get(id=slow)).status == OutboxStatus.PENDING
+    backend.release()
+    assert await passing == 2
+    assert sorted(m.id for m in results.settled) == sorted([quick, slow])
