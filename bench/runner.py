@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -686,6 +687,19 @@ def argon2_for(results: dict[str, Any], kind: str, workers: str) -> float:
     return float(value or results["baselines"]["argon2"]["verify_per_s"])
 
 
+def _rounded_toward_missing(value: float, fmt: str, at_most: bool) -> float:
+    """`value` rounded at `fmt`'s precision toward missing its target (down for "at least",
+    up for "at most"), so a figure that misses never prints as the limit: 99.998/s of a
+    100/s target prints as 99/s, not 100/s."""
+    precision = re.search(r"\.(\d+)([f%])", fmt)
+    if precision is None:
+        return value
+    step = 10.0 ** -(int(precision[1]) + (2 if precision[2] == "%" else 0))
+    # The small margin keeps a value that is exactly on a step (0.15 as 15%) where it is.
+    steps = math.ceil(value / step - 1e-9) if at_most else math.floor(value / step + 1e-9)
+    return steps * step
+
+
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets (one worker), each met, missed or not measured."""
     targets: list[dict[str, Any]] = []
@@ -695,7 +709,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             status = "not measured"
         else:
             status = "met" if (value <= limit if at_most else value >= limit) else "missed"
-        shown = "-" if value is None else fmt.format(value)
+        shown = "-" if value is None else fmt.format(_rounded_toward_missing(value, fmt, at_most))
         targets.append({"target": name, "value": shown, "limit": limit, "status": status, "note": note})
 
     for kind, runs in results["runs"].items():
