@@ -457,7 +457,7 @@ class RedisBroker:
 
 
 async def _close(pubsub: PubSub) -> None:
-    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+    await pubsub.aclose()
 
 
 def make_broker(redis_url: str | None, prefix: str = REDIS_CHANNEL_PREFIX) -> Broker:
