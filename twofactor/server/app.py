@@ -46,6 +46,7 @@ from twofactor.server.context import (
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
 from twofactor.server.settings import Settings, load_settings
+from twofactor.server.web import SecurityHeaders, graphiql_page, static_files
 
 log = logging.getLogger("twofactor")
 
@@ -194,6 +195,11 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError({"message": "Sign in first."})
         return None
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL from the package's files instead of strawberry's page, which loads them from a CDN."""
+        return graphiql_page()
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         # Set-ups carry secrets; nothing this API answers may be cached.
@@ -269,7 +275,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                     services.outbox = None
                 await services.broker.stop()
 
-    middleware = [Middleware(BodyLimit), Middleware(WebSocketOrigin, settings=settings)]
+    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(WebSocketOrigin, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -286,6 +292,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            static_files(),
         ],
         middleware=middleware,
         lifespan=lifespan,

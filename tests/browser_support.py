@@ -1,0 +1,172 @@
+"""A real `twofactor serve` process and Debian's Chromium driven by Playwright, for browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from mail_support import free_port
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Route, async_playwright
+
+TWOFACTOR = Path(sys.executable).with_name("twofactor")
+CHROMIUM = os.environ.get("TWOFACTOR_TEST_CHROMIUM", "/usr/bin/chromium")
+# Screenshots the browser tests save, for people to look at (not compared by the tests).
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+START_TIMEOUT = 30.0
+# Flags for a headless Chromium on a machine with no network but loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path; CI must have it (.ci/run installs it), elsewhere its absence is a skip."""
+    if shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package")
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@dataclass
+class LiveServer:
+    """`twofactor serve` on SQLite with console mail, reached as http://localhost:PORT."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str]
+    directory: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def command(self, *args: str, stdin: str = "") -> str:
+        result = subprocess.run(
+            [str(TWOFACTOR), *args],
+            input=stdin.encode(),
+            capture_output=True,
+            env=self.env,
+            cwd=self.directory,
+            timeout=60,
+        )
+        output = (result.stdout + result.stderr).decode(errors="replace")
+        assert result.returncode == 0, f"twofactor {' '.join(args)} failed:\n{output}"
+        return output
+
+
+@contextlib.asynccontextmanager
+async def live_server(directory: Path) -> AsyncIterator[LiveServer]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
+    env.update(
+        TWOFACTOR_ENV="development",
+        TWOFACTOR_DATABASE_URL=f"sqlite://{directory / 'browser.db'}",
+        TWOFACTOR_MAIL_URL="console://",
+        TWOFACTOR_DATA_DIR=str(directory),
+        PYTHONUNBUFFERED="1",
+    )
+    log = directory / "server.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(TWOFACTOR), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=directory,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(port, process, log, env, directory)
+    try:
+        async with httpx.AsyncClient() as http:
+            async with asyncio.timeout(START_TIMEOUT):
+                while True:
+                    if process.poll() is not None:
+                        pytest.fail(f"the server exited ({process.returncode}):\n{server.output()}")
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await http.get(f"{server.url}/healthz")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class Watched:
+    """What a page did that a test asserts on: requests to anywhere but the server, errors."""
+
+    outside_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    executable = chromium_or_skip()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def watched_context(browser: Browser, server: LiveServer, width: int = 1280) -> tuple[BrowserContext, Watched]:
+    """A browser context in which every request that is not to `server` is aborted and recorded."""
+    context = await browser.new_context(viewport={"width": width, "height": 800})
+    watched = Watched()
+
+    async def only_the_server(route: Route) -> None:
+        if route.request.url.startswith(server.url + "/") or route.request.url == server.url:
+            await route.continue_()
+        else:
+            watched.outside_requests.append(route.request.url)
+            await route.abort()
+
+    await context.route("**/*", only_the_server)
+    return context, watched
+
+
+def watch(page: Page, watched: Watched) -> None:
+    """Record the page's console errors (a CSP violation is one) and uncaught exceptions."""
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.console_errors.append(message.text)
+
+    def page_error(error: Error) -> None:
+        watched.page_errors.append(str(error))
+
+    page.on("console", console)
+    page.on("pageerror", page_error)
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
