@@ -75,13 +75,14 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def live_server(directory: Path) -> AsyncIterator[LiveServer]:
+async def live_server(directory: Path, mail_url: str = "console://") -> AsyncIterator[LiveServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
     env.update(
         TWOFACTOR_ENV="development",
         TWOFACTOR_DATABASE_URL=f"sqlite://{directory / 'browser.db'}",
-        TWOFACTOR_MAIL_URL="console://",
+        TWOFACTOR_MAIL_URL=mail_url,
+        TWOFACTOR_MAIL_FROM="twofactor <no-reply@example.test>",
         TWOFACTOR_DATA_DIR=str(directory),
         PYTHONUNBUFFERED="1",
     )

@@ -46,7 +46,7 @@ from twofactor.server.context import (
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
 from twofactor.server.settings import Settings, load_settings
-from twofactor.server.web import SecurityHeaders, graphiql_page, static_files
+from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
 
 log = logging.getLogger("twofactor")
 
@@ -293,6 +293,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             static_files(),
+            *([Route("/", web_client)] if settings.web_client else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

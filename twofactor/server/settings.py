@@ -62,6 +62,8 @@ class Settings:
     trusted_proxies: bool = False
     # Channels in Redis start with this, so deployments sharing one Redis stay apart.
     redis_prefix: str = "twofactor:"
+    # The web client at `/`; off for deployments that want the API alone.
+    web_client: bool = True
 
     @property
     def production(self) -> bool:
@@ -224,4 +226,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         introspection=_bool(config, "INTROSPECTION", default=not production),
         fresh_factor_window=timedelta(minutes=fresh_minutes),
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
+        web_client=_bool(config, "WEB_CLIENT", default=True),
     )
