@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import secrets
 import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
-from conftest import Harness, add_app, create_user
+import pytest
+from conftest import PASSWORD, Harness, add_app, create_user
+from mail_support import free_port
 from test_manage import stale
 from test_subscriptions import listening, signed_socket
 
@@ -26,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ADA = "ada@example.com"
 BOB = "bob@example.com"
 WAIT = 10.0
+TWOFACTOR = str(Path(sys.executable).parent / "twofactor")
 
 
 def section() -> str:
@@ -121,7 +131,7 @@ def test_every_walkthrough_block_is_there() -> None:
         "verifyLoginWithRecoveryCode.vars", "edit.vars", "remove.vars", "remove.vars.code",
         "setTwoFactorPolicy.vars", "resetUserTwoFactor.vars",
     }  # fmt: skip
-    assert set(BLOCKS) == documents | variables | {"curl"}
+    assert set(BLOCKS) == documents | variables | {"curl", "totp"}
     assert {name for name, (language, _) in BLOCKS.items() if language == "graphql"} == documents
 
 
@@ -314,3 +324,137 @@ def test_the_curl_lines_are_the_walkthrough_in_order() -> None:
         step("auditEvents"),
     ]  # fmt: skip
     assert curl_calls() == expected
+
+
+# The curl form against a real `twofactor serve`
+
+
+def served(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path, dict[str, str]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
+    env.update(
+        TWOFACTOR_DATABASE_URL=f"sqlite://{tmp_path / 'walkthrough.db'}",
+        TWOFACTOR_SECRET_KEY=secrets.token_urlsafe(48),
+        TWOFACTOR_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [TWOFACTOR, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=handle, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process, port, log, env
+        except httpx.TransportError:
+            time.sleep(0.1)
+
+
+def console_code(log: Path, subject: str, count: int) -> str:
+    """The code of the `count`-th message with this subject the console mail backend printed."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        messages = [m for m in log.read_text().split("-" * 72) if f"Subject: {subject}" in m]
+        if len(messages) >= count:
+            match = re.search(r"\b(\d{6})\b", messages[count - 1].split("[text/plain]", 1)[1])
+            assert match, messages[count - 1]
+            return match.group(1)
+        assert time.monotonic() < deadline, f"no message {subject!r} on the console"
+        time.sleep(0.05)
+
+
+def payload_error(data: Any) -> Any:
+    """The `error` of the payload somewhere in `data` (None when there is none)."""
+    if isinstance(data, dict):
+        if "error" in data:
+            return data["error"]
+        for value in data.values():
+            found = payload_error(value)
+            if found is not None:
+                return found
+    return None
+
+
+def fill_in(line: str, noted: dict[str, str]) -> str:
+    """The README's line with each `<...>` replaced by what the reader noted for it."""
+    return re.sub(r"<[^>]+>", lambda match: noted[match.group(0)], line)
+
+
+@pytest.mark.skipif(not (shutil.which("jq") and shutil.which("curl")), reason="needs jq and curl, as the README says")
+def test_the_curl_form_runs_against_a_served_process(tmp_path: Path) -> None:
+    for name, (language, text) in BLOCKS.items():
+        if language == "graphql":
+            (tmp_path / f"{operation_name(name)}.graphql").write_text(text)
+    script = BLOCKS["curl"][1]
+    function = script[: script.index("\ngql ")]
+    process, port, log, env = served(tmp_path)
+    try:
+
+        def cli(*args: str, stdin: str) -> str:
+            result = subprocess.run(
+                [TWOFACTOR, *args], input=stdin, env=env, cwd=tmp_path, capture_output=True, text=True
+            )
+            assert result.returncode == 0, result.stderr
+            return result.stdout
+
+        cli("user", "create", "--email", ADA, "--name", "Ada", "--admin", "--password-stdin", stdin=PASSWORD)
+        bob = cli("user", "create", "--email", BOB, "--name", "Bob", "--password-stdin", stdin=PASSWORD)
+        bob_id = re.search(r"\(id (\d+)\)", bob)
+        assert bob_id, bob
+        noted = {"<id of Bob>": bob_id.group(1)}
+        recovery: list[str] = []
+        step = 0
+        for line in (line for line in script.splitlines() if line.startswith("gql ")):
+            operation = shlex.split(line)[1].removesuffix(".graphql")
+            if operation == "SendLoginCode":
+                # A reader this quick is told RATE_LIMITED and waits 30 s; the test forgets the last send instead.
+                with sqlite3.connect(tmp_path / "walkthrough.db") as db:
+                    db.execute("UPDATE users SET last_code_sent_at = NULL")
+            filled = fill_in(line, noted)
+            command = function.replace("127.0.0.1:8000", f"127.0.0.1:{port}") + "\n" + filled
+            result = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+            assert result.returncode == 0, (line, result.stderr)
+            body = json.loads(result.stdout)
+            assert "errors" not in body, (line, body)
+            assert payload_error(body["data"]) is None, (line, body)
+            data = body["data"]
+            if operation == "SetUpApp":
+                setup = data["myTwoFactor"]["setUpApp"]["setup"]
+                totp_line = BLOCKS["totp"][1].strip().replace(".venv/bin/python", shlex.quote(sys.executable))
+                shown = subprocess.run(
+                    ["bash", "-c", totp_line.replace("<otpauthUri>", setup["app"]["otpauthUri"])],
+                    capture_output=True, text=True, check=True,
+                ).stdout.strip()  # fmt: skip
+                secret = pyotp.parse_uri(setup["app"]["otpauthUri"]).secret
+                now_step = totp.current_step()
+                step = next(s for s in (now_step, now_step - 1) if totp.code_at(secret, s) == shown)
+                noted |= {"<setup id>": setup["id"], "<code from the app>": shown}
+            elif operation == "SubmitCode" and not recovery:
+                recovery = data["myTwoFactor"]["submitCode"]["recoveryCodes"]
+                noted["<a recovery code>"] = recovery[0]
+            elif operation == "Login" and data["login"]["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE":
+                ids = {a["method"]: a["id"] for a in data["login"]["authenticators"]}
+                noted |= {
+                    "<app authenticator id>": ids["APP"],
+                    "<the next code from the app>": totp.code_at(secret, step + 1),
+                }
+                if "EMAIL" in ids:
+                    noted["<email authenticator id>"] = ids["EMAIL"]
+            elif operation == "SetUpEmail":
+                noted["<email setup id>"] = data["myTwoFactor"]["setUpEmail"]["setup"]["id"]
+                noted["<code from the mail>"] = console_code(log, "Confirm your new email authenticator", 1)
+            elif operation == "SendLoginCode":
+                noted["<code from the mail>"] = console_code(log, "Your sign-in code", 1)
+            elif operation == "ResetUserTwoFactor":
+                assert data["admin"]["resetUserTwoFactor"]["user"]["email"] == BOB
+            elif operation == "AuditEvents":
+                actions = {e["action"] for e in data["admin"]["auditEvents"]["events"]}
+                assert len(actions) > 5, actions
+        assert operation == "AuditEvents"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
