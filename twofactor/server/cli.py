@@ -36,7 +36,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
     keeps the epilog's lines as written."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False):
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
@@ -57,8 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"twofactor {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help, description=help, epilog=epilog, formatter_class=_HelpFormatter)
+    def command(name: str, summary: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=summary, epilog=epilog, formatter_class=_HelpFormatter
+        )
 
     serve = command("serve", "run the server (applies migrations first)", epilog=_epilog())
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
