@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import importlib.metadata
 import logging
 import re
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from twofactor.server.settings import Settings, SettingsError, load_settings
+from twofactor.server.settings import ENVIRONMENT_VARIABLES, Settings, SettingsError, load_settings
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -21,31 +24,120 @@ class CommandError(Exception):
     """A clear, one-line reason the command failed."""
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("twofactor")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (not the None and False of required options and flags), and
+    keeps the epilog's lines as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _epilog() -> str:
+    width = max(len(name) for name in ENVIRONMENT_VARIABLES)
+    lines = [f"  {name:<{width}}  {meaning}" for name, meaning in ENVIRONMENT_VARIABLES.items()]
+    return "environment variables (also read from a .env file in the working directory):\n" + "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="twofactor", description="GraphQL two-factor authentication service.")
+    parser = argparse.ArgumentParser(
+        prog="twofactor",
+        description="GraphQL two-factor authentication service.",
+        epilog=_epilog(),
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"twofactor {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the server (applies migrations first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start-up")
+    def command(name: str, summary: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=summary, epilog=epilog, formatter_class=_HelpFormatter
+        )
 
-    commands.add_parser("migrate", help="apply database migrations (safe to repeat)")
-    commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
-    commands.add_parser(
-        "rotate-secrets", help="re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)"
+    serve = command("serve", "run the server (applies migrations first)", epilog=_epilog())
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start-up")
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (uvicorn's access log; a GET request's line shows its variables)",
     )
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
-    create = user.add_parser("create", help="create a user; the password is read from standard input")
-    create.add_argument("--email", required=True)
-    create.add_argument("--name", required=True)
-    create.add_argument("--admin", action="store_true")
-    create.add_argument("--password-stdin", action="store_true", required=True)
-    reset = user.add_parser("reset-2fa", help="remove a user's 2FA (lost access), end their sessions, notify them")
-    reset.add_argument("email")
+    command("migrate", "apply database migrations (safe to repeat)")
+    command("export-schema", "print the GraphQL schema (SDL)")
+    command("rotate-secrets", "re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)")
+
+    user = command("user", "manage users").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser(
+        "create",
+        help="create a user",
+        description="Create a user. The password is asked twice, without echo, or read from standard input.",
+        formatter_class=_HelpFormatter,
+    )
+    create.add_argument("--email", required=True, help="the address the user signs in with")
+    create.add_argument("--name", required=True, help="the name shown to the user")
+    create.add_argument("--admin", action="store_true", help="make the user an administrator")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of standard input"
+    )
+    reset = user.add_parser(
+        "reset-2fa",
+        help="remove a user's 2FA (lost access), end their sessions, notify them",
+        formatter_class=_HelpFormatter,
+    )
+    reset.add_argument("email", help="the user's address")
     return parser
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new user's password: the first line of standard input, or asked twice at a terminal."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("standard input is not a terminal: pass --password-stdin to read the password from it")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        raise CommandError("the passwords do not match")
+    return password
+
+
+def _without_password(url: str) -> str:
+    """The URL with any password replaced by ***, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def startup_summary(settings: Settings, host: str, port: int, workers: int) -> str:
+    """The one line `twofactor serve` prints: where it listens, on what it runs, where to go."""
+    address = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    mail = settings.mail
+    if mail.backend == "console":
+        mail_text = "console"
+    else:
+        security = " (TLS)" if mail.tls else " (STARTTLS)" if mail.starttls else ""
+        mail_text = f"smtp://{mail.host}:{mail.port}{security}"
+    events = _without_password(settings.redis_url) if settings.redis_url else "in-process"
+    processes = "1 worker" if workers == 1 else f"{workers} workers"
+    graphiql = f"{address}/graphql" if settings.graphiql else "off"
+    return (
+        f"twofactor {_version()} on {address} ({settings.env}, {processes}): "
+        f"database {_without_password(settings.database_url)}, mail: {mail_text}, events: {events}; "
+        f"GraphiQL: {graphiql}"
+    )
 
 
 async def _with_database(settings: Settings) -> None:
@@ -114,13 +206,14 @@ async def _rotate(settings: Settings) -> str:
     return f"re-encrypted {rotated} secret(s) with the current key"
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     import uvicorn
 
     if migrate:
         from twofactor.server.database import apply_migrations
 
         asyncio.run(apply_migrations(settings.database_url))
+    print(startup_summary(settings, host, port, workers), flush=True)
     # Each worker builds its own app; migrations already ran once above.
     uvicorn.run(
         "twofactor.server.app:create_served_app",
@@ -129,16 +222,22 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         port=port,
         workers=workers,
         proxy_headers=settings.trusted_proxies,
-        # An access log line holds the query string: a GET with variables could carry a code.
-        access_log=False,
+        # Off by default: an access log line holds the query string, and a GET with variables could carry a code.
+        access_log=access_log,
         log_level="info",
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `twofactor` command."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        # A one-off command speaks like its own messages: "twofactor: ...".
+        logging.basicConfig(level=logging.WARNING, format="twofactor: %(message)s")
+    # Tortoise says "Tortoise-ORM shutdown" at INFO whenever connections close: noise to an operator.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         if args.command == "export-schema":
             from twofactor.schema.root import build_schema
@@ -147,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         settings = load_settings()
         if args.command == "serve":
-            _serve(settings, args.host, args.port, args.workers, not args.no_migrate)
+            _serve(settings, args.host, args.port, args.workers, not args.no_migrate, args.access_log)
             return 0
         if args.command == "migrate":
             from twofactor.server.database import apply_migrations
@@ -159,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(_rotate(settings)))
             return 0
         if args.user_command == "create":
-            password = sys.stdin.readline().rstrip("\r\n")
+            password = _read_password(args.password_stdin)
             print(asyncio.run(_create_user(settings, args.email, args.name, args.admin, password)))
             return 0
         print(asyncio.run(_reset_user(settings, args.email)))

@@ -30,6 +30,26 @@ class SettingsError(Exception):
 MAX_MAIL_TIMEOUT = 30.0
 
 
+# Every variable load_settings reads, with what it is for: `twofactor --help` lists them.
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "TWOFACTOR_ENV": "development (default) or production",
+    "TWOFACTOR_DATABASE_URL": "sqlite://path (default sqlite://twofactor.db) or postgres://user:pass@host:5432/db",
+    "TWOFACTOR_SECRET_KEY": "at least 32 random characters; generated into the data dir in development",
+    "TWOFACTOR_OLD_SECRET_KEYS": "comma-separated earlier keys, still used to decrypt",
+    "TWOFACTOR_DATA_DIR": "where the development secret key file is kept (default .)",
+    "TWOFACTOR_MAIL_URL": "console:// (default) or smtp://user:pass@host:587?starttls=true",
+    "TWOFACTOR_MAIL_FROM": "the sender of every message",
+    "TWOFACTOR_REDIS_URL": "redis://host:6379/0 to share live events between processes",
+    "TWOFACTOR_REDIS_PREFIX": "prefix of the Redis channels (default twofactor)",
+    "TWOFACTOR_ISSUER": "the name authenticator apps show (default twofactor)",
+    "TWOFACTOR_CORS_ORIGINS": "comma-separated origins of web apps allowed to call the API",
+    "TWOFACTOR_GRAPHIQL": "true or false (default: on in development)",
+    "TWOFACTOR_INTROSPECTION": "true or false (default: on in development)",
+    "TWOFACTOR_FRESH_FACTOR_MINUTES": "how recent a second factor must be to add or remove one without a code (15)",
+    "TWOFACTOR_TRUST_PROXY_HEADERS": "true behind a proxy listed in FORWARDED_ALLOW_IPS (default false)",
+}
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """Where mail goes: the console (development) or an SMTP server."""
