@@ -52,8 +52,15 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
             ("dan@example.test", "Dan", False),
         ):
             running.command(
-                "user", "create", "--email", email, "--name", name, *(["--admin"] if admin else []),
-                "--password-stdin", stdin=PASSWORD + "\n",
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                name,
+                *(["--admin"] if admin else []),
+                "--password-stdin",
+                stdin=PASSWORD + "\n",
             )
         yield running
 
@@ -142,7 +149,9 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await expect(page.locator("[data-status]")).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
     await expect(page.get_by_role("button", name=re.compile(r"Resend code \(\d+ s\)"))).to_be_disabled()
     await screenshot(page, "email-code-sent")
-    await page.get_by_label("Code from the email").fill("000000" if (await mailed_code(mail, "bob@example.test", seen)) != "000000" else "111111")
+    await page.get_by_label("Code from the email").fill(
+        "000000" if (await mailed_code(mail, "bob@example.test", seen)) != "000000" else "111111"
+    )
     await page.get_by_role("button", name="Submit Code and Create").click()
     await expect(page.get_by_role("alert")).to_contain_text("not right", timeout=WAIT)
     await expect(page.get_by_role("alert")).to_contain_text("tries left")
