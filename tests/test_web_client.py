@@ -13,7 +13,7 @@ import hmac
 import re
 import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,10 +35,10 @@ def rfc6238(setup_key: str, at: float, digits: int = 6, period: int = 30) -> str
 
 
 @pytest.fixture(scope="module")
-def mail() -> AsyncIterator[SmtpServer]:
+def mail() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
-    yield server  # type: ignore[misc]
+    yield server
     server.stop()
 
 
