@@ -17,7 +17,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import LiveServer, Watched, chromium, live_server, screenshot, watch, watched_context
+from browser_support import (
+    LiveServer,
+    Watched,
+    chromium,
+    live_server,
+    screenshot,
+    screenshots,
+    watch,
+    watched_context,
+)
 from conftest import PASSWORD
 from mail_support import SmtpServer
 from playwright.async_api import Browser, Page, expect
@@ -126,7 +135,7 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
     assert await page.title() == "Your 2FA · twofactor"
     await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible()
-    await screenshot(page, "your-2fa-off")
+    await screenshots(page, "your-2fa-off")
 
     # Authenticator App: the QR code, the setup key, a name and the app's code.
     key = await set_up_app(page, "My phone")
@@ -134,7 +143,7 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
     assert len(recovery) == 10
     await expect(page.get_by_role("link", name="Download codes")).to_have_attribute("download", re.compile("txt$"))
-    await screenshot(page, "recovery-codes")
+    await screenshots(page, "recovery-codes")
     await page.get_by_role("button", name="I saved them").click()
     await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
 
@@ -148,7 +157,7 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await page.get_by_role("button", name="Send code").click()
     await expect(page.locator("[data-status]")).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
     await expect(page.get_by_role("button", name=re.compile(r"Resend code \(\d+ s\)"))).to_be_disabled()
-    await screenshot(page, "email-code-sent")
+    await screenshots(page, "email-code-sent")
     await page.get_by_label("Code from the email").fill(
         "000000" if (await mailed_code(mail, "bob@example.test", seen)) != "000000" else "111111"
     )
@@ -165,13 +174,13 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await page.get_by_label("New name").fill("Pixel")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_text("Pixel", exact=True)).to_be_visible(timeout=WAIT)
-    await screenshot(page, "your-2fa-two-authenticators")
+    await screenshots(page, "your-2fa-two-authenticators")
 
     # Sign in again: the challenge, with an email code.
     await sign_out(page)
     await sign_in(page, server, "bob@example.test")
     await expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
-    await screenshot(page, "challenge")
+    await screenshots(page, "challenge")
     await page.get_by_role("radio", name=re.compile("Email")).check()
     seen = mails_to(mail, "bob@example.test")
     # The first code of a new challenge goes at once, even right after the set-up's mail.
@@ -243,7 +252,7 @@ async def test_mandatory_set_up_admin_page_and_reset(server: LiveServer, browser
     await page.get_by_role("button", name="Save policy").click()
     await expect(page.get_by_text("The policy was saved.")).to_be_visible(timeout=WAIT)
     await expect(page.get_by_role("cell", name="policy.changed").first).to_be_visible(timeout=WAIT)
-    await screenshot(page, "admin")
+    await screenshots(page, "admin")
 
     # Carol has no 2FA: sign-in leads straight to setting it up.
     other_context, other_watched = await watched_context(browser, server)
