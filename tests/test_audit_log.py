@@ -128,6 +128,7 @@ async def test_refused_code_mails_are_audited_once_per_wait(app: Harness, ada: s
 async def test_a_users_own_view_hides_an_administrators_address_and_device(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
     await add_app(app, token)
+    assert (await login(app, ada, "not the password"))["error"]["code"] == "INVALID_CREDENTIALS"
     admin_user, admin = await signed_in(app, f"root-{ada}", admin=True)
     async with app.client() as client:
         headers = {"authorization": f"Bearer {admin}", "user-agent": "AdminBrowser/1.0"}
@@ -144,6 +145,9 @@ async def test_a_users_own_view_hides_an_administrators_address_and_device(app: 
     own = [e for e in mine if e["actorId"] == str(user.id)]
     assert own and all(e["ip"] == CLIENT_IP for e in own)
     assert "AdminBrowser/1.0" not in str(mine)
+    # A sign-in attempt in the user's name, by no one known, shows where it came from.
+    failed = next(e for e in mine if e["action"] == "login.failed")
+    assert (failed["actorId"], failed["ip"]) == (None, CLIENT_IP)
 
     # Administrators still see where the reset came from.
     seen = (await app.gql(ADMIN_AUDIT, {"userId": str(user.id)}, token=admin))["data"]["admin"]["auditEvents"]
