@@ -98,6 +98,20 @@ async def test_open_set_ups_are_capped_per_user(app: Harness, ada: str) -> None:
     assert setup_payload(await app.gql(SET_UP_APP, token=other), "setUpApp")["error"] is None
 
 
+async def test_a_refusal_at_the_cap_spends_no_recovery_code(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    result, _, _ = await add_app(app, token)
+    for _ in range(MAX_OPEN_SETUPS_PER_USER):
+        assert setup_payload(await app.gql(SET_UP_APP, token=token), "setUpApp")["error"] is None
+    # The session proved its factor long ago: adding one needs a code, here a recovery code.
+    await Session.filter(user_id=user.id).update(second_factor_at=now() - timedelta(days=1))
+    with_code = """
+    mutation($code: String) { myTwoFactor { setUpApp(code: $code) { setup { id } error { code } } } }"""
+    body = await app.gql(with_code, {"code": result["recoveryCodes"][0]}, token=token)
+    assert setup_payload(body, "setUpApp")["error"]["code"] == "RATE_LIMITED"
+    assert await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count() == len(result["recoveryCodes"])
+
+
 async def test_parallel_set_ups_cannot_pass_the_cap_together(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
     answers = await asyncio.gather(*(app.gql(SET_UP_APP, token=token) for _ in range(2 * MAX_OPEN_SETUPS_PER_USER)))

@@ -194,8 +194,8 @@ async def set_up_app(context: RequestContext, code: str | None = None) -> types.
     """'Set up authentication app': a new secret, its setup key, URI and QR code."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.APP)
+    await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
     await _require_fresh_to_add(context, session, user, code)
-    await _require_room_for_setup(user)
     secret = totp.new_secret()
     setup = Setup(
         id=uuid.uuid4(),
@@ -219,8 +219,9 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.EMAIL)
     clean = await _name_or_refuse(user, name, read=authenticators_read(context))
+    # Before a code is checked or a send claimed: a refusal spends neither.
+    await _require_room_for_setup(user)
     await _require_fresh_to_add(context, session, user, code)
-    await _require_room_for_setup(user)  # before the send is claimed: a refusal costs none
     resend_at = await factors.claim_send(user.id)
     setup = Setup(
         id=uuid.uuid4(),
