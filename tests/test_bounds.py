@@ -201,7 +201,11 @@ async def test_live_subscriptions_are_capped_per_user_across_connections(app: Ha
         await listening_at_most(app, channel, MAX_SUBSCRIPTIONS_PER_USER - 1)
         await extra.subscribe("again", CHANGED)
         await listening(app, channel, MAX_SUBSCRIPTIONS_PER_USER)
-    assert app.app.state.services.subscription_slots.held(user.id) == 0
+    # Closed connections give every place back.
+    slots = app.app.state.services.subscription_slots
+    async with asyncio.timeout(10):
+        while slots.held(user.id) or slots.held(other_user.id):
+            await asyncio.sleep(0.01)
 
 
 async def listening_at_most(app: Harness, channel: str, count: int) -> None:
@@ -314,7 +318,8 @@ async def test_the_clean_up_deletes_only_rows_past_their_use(app: Harness, ada: 
     assert not await RecoveryCode.exists(id=old_used.id)
     throttles = set(await column(LoginThrottle.all(), "key"))
     assert "account:live" in throttles and "account:over" not in throttles
-    assert await column(AuditedWait.all(), "key") == ["verify:user:2"]
+    waits = set(await column(AuditedWait.all(), "key"))
+    assert "verify:user:2" in waits and "verify:user:1" not in waits
     # The audit log is kept unless a retention is set.
     assert await AuditEvent.exists(id=old_event.id)
     # A second run (another process, or the next round) finds nothing left.
@@ -348,6 +353,11 @@ async def test_the_server_cleans_up_on_its_own(app: Harness, ada: str) -> None:
                 await asyncio.sleep(0.02)
     finally:
         housekeeper.interval = interval
+        # The round already due at the short interval runs now, not during the next test.
+        rounds = housekeeper.rounds
+        async with asyncio.timeout(10):
+            while housekeeper.rounds == rounds:
+                await asyncio.sleep(0.01)
 
 
 # The setting

@@ -48,6 +48,8 @@ class Housekeeper:
         self.interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Clean-ups run so far, whether or not they found anything.
+        self.rounds = 0
 
     def start(self) -> None:
         """Run in the background until `stop()`; the first clean-up runs at once."""
@@ -77,6 +79,7 @@ class Housekeeper:
                 # The database may be briefly unreachable: the next round tries again.
                 log.exception("housekeeping: the clean-up failed; trying again later")
             else:
+                self.rounds += 1
                 if any(purged.values()):
                     log.info("housekeeping: deleted %s", ", ".join(f"{n} {k}" for k, n in purged.items() if n))
             try:
