@@ -22,6 +22,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from twofactor.models import (
+    AuditedWait,
     AuditEvent,
     Authenticator,
     EmailChallenge,
@@ -148,6 +149,7 @@ async def harness(
 
 
 _TABLES = (
+    AuditedWait,
     EmailChallenge,
     RecoveryCode,
     Authenticator,

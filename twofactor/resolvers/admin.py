@@ -86,7 +86,10 @@ async def reset_two_factor(
         await Setup.filter(user_id=user.id).using_db(connection).delete()
         await lock_user(user.id, connection)
         sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
-        removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()
+        # Counted, not the DELETE's row count: SQLite's count includes the rows its trigger
+        # changed (users.authenticator_count). The user's row is locked: nothing comes or goes.
+        removed = await Authenticator.filter(user_id=user.id).using_db(connection).count()
+        await Authenticator.filter(user_id=user.id).using_db(connection).delete()
         await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
         await Session.filter(user_id=user.id).using_db(connection).delete()
         await (

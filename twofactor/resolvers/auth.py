@@ -21,6 +21,7 @@ from twofactor.models import (
     User,
     plain_sql,
 )
+from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
@@ -28,6 +29,7 @@ from twofactor.resolvers.common import (
     AUDIT_INSERT,
     audit,
     audit_values,
+    audits_waits,
     publish,
     seconds_until,
     send_notice,
@@ -35,15 +37,17 @@ from twofactor.resolvers.common import (
     wake_mail,
 )
 from twofactor.resolvers.my_two_factor import authenticators_read, own_authenticator
-from twofactor.resolvers.views import method_enabled
+from twofactor.resolvers.views import challenge_choices, method_enabled
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, passwords, tokens
 from twofactor.security.rules import (
     EMAIL_CODE_LIFETIME,
     LOGIN_FAILURES_PER_ACCOUNT,
     LOGIN_FAILURES_PER_ADDRESS,
     LOGIN_WINDOW,
+    MAX_PENDING_SESSIONS_PER_USER,
+    MAX_SESSIONS_PER_USER,
     PENDING_SESSION_LIFETIME,
     SESSION_LIFETIME,
 )
@@ -104,6 +108,7 @@ async def _reserve_login(key: str, limit: int) -> None:
         ErrorCode.RATE_LIMITED,
         "Too many sign-in attempts. Wait before trying again.",
         retry_after_seconds=seconds_until(row.window_start + LOGIN_WINDOW),
+        wait=Wait("login.throttled", f"login:{key}", row.window_start + LOGIN_WINDOW, None),
     )
 
 
@@ -134,6 +139,7 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
     )
     session._saved_in_db = True
     session.user = user
+    await _end_sessions_over_cap(context, user)
     context.session, context.user = session, user
     if context.response is not None:
         context.response.set_cookie(
@@ -148,6 +154,16 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
     return token
 
 
+async def _end_sessions_over_cap(context: RequestContext, user: User) -> None:
+    """A sign-in beyond the per-user caps ends the user's oldest sessions (of its kind), not itself."""
+    ended = await end_sessions_beyond(user.id, done=MAX_SESSIONS_PER_USER, pending=MAX_PENDING_SESSIONS_PER_USER)
+    if ended:
+        await audit(context, "session.ended_over_cap", target_id=user.id, actor_id=user.id, sessions_ended=len(ended))
+    for session_id in ended:
+        await publish(context, session_channel(session_id), {"type": "ended"})
+
+
+@audits_waits
 async def login(context: RequestContext, email: str, password: str) -> types.LoginPayload:
     """Password first; the answer says what the session must do next."""
     if not (_storable(email) and _storable(password)):
@@ -185,7 +201,7 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
     return types.LoginPayload(
         token=token,
         session=types.Session.of(context.session, user),
-        authenticators=[types.Authenticator.of(a) for a in usable] if state == SessionState.CHALLENGE else None,
+        authenticators=challenge_choices(usable) if state == SessionState.CHALLENGE else None,
     )
 
 
@@ -210,6 +226,7 @@ def current_session(context: RequestContext) -> types.Session | None:
     return types.Session.of(context.session, context.user)
 
 
+@audits_waits
 async def send_login_code(context: RequestContext, authenticator_id: str) -> types.SendLoginCodePayload:
     """Mail a code for an EMAIL authenticator: at a sign-in challenge, or to confirm a removal."""
     session, user = require(context, _CHALLENGE_OR_FULL)
@@ -329,6 +346,7 @@ async def _claim_step_and_pass(
     return _signed_in(session, user, moment) if claimed[0][0] else None
 
 
+@audits_waits
 async def verify_login(context: RequestContext, authenticator_id: str, code: str) -> types.VerifyLoginPayload:
     """A code from one of the user's authenticators finishes the sign-in."""
     session, user = require(context, CHALLENGE)
@@ -356,6 +374,7 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     return await _passed(context, session, user, str(row.method))
 
 
+@audits_waits
 async def verify_login_with_recovery_code(context: RequestContext, code: str) -> types.VerifyLoginPayload:
     """A recovery code finishes the sign-in; each works once."""
     session, user = require(context, CHALLENGE)

@@ -18,7 +18,7 @@ from tortoise.expressions import F
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import (
@@ -93,6 +93,7 @@ async def reserve_user_attempt(known: User) -> None:
                 ErrorCode.RATE_LIMITED,
                 "Too many wrong codes. Wait before trying again.",
                 retry_after_seconds=seconds_until(blocked),
+                wait=Wait("verification.throttled", f"verify:user:{user_id}", blocked, user_id),
             )
         values = _user_failure(user, moment)
         if await plain_sql.execute(_USER_FAILURE, *values):
@@ -284,6 +285,7 @@ async def claim_send(user_id: int) -> datetime:
                 ErrorCode.RATE_LIMITED,
                 "A code was just sent. Wait a moment before asking for another.",
                 retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
+                wait=Wait("code_send.throttled", f"send:user:{user_id}", last + RESEND_COOLDOWN, user_id),
             )
         window = _moment(window_start)
         if window is not None and moment - window < SEND_WINDOW:
@@ -292,6 +294,7 @@ async def claim_send(user_id: int) -> datetime:
                     ErrorCode.RATE_LIMITED,
                     "Too many codes were sent in the last hour. Try again later.",
                     retry_after_seconds=seconds_until(window + SEND_WINDOW),
+                    wait=Wait("code_send.throttled", f"send:user:{user_id}", window + SEND_WINDOW, user_id),
                 )
             new_window, new_sends = window, sends + 1
         else:

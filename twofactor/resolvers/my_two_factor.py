@@ -27,6 +27,7 @@ from twofactor.models import (
     User,
     plain_sql,
 )
+from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
@@ -35,9 +36,11 @@ from twofactor.resolvers.common import (
     AUDIT_INSERT,
     audit,
     audit_values,
+    audits_waits,
     lock_user,
     notice_row,
     publish,
+    seconds_until,
     send_notice,
     user_changed,
     user_channel,
@@ -51,6 +54,7 @@ from twofactor.security.names import clean_name, name_key
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     EMAIL_CODE_LIFETIME,
+    MAX_OPEN_SETUPS_PER_USER,
     RECOVERY_CODE_COUNT,
     SESSION_LIFETIME,
     SETUP_LIFETIME,
@@ -185,28 +189,38 @@ async def _setup_changed(context: RequestContext, setup: Setup) -> None:
     await publish(context, user_channel(setup.user_id), {"type": "setup", "id": str(setup.id)})
 
 
+@audits_waits
 async def set_up_app(context: RequestContext, code: str | None = None) -> types.SetupPayload:
     """'Set up authentication app': a new secret, its setup key, URI and QR code."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.APP)
+    await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
     await _require_fresh_to_add(context, session, user, code)
     secret = totp.new_secret()
-    setup = await Setup.create(
+    setup = Setup(
         id=uuid.uuid4(),
         user_id=user.id,
         method=Method.APP,
         secret_encrypted=context.keyring.encrypt(secret, factors.secret_context(user.id)),
         expires_at=now() + SETUP_LIFETIME,
     )
-    await audit(context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id))
+    async with in_transaction() as connection:
+        await _require_room_for_setup(user, connection)
+        await setup.save(using_db=connection)
+        await audit(
+            context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id), connection=connection
+        )
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
+@audits_waits
 async def set_up_email(context: RequestContext, name: str, code: str | None = None) -> types.SetupPayload:
     """'Send Verification Code': a code mailed to the login address, never another."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.EMAIL)
     clean = await _name_or_refuse(user, name, read=authenticators_read(context))
+    # Before a code is checked or a send claimed: a refusal spends neither.
+    await _require_room_for_setup(user)
     await _require_fresh_to_add(context, session, user, code)
     resend_at = await factors.claim_send(user.id)
     setup = Setup(
@@ -221,6 +235,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     code = codes.new_email_code()
     setup.code_digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
     async with in_transaction() as connection:
+        await _require_room_for_setup(user, connection)
         await setup.save(using_db=connection)
         await _queue_setup_code(context, setup, code, connection)
         await audit(
@@ -230,6 +245,23 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     wake_mail(context)
     await _setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def _require_room_for_setup(user: User, connection: BaseDBAsyncClient | None = None) -> None:
+    """RATE_LIMITED when the user has MAX_OPEN_SETUPS_PER_USER set-ups in progress.
+
+    With `connection` (the transaction that adds the set-up), the user's row is locked first,
+    so parallel requests count one after the other and cannot together pass the cap.
+    """
+    if connection is not None:
+        await lock_user(user.id, connection)
+    open_now = await open_setups(user.id, now(), connection)
+    if len(open_now) >= MAX_OPEN_SETUPS_PER_USER:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
+            retry_after_seconds=seconds_until(open_now[0].expires_at),
+        )
 
 
 async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
@@ -246,6 +278,7 @@ async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, co
     )
 
 
+@audits_waits
 async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayload:
     """A new code for an EMAIL set-up; the old one stops working."""
     _, user = require(context, SETTING_UP)
@@ -307,6 +340,7 @@ async def _check_setup_code(context: RequestContext, setup: Setup, code: str) ->
     return 0 if setup.code_digest and codes.digest_matches(setup.code_digest, expected) else None
 
 
+@audits_waits
 async def submit_code(context: RequestContext, setup_id: str, code: str, name: str | None) -> types.SubmitCodePayload:
     """'Submit Code and Create': check the code and create the authenticator, in one transaction."""
     session, user = require(context, SETTING_UP)
@@ -826,6 +860,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     return None
 
 
+@audits_waits
 async def remove(context: RequestContext, authenticator_id: str, code: str | None) -> types.RemovePayload:
     """Remove an authenticator: with a fresh factor, and never the last one while 2FA is mandatory."""
     session, user = require(context, FULL)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Final
 
 from graphql import GraphQLError
@@ -17,6 +18,7 @@ from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_cha
 from twofactor.resolvers.my_two_factor import parse_setup_id
 from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
 from twofactor.schema import types
+from twofactor.schema.errors import RATE_LIMITED
 from twofactor.server.auth import FULL, SETTING_UP, require
 from twofactor.server.context import RequestContext, now
 
@@ -38,9 +40,34 @@ async def _signed_in(session: Session) -> bool:
     return await Session.filter(id=session.id, expires_at__gt=now()).exists()
 
 
+@contextlib.contextmanager
+def _place(context: RequestContext, user: User) -> Iterator[None]:
+    """One of the user's MAX_SUBSCRIPTIONS_PER_USER places in this process, while the subscription runs."""
+    slots = context.services.subscription_slots
+    if not slots.take(user.id):
+        raise GraphQLError(
+            f"Too many live subscriptions for this account (at most {slots.per_user}): end one first.",
+            extensions={"code": RATE_LIMITED},
+        )
+    try:
+        yield
+    finally:
+        slots.give_back(user.id)
+
+
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
     """The set-up's state now, then at every change, until it ends."""
     session, user = require(context, SETTING_UP)
+    # Closed with the outer generator, so its broker subscription ends at once, not at garbage collection.
+    with _place(context, user):
+        async with contextlib.aclosing(_verification(context, session, user, setup_id)) as states:
+            async for state in states:
+                yield state
+
+
+async def _verification(
+    context: RequestContext, session: Session, user: User, setup_id: str
+) -> AsyncGenerator[types.TwoFactorSetup, None]:
     parsed = parse_setup_id(setup_id)
     setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
     if setup is None:
@@ -145,6 +172,14 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
     subscribers an event wakes share its work (`SharedEvent`).
     """
     session, user = require(context, FULL)
+    # Closed with the outer generator, so its broker subscription ends at once, not at garbage collection.
+    with _place(context, user):
+        async with contextlib.aclosing(_changes(context, session, user)) as states:
+            async for state in states:
+                yield state
+
+
+async def _changes(context: RequestContext, session: Session, user: User) -> AsyncGenerator[types.MyTwoFactor, None]:
     channels = (user_channel(user.id), session_channel(session.id), POLICY_CHANNEL)
     rows: TwoFactorRows | None = None
     policy: Policy | None = None

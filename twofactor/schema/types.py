@@ -68,12 +68,14 @@ class Session:
 
     @classmethod
     def of(cls, session: SessionModel, user: UserModel) -> Session:
+        """The session as its holder sees it. Until the sign-in is DONE, `isAdmin` is false:
+        a password alone must not tell whether the account is an administrator's."""
         steps = {"challenge": LoginStep.TWO_FACTOR_CHALLENGE, "setup": LoginStep.TWO_FACTOR_SETUP}
-        return cls(
-            user=User.of(user),
-            next_step=steps.get(str(session.state), LoginStep.DONE),
-            expires_at=session.expires_at,
-        )
+        step = steps.get(str(session.state), LoginStep.DONE)
+        shown = User.of(user)
+        if step != LoginStep.DONE:
+            shown.is_admin = False
+        return cls(user=shown, next_step=step, expires_at=session.expires_at)
 
 
 @strawberry.type(description="The administrators' 2FA settings; readable by anyone (the login screen needs them).")

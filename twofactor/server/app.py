@@ -45,6 +45,7 @@ from twofactor.server.context import (
 )
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
+from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.settings import Settings, load_settings
 from twofactor.server.web import SecurityHeaders, graphiql_page, static_files
 
@@ -264,12 +265,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                 )
                 services.outbox = worker
                 worker.start()
+            housekeeper = Housekeeper(settings.audit_retention)
+            services.housekeeper = housekeeper
+            housekeeper.start()
             # Everything loaded at start-up lives as long as the process: keep it out of GC passes.
             gc.collect()
             gc.freeze()
             try:
                 yield
             finally:
+                await housekeeper.stop()
                 if worker is not None:
                     await worker.stop()
                     services.outbox = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -13,12 +13,15 @@ from starlette.responses import Response
 
 from twofactor.models import Authenticator, Session, User
 from twofactor.models.hot_reads import SignedIn, signed_in
+from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER
 from twofactor.security.tokens import token_hash
+from twofactor.server.events import SubscriptionSlots
 
 if TYPE_CHECKING:
     from twofactor.mail.outbox import OutboxWorker
     from twofactor.security.keyring import Keyring
     from twofactor.server.events import Broker
+    from twofactor.server.housekeeping import Housekeeper
     from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
@@ -32,6 +35,9 @@ class Services:
     keyring: Keyring
     broker: Broker
     outbox: OutboxWorker | None = None
+    housekeeper: Housekeeper | None = None
+    # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
+    subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
 
 
 @dataclass

@@ -460,6 +460,38 @@ async def _close(pubsub: PubSub) -> None:
     await pubsub.aclose()
 
 
+class SubscriptionSlots:
+    """How many live subscriptions each user holds in this process, and a cap on it.
+
+    Per process: counting across processes would need a shared store (and a way to free the
+    places of a process that died). With N processes a user may hold up to N times the cap.
+    """
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._held: dict[int, int] = {}
+
+    def held(self, user_id: int) -> int:
+        """The user's subscriptions open in this process."""
+        return self._held.get(user_id, 0)
+
+    def take(self, user_id: int) -> bool:
+        """Take a place for the user; False when they already hold the cap."""
+        held = self._held.get(user_id, 0)
+        if held >= self.per_user:
+            return False
+        self._held[user_id] = held + 1
+        return True
+
+    def give_back(self, user_id: int) -> None:
+        """Free a place `take` gave."""
+        held = self._held.get(user_id, 0) - 1
+        if held > 0:
+            self._held[user_id] = held
+        else:
+            self._held.pop(user_id, None)
+
+
 def make_broker(redis_url: str | None, prefix: str = REDIS_CHANNEL_PREFIX) -> Broker:
     """Redis pub/sub when a URL is configured, else the in-process broker."""
     if redis_url:

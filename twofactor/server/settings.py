@@ -82,6 +82,8 @@ class Settings:
     trusted_proxies: bool = False
     # Channels in Redis start with this, so deployments sharing one Redis stay apart.
     redis_prefix: str = "twofactor:"
+    # Audit rows older than this are deleted by the scheduled clean-up; None keeps them forever.
+    audit_retention: timedelta | None = None
 
     @property
     def production(self) -> bool:
@@ -230,6 +232,15 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected a whole number") from None
     if not 0 <= fresh_minutes <= 7 * 24 * 60:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected 0 to 10080 (a week)")
+    raw_retention = str(config("AUDIT_RETENTION_DAYS", default="")).strip()
+    audit_retention = None
+    if raw_retention:
+        if not (raw_retention.isascii() and raw_retention.isdigit()) or not 1 <= int(raw_retention) <= 36500:
+            raise SettingsError(
+                "TWOFACTOR_AUDIT_RETENTION_DAYS: expected a whole number of days from 1 to 36500, "
+                "or nothing to keep the audit log forever"
+            )
+        audit_retention = timedelta(days=int(raw_retention))
     return Settings(
         env=env,
         database_url=database_url,
@@ -244,4 +255,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         introspection=_bool(config, "INTROSPECTION", default=not production),
         fresh_factor_window=timedelta(minutes=fresh_minutes),
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
+        audit_retention=audit_retention,
     )
