@@ -47,6 +47,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_INTROSPECTION": "true or false (default: on in development)",
     "TWOFACTOR_FRESH_FACTOR_MINUTES": "how recent a second factor must be to add or remove one without a code (15)",
     "TWOFACTOR_TRUST_PROXY_HEADERS": "true behind a proxy listed in FORWARDED_ALLOW_IPS (default false)",
+    "TWOFACTOR_AUDIT_RETENTION_DAYS": "delete audit rows older than this many days (default: keep them all)",
 }
 
 
