@@ -19,6 +19,7 @@ from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_vi
 from twofactor.schema import types
 from twofactor.server.auth import FULL, SETTING_UP, require
 from twofactor.server.context import RequestContext, now
+from twofactor.server.events import RESYNC_TYPE
 
 _QUEUE_SIZE = 64
 # A fan-out of one event is over long before this many newer events arrive; older ones share nothing.
@@ -70,7 +71,8 @@ async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator
                 return
             setup = fresh
             await factors.expire_if_due(setup)
-            if _state(setup) != last:
+            # After a resync (the broker came back, events may be lost) the client gets the state once.
+            if _state(setup) != last or event.get("type") == RESYNC_TYPE:
                 last = _state(setup)
                 yield _view(context, setup, user)
 

@@ -24,7 +24,6 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
-from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from twofactor.mail.backends import backend_for
@@ -33,6 +32,14 @@ from twofactor.models.hot_reads import session_with_user
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.schema.root import build_schema
 from twofactor.security.keyring import Keyring
+from twofactor.server.availability import (
+    SERVICE_UNAVAILABLE,
+    Availability,
+    DatabaseUnavailable,
+    database_unavailable,
+    select_one,
+    unavailable_error,
+)
 from twofactor.server.context import (
     RequestContext,
     Services,
@@ -118,12 +125,32 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
             return
         await super().handle_message(message)
 
+    async def handle_connection_init(self, message: Any) -> None:
+        """Strawberry's, but a database outage closes with 1013 (try again later), not an internal error."""
+        try:
+            await super().handle_connection_init(message)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            self.context.services.database.lost(error)
+            await self.websocket.close(code=1013, reason="Service briefly unavailable")
+
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context
         # Read at connection_init, maybe long ago: each operation reads what it needs afresh.
         context.factors_read = None
         if context.session is not None:
-            fresh = await session_with_user(context.session.token_hash)
+            try:
+                fresh = await session_with_user(context.session.token_hash)
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                # This operation fails; the socket and its other subscriptions go on.
+                context.services.database.lost(error)
+                payload = [unavailable_error().formatted]
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": payload})
+                self.operations.pop(operation.id, None)
+                return
             alive = fresh is not None and fresh.expires_at > now()
             context.session = fresh if alive else None
             context.user = fresh.user if fresh is not None and alive else None
@@ -194,6 +221,13 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError({"message": "Sign in first."})
         return None
 
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Strawberry's, but a result that met the database down becomes the 503 answer (see Availability)."""
+        for error in result.errors or ():
+            if (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE:
+                raise DatabaseUnavailable
+        return await super().process_result(request, result)
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         # Set-ups carry secrets; nothing this API answers may be cached.
@@ -234,12 +268,21 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
     )
 
     async def healthz(_: Request) -> Response:
+        """Each part's state; 503 only when the database is unreachable (the process cannot serve)."""
+        events = "ok" if services.broker.connected else "degraded"
         try:
-            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            await select_one()
         except Exception as error:
-            log.warning("health check failed: %s", type(error).__name__)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            if database_unavailable(error):
+                services.database.lost(error)
+            else:
+                log.warning("health check failed: %s", type(error).__name__)
+            parts = {"status": "unavailable", "database": "unreachable", "events": events}
+            return JSONResponse(parts, status_code=503, headers={"Cache-Control": "no-store"})
+        services.database.back()
+        status = "ok" if events == "ok" else "degraded"
+        parts = {"status": status, "database": "ok", "events": events}
+        return JSONResponse(parts, headers={"Cache-Control": "no-store"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -268,6 +311,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                     await worker.stop()
                     services.outbox = None
                 await services.broker.stop()
+                await services.database.close()
 
     middleware = [Middleware(BodyLimit), Middleware(WebSocketOrigin, settings=settings)]
     if settings.cors_origins:
@@ -281,6 +325,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                 max_age=600,
             )
         )
+    # Innermost, so its 503 carries the CORS headers a browser needs to read it.
+    middleware.append(Middleware(Availability, state=services.database))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from starlette.responses import Response
 from twofactor.models import Authenticator, Session, User
 from twofactor.models.hot_reads import SignedIn, signed_in
 from twofactor.security.tokens import token_hash
+from twofactor.server.availability import DatabaseAvailability
 
 if TYPE_CHECKING:
     from twofactor.mail.outbox import OutboxWorker
@@ -32,6 +33,8 @@ class Services:
     keyring: Keyring
     broker: Broker
     outbox: OutboxWorker | None = None
+    # Whether the database answered last; logs its outages once (server/availability.py).
+    database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
 
 
 @dataclass

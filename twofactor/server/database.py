@@ -11,6 +11,12 @@ from tortoise.migrations.api import migrate
 
 APP_LABEL = "twofactor"
 
+# A PostgreSQL that is down or unreachable costs a request this long at most to connect (asyncpg's
+# default is 60 s), after which it answers 503 (server/availability.py).
+CONNECT_TIMEOUT = 5.0
+# A statement that gets no answer (a server gone without closing the connection) is given up on then.
+COMMAND_TIMEOUT = 30.0
+
 
 def _sqlite_defaults(database_url: str) -> str:
     """SQLite in WAL mode (Tortoise's default) with synchronous=NORMAL unless the URL sets it.
@@ -57,7 +63,11 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
     if url.startswith(("postgres://", "asyncpg://")):
         expanded = expand_db_url(url)
-        expanded["credentials"]["reset"] = _keep_session
+        credentials = expanded["credentials"]
+        credentials["reset"] = _keep_session
+        # The URL may set them (`?timeout=3&command_timeout=10`); asyncpg wants numbers.
+        credentials["timeout"] = float(credentials.get("timeout", CONNECT_TIMEOUT))
+        credentials["command_timeout"] = float(credentials.get("command_timeout", COMMAND_TIMEOUT))
         return expanded
     return url
 
