@@ -30,6 +30,7 @@ from twofactor.models import plain_sql
 from twofactor.models.hot_reads import Loader
 from twofactor.models.outbox import OutboxMessage, OutboxStatus, release_claim
 from twofactor.security.keyring import DecryptionError, Keyring
+from twofactor.server.availability import DatabaseAvailability, database_unavailable
 
 log = logging.getLogger("twofactor.mail")
 
@@ -203,6 +204,7 @@ class OutboxWorker:
         on_tick: TickHook | None = None,
         *,
         poll_interval: float = POLL_INTERVAL,
+        database: DatabaseAvailability | None = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
         self._backend = backend
@@ -211,6 +213,8 @@ class OutboxWorker:
         self._on_result = on_result
         self._on_tick = on_tick
         self._poll_interval = poll_interval
+        # Told when a pass finds the database unreachable, so an outage is logged once, not every pass.
+        self._database = database if database is not None else DatabaseAvailability()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Messages sent and not yet marked SENT, each with what its `_mark_sent` waits for.
@@ -290,9 +294,12 @@ class OutboxWorker:
                 await self._tick()
             try:
                 handled = await self.run_once()
-            except Exception:
+            except Exception as error:
                 # The database may be briefly unreachable: keep the worker alive.
-                log.exception("outbox worker: a pass failed; trying again")
+                if database_unavailable(error):
+                    self._database.lost(error)
+                else:
+                    log.exception("outbox worker: a pass failed; trying again")
                 handled = 0
             if handled < BATCH_SIZE and not self._stopping:
                 await self._sleep()
@@ -302,8 +309,11 @@ class OutboxWorker:
             return
         try:
             await self._on_tick()
-        except Exception:
-            log.exception("outbox worker: on_tick failed")
+        except Exception as error:
+            if database_unavailable(error):
+                self._database.lost(error)
+            else:
+                log.exception("outbox worker: on_tick failed")
 
     async def _sleep(self) -> None:
         try:

@@ -53,6 +53,7 @@ from twofactor.server.context import (
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
 from twofactor.server.settings import Settings, load_settings
+from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
 
 log = logging.getLogger("twofactor")
 
@@ -117,6 +118,18 @@ def _well_formed(message: dict[str, Any]) -> bool:
 
 class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """Re-reads the connection's session before each operation: a WebSocket outlives a logout or a reset."""
+
+    async def handle(self) -> None:
+        """Strawberry's, with the socket known to the process while it lasts (closed with 1001 at shutdown)."""
+        sockets = self.context.services.sockets
+        if sockets.closing:
+            await self.websocket.close(code=GOING_AWAY, reason="Server shutting down")
+            return
+        sockets.add(self.websocket)
+        try:
+            await super().handle()
+        finally:
+            sockets.discard(self.websocket)
 
     async def handle_message(self, message: WSMessage) -> None:
         """Refuse (4400) messages of the wrong shape that strawberry would crash on."""
@@ -249,8 +262,11 @@ class WebSocketOrigin:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True) -> Starlette:
-    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail."""
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True, served: bool = False
+) -> Starlette:
+    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail;
+    `served`: run by uvicorn, whose exit signals close the WebSockets first (server/shutdown.py)."""
     settings = settings or load_settings()
     services = Services(
         settings=settings,
@@ -298,15 +314,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                     settings.mail_from,
                     on_result=lambda message: delivery_result(services, message),
                     on_tick=lambda: expire_due_setups(services),
+                    database=services.database,
                 )
                 services.outbox = worker
                 worker.start()
             # Everything loaded at start-up lives as long as the process: keep it out of GC passes.
             gc.collect()
             gc.freeze()
+            undo_signals = close_sockets_before_exit(services.sockets) if served else None
             try:
                 yield
             finally:
+                if undo_signals is not None:
+                    undo_signals()
                 if worker is not None:
                     await worker.stop()
                     services.outbox = None
@@ -342,4 +362,4 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
 
 def create_served_app() -> Starlette:
     """The app as `twofactor serve` runs it (migrations already applied by the command)."""
-    return create_app(migrate=False)
+    return create_app(migrate=False, served=True)

@@ -15,6 +15,7 @@ from twofactor.models import Authenticator, Session, User
 from twofactor.models.hot_reads import SignedIn, signed_in
 from twofactor.security.tokens import token_hash
 from twofactor.server.availability import DatabaseAvailability
+from twofactor.server.shutdown import OpenSockets
 
 if TYPE_CHECKING:
     from twofactor.mail.outbox import OutboxWorker
@@ -35,6 +36,8 @@ class Services:
     outbox: OutboxWorker | None = None
     # Whether the database answered last; logs its outages once (server/availability.py).
     database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
+    # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
 
 @dataclass
