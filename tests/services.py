@@ -4,6 +4,7 @@ a PostgreSQL cluster (initdb + pg_ctl in a temporary folder on a free port) and 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -80,10 +81,8 @@ class PostgresCluster:
     def remove(self) -> None:
         """Stop (if running) and delete the cluster."""
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self.kill()
-            except RuntimeError:
-                pass
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

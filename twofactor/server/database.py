@@ -68,6 +68,9 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         # The URL may set them (`?timeout=3&command_timeout=10`); asyncpg wants numbers.
         credentials["timeout"] = float(credentials.get("timeout", CONNECT_TIMEOUT))
         credentials["command_timeout"] = float(credentials.get("command_timeout", COMMAND_TIMEOUT))
+        # No floor of idle connections (asyncpg keeps reconnecting one, logging a traceback each
+        # time, while the database is down); connections opened by requests stay pooled.
+        credentials.setdefault("minsize", 0)
         return expanded
     return url
 
