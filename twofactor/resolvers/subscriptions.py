@@ -67,7 +67,8 @@ async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
     channels = (user_channel(user.id), session_channel(session.id))
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         await factors.expire_if_due(setup)
         last = _state(setup)
@@ -171,7 +172,8 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
     rows: TwoFactorRows | None = None
     policy: Policy | None = None
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         async for event in events:
             if await _once_available(context, _session_ended, session, event):
