@@ -154,6 +154,8 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
         context.factors_read = None
         if context.session is not None:
             try:
+                if not context.services.database.reachable:  # until its probe finds it back
+                    raise DatabaseUnavailable
                 fresh = await session_with_user(context.session.token_hash)
             except Exception as error:
                 if not database_unavailable(error):
@@ -287,6 +289,8 @@ def create_app(
         """Each part's state; 503 only when the database is unreachable (the process cannot serve)."""
         events = "ok" if services.broker.connected else "degraded"
         try:
+            if not services.database.reachable:  # until its probe finds it back
+                raise DatabaseUnavailable
             await select_one()
         except Exception as error:
             if database_unavailable(error):
@@ -295,7 +299,6 @@ def create_app(
                 log.warning("health check failed: %s", type(error).__name__)
             parts = {"status": "unavailable", "database": "unreachable", "events": events}
             return JSONResponse(parts, status_code=503, headers={"Cache-Control": "no-store"})
-        services.database.back()
         status = "ok" if events == "ok" else "degraded"
         parts = {"status": status, "database": "ok", "events": events}
         return JSONResponse(parts, headers={"Cache-Control": "no-store"})

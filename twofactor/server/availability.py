@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
+from tortoise.transactions import in_transaction
 
 log = logging.getLogger("twofactor")
 
@@ -31,6 +32,7 @@ UNAVAILABLE_MESSAGE: Final = "The service is briefly unavailable. Try again shor
 # the database is back while it is down (so "back" is logged even without traffic).
 RETRY_AFTER_SECONDS: Final = 2
 PROBE_INTERVAL: Final = 1.0
+GRAPHQL_PATH: Final = "/graphql"
 # How far along an exception's causes to look for the connection error it wraps.
 _CHAIN_DEPTH: Final = 8
 
@@ -96,18 +98,27 @@ Probe = Callable[[], Awaitable[object]]
 
 
 async def select_one() -> None:
-    """One round trip to the database (the health check and the probe)."""
+    """One round trip to the database (the health check)."""
     await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
+async def can_write() -> None:
+    """A transaction begun and ended: on SQLite it takes the write lock (BEGIN IMMEDIATE), waiting up
+    to the busy timeout, so a database another process holds locked does not count as back."""
+    async with in_transaction() as connection:
+        await connection.execute_query("SELECT 1")
 
 
 class DatabaseAvailability:
     """Whether this process last found the database reachable; logs each change once.
 
-    On the change to unreachable it starts probing (`probe`, every PROBE_INTERVAL) until the
-    database answers, so the way back is logged even when no request comes.
+    On the change to unreachable it starts probing (`probe`: at once, then every PROBE_INTERVAL)
+    until the database answers. Meanwhile requests are answered 503 at once rather than each
+    waiting for a connect timeout or SQLite's busy timeout; the probe alone says when it is back
+    (logged even when no request comes).
     """
 
-    def __init__(self, probe: Probe = select_one) -> None:
+    def __init__(self, probe: Probe = can_write) -> None:
         self._probe = probe
         self.reachable = True
         self._probing: asyncio.Task[None] | None = None
@@ -131,12 +142,12 @@ class DatabaseAvailability:
 
     async def _probe_until_back(self) -> None:
         while not self.reachable:
-            await asyncio.sleep(PROBE_INTERVAL)
             try:
                 await self._probe()
             except Exception as error:
                 if not database_unavailable(error):
                     log.warning("database probe failed (%s)", type(error).__name__)
+                await asyncio.sleep(PROBE_INTERVAL)
                 continue
             self.back()
 
@@ -149,7 +160,8 @@ class DatabaseAvailability:
 
 
 class Availability:
-    """ASGI middleware: an HTTP request that failed because the database is unreachable gets 503 JSON."""
+    """ASGI middleware: an HTTP request that failed because the database is unreachable gets 503 JSON,
+    and while it is known to be, a GraphQL request gets it at once."""
 
     def __init__(self, app: ASGIApp, state: DatabaseAvailability) -> None:
         self.app = app
@@ -158,6 +170,9 @@ class Availability:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not self.state.reachable and scope["path"] == GRAPHQL_PATH:
+            await unavailable_response()(scope, receive, send)
             return
         started = False
 

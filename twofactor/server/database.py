@@ -57,12 +57,13 @@ async def _keep_session(_: Any) -> None:
 
 def _connection(database_url: str) -> str | dict[str, Any]:
     """The URL as Tortoise reads it, but SQLite with our engine (see `sqlite_backend`) and
-    PostgreSQL pools without a reset query per statement (`_keep_session`)."""
+    PostgreSQL with ours (`postgres_backend`), its pools without a reset query per statement
+    (`_keep_session`) and with timeouts."""
     url = _postgres_defaults(_sqlite_defaults(database_url))
     if url.startswith("sqlite://"):
         return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
     if url.startswith(("postgres://", "asyncpg://")):
-        expanded = expand_db_url(url)
+        expanded = {**expand_db_url(url), "engine": "twofactor.server.postgres_backend"}
         credentials = expanded["credentials"]
         credentials["reset"] = _keep_session
         # The URL may set them (`?timeout=3&command_timeout=10`); asyncpg wants numbers.
