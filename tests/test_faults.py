@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import pytest
 from conftest import MY_TWO_FACTOR, PASSWORD, SET_UP_APP, SET_UP_EMAIL, SUBMIT
-from httpx_ws import WebSocketDisconnect
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from mail_support import SmtpServer
 from redis.asyncio import Redis
 from services import PostgresCluster, RedisServer, missing_services
@@ -39,7 +39,7 @@ from test_multiprocess import (
     subscriber,
     wait_healthy,
 )
-from test_subscriptions import CHANGED, VERIFICATION, WAIT, holding_mail, wrong_code
+from test_subscriptions import CHANGED, TRANSPORT_WS, VERIFICATION, WAIT, Socket, holding_mail, wrong_code
 
 from twofactor.security import totp
 from twofactor.server.availability import RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
@@ -48,6 +48,8 @@ from twofactor.server.shutdown import GOING_AWAY
 
 pytestmark = pytest.mark.faults
 
+# The WebSocket close code for "try again later".
+TRY_AGAIN_LATER = 1013
 UNAVAILABLE_ERROR = {"message": UNAVAILABLE_MESSAGE, "extensions": {"code": SERVICE_UNAVAILABLE}}
 UNAVAILABLE_BODY = {"data": None, "errors": [UNAVAILABLE_ERROR]}
 
@@ -275,6 +277,8 @@ async def test_database_outage_answers_503_keeps_sockets_and_recovers(stack: Sta
             await socket.subscribe("v", VERIFICATION, {"id": "00000000-0000-0000-0000-000000000000"})
             refused = await socket.message_for("v")
             assert refused == {"id": "v", "type": "error", "payload": [UNAVAILABLE_ERROR]}
+            # A new connection cannot be authenticated: it is told to try again later.
+            assert await _connection_init_close_code(stack.a, token) == TRY_AGAIN_LATER
             # An event now (the subscription must re-read) waits for the database rather than failing.
             await stack.publish(f"user:{user_id}", {"type": "resync"})
 
@@ -298,6 +302,20 @@ async def test_database_outage_answers_503_keeps_sockets_and_recovers(stack: Sta
     assert log_lines(stack.a, "database reachable again") == back + 1
     text = stack.a.log.read_text(errors="replace")
     assert "Traceback" not in text, text
+
+
+async def _connection_init_close_code(server: Server, token: str) -> int | None:
+    ws: AsyncWebSocketSession
+    async with (
+        httpx.AsyncClient() as client,
+        aconnect_ws(f"{server.url}/graphql", client, subprotocols=[TRANSPORT_WS]) as ws,
+    ):
+        socket = Socket(ws)
+        try:
+            await socket.init({"authorization": f"Bearer {token}"})
+        except WebSocketDisconnect as closed:
+            return closed.code
+    return None
 
 
 async def _ok(stack: Stack, server: Server, token: str) -> bool:
