@@ -318,6 +318,10 @@ async def _connection_init_close_code(server: Server, token: str) -> int | None:
     return None
 
 
+async def _answers(stack: Stack, server: Server, query: str, variables: dict[str, Any]) -> bool:
+    return bool((await stack.post(server, query, variables)).status_code == 200)
+
+
 async def _ok(stack: Stack, server: Server, token: str) -> bool:
     return bool((await stack.post(server, MY_TWO_FACTOR, token=token)).status_code == 200)
 
@@ -518,6 +522,8 @@ async def test_sqlite_held_by_another_process_answers_503_then_recovers(stack: S
         assert response.json() == UNAVAILABLE_BODY
         holder.execute("ROLLBACK")
 
+        # The process answers again once its probe got the write lock.
+        await until(lambda: _answers(stack, server, LOGIN, signing_in))
         signed_in = await stack.gql(server, LOGIN, signing_in)
         assert signed_in["login"]["session"]["nextStep"] == "DONE"
         output = server.output()
