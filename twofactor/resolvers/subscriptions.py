@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Iterator
-from typing import Final
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from typing import Final, ParamSpec, TypeVar
 
 from graphql import GraphQLError
 
@@ -20,7 +20,12 @@ from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_vi
 from twofactor.schema import types
 from twofactor.schema.errors import RATE_LIMITED
 from twofactor.server.auth import FULL, SETTING_UP, require
+from twofactor.server.availability import PROBE_INTERVAL, database_unavailable
 from twofactor.server.context import RequestContext, now
+from twofactor.server.events import RESYNC_TYPE
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _QUEUE_SIZE = 64
 # A fan-out of one event is over long before this many newer events arrive; older ones share nothing.
@@ -55,6 +60,21 @@ def _place(context: RequestContext, user: User) -> Iterator[None]:
         slots.give_back(user.id)
 
 
+async def _once_available(
+    context: RequestContext, read: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`read(...)`, tried again while the database is unreachable: an open subscription outlives
+    an outage and pushes the state read once it is back."""
+    while True:
+        try:
+            return await read(*args, **kwargs)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            context.services.database.lost(error)
+            await asyncio.sleep(PROBE_INTERVAL)
+
+
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
     """The set-up's state now, then at every change, until it ends."""
     session, user = require(context, SETTING_UP)
@@ -74,7 +94,8 @@ async def _verification(
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
     channels = (user_channel(user.id), session_channel(session.id))
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         await factors.expire_if_due(setup)
         last = _state(setup)
@@ -88,16 +109,17 @@ async def _verification(
                 event = {"type": "tick"}
             except StopAsyncIteration:
                 return
-            if await _session_ended(session, event):
+            if await _once_available(context, _session_ended, session, event):
                 return
             if event.get("type") == "changed":
                 continue
-            fresh = await Setup.get_or_none(id=setup.id)
+            fresh = await _once_available(context, Setup.get_or_none, id=setup.id)
             if fresh is None:  # removed by an administrator's reset
                 return
             setup = fresh
-            await factors.expire_if_due(setup)
-            if _state(setup) != last:
+            await _once_available(context, factors.expire_if_due, setup)
+            # After a resync (the broker came back, events may be lost) the client gets the state once.
+            if _state(setup) != last or event.get("type") == RESYNC_TYPE:
                 last = _state(setup)
                 yield _view(context, setup, user)
 
@@ -126,7 +148,8 @@ class SharedEvent:
     async def rows(self, user_id: int) -> TwoFactorRows:
         """The user's rows, read once (after the event) for all of the user's subscribers."""
         task = self._rows.get(user_id)
-        if task is None:
+        if task is None or (task.done() and not task.cancelled() and task.exception() is not None):
+            # None yet, or the read failed (the database was down): read again.
             task = asyncio.ensure_future(load_rows(user_id))
             # Whoever started the read may leave; the others still wait for it.
             task.add_done_callback(_retrieve)
@@ -184,10 +207,11 @@ async def _changes(context: RequestContext, session: Session, user: User) -> Asy
     rows: TwoFactorRows | None = None
     policy: Policy | None = None
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         async for event in events:
-            if await _session_ended(session, event):
+            if await _once_available(context, _session_ended, session, event):
                 return
             kind = event.get("type")
             if kind == "setup":
@@ -195,9 +219,9 @@ async def _changes(context: RequestContext, session: Session, user: User) -> Asy
             shared = shared_event(event)
             announced = shared.policy
             if announced is None or rows is None:
-                rows = await shared.rows(user.id)
+                rows = await _once_available(context, shared.rows, user.id)
                 if announced is None and (policy is None or kind == "resync"):
-                    policy = await Policy.current()
+                    policy = await _once_available(context, Policy.current)
             if announced is not None:
                 policy = announced
             assert policy is not None

@@ -15,7 +15,9 @@ from twofactor.models import Authenticator, Session, User
 from twofactor.models.hot_reads import SignedIn, signed_in
 from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER
 from twofactor.security.tokens import token_hash
+from twofactor.server.availability import DatabaseAvailability
 from twofactor.server.events import SubscriptionSlots
+from twofactor.server.shutdown import OpenSockets
 
 if TYPE_CHECKING:
     from twofactor.mail.outbox import OutboxWorker
@@ -38,6 +40,10 @@ class Services:
     housekeeper: Housekeeper | None = None
     # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
     subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
+    # Whether the database answered last; logs its outages once (server/availability.py).
+    database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
+    # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
 
 @dataclass

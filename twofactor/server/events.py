@@ -53,6 +53,11 @@ def _as_json(event: Event) -> str:
 class Broker(Protocol):
     """Publishes events to channels and hands out subscriptions to them."""
 
+    @property
+    def connected(self) -> bool:
+        """Whether events reach the other processes now (False while Redis is unreachable)."""
+        ...
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish(self, channel: str, event: dict[str, object]) -> None: ...
@@ -196,6 +201,11 @@ class InProcessBroker:
     def __init__(self) -> None:
         self.fanout = LocalFanout()
 
+    @property
+    def connected(self) -> bool:
+        """Always: there is nothing to lose contact with."""
+        return True
+
     async def start(self) -> None:
         """Nothing to connect to."""
 
@@ -252,6 +262,11 @@ class RedisBroker:
         self._resync_on_confirm: set[str] = set()
         self._reader: asyncio.Task[None] | None = None
         self._stopped = False
+
+    @property
+    def connected(self) -> bool:
+        """Whether the pub/sub connection is up (events published elsewhere reach this process)."""
+        return self._pubsub is not None
 
     async def start(self) -> None:
         """Start the reader; returns after its first connection attempt, successful or not."""
