@@ -68,12 +68,26 @@ class Session:
 
     @classmethod
     def of(cls, session: SessionModel, user: UserModel) -> Session:
+        return cls(user=User.of(user), next_step=cls.step_of(session), expires_at=session.expires_at)
+
+    @staticmethod
+    def step_of(session: SessionModel) -> LoginStep:
+        """Where the session stands (its state, as the account makes it)."""
         steps = {"challenge": LoginStep.TWO_FACTOR_CHALLENGE, "setup": LoginStep.TWO_FACTOR_SETUP}
-        return cls(
-            user=User.of(user),
-            next_step=steps.get(str(session.state), LoginStep.DONE),
-            expires_at=session.expires_at,
-        )
+        return steps.get(str(session.state), LoginStep.DONE)
+
+
+@strawberry.type(description="A device signed in to the user's account (`mySessions`).")
+class SignedInSession:
+    id: strawberry.ID
+    device: str = strawberry.field(description="Browser and system as its user agent says, e.g. 'Firefox on Linux'.")
+    ip: str | None = strawberry.field(description="The address it signed in from.")
+    created_at: datetime = strawberry.field(description="When it signed in.")
+    last_seen_at: datetime = strawberry.field(description="Its last request, to the minute.")
+    current: bool = strawberry.field(description="True for the session asking.")
+    next_step: LoginStep = strawberry.field(
+        description="DONE, or a sign-in that still owes its second factor (or a set-up)."
+    )
 
 
 @strawberry.type(description="The administrators' 2FA settings; readable by anyone (the login screen needs them).")
@@ -203,7 +217,19 @@ class SendLoginCodePayload:
 
 @strawberry.type
 class VerifyLoginPayload:
+    token: str | None = strawberry.field(
+        default=None,
+        description="The session's new Bearer token (the one from login stops working); also set as the cookie.",
+    )
     session: Session | None = None
+    error: UserError | None = None
+
+
+@strawberry.type
+class EndSessionsPayload:
+    ended_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The sessions ended; their devices are signed out at once."
+    )
     error: UserError | None = None
 
 

@@ -61,3 +61,8 @@ PASSWORD_MAX_LENGTH = 1024  # a longer one only costs us hashing time
 
 # Production secret keys must carry at least this much: 32 bytes of randomness.
 SECRET_KEY_MIN_LENGTH = 32
+
+# Sessions follow the account (sessions page, DESIGN's "Sessions follow the account").
+# A session's "last seen" is written at most this often: a list of devices needs no finer
+# time, and every request writing it would cost a database write per request.
+SESSION_SEEN_EVERY = timedelta(minutes=1)
