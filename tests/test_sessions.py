@@ -34,7 +34,7 @@ from test_hardening import (
     stale,
     wrong_totp,
 )
-from test_subscriptions import CHANGED, listening, signed_socket
+from test_subscriptions import CHANGED, listening, refused_code, signed_socket
 
 from twofactor.models import AuditEvent, RecoveryCode, Session, SessionState, User
 from twofactor.resolvers.common import user_channel
@@ -230,8 +230,10 @@ async def test_a_first_factor_moves_the_users_unproved_sessions_to_the_challenge
         row = await row_of(other)
         assert row is not None and row.state == SessionState.CHALLENGE and row.failed_attempts == 0
         assert row.expires_at <= now() + PENDING_SESSION_LIFETIME
-    # Passing the challenge gives the session a full one again, under a new token.
-    authenticator_id = done["authenticator"]["id"]
+    # The session learns what to answer the challenge with; passing it makes it full again, under a new token.
+    listed = (await app.gql("{ session { nextStep authenticators { id name } } }", token=others[0]))["data"]
+    assert listed["session"]["authenticators"] == [{"id": done["authenticator"]["id"], "name": "Phone"}]
+    authenticator_id = listed["session"]["authenticators"][0]["id"]
     passed = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": totp.code_at(secret, step + 1)}, others[0]))[
         "data"
     ]["verifyLogin"]
@@ -260,7 +262,11 @@ async def test_mandatory_2fa_makes_sessions_without_it_set_up_only_at_their_next
     await add_app(app, other_admin, "Root's phone")
     assert await step_of(app, token) == "DONE"
 
-    await make_mandatory()
+    async with signed_socket(app, token) as socket:  # opened while the session was a full one
+        await make_mandatory()
+        # The socket reads the session afresh at each operation.
+        await socket.subscribe("c", CHANGED)
+        assert await refused_code(socket, "c") == "FORBIDDEN"
     assert await step_of(app, token) == "TWO_FACTOR_SETUP"
     page = (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]
     assert page["setupRequired"] is True

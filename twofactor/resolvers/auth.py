@@ -207,11 +207,19 @@ async def logout(context: RequestContext) -> types.LogoutPayload:
     return types.LogoutPayload(ok=True)
 
 
-def current_session(context: RequestContext) -> types.Session | None:
-    """`session`: the current session, or null."""
-    if context.session is None or context.user is None:
+async def current_session(context: RequestContext) -> types.Session | None:
+    """`session`: the current session, or null; at the challenge, with the authenticators to choose from."""
+    session, user = context.session, context.user
+    if session is None or user is None:
         return None
-    return types.Session.of(context.session, context.user)
+    found = types.Session.of(session, user)
+    if session.state == SessionState.CHALLENGE:
+        policy = await Policy.current()
+        read = authenticators_read(context)
+        rows = read if read is not None else (await authenticators_and_codes_left(user.id))[0]
+        usable = [a for a in rows if method_enabled(policy, Method(a.method))]
+        found.authenticators = [types.Authenticator.of(a) for a in usable]
+    return found
 
 
 async def send_login_code(context: RequestContext, authenticator_id: str) -> types.SendLoginCodePayload:

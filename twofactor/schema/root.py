@@ -64,8 +64,8 @@ class AdminQueries:
 @strawberry.type
 class Query:
     @strawberry.field(description="The current session, or null when not signed in.")
-    def session(self, info: Info) -> types.Session | None:
-        return auth.current_session(context_of(info))
+    async def session(self, info: Info) -> types.Session | None:
+        return await auth.current_session(context_of(info))
 
     @strawberry.field
     async def two_factor_policy(self) -> types.TwoFactorPolicy:

@@ -65,6 +65,11 @@ class Session:
     user: User
     next_step: LoginStep
     expires_at: datetime
+    authenticators: list[Authenticator] | None = strawberry.field(
+        default=None,
+        description="When nextStep is TWO_FACTOR_CHALLENGE: the authenticators to choose from "
+        "(also for a session the account's first authenticator moved to the challenge).",
+    )
 
     @classmethod
     def of(cls, session: SessionModel, user: UserModel) -> Session:
