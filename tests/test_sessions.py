@@ -36,7 +36,7 @@ from test_hardening import (
 )
 from test_subscriptions import CHANGED, listening, refused_code, signed_socket
 
-from twofactor.models import AuditEvent, RecoveryCode, Session, SessionState, User
+from twofactor.models import AuditEvent, OutboxMessage, RecoveryCode, Session, SessionState, User
 from twofactor.resolvers.common import user_channel
 from twofactor.resolvers.sessions import device_label
 from twofactor.security import tokens, totp
@@ -133,6 +133,17 @@ async def test_regenerating_recovery_codes_needs_a_fresh_factor(app: Harness, ad
     assert len(made["recoveryCodes"]) == 10 and not set(made["recoveryCodes"]) & first_set
     # Within the window no code is asked for.
     assert (await regenerate(app, token))["error"] is None
+
+
+async def test_a_recovery_code_from_another_device_confirms_new_codes(app: Harness, ada: str) -> None:
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token, "Phone")
+    other = await signed_in_again(app, ada, phone["authenticator"]["id"], secret, step)
+    await stale(app, other)
+    made = await regenerate(app, other, phone["recoveryCodes"][0])
+    assert made["error"] is None, made
+    assert await OutboxMessage.filter(kind="recovery_code_used", recipient=ada).count() == 1
+    assert await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count() == 10
 
 
 async def test_a_sessions_own_recovery_codes_never_confirm_its_changes(app: Harness, ada: str) -> None:

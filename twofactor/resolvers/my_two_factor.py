@@ -942,8 +942,7 @@ async def regenerate_recovery_codes(context: RequestContext, code: str | None = 
     if not await Authenticator.filter(user_id=user.id).exists():
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
     # New codes are a factor: a session that could mint them without one could mint its way in.
-    if await require_fresh_factor(context, session, user, code):
-        await notify_recovery_code_used(context, user)
+    used_recovery_code = await require_fresh_factor(context, session, user, code)
 
     async def replace(connection: BaseDBAsyncClient) -> list[str]:
         await lock_user(user.id, connection)
@@ -955,5 +954,7 @@ async def regenerate_recovery_codes(context: RequestContext, code: str | None = 
         return new
 
     new = await plain_sql.in_transaction_again_after_deadlock(replace)
+    if used_recovery_code:
+        await notify_recovery_code_used(context, user)  # after the new set: the count left is final
     await user_changed(context, user.id)
     return types.RecoveryCodesPayload(recovery_codes=new)
