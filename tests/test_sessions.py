@@ -498,7 +498,7 @@ async def test_an_administrator_cannot_reset_their_own_2fa_through_the_api(app: 
     assert error_code(body) == "FORBIDDEN"
     assert await names(admin.id) == ["Phone"]
     refused = await AuditEvent.filter(action="two_factor.reset_refused")
-    assert [(r.actor_id, r.target_id, r.details) for r in refused] == [(admin.id, admin.id, {"reason": "FORBIDDEN"})]
+    assert [(r.actor_id, r.target_id, r.details) for r in refused] == [(admin.id, admin.id, {"reason": "own_account"})]
     assert not await AuditEvent.filter(action="two_factor.reset").exists()
 
 
@@ -531,7 +531,9 @@ async def test_an_administrator_without_2fa_cannot_reset_another_administrator(a
     assert error_code(await reset(app, token, other_admin.id)) == "FORBIDDEN"
     assert await names(other_admin.id) == ["Phone"]
     refused = await AuditEvent.filter(action="two_factor.reset_refused")
-    assert [(r.actor_id, r.target_id) for r in refused] == [(admin.id, other_admin.id)]
+    assert [(r.actor_id, r.target_id, r.details) for r in refused] == [
+        (admin.id, other_admin.id, {"reason": "administrator_without_2fa"})
+    ]
     # A user who is not an administrator still can be.
     assert (await reset(app, token, user.id))["data"]["admin"]["resetUserTwoFactor"]["error"] is None
     assert await names(user.id) == []

@@ -144,21 +144,22 @@ async def _allow_reset(context: RequestContext, admin: User, user: User, code: s
     has_two_factor = await Authenticator.filter(user_id=admin.id).exists()
     refusal: Exception | None = None
     if user.id == admin.id:
+        reason = "own_account"
         refusal = forbidden(
             "Administrators cannot reset their own 2FA: remove an authenticator on your 2FA page, "
             "or ask another administrator."
         )
     elif user.is_admin and not has_two_factor:
+        reason = "administrator_without_2fa"
         refusal = forbidden("Set up two-factor authentication before resetting another administrator's.")
     elif has_two_factor:
         try:
             if await require_fresh_factor(context, session, admin, code):
                 await notify_recovery_code_used(context, admin)
         except Refused as refused:
-            refusal = refused
+            reason, refusal = refused.error.code.value, refused
     if refusal is None:
         return
-    reason = refusal.error.code.value if isinstance(refusal, Refused) else "FORBIDDEN"
     await audit(context, "two_factor.reset_refused", target_id=user.id, actor_id=admin.id, reason=reason)
     raise refusal
 
