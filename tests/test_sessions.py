@@ -135,6 +135,23 @@ async def test_regenerating_recovery_codes_needs_a_fresh_factor(app: Harness, ad
     assert (await regenerate(app, token))["error"] is None
 
 
+async def test_fields_that_check_a_fresh_code_count_as_code_checks(app: Harness, ada: str) -> None:
+    # Aliases would otherwise try several guesses in one request.
+    user, token = await signed_in(app, ada, admin=True)
+    await add_app(app, token, "Phone")
+    await stale(app, token)
+    for document in (
+        'mutation { myTwoFactor { a: regenerateRecoveryCodes(code: "111111") { recoveryCodes } '
+        'b: regenerateRecoveryCodes(code: "222222") { recoveryCodes } } }',
+        'mutation { admin { a: resetUserTwoFactor(userId: "1", code: "111111") { user { id } } '
+        'b: resetUserTwoFactor(userId: "1", code: "222222") { user { id } } } }',
+    ):
+        body = await app.gql(document, token=token)
+        assert body.get("data") is None, body
+        assert "one code-checking" in body["errors"][0]["message"]
+    assert (await User.get(id=user.id)).failed_verifications == 0
+
+
 async def test_a_recovery_code_from_another_device_confirms_new_codes(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
     phone, secret, step = await add_app(app, token, "Phone")
