@@ -23,9 +23,10 @@ mutation($email: String!, $password: String!) {
   }
 }"""
 SESSION = "{ session { nextStep user { isAdmin } } }"
+SESSION_CHOICES = "{ session { authenticators { id name method email createdAt lastUsedAt } } }"
 VERIFY = """
 mutation($id: ID!, $code: String!) { verifyLogin(authenticatorId: $id, code: $code) {
-  session { nextStep user { isAdmin } } error { code }
+  token session { nextStep user { isAdmin } } error { code }
 } }"""
 UNDISCLOSED = "1970-01-01T00:00:00+00:00"
 
@@ -84,6 +85,9 @@ async def test_the_challenge_answer_hides_admin_status_names_and_dates(app: Harn
     text = json.dumps(body)
     assert "Pixel" not in text and "Work inbox" not in text
     assert f"{local}@" not in text.replace(payload["session"]["user"]["email"], "")
+    # The session query at the challenge lists the same choices, no more.
+    again = (await app.gql(SESSION_CHOICES, token=payload["token"]))["data"]["session"]["authenticators"]
+    assert sorted(again, key=lambda a: a["method"]) == sorted(payload["authenticators"], key=lambda a: a["method"])
 
 
 async def test_the_session_query_at_the_challenge_tells_no_more_and_done_tells_all(app: Harness, ada: str) -> None:
@@ -95,7 +99,8 @@ async def test_the_session_query_at_the_challenge_tells_no_more_and_done_tells_a
     app_id = next(a["id"] for a in payload["authenticators"] if a["method"] == "APP")
     passed = (await app.gql(VERIFY, {"id": app_id, "code": totp.code_at(secret, step + 1)}, token=token))["data"]
     assert passed["verifyLogin"]["session"] == {"nextStep": "DONE", "user": {"isAdmin": True}}
-    assert (await app.gql(SESSION, token=token))["data"]["session"]["user"]["isAdmin"] is True
+    rotated = passed["verifyLogin"]["token"]
+    assert (await app.gql(SESSION, token=rotated))["data"]["session"]["user"]["isAdmin"] is True
 
 
 async def test_a_set_up_only_sign_in_does_not_tell_admin_status(app: Harness, ada: str) -> None:

@@ -25,7 +25,7 @@ from conftest import (
 
 from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
 from twofactor.resolvers import factors
-from twofactor.security import totp
+from twofactor.security import tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     LOGIN_FAILURES_PER_ACCOUNT,
@@ -49,7 +49,7 @@ mutation($id: ID!) { sendLoginCode(authenticatorId: $id) {
   expiresAt resendAvailableAt error { code message retryAfterSeconds } } }"""
 VERIFY_RECOVERY = """
 mutation($code: String!) { verifyLoginWithRecoveryCode(code: $code) {
-  session { nextStep } error { code message attemptsLeft retryAfterSeconds } } }"""
+  token session { nextStep } error { code message attemptsLeft retryAfterSeconds } } }"""
 
 SIGN_IN_SUBJECT = "Your sign-in code"
 SETUP_SUBJECT = "Confirm your new email authenticator"
@@ -256,6 +256,10 @@ async def test_current_code_finishes_the_sign_in_in_place(app: Harness) -> None:
     assert payload["error"] is None
     assert payload["session"]["nextStep"] == "DONE"
     assert abs(seconds_from_now(payload["session"]["expiresAt"]) - SESSION_LIFETIME.total_seconds()) < 60
+    # The session is the same row under a new token; the password-only one is dead.
+    assert (await app.gql(SESSION, token=token))["data"]["session"] is None
+    assert not await Session.filter(token_hash=tokens.token_hash(token)).exists()
+    token = payload["token"]
     body = await app.gql(MY_TWO_FACTOR, token=token)
     assert body["data"]["myTwoFactor"]["enabled"] is True
     assert body["data"]["myTwoFactor"]["authenticators"][0]["lastUsedAt"] is not None
@@ -413,10 +417,11 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     code = await mail_code(app, ADA, SIGN_IN_SUBJECT)
     if setup_code != code:
         assert (await verify(app, token, authenticator_id, setup_code))["error"]["code"] == "INVALID_CODE"
-    assert (await verify(app, token, authenticator_id, code))["session"]["nextStep"] == "DONE"
+    passed = await verify(app, token, authenticator_id, code)
+    assert passed["session"]["nextStep"] == "DONE"
 
     # Single use: consumed with the sign-in, and bound to that sign-in.
-    row = await session_row(token)
+    row = await session_row(passed["token"])
     challenge_row = await EmailChallenge.get(session_id=row.id)
     assert challenge_row.used_at is not None
     authenticator = await Authenticator.get(id=int(authenticator_id))
@@ -442,8 +447,9 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     _, _, _, _, recovery = await user_with_app(app)
     assert len(recovery) == 10
     token = await challenge(app)
-    assert (await recover(app, token, recovery[0]))["session"]["nextStep"] == "DONE"
-    body = await app.gql(MY_TWO_FACTOR, token=token)
+    passed = await recover(app, token, recovery[0])
+    assert passed["session"]["nextStep"] == "DONE"
+    body = await app.gql(MY_TWO_FACTOR, token=passed["token"])
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 9
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT))[0]
     assert ADA in notice.rcpt_tos
@@ -454,8 +460,9 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     assert used["error"]["code"] == "INVALID_CODE"
     assert used["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
     # Separators and case do not matter.
-    assert (await recover(app, token, recovery[1].replace("-", "").lower()))["session"]["nextStep"] == "DONE"
-    body = await app.gql(MY_TWO_FACTOR, token=token)
+    passed = await recover(app, token, recovery[1].replace("-", "").lower())
+    assert passed["session"]["nextStep"] == "DONE"
+    body = await app.gql(MY_TWO_FACTOR, token=passed["token"])
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 8
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT, 2))[1]
     assert "8 recovery codes left" in notice.part("text/plain")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -112,6 +112,19 @@ async def _reserve_login(key: str, limit: int) -> None:
     )
 
 
+def _set_cookie(context: RequestContext, token: str, lifetime: timedelta) -> None:
+    if context.response is not None:
+        context.response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(lifetime.total_seconds()),
+            httponly=True,
+            secure=context.settings.secure_cookies,
+            samesite="strict",
+            path="/",
+        )
+
+
 async def _start_session(context: RequestContext, user: User, state: SessionState) -> str:
     token = tokens.new_token()
     lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
@@ -141,16 +154,7 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
     session.user = user
     await _end_sessions_over_cap(context, user)
     context.session, context.user = session, user
-    if context.response is not None:
-        context.response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=int(lifetime.total_seconds()),
-            httponly=True,
-            secure=context.settings.secure_cookies,
-            samesite="strict",
-            path="/",
-        )
+    _set_cookie(context, token, lifetime)
     return token
 
 
@@ -219,11 +223,19 @@ async def logout(context: RequestContext) -> types.LogoutPayload:
     return types.LogoutPayload(ok=True)
 
 
-def current_session(context: RequestContext) -> types.Session | None:
-    """`session`: the current session, or null."""
-    if context.session is None or context.user is None:
+async def current_session(context: RequestContext) -> types.Session | None:
+    """`session`: the current session, or null; at the challenge, with the authenticators to choose from."""
+    session, user = context.session, context.user
+    if session is None or user is None:
         return None
-    return types.Session.of(context.session, context.user)
+    found = types.Session.of(session, user)
+    if session.state == SessionState.CHALLENGE:
+        policy = await Policy.current()
+        read = authenticators_read(context)
+        rows = read if read is not None else (await authenticators_and_codes_left(user.id))[0]
+        usable = [a for a in rows if method_enabled(policy, Method(a.method))]
+        found.authenticators = challenge_choices(usable)
+    return found
 
 
 @audits_waits
@@ -286,12 +298,16 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
     return factors.invalid_code(left)
 
 
-_SESSION_DONE = 'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ? WHERE "id" = ?'
+# Passing the challenge gives the session a new token: the password-only one stops working.
+_SESSION_DONE = (
+    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
+)
 
 
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
     moment = now()
-    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, session.id)
+    token = tokens.new_token()
+    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id)
     audited = audit_values(context, "login.factor_passed", target_id=user.id, method=how)
     if plain_sql.is_sqlite():
         await plain_sql.execute(_SESSION_DONE, *done)
@@ -305,13 +321,17 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
             user.id,
             *audited,
         )
-    return _signed_in(session, user, moment)
+    return _signed_in(context, session, user, moment, token)
 
 
-def _signed_in(session: Session, user: User, moment: datetime) -> types.VerifyLoginPayload:
+def _signed_in(
+    context: RequestContext, session: Session, user: User, moment: datetime, token: str
+) -> types.VerifyLoginPayload:
     # What the UPDATE wrote, without reading the row back.
     session.state, session.second_factor_at, session.expires_at = SessionState.DONE, moment, moment + SESSION_LIFETIME
-    return types.VerifyLoginPayload(session=types.Session.of(session, user))
+    session.token_hash = tokens.token_hash(token)
+    _set_cookie(context, token, SESSION_LIFETIME)
+    return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))
 
 
 # The audit row of `AUDIT_INSERT`, written only when the statement's claim `c` matched;
@@ -331,6 +351,7 @@ async def _claim_step_and_pass(
     read the claim's RETURNING run only when it matched. None: the step was used before.
     """
     moment = now()
+    token = tokens.new_token()
     audited = audit_values(context, "login.factor_passed", target_id=user.id, method=str(Method.APP))
     claimed = await plain_sql.fetch(
         f"WITH c AS ({factors.TOTP_CLAIM} RETURNING 1), "  # noqa: S608 - constants only
@@ -339,11 +360,11 @@ async def _claim_step_and_pass(
         f"a AS ({_AUDIT_IF_CLAIMED}) "
         "SELECT COUNT(*) FROM c",
         *(step, moment, authenticator.id, step),
-        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, session.id),
+        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id),
         user.id,
         *audited,
     )
-    return _signed_in(session, user, moment) if claimed[0][0] else None
+    return _signed_in(context, session, user, moment, token) if claimed[0][0] else None
 
 
 @audits_waits

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
@@ -376,16 +376,35 @@ def setup_purpose(setup: Setup) -> str:
     return f"setup:{setup.id}"
 
 
-async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str) -> bool:
-    """True when `raw` is one of the user's unused recovery codes; marks it used (once only)."""
+def _recovery_candidates(keyring: Keyring, user_id: int, raw: str) -> list[str] | None:
     normalized = codes.normalize_recovery_code(raw)
     if normalized is None:
+        return None
+    return list({codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys})
+
+
+async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str, *, not_minted_by: int | None = None) -> bool:
+    """True when `raw` is one of the user's unused recovery codes (and not one shown to the
+    session `not_minted_by`); marks it used (once only)."""
+    candidates = _recovery_candidates(keyring, user_id, raw)
+    if candidates is None:
         return False
-    candidates = {codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys}
-    row = await RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=list(candidates)).first()
+    unused = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
+    if not_minted_by is not None:
+        unused = unused.filter(Q(minted_by_session_id__isnull=True) | ~Q(minted_by_session_id=not_minted_by))
+    row = await unused.first()
     if row is None:
         return False
     return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))
+
+
+async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, session_id: int) -> bool:
+    """Whether `raw` is one of the user's unused recovery codes that were shown to that session."""
+    candidates = _recovery_candidates(keyring, user_id, raw)
+    if candidates is None:
+        return False
+    found = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
+    return await found.filter(minted_by_session_id=session_id).exists()
 
 
 def recovery_digest(keyring: Keyring, user_id: int, code: str) -> str:

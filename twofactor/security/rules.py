@@ -83,3 +83,8 @@ SETUP_KEPT_AFTER_END = timedelta(days=1)
 OUTBOX_KEPT = timedelta(days=7)
 # A used recovery code stays this long (the count left reads only unused ones).
 USED_RECOVERY_CODE_KEPT = timedelta(days=30)
+
+# Sessions follow the account (sessions page, DESIGN's "Sessions follow the account").
+# A session's "last seen" is written at most this often: a list of devices needs no finer
+# time, and every request writing it would cost a database write per request.
+SESSION_SEEN_EVERY = timedelta(minutes=1)

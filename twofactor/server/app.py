@@ -46,6 +46,7 @@ from twofactor.server.context import (
     authenticate,
     bearer_token,
     client_ip,
+    follow_account,
     now,
     origin_allowed,
     request_token,
@@ -169,6 +170,8 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
                 self.operations.pop(operation.id, None)
                 return
             alive = fresh is not None and fresh.expires_at > now()
+            if fresh is not None and alive:
+                await follow_account(fresh)
             context.session = fresh if alive else None
             context.user = fresh.user if fresh is not None and alive else None
         await super().run_operation(operation)

@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('twofactor', '0004_authenticator_count')]
+    dependencies = [('twofactor', '0005_session_tracking')]
 
     initial = False
 
