@@ -260,7 +260,8 @@ async def test_a_first_factor_moves_the_users_unproved_sessions_to_the_challenge
         assert row.expires_at <= now() + PENDING_SESSION_LIFETIME
     # The session learns what to answer the challenge with; passing it makes it full again, under a new token.
     listed = (await app.gql("{ session { nextStep authenticators { id name } } }", token=others[0]))["data"]
-    assert listed["session"]["authenticators"] == [{"id": done["authenticator"]["id"], "name": "Phone"}]
+    # A generic label, as at sign-in: the password alone tells no names.
+    assert listed["session"]["authenticators"] == [{"id": done["authenticator"]["id"], "name": "Authenticator app"}]
     authenticator_id = listed["session"]["authenticators"][0]["id"]
     passed = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": totp.code_at(secret, step + 1)}, others[0]))[
         "data"
