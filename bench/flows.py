@@ -25,7 +25,12 @@ from twofactor.security import codes, tokens, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.names import name_key
 from twofactor.security.passwords import hash_password_sync
-from twofactor.security.rules import PENDING_SESSION_LIFETIME, SESSION_LIFETIME, SETUP_LIFETIME
+from twofactor.security.rules import (
+    MAX_OPEN_SETUPS_PER_USER,
+    PENDING_SESSION_LIFETIME,
+    SESSION_LIFETIME,
+    SETUP_LIFETIME,
+)
 from twofactor.server.database import apply_migrations, tortoise_config
 
 PASSWORD = "correct horse battery staple"
@@ -86,7 +91,7 @@ class Flow:
 
 FLOWS: dict[str, Flow] = {
     "myTwoFactor": Flow("myTwoFactor", MY_TWO_FACTOR, (), "cycle", note="query, user with 3 authenticators"),
-    "setUpApp": Flow("setUpApp", SET_UP_APP, ("myTwoFactor", "setUpApp"), "cycle", note="new secret + QR (SVG+PNG)"),
+    "setUpApp": Flow("setUpApp", SET_UP_APP, ("myTwoFactor", "setUpApp"), "once", note="new secret + QR (SVG+PNG)"),
     "submitCode": Flow(
         "submitCode", SUBMIT, ("myTwoFactor", "submitCode"), "once", mails=1, note="APP set-up, first factor"
     ),
@@ -230,9 +235,12 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
         await seeder.recovery_codes(ids)
         items["myTwoFactor"] = [{"token": t} for t in await seeder.sessions(ids, SessionState.DONE)]
 
-        # setUpApp: signed-in users without 2FA, each starting set-ups again and again.
-        ids = [user_id for user_id, _ in await seeder.users("app", REUSABLE_USERS)]
-        items["setUpApp"] = [{"token": t} for t in await seeder.sessions(ids, SessionState.DONE)]
+        # setUpApp: signed-in users without 2FA, each starting as many set-ups as a user may have
+        # open at once, far apart in the order (a request of each user, then a second of each ...).
+        per_user = MAX_OPEN_SETUPS_PER_USER
+        ids = [user_id for user_id, _ in await seeder.users("app", -(-pool["setUpApp"] // per_user))]
+        app_tokens = await seeder.sessions(ids, SessionState.DONE)
+        items["setUpApp"] = [{"token": t} for _ in range(per_user) for t in app_tokens]
 
         # submitCode: one pending APP set-up per user; the code is computed when sent.
         ids = [user_id for user_id, _ in await seeder.users("submit", pool["submitCode"])]

@@ -47,6 +47,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from twofactor.security import totp
+from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER
 
 TWOFACTOR = Path(sys.executable).with_name("twofactor")
 PASSWORD = "correct horse battery staple"
@@ -508,7 +509,9 @@ async def main(arguments: argparse.Namespace) -> None:
     controller.start()
     try:
         with tempfile.TemporaryDirectory(prefix="twofactor-bench-") as temporary:
-            users = max(arguments.users, 1)
+            # Enough users that none holds more live subscriptions than the server allows one user.
+            most = max([*fanouts, arguments.load_subscribers, 1])
+            users = max(arguments.users, -(-most // MAX_SUBSCRIPTIONS_PER_USER))
             async with (
                 server(Path(temporary), controller.port, arguments.redis, users) as running,
                 httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=WAIT) as client,

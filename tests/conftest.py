@@ -22,6 +22,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from twofactor.models import (
+    AuditedWait,
     AuditEvent,
     Authenticator,
     EmailChallenge,
@@ -148,6 +149,7 @@ async def harness(
 
 
 _TABLES = (
+    AuditedWait,
     EmailChallenge,
     RecoveryCode,
     Authenticator,
@@ -218,7 +220,7 @@ mutation($name: String!) { myTwoFactor { setUpEmail(name: $name) {
 
 VERIFY_LOGIN = """
 mutation($id: ID!, $code: String!) { verifyLogin(authenticatorId: $id, code: $code) {
-  session { nextStep expiresAt } error { code message attemptsLeft retryAfterSeconds }
+  token session { nextStep expiresAt } error { code message attemptsLeft retryAfterSeconds }
 } }"""
 
 REMOVE = """
@@ -279,3 +281,15 @@ async def add_app(harness: Harness, token: str, name: str = "Phone") -> tuple[di
     result: dict[str, Any] = payload["data"]["myTwoFactor"]["submitCode"]
     assert result["error"] is None, result
     return result, secret, step
+
+
+async def signed_in_again(harness: Harness, email: str, authenticator_id: str, secret: str, step: int) -> str:
+    """Another full session of a user with an app, signed in with its code of `step` + 1: one that
+    was not shown the recovery codes of the user's first set-up. Its (new) token."""
+    challenged = await login(harness, email)
+    assert challenged["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE", challenged
+    variables = {"id": authenticator_id, "code": totp.code_at(secret, step + 1)}
+    passed = (await harness.gql(VERIFY_LOGIN, variables, token=challenged["token"]))["data"]["verifyLogin"]
+    assert passed["error"] is None, passed
+    token: str = passed["token"]
+    return token

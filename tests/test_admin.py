@@ -151,10 +151,13 @@ async def test_mandatory_with_only_a_disabled_method_asks_for_a_recovery_code_th
     # Not TWO_FACTOR_SETUP: whoever has only the password must not enroll a device of their own.
     assert payload["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
     assert payload["authenticators"] == []
-    recovery = """mutation($code: String!) { verifyLoginWithRecoveryCode(code: $code) { session { nextStep } } }"""
+    recovery = (
+        """mutation($code: String!) { verifyLoginWithRecoveryCode(code: $code) { token session { nextStep } } }"""
+    )
     done = await app.gql(recovery, {"code": result["recoveryCodes"][0]}, token=payload["token"])
     assert done["data"]["verifyLoginWithRecoveryCode"]["session"]["nextStep"] == "DONE"
-    page = (await app.gql("{ myTwoFactor { enabled setupRequired } }", token=payload["token"]))["data"]
+    token = done["data"]["verifyLoginWithRecoveryCode"]["token"]
+    page = (await app.gql("{ myTwoFactor { enabled setupRequired } }", token=token))["data"]
     assert page["myTwoFactor"] == {"enabled": True, "setupRequired": True}
 
 

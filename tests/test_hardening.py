@@ -32,6 +32,7 @@ from conftest import (
     remove,
     secret_of,
     signed_in,
+    signed_in_again,
 )
 from starlette.requests import Request
 
@@ -160,6 +161,14 @@ async def challenge(app: Harness, email: str) -> str:
     return token
 
 
+async def elsewhere(app: Harness, email: str, authenticator_id: str, secret: str, step: int) -> str:
+    """Another full session of the user, signed in with the app's code of `step` + 1, made stale:
+    one that was not shown the recovery codes of the set-up."""
+    token = await signed_in_again(app, email, authenticator_id, secret, step)
+    await stale(app, token)
+    return token
+
+
 async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, timeout: float = 10) -> str:
     """The six-digit code of the `nth` message to `address` with this subject."""
     message = (await mails(app, address, subject, nth, timeout))[nth - 1]
@@ -245,7 +254,7 @@ async def test_a_stale_session_cannot_enroll_its_own_app_and_then_remove_the_use
     # the session was fresh again) and then removed the user's authenticators without any code.
     user, token = await signed_in(app, ada)
     phone, _, _ = await add_app(app, token, "Phone")
-    laptop, _, _ = await add_app(app, token, "Laptop")
+    laptop, laptop_secret, laptop_step = await add_app(app, token, "Laptop")
     await stale(app, token)
 
     refused = await set_up_app(app, token)
@@ -256,8 +265,14 @@ async def test_a_stale_session_cannot_enroll_its_own_app_and_then_remove_the_use
     assert await names(user.id) == ["Phone", "Laptop"]
     assert await Setup.filter(user_id=user.id).count() == 2  # the two real set-ups only
 
-    # The user, who holds a recovery code, may add one (and is told a recovery code was used).
-    started = await set_up_app(app, token, phone["recoveryCodes"][0])
+    # Not with the recovery codes this very session was shown: it would need no factor at all.
+    own = await set_up_app(app, token, phone["recoveryCodes"][0])
+    assert (own["error"]["code"], own["error"]["field"]) == ("FRESH_CODE_REQUIRED", "code")
+    assert "authenticator" in own["error"]["message"]
+    assert await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count() == 10
+    # The user, who holds a recovery code, may add one from another device (and is told a recovery code was used).
+    other = await elsewhere(app, ada, laptop["authenticator"]["id"], laptop_secret, laptop_step)
+    started = await set_up_app(app, other, code=phone["recoveryCodes"][0])
     assert started["error"] is None, started
     assert await OutboxMessage.filter(kind="recovery_code_used", recipient=ada).count() == 1
 
@@ -595,9 +610,9 @@ async def test_the_authenticator_count_follows_every_change(app: Harness, ada: s
 
 async def test_a_removal_confirmed_with_a_recovery_code_mails_the_user(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
-    phone, _, _ = await add_app(app, token, "Phone")
+    phone, secret, step = await add_app(app, token, "Phone")
     laptop, _, _ = await add_app(app, token, "Laptop")
-    await stale(app, token)
+    token = await elsewhere(app, ada, phone["authenticator"]["id"], secret, step)
 
     assert (await remove(app, token, laptop["authenticator"]["id"], phone["recoveryCodes"][0]))["error"] is None
     assert await OutboxMessage.filter(kind="recovery_code_used", recipient=ada).count() == 1
@@ -609,8 +624,8 @@ async def test_a_removal_confirmed_with_a_recovery_code_mails_the_user(app: Harn
 
 async def test_removing_the_last_authenticator_with_a_recovery_code_reports_none_left(app: Harness, ada: str) -> None:
     _, token = await signed_in(app, ada)
-    phone, _, _ = await add_app(app, token, "Phone")
-    await stale(app, token)
+    phone, secret, step = await add_app(app, token, "Phone")
+    token = await elsewhere(app, ada, phone["authenticator"]["id"], secret, step)
 
     assert (await remove(app, token, phone["authenticator"]["id"], phone["recoveryCodes"][0]))["error"] is None
     # The count is taken once the removal (which drops the recovery codes with the last factor) is made.
@@ -696,11 +711,12 @@ async def test_parallel_wrong_codes_at_the_limit_write_one_lock_row(app: Harness
 async def test_a_disabled_method_does_not_confirm_a_removal(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
     phone, secret, step = await add_app(app, token, "Phone")
-    laptop, _, _ = await add_app(app, token, "Laptop")
+    laptop, laptop_secret, laptop_step = await add_app(app, token, "Laptop")
+    # A session that was not shown the recovery codes.
+    token = await elsewhere(app, ada, laptop["authenticator"]["id"], laptop_secret, laptop_step)
     await Policy.current()
     await Policy.filter().update(app_enabled=False)
     Policy.forget_cached()
-    await stale(app, token)
 
     current = totp.code_at(secret, step + 1)
     refused = await remove(app, token, laptop["authenticator"]["id"], current)

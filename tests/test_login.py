@@ -25,10 +25,11 @@ from conftest import (
 
 from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
 from twofactor.resolvers import factors
-from twofactor.security import totp
+from twofactor.security import tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     LOGIN_FAILURES_PER_ACCOUNT,
+    MAX_PENDING_SESSIONS_PER_USER,
     PENDING_SESSION_LIFETIME,
     RESEND_COOLDOWN,
     SESSION_LIFETIME,
@@ -48,7 +49,7 @@ mutation($id: ID!) { sendLoginCode(authenticatorId: $id) {
   expiresAt resendAvailableAt error { code message retryAfterSeconds } } }"""
 VERIFY_RECOVERY = """
 mutation($code: String!) { verifyLoginWithRecoveryCode(code: $code) {
-  session { nextStep } error { code message attemptsLeft retryAfterSeconds } } }"""
+  token session { nextStep } error { code message attemptsLeft retryAfterSeconds } } }"""
 
 SIGN_IN_SUBJECT = "Your sign-in code"
 SETUP_SUBJECT = "Confirm your new email authenticator"
@@ -183,7 +184,7 @@ async def test_login_with_an_authenticator_is_a_challenge_that_can_only_be_answe
     _, _, _, authenticator_id, _ = await user_with_app(app)
     payload = await login(app)
     assert payload["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
-    assert payload["authenticators"] == [{"id": authenticator_id, "name": "Phone", "method": "APP"}]
+    assert payload["authenticators"] == [{"id": authenticator_id, "name": "Authenticator app", "method": "APP"}]
     lifetime = PENDING_SESSION_LIFETIME.total_seconds()
     assert lifetime - 60 < seconds_from_now(payload["session"]["expiresAt"]) <= lifetime
     token = payload["token"]
@@ -255,6 +256,10 @@ async def test_current_code_finishes_the_sign_in_in_place(app: Harness) -> None:
     assert payload["error"] is None
     assert payload["session"]["nextStep"] == "DONE"
     assert abs(seconds_from_now(payload["session"]["expiresAt"]) - SESSION_LIFETIME.total_seconds()) < 60
+    # The session is the same row under a new token; the password-only one is dead.
+    assert (await app.gql(SESSION, token=token))["data"]["session"] is None
+    assert not await Session.filter(token_hash=tokens.token_hash(token)).exists()
+    token = payload["token"]
     body = await app.gql(MY_TWO_FACTOR, token=token)
     assert body["data"]["myTwoFactor"]["enabled"] is True
     assert body["data"]["myTwoFactor"]["authenticators"][0]["lastUsedAt"] is not None
@@ -292,9 +297,10 @@ async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) 
     assert (await Authenticator.get(id=int(authenticator_id))).last_step == step + 1
 
 
-async def test_one_code_in_twenty_parallel_sessions_wins_once(app: Harness) -> None:
+async def test_one_code_in_parallel_sessions_wins_once(app: Harness) -> None:
     user, secret, step, authenticator_id, _ = await user_with_app(app)
-    tokens = [await challenge(app) for _ in range(20)]
+    # As many sign-ins at the challenge as a user may have at once.
+    tokens = [await challenge(app) for _ in range(MAX_PENDING_SESSIONS_PER_USER)]
     code = totp.code_at(secret, step + 1)
     results = await asyncio.gather(*(verify(app, t, authenticator_id, code) for t in tokens))
     done = [r for r in results if r["session"] is not None]
@@ -411,10 +417,11 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     code = await mail_code(app, ADA, SIGN_IN_SUBJECT)
     if setup_code != code:
         assert (await verify(app, token, authenticator_id, setup_code))["error"]["code"] == "INVALID_CODE"
-    assert (await verify(app, token, authenticator_id, code))["session"]["nextStep"] == "DONE"
+    passed = await verify(app, token, authenticator_id, code)
+    assert passed["session"]["nextStep"] == "DONE"
 
     # Single use: consumed with the sign-in, and bound to that sign-in.
-    row = await session_row(token)
+    row = await session_row(passed["token"])
     challenge_row = await EmailChallenge.get(session_id=row.id)
     assert challenge_row.used_at is not None
     authenticator = await Authenticator.get(id=int(authenticator_id))
@@ -440,8 +447,9 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     _, _, _, _, recovery = await user_with_app(app)
     assert len(recovery) == 10
     token = await challenge(app)
-    assert (await recover(app, token, recovery[0]))["session"]["nextStep"] == "DONE"
-    body = await app.gql(MY_TWO_FACTOR, token=token)
+    passed = await recover(app, token, recovery[0])
+    assert passed["session"]["nextStep"] == "DONE"
+    body = await app.gql(MY_TWO_FACTOR, token=passed["token"])
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 9
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT))[0]
     assert ADA in notice.rcpt_tos
@@ -452,8 +460,9 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     assert used["error"]["code"] == "INVALID_CODE"
     assert used["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
     # Separators and case do not matter.
-    assert (await recover(app, token, recovery[1].replace("-", "").lower()))["session"]["nextStep"] == "DONE"
-    body = await app.gql(MY_TWO_FACTOR, token=token)
+    passed = await recover(app, token, recovery[1].replace("-", "").lower())
+    assert passed["session"]["nextStep"] == "DONE"
+    body = await app.gql(MY_TWO_FACTOR, token=passed["token"])
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 8
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT, 2))[1]
     assert "8 recovery codes left" in notice.part("text/plain")

@@ -908,3 +908,85 @@ async def test_a_slow_send_does_not_hold_up_the_marking_of_the_others(db: None) 
     backend.release()
     assert await passing == 2
     assert sorted(m.id for m in results.settled) == sorted([quick, slow])
+
+
+# A mail server that accepts the connection and then hangs
+
+
+@pytest.mark.parametrize("greets", [False, True], ids=["silent", "after-greeting"])
+async def test_a_server_that_accepts_then_hangs_costs_a_retry_then_the_message_goes_once(
+    db: None, greets: bool
+) -> None:
+    port = free_port()
+    held: list[asyncio.StreamWriter] = []
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # never answers (after its greeting, if it gives one)
+        if greets:
+            writer.write(b"220 hanging.example.test ESMTP\r\n")
+            await writer.drain()
+
+    hanging = await asyncio.start_server(hang, "127.0.0.1", port)
+    backend = SmtpBackend(MailSettings(backend="smtp", host="127.0.0.1", port=port, timeout=0.5))
+    mailer = OutboxWorker(backend, KEYRING, MAIL_FROM, Results())
+    message_id = await queue()
+    try:
+        assert await mailer.run_once() == 1  # given up on at the send timeout, not stuck
+        row = await OutboxMessage.get(id=message_id)
+        assert (row.status, row.attempts, row.claimed_by) == (OutboxStatus.PENDING, 1, None)
+        assert row.last_error is not None and "Timeout" in row.last_error
+        assert held, "the server never saw the connection"
+    finally:
+        hanging.close()
+        for writer in held:
+            writer.close()
+        await hanging.wait_closed()
+
+    server = SmtpServer(port)
+    server.start()
+    try:
+        await asyncio.sleep((row.next_attempt_at - datetime.now(UTC)).total_seconds() + 0.05)
+        assert await mailer.run_once() == 1
+        assert await mailer.run_once() == 0
+        assert len(server.received) == 1
+    finally:
+        await mailer.stop()
+        server.stop()
+    row = await OutboxMessage.get(id=message_id)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
+
+
+async def test_stop_lets_the_send_under_way_finish_and_releases_the_claims_not_started(
+    db: None, sink: SmtpServer
+) -> None:
+    started = asyncio.Event()
+    finish = asyncio.Event()
+    accept = sink.collector.handle_DATA
+    loop = asyncio.get_running_loop()
+
+    async def held(server: Any, session: Any, envelope: Any) -> str:
+        loop.call_soon_threadsafe(started.set)
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(finish.wait(), loop))
+        return await accept(server, session, envelope)
+
+    sink.collector.handle_DATA = held  # type: ignore[method-assign]
+    mailer = OutboxWorker(smtp_backend(sink.port), KEYRING, MAIL_FROM, Results())
+    first = await queue()
+    ids = [first, *[await queue() for _ in range(PARALLEL_SENDS)]]  # one more than a round of sends
+    mailer.start()
+    mailer.wake()
+    try:
+        await asyncio.wait_for(started.wait(), 5)
+        stopping = asyncio.create_task(mailer.stop())
+        await asyncio.sleep(0)
+        assert not stopping.done()  # it waits for the sends under way
+        finish.set()
+        await asyncio.wait_for(stopping, 10)
+    finally:
+        del sink.collector.handle_DATA
+    rows = {row.id: row for row in await OutboxMessage.filter(id__in=ids)}
+    sent = [i for i in ids if rows[i].status == OutboxStatus.SENT]
+    waiting = [i for i in ids if rows[i].status == OutboxStatus.PENDING]
+    # Those under way were sent and recorded; the one that had not started is free for the next worker.
+    assert len(sent) == PARALLEL_SENDS and len(sink.received) == PARALLEL_SENDS
+    assert len(waiting) == 1 and rows[waiting[0]].claimed_by is None and rows[waiting[0]].attempts == 0

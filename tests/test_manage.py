@@ -21,6 +21,7 @@ from conftest import (
     names,
     remove,
     signed_in,
+    signed_in_again,
 )
 
 from twofactor.models import AuditEvent, Authenticator, OutboxMessage, Policy, RecoveryCode, Session
@@ -268,9 +269,11 @@ async def test_stale_session_needs_a_current_code(app: Harness, ada: str) -> Non
 
 async def test_remove_with_a_recovery_code(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
-    first, _, _ = await add_app(app, token, "Phone")
+    first, secret, step = await add_app(app, token, "Phone")
     laptop, _, _ = await add_app(app, token, "Laptop")
     recovery = first["recoveryCodes"]
+    # Another device: the session that was shown the codes may not confirm with them.
+    token = await signed_in_again(app, ada, first["authenticator"]["id"], secret, step)
     await stale(app, token)
 
     removed = await remove(app, token, laptop["authenticator"]["id"], recovery[0])
@@ -326,18 +329,19 @@ async def test_removing_the_last_authenticator_removes_the_recovery_codes(app: H
 
 
 async def test_regenerate_recovery_codes_replaces_the_old_set(app: Harness, ada: str) -> None:
-    user, token = await signed_in(app, ada)
-    phone, _, _ = await add_app(app, token, "Phone")
-    laptop, _, _ = await add_app(app, token, "Laptop")
+    user, first_token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, first_token, "Phone")
+    laptop, _, _ = await add_app(app, first_token, "Laptop")
     old = phone["recoveryCodes"]
     assert laptop["recoveryCodes"] is None  # shown only with the first authenticator
+    token = await signed_in_again(app, ada, phone["authenticator"]["id"], secret, step)
     await stale(app, token)
     assert (await remove(app, token, laptop["authenticator"]["id"], old[0]))["error"] is None
     assert (await mine(app, token))["recoveryCodesRemaining"] == 9
     before = await app.mails_to(ada, 4)  # two "added", "a recovery code was used", "removed"
     assert "A recovery code was used on your account" in [m.message["Subject"] for m in before]
 
-    result = await regenerate(app, token)
+    result = await regenerate(app, token)  # fresh: the removal's recovery code proved a factor
     assert result["error"] is None, result
     new = result["recoveryCodes"]
     assert len(new) == 10 and len(set(new)) == 10
@@ -352,7 +356,9 @@ async def test_regenerate_recovery_codes_replaces_the_old_set(app: Harness, ada:
     refused = await remove(app, token, phone["authenticator"]["id"], old[1])
     assert refused["error"]["code"] == "INVALID_CODE"
     assert await names(user.id) == ["Phone"]
-    removed = await remove(app, token, phone["authenticator"]["id"], new[0])
+    # The new set confirms from a session that was not shown it.
+    await stale(app, first_token)
+    removed = await remove(app, first_token, phone["authenticator"]["id"], new[0])
     assert removed["error"] is None, removed
     assert await names(user.id) == []
 
@@ -371,6 +377,7 @@ async def test_audit_rows_for_rename_and_remove_hold_no_secret(app: Harness, ada
     mail = body["data"]["myTwoFactor"]["submitCode"]
     assert mail["error"] is None, mail
     recovery = phone["recoveryCodes"]
+    elsewhere = await signed_in_again(app, ada, laptop["authenticator"]["id"], laptop_secret, laptop_step)
     # Encrypted, but still not for the audit log.
     ciphertexts = {a.secret_encrypted for a in await Authenticator.filter(user_id=user.id) if a.secret_encrypted}
     assert len(ciphertexts) == 2
@@ -381,9 +388,9 @@ async def test_audit_rows_for_rename_and_remove_hold_no_secret(app: Harness, ada
     assert (await remove(app, token, laptop["authenticator"]["id"], junk))["error"]["code"] == "INVALID_CODE"
     used_totp = totp.code_at(secret, step + 1)
     assert (await remove(app, token, laptop["authenticator"]["id"], used_totp))["error"] is None
-    await stale(app, token)
-    assert (await remove(app, token, mail["authenticator"]["id"], recovery[0]))["error"] is None
-    regenerated = (await regenerate(app, token))["recoveryCodes"]
+    await stale(app, elsewhere)
+    assert (await remove(app, elsewhere, mail["authenticator"]["id"], recovery[0]))["error"] is None
+    regenerated = (await regenerate(app, elsewhere))["recoveryCodes"]
 
     renamed = await AuditEvent.filter(action="authenticator.renamed")
     assert len(renamed) == 1
@@ -403,6 +410,8 @@ async def test_audit_rows_for_rename_and_remove_hold_no_secret(app: Harness, ada
         laptop_secret,
         token,
         tokens.token_hash(token),
+        elsewhere,
+        tokens.token_hash(elsewhere),
         email_code,
         junk,
         used_totp,

@@ -74,3 +74,72 @@ async def test_the_authenticator_count_migration_counts_existing_rows_and_keeps_
         assert process.returncode == 0, err.decode()
         counts = json.loads(out.decode().strip().splitlines()[-1])
     assert counts == {"migrated": [2, 0], "changed": [1, 1]}
+
+
+# Migrates to 0004, writes a session and a recovery code as they stood then, migrates to the
+# latest, and prints the new columns of those rows, then of rows written with them.
+_SESSIONS_SCRIPT = """
+import asyncio, json, sys
+from datetime import UTC, datetime
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+from twofactor.models import plain_sql
+from twofactor.server.database import tortoise_config
+
+USER = (
+    'INSERT INTO "users" ("email", "name", "is_admin", "password_hash", "created_at", '
+    '"failed_verifications", "sends_in_window") VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING "id"'
+)
+SESSION = (
+    'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts") '
+    "VALUES (?, ?, 'done', ?, ?, 0) RETURNING \\"id\\""
+)
+CODE = 'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES (?, ?, ?)'
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="twofactor.0004_authenticator_count")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    moment = datetime.now(UTC)
+    ((user_id,),) = await plain_sql.fetch(USER, "old@example.test", "x", False, "hash", moment)
+    ((session_id,),) = await plain_sql.fetch(SESSION, "a" * 64, user_id, moment, moment)
+    await plain_sql.execute(CODE, user_id, "digest", moment)
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    found = {}
+    found["sessions"] = [list(r) for r in await plain_sql.fetch('SELECT "id", "last_seen_at" FROM "sessions"')]
+    found["codes"] = [r[0] for r in await plain_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')]
+    await plain_sql.execute('UPDATE "sessions" SET "last_seen_at" = ? WHERE "id" = ?', moment, session_id)
+    await plain_sql.execute('UPDATE "recovery_codes" SET "minted_by_session_id" = ?', session_id)
+    found["seen"] = (await plain_sql.fetch('SELECT "last_seen_at" IS NOT NULL FROM "sessions"'))[0][0]
+    minted = await plain_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')
+    found["minted"] = [r[0] == session_id for r in minted]
+    found["session_id"] = session_id
+    await Tortoise.close_connections()
+    print(json.dumps(found, default=str))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_session_tracking_migration_keeps_sessions_and_recovery_codes(kind: str, tmp_path: Path) -> None:
+    async with fresh_database(kind, tmp_path) as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _SESSIONS_SCRIPT,
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        found = json.loads(out.decode().strip().splitlines()[-1])
+    assert found["sessions"] == [[found["session_id"], None]]
+    assert found["codes"] == [None]
+    assert found["seen"] in (True, 1)
+    assert found["minted"] == [True]

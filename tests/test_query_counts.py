@@ -51,8 +51,9 @@ VERIFY_LOGIN_POSTGRES = 3
 # try is left). On SQLite, one statement per write: the session, the set-up, and in one
 # transaction the set-up won, the failures ended (with how many factors the user had), the
 # authenticator, the recovery codes (delete, insert), the session proved, other set-up
-# sessions ended, the audit row, the notice mail.
-SUBMIT_CODE_MAX = 11
+# sessions ended, other sessions that never proved a factor looked for (and moved to the
+# challenge when there are some), the audit row, the notice mail.
+SUBMIT_CODE_MAX = 12
 # On PostgreSQL: the session, the set-up, then one statement of its own that wins the set-up,
 # ends the failures (which locks the user's row) and makes every other write.
 SUBMIT_CODE_POSTGRES = 3

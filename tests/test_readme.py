@@ -179,7 +179,8 @@ async def test_the_walkthrough_runs_as_written(app: Harness) -> None:
         }
         verified = ok((await post(client, "verifyLogin", reader.variables("verifyLogin.vars.app")))["verifyLogin"])
         assert verified["session"]["nextStep"] == "DONE"
-        token = login["token"]
+        assert verified["token"] != login["token"]  # passing the challenge changes the token
+        token = verified["token"]
 
         # Email codes, watched live.
         email_setup = ok(
@@ -226,7 +227,6 @@ async def test_the_walkthrough_runs_as_written(app: Harness) -> None:
         assert (await post(client, "logout"))["logout"]["ok"] is True
         login = ok((await post(client, "login", reader.variables("login.vars")))["login"])
         assert login["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
-        token = login["token"]
         reader.noted["<a recovery code>"] = recovery_codes[0]
         verified = ok(
             (await post(client, "verifyLoginWithRecoveryCode", reader.variables("verifyLoginWithRecoveryCode.vars")))[
@@ -234,6 +234,7 @@ async def test_the_walkthrough_runs_as_written(app: Harness) -> None:
             ]
         )
         assert verified["session"]["nextStep"] == "DONE"
+        token = verified["token"]
 
         # Renamed, seen live by the other tab; removed with a code once the session is stale.
         async with signed_socket(app, token) as socket:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Harness, create_user
 from tortoise import Tortoise
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from twofactor.models import User
@@ -195,3 +195,26 @@ async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) 
     async with in_transaction() as connection:
         await User.filter(id=user.id).using_db(connection).update(name="Ada After")
     assert (await User.get(id=user.id)).name == "Ada After"
+
+
+async def test_a_transaction_that_never_got_the_lock_leaves_the_process_working(app: Harness) -> None:
+    """Another process held the write lock past the busy timeout: BEGIN fails, and the process's
+    own lock and connection context are given back (Tortoise kept them: every later statement hung)."""
+    if app.backend != "sqlite":
+        pytest.skip("SQLite's engine only")
+    user = await create_user()
+    with other_worker(app, NO_WAIT) as other:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TransactionManagementError, match="database is locked"):
+            async with in_transaction():
+                pass
+        other.execute("ROLLBACK")
+    client = Tortoise.get_connection("default")
+    # Not the failed transaction, and not holding the lock every statement of the process takes.
+    assert isinstance(client, ImmediateSqliteClient)
+    assert not client._lock.locked()
+    async with asyncio.timeout(BUSY_TIMEOUT):
+        await User.filter(id=user.id).update(name="Ada Again")
+        async with in_transaction() as connection:
+            await User.filter(id=user.id).using_db(connection).update(name="Ada Once More")
+    assert (await User.get(id=user.id)).name == "Ada Once More"

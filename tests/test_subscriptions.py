@@ -18,7 +18,18 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SET_UP_APP, SET_UP_EMAIL, SUBMIT, Harness, add_app, create_user, login, secret_of, signed_in
+from conftest import (
+    SET_UP_APP,
+    SET_UP_EMAIL,
+    SUBMIT,
+    Harness,
+    add_app,
+    create_user,
+    login,
+    secret_of,
+    signed_in,
+    signed_in_again,
+)
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from mail_support import Collector
@@ -516,24 +527,25 @@ async def test_expiry_is_pushed_without_a_request(app: Harness) -> None:
 
 
 async def test_changes_from_another_session_are_pushed(app: Harness) -> None:
-    user, token = await signed_in(app)
-    other = await login(app)  # a second session of the same user, e.g. a phone
-    assert other["session"]["nextStep"] == "DONE"
+    user, other = await signed_in(app)  # a second session of the same user, e.g. a phone
+    first, secret, step = await add_app(app, other, "Phone")
+    token = await signed_in_again(app, user.email, first["authenticator"]["id"], secret, step)
     async with signed_socket(app, token) as socket:
         await socket.subscribe("c", CHANGED)
         await listening(app, user_channel(user.id))
 
-        added, _, _ = await add_app(app, other["token"], "Phone")
-        state = await socket.data_until("c", "myTwoFactorChanged", lambda s: s["enabled"])
+        added, _, _ = await add_app(app, other, "Tablet")
+        state = await socket.data_until("c", "myTwoFactorChanged", lambda s: len(s["authenticators"]) == 2)
         assert [(a["id"], a["name"], a["method"]) for a in state["authenticators"]] == [
-            (added["authenticator"]["id"], "Phone", "APP")
+            (first["authenticator"]["id"], "Phone", "APP"),
+            (added["authenticator"]["id"], "Tablet", "APP"),
         ]
         assert state["recoveryCodesRemaining"] == 10
 
-        body = await app.gql(EDIT, {"id": added["authenticator"]["id"], "name": "Work phone"}, token=other["token"])
+        body = await app.gql(EDIT, {"id": added["authenticator"]["id"], "name": "Work phone"}, token=other)
         assert payload(body, "myTwoFactor", "edit")["authenticator"]["name"] == "Work phone"
         state = await socket.data_until(
-            "c", "myTwoFactorChanged", lambda s: [a["name"] for a in s["authenticators"]] == ["Work phone"]
+            "c", "myTwoFactorChanged", lambda s: [a["name"] for a in s["authenticators"]] == ["Phone", "Work phone"]
         )
         assert state["enabled"] is True
 
@@ -568,6 +580,7 @@ async def test_a_policy_change_shows_each_subscriber_its_own_authenticators(app:
     ada, ada_token = await signed_in(app)
     grace, grace_token = await signed_in(app, "grace@example.test")
     _, admin_token = await signed_in(app, "admin@example.test", admin=True)
+    await add_app(app, admin_token, "Admin's phone")  # else mandatory 2FA leaves them set-up only
     await add_app(app, ada_token, "Ada's phone")
     await add_app(app, grace_token, "Grace's phone")
     async with signed_socket(app, ada_token) as ada_socket, signed_socket(app, grace_token) as grace_socket:
@@ -600,6 +613,7 @@ async def test_a_policy_change_shows_each_subscriber_its_own_authenticators(app:
 async def test_the_subscriptions_of_one_user_read_once_per_event(app: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     user, token = await signed_in(app)
     _, admin_token = await signed_in(app, "admin@example.test", admin=True)
+    await add_app(app, admin_token, "Admin's phone")  # else mandatory 2FA leaves them set-up only
     await add_app(app, token)
     reads: list[int] = []
 

@@ -28,8 +28,9 @@ from twofactor.mail.backends import MailBackend, describe_failure
 from twofactor.mail.messages import Email, to_mime
 from twofactor.models import plain_sql
 from twofactor.models.hot_reads import Loader
-from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.models.outbox import OutboxMessage, OutboxStatus, release_claim
 from twofactor.security.keyring import DecryptionError, Keyring
+from twofactor.server.availability import DatabaseAvailability, database_unavailable
 
 log = logging.getLogger("twofactor.mail")
 
@@ -48,6 +49,9 @@ PARALLEL_SENDS = 8
 # send is under way, or after this many seconds at most. Under load that is one statement for
 # about PARALLEL_SENDS messages instead of one each (a fifth of the worker's CPU on SQLite).
 MARK_GATHER = 0.02
+# At shutdown the worker finishes the sends under way for at most this long (beyond the SMTP
+# timeout, at most MAX_MAIL_TIMEOUT), then gives up; a message cut off is sent again after its lease.
+STOP_GRACE = 30.0
 
 OUTBOX_INSERT = (
     'INSERT INTO "outbox" ("created_at", "kind", "recipient", "subject", "body_encrypted", "status", "attempts", '
@@ -200,6 +204,7 @@ class OutboxWorker:
         on_tick: TickHook | None = None,
         *,
         poll_interval: float = POLL_INTERVAL,
+        database: DatabaseAvailability | None = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
         self._backend = backend
@@ -208,6 +213,8 @@ class OutboxWorker:
         self._on_result = on_result
         self._on_tick = on_tick
         self._poll_interval = poll_interval
+        # Told when a pass finds the database unreachable, so an outage is logged once, not every pass.
+        self._database = database if database is not None else DatabaseAvailability()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Messages sent and not yet marked SENT, each with what its `_mark_sent` waits for.
@@ -216,6 +223,8 @@ class OutboxWorker:
         # Sends under way, and whether the messages sent so far should be marked now.
         self._sending = 0
         self._mark_now = asyncio.Event()
+        # Set by `stop()`: sends under way finish, no new one starts.
+        self._stopping = False
 
     def __repr__(self) -> str:
         return f"OutboxWorker(id={self.worker_id!r})"
@@ -223,19 +232,27 @@ class OutboxWorker:
     def start(self) -> None:
         """Run in the background until `stop()`."""
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.create_task(self._loop(), name=f"outbox-worker {self.worker_id}")
 
-    async def stop(self) -> None:
-        """Cancel the background loop, wait for it, and close the backend's idle connections.
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let the sends under way finish (for `grace` seconds at most), start no new one, then
+        stop the background loop and close the backend's idle connections.
 
-        A message being sent at that moment keeps its claim until the lease ends, then
-        another pass sends it again: a rare duplicate beats a lost code.
+        Messages claimed but not yet being sent are released for the next worker. A send still
+        running after `grace` is cancelled: its message keeps its claim until the lease ends,
+        then another pass sends it again (a rare duplicate beats a lost code).
         """
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            self._stopping = True
+            self._wake.set()
             # wait() neither raises the task's cancellation nor swallows our own.
-            await asyncio.wait([task])
+            await asyncio.wait([task], timeout=grace)
+            if not task.done():
+                log.warning("outbox worker: sends still under way after %.0f s; cancelling them", grace)
+                task.cancel()
+                await asyncio.wait([task])
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox worker ended with %s", type(task.exception()).__name__)
         if self._marking is not None:
@@ -269,7 +286,7 @@ class OutboxWorker:
     async def _loop(self) -> None:
         clock = asyncio.get_running_loop()
         next_tick = clock.time()
-        while True:
+        while not self._stopping:
             # on_tick is for what time alone brings (set-ups expiring): once per poll
             # interval, not at every wake(), which under load comes with every message.
             if clock.time() >= next_tick:
@@ -277,11 +294,14 @@ class OutboxWorker:
                 await self._tick()
             try:
                 handled = await self.run_once()
-            except Exception:
+            except Exception as error:
                 # The database may be briefly unreachable: keep the worker alive.
-                log.exception("outbox worker: a pass failed; trying again")
+                if database_unavailable(error):
+                    self._database.lost(error)
+                else:
+                    log.exception("outbox worker: a pass failed; trying again")
                 handled = 0
-            if handled < BATCH_SIZE:
+            if handled < BATCH_SIZE and not self._stopping:
                 await self._sleep()
 
     async def _tick(self) -> None:
@@ -289,8 +309,11 @@ class OutboxWorker:
             return
         try:
             await self._on_tick()
-        except Exception:
-            log.exception("outbox worker: on_tick failed")
+        except Exception as error:
+            if database_unavailable(error):
+                self._database.lost(error)
+            else:
+                log.exception("outbox worker: on_tick failed")
 
     async def _sleep(self) -> None:
         try:
@@ -326,6 +349,10 @@ class OutboxWorker:
             return
         try:
             async with places:
+                if self._stopping:
+                    # Shutting down: the next worker sends it, without waiting for the lease.
+                    await release_claim(message.id, self.worker_id)
+                    return
                 self._sending += 1
                 try:
                     await self._backend.send(mime)

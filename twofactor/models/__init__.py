@@ -1,6 +1,6 @@
 """What is stored: users, sessions, authenticators, set-ups, codes, policy, audit, outbox."""
 
-from twofactor.models.audit import AuditEvent
+from twofactor.models.audit import AuditedWait, AuditEvent
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.policy import Policy
 from twofactor.models.throttles import LoginThrottle
@@ -16,6 +16,7 @@ from twofactor.models.users import Session, SessionState, User
 
 __all__ = [
     "AuditEvent",
+    "AuditedWait",
     "Authenticator",
     "EmailChallenge",
     "LoginThrottle",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 
@@ -22,3 +24,37 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+class AuditedWait(Model):
+    """The last wait of a key (e.g. "verify:user:7") whose refusals were audited, named by its end."""
+
+    key = fields.CharField(max_length=120, primary_key=True)
+    until = fields.DatetimeField()
+
+    class Meta:
+        table = "audited_waits"
+
+
+async def first_refusal_of_wait(key: str, until: datetime) -> bool:
+    """True once per wait (`key` ending at `until`): the one refusal of it that gets an audit row.
+
+    Parallel refusals of one wait race on the row: the update or the insert lets one through.
+    """
+    if await AuditedWait.filter(key=key).exclude(until=until).update(until=until):
+        return True
+    try:
+        await AuditedWait.create(key=key, until=until)
+    except IntegrityError:
+        return False  # this wait was audited already (or a parallel refusal just did it)
+    return True
+
+
+async def forget_waits_over(moment: datetime) -> int:
+    """Delete the notes of waits that ended before `moment`; how many."""
+    return await AuditedWait.filter(until__lt=moment).delete()
+
+
+async def purge_audit_events_before(moment: datetime) -> int:
+    """Delete audit rows written before `moment` (the retention setting); how many."""
+    return await AuditEvent.filter(created_at__lt=moment).delete()

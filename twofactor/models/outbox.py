@@ -43,3 +43,12 @@ class OutboxMessage(Model):
 
     def __repr__(self) -> str:
         return f"OutboxMessage(id={self.id}, kind={self.kind}, status={self.status})"
+
+
+async def release_claim(message_id: int, worker_id: str) -> bool:
+    """Give back a pending message this worker claimed but will not send (it is stopping), so
+    another worker need not wait for the lease to end; whether the claim was still this worker's."""
+    released = await OutboxMessage.filter(id=message_id, status=OutboxStatus.PENDING, claimed_by=worker_id).update(
+        claimed_until=None, claimed_by=None
+    )
+    return released == 1

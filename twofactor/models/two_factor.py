@@ -126,6 +126,8 @@ class RecoveryCode(Model):
     code_digest = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
     used_at = fields.DatetimeField(null=True)
+    # The session that was shown this set: its codes never prove a fresh factor to that session.
+    minted_by_session_id = fields.IntField(null=True)
 
     class Meta:
         table = "recovery_codes"

@@ -61,6 +61,8 @@ class Session(Model):
     failed_attempts = fields.IntField(default=0)
     ip = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=300, null=True)
+    # When the session last made a request, to the minute (`note_seen`); None: not since sign-in.
+    last_seen_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "sessions"

@@ -18,10 +18,10 @@ from twofactor.resolvers.common import (
     user_changed,
 )
 from twofactor.resolvers.factors import secret_context
-from twofactor.resolvers.my_two_factor import parse_int_id
+from twofactor.resolvers.my_two_factor import notify_recovery_code_used, parse_int_id, require_fresh_factor
 from twofactor.resolvers.views import policy_event
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, forbidden
 from twofactor.security.keyring import Keyring
 from twofactor.server.auth import require_admin
 from twofactor.server.context import RequestContext, now
@@ -96,7 +96,10 @@ async def reset_two_factor(
         await Setup.filter(user_id=user.id).using_db(connection).delete()
         await lock_user(user.id, connection)
         sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
-        removed = await Authenticator.filter(user_id=user.id).using_db(connection).delete()
+        # Counted, not the DELETE's row count: SQLite's count includes the rows its trigger
+        # changed (users.authenticator_count). The user's row is locked: nothing comes or goes.
+        removed = await Authenticator.filter(user_id=user.id).using_db(connection).count()
+        await Authenticator.filter(user_id=user.id).using_db(connection).delete()
         await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
         await Session.filter(user_id=user.id).using_db(connection).delete()
         await (
@@ -125,18 +128,53 @@ async def reset_two_factor(
     return await plain_sql.in_transaction_again_after_deadlock(remove_all)
 
 
-async def reset_user_two_factor(context: RequestContext, user_id: str) -> types.ResetTwoFactorPayload:
-    """`admin.resetUserTwoFactor`: for a user who lost access."""
+async def reset_user_two_factor(
+    context: RequestContext, user_id: str, code: str | None = None
+) -> types.ResetTwoFactorPayload:
+    """`admin.resetUserTwoFactor`: for a user who lost access, by another administrator, with a
+    fresh factor when the administrator has 2FA (as removing an authenticator needs)."""
     admin = require_admin(context)
     parsed = parse_int_id(user_id)
     user = await User.get_or_none(id=parsed) if parsed is not None else None
     if user is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such user.", field="userId")
+    await _allow_reset(context, admin, user, code)
     ended = await reset_two_factor(user, keyring=context.keyring, context=context, actor_id=admin.id)
     for session_id in ended:
         await publish(context, session_channel(session_id), {"type": "ended"})
     await user_changed(context, user.id)
     return types.ResetTwoFactorPayload(user=types.User.of(user))
+
+
+async def _allow_reset(context: RequestContext, admin: User, user: User, code: str | None) -> None:
+    """Refuse (and audit) a reset of the administrator's own 2FA, one of another administrator by
+    an administrator without 2FA, and one without a fresh factor from an administrator with 2FA.
+
+    A self-reset would remove 2FA where `remove` refuses; the command line stays for break-glass.
+    """
+    session = context.session
+    assert session is not None  # require_admin passed
+    has_two_factor = await Authenticator.filter(user_id=admin.id).exists()
+    refusal: Exception | None = None
+    if user.id == admin.id:
+        reason = "own_account"
+        refusal = forbidden(
+            "Administrators cannot reset their own 2FA: remove an authenticator on your 2FA page, "
+            "or ask another administrator."
+        )
+    elif user.is_admin and not has_two_factor:
+        reason = "administrator_without_2fa"
+        refusal = forbidden("Set up two-factor authentication before resetting another administrator's.")
+    elif has_two_factor:
+        try:
+            if await require_fresh_factor(context, session, admin, code):
+                await notify_recovery_code_used(context, admin)
+        except Refused as refused:
+            reason, refusal = refused.error.code.value, refused
+    if refusal is None:
+        return
+    await audit(context, "two_factor.reset_refused", target_id=user.id, actor_id=admin.id, reason=reason)
+    raise refusal
 
 
 async def rotate_secrets(keyring: Keyring) -> int:

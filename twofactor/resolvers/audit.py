@@ -27,9 +27,13 @@ def _cursor(raw: str | None) -> int | None:
 
 
 async def audit_page(
-    context: RequestContext, *, user_id: int | None, first: int, after: str | None
+    context: RequestContext, *, user_id: int | None, first: int, after: str | None, viewer_id: int | None = None
 ) -> types.AuditEventPage:
-    """Up to `first` events older than the cursor `after`, newest first; one user's when given."""
+    """Up to `first` events older than the cursor `after`, newest first; one user's when given.
+
+    `viewer_id`: a user reading their own events. The address and device of an event done by
+    someone else (an administrator) are then left out: they are that person's, not the user's.
+    """
     if not 1 <= first <= MAX_PAGE:
         raise Refused(ErrorCode.INVALID_INPUT, f"Ask for 1 to {MAX_PAGE} events.", field="first")
     query = AuditEvent.all()
@@ -48,14 +52,20 @@ async def audit_page(
                 created_at=r.created_at,
                 actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id is not None else None,
                 target_id=strawberry.ID(str(r.target_id)) if r.target_id is not None else None,
-                ip=r.ip,
-                user_agent=r.user_agent,
+                ip=r.ip if _shown_to(viewer_id, r) else None,
+                user_agent=r.user_agent if _shown_to(viewer_id, r) else None,
                 details=cast(JSON, r.details),
             )
             for r in page
         ],
         next_cursor=str(page[-1].id) if len(rows) > first else None,
     )
+
+
+def _shown_to(viewer_id: int | None, row: AuditEvent) -> bool:
+    """Whether the viewer may see the event's address and device: administrators always, a user
+    for what they did and for what was tried in their name without an actor (failed sign-ins)."""
+    return viewer_id is None or row.actor_id is None or row.actor_id == viewer_id
 
 
 async def own_audit_page(
@@ -66,6 +76,6 @@ async def own_audit_page(
     if user.id != user_id:
         raise forbidden()
     try:
-        return await audit_page(context, user_id=user_id, first=first, after=after)
+        return await audit_page(context, user_id=user_id, first=first, after=after, viewer_id=user.id)
     except Refused as refusal:
         raise bad_request(refusal.error.message) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -21,6 +21,7 @@ from twofactor.models import (
     User,
     plain_sql,
 )
+from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
@@ -28,6 +29,7 @@ from twofactor.resolvers.common import (
     AUDIT_INSERT,
     audit,
     audit_values,
+    audits_waits,
     publish,
     seconds_until,
     send_notice,
@@ -35,15 +37,17 @@ from twofactor.resolvers.common import (
     wake_mail,
 )
 from twofactor.resolvers.my_two_factor import authenticators_read, own_authenticator
-from twofactor.resolvers.views import method_enabled
+from twofactor.resolvers.views import challenge_choices, method_enabled
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, passwords, tokens
 from twofactor.security.rules import (
     EMAIL_CODE_LIFETIME,
     LOGIN_FAILURES_PER_ACCOUNT,
     LOGIN_FAILURES_PER_ADDRESS,
     LOGIN_WINDOW,
+    MAX_PENDING_SESSIONS_PER_USER,
+    MAX_SESSIONS_PER_USER,
     PENDING_SESSION_LIFETIME,
     SESSION_LIFETIME,
 )
@@ -104,7 +108,21 @@ async def _reserve_login(key: str, limit: int) -> None:
         ErrorCode.RATE_LIMITED,
         "Too many sign-in attempts. Wait before trying again.",
         retry_after_seconds=seconds_until(row.window_start + LOGIN_WINDOW),
+        wait=Wait("login.throttled", f"login:{key}", row.window_start + LOGIN_WINDOW, None),
     )
+
+
+def _set_cookie(context: RequestContext, token: str, lifetime: timedelta) -> None:
+    if context.response is not None:
+        context.response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(lifetime.total_seconds()),
+            httponly=True,
+            secure=context.settings.secure_cookies,
+            samesite="strict",
+            path="/",
+        )
 
 
 async def _start_session(context: RequestContext, user: User, state: SessionState) -> str:
@@ -134,20 +152,22 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
     )
     session._saved_in_db = True
     session.user = user
+    await _end_sessions_over_cap(context, user)
     context.session, context.user = session, user
-    if context.response is not None:
-        context.response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=int(lifetime.total_seconds()),
-            httponly=True,
-            secure=context.settings.secure_cookies,
-            samesite="strict",
-            path="/",
-        )
+    _set_cookie(context, token, lifetime)
     return token
 
 
+async def _end_sessions_over_cap(context: RequestContext, user: User) -> None:
+    """A sign-in beyond the per-user caps ends the user's oldest sessions (of its kind), not itself."""
+    ended = await end_sessions_beyond(user.id, done=MAX_SESSIONS_PER_USER, pending=MAX_PENDING_SESSIONS_PER_USER)
+    if ended:
+        await audit(context, "session.ended_over_cap", target_id=user.id, actor_id=user.id, sessions_ended=len(ended))
+    for session_id in ended:
+        await publish(context, session_channel(session_id), {"type": "ended"})
+
+
+@audits_waits
 async def login(context: RequestContext, email: str, password: str) -> types.LoginPayload:
     """Password first; the answer says what the session must do next."""
     if not (_storable(email) and _storable(password)):
@@ -185,7 +205,7 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
     return types.LoginPayload(
         token=token,
         session=types.Session.of(context.session, user),
-        authenticators=[types.Authenticator.of(a) for a in usable] if state == SessionState.CHALLENGE else None,
+        authenticators=challenge_choices(usable) if state == SessionState.CHALLENGE else None,
     )
 
 
@@ -203,13 +223,22 @@ async def logout(context: RequestContext) -> types.LogoutPayload:
     return types.LogoutPayload(ok=True)
 
 
-def current_session(context: RequestContext) -> types.Session | None:
-    """`session`: the current session, or null."""
-    if context.session is None or context.user is None:
+async def current_session(context: RequestContext) -> types.Session | None:
+    """`session`: the current session, or null; at the challenge, with the authenticators to choose from."""
+    session, user = context.session, context.user
+    if session is None or user is None:
         return None
-    return types.Session.of(context.session, context.user)
+    found = types.Session.of(session, user)
+    if session.state == SessionState.CHALLENGE:
+        policy = await Policy.current()
+        read = authenticators_read(context)
+        rows = read if read is not None else (await authenticators_and_codes_left(user.id))[0]
+        usable = [a for a in rows if method_enabled(policy, Method(a.method))]
+        found.authenticators = challenge_choices(usable)
+    return found
 
 
+@audits_waits
 async def send_login_code(context: RequestContext, authenticator_id: str) -> types.SendLoginCodePayload:
     """Mail a code for an EMAIL authenticator: at a sign-in challenge, or to confirm a removal."""
     session, user = require(context, _CHALLENGE_OR_FULL)
@@ -269,12 +298,16 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
     return factors.invalid_code(left)
 
 
-_SESSION_DONE = 'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ? WHERE "id" = ?'
+# Passing the challenge gives the session a new token: the password-only one stops working.
+_SESSION_DONE = (
+    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
+)
 
 
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
     moment = now()
-    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, session.id)
+    token = tokens.new_token()
+    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id)
     audited = audit_values(context, "login.factor_passed", target_id=user.id, method=how)
     if plain_sql.is_sqlite():
         await plain_sql.execute(_SESSION_DONE, *done)
@@ -288,13 +321,17 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
             user.id,
             *audited,
         )
-    return _signed_in(session, user, moment)
+    return _signed_in(context, session, user, moment, token)
 
 
-def _signed_in(session: Session, user: User, moment: datetime) -> types.VerifyLoginPayload:
+def _signed_in(
+    context: RequestContext, session: Session, user: User, moment: datetime, token: str
+) -> types.VerifyLoginPayload:
     # What the UPDATE wrote, without reading the row back.
     session.state, session.second_factor_at, session.expires_at = SessionState.DONE, moment, moment + SESSION_LIFETIME
-    return types.VerifyLoginPayload(session=types.Session.of(session, user))
+    session.token_hash = tokens.token_hash(token)
+    _set_cookie(context, token, SESSION_LIFETIME)
+    return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))
 
 
 # The audit row of `AUDIT_INSERT`, written only when the statement's claim `c` matched;
@@ -314,6 +351,7 @@ async def _claim_step_and_pass(
     read the claim's RETURNING run only when it matched. None: the step was used before.
     """
     moment = now()
+    token = tokens.new_token()
     audited = audit_values(context, "login.factor_passed", target_id=user.id, method=str(Method.APP))
     claimed = await plain_sql.fetch(
         f"WITH c AS ({factors.TOTP_CLAIM} RETURNING 1), "  # noqa: S608 - constants only
@@ -322,13 +360,14 @@ async def _claim_step_and_pass(
         f"a AS ({_AUDIT_IF_CLAIMED}) "
         "SELECT COUNT(*) FROM c",
         *(step, moment, authenticator.id, step),
-        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, session.id),
+        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id),
         user.id,
         *audited,
     )
-    return _signed_in(session, user, moment) if claimed[0][0] else None
+    return _signed_in(context, session, user, moment, token) if claimed[0][0] else None
 
 
+@audits_waits
 async def verify_login(context: RequestContext, authenticator_id: str, code: str) -> types.VerifyLoginPayload:
     """A code from one of the user's authenticators finishes the sign-in."""
     session, user = require(context, CHALLENGE)
@@ -356,6 +395,7 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     return await _passed(context, session, user, str(row.method))
 
 
+@audits_waits
 async def verify_login_with_recovery_code(context: RequestContext, code: str) -> types.VerifyLoginPayload:
     """A recovery code finishes the sign-in; each works once."""
     session, user = require(context, CHALLENGE)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import OUTBOX_INSERT, outbox_row
 from twofactor.models import AuditEvent, User, plain_sql
+from twofactor.models.audit import first_refusal_of_wait
+from twofactor.schema.errors import Refused
 from twofactor.server.context import RequestContext, now
 
 log = logging.getLogger("twofactor")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Security notices are worth delivering for longer than a code is valid.
 NOTICE_DELIVERY_WINDOW = timedelta(hours=24)
@@ -67,6 +74,29 @@ async def audit(
     """Write one audit row. `details` must never hold a code, secret or token."""
     values = audit_values(context, action, target_id=target_id, actor_id=actor_id, **details)
     await plain_sql.execute(AUDIT_INSERT, *values, connection=connection)
+
+
+def audits_waits(
+    resolver: Callable[Concatenate[RequestContext, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[RequestContext, P], Coroutine[Any, Any, R]]:
+    """Audit a RATE_LIMITED refusal the resolver answers once per wait, not once per attempt."""
+
+    @functools.wraps(resolver)
+    async def resolve(context: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await resolver(context, *args, **kwargs)
+        except Refused as refused:
+            wait = refused.wait
+            if wait is not None and await first_refusal_of_wait(wait.key, wait.until):
+                await audit(
+                    context,
+                    wait.action,
+                    target_id=wait.target_id,
+                    retry_after_seconds=refused.error.retry_after_seconds,
+                )
+            raise
+
+    return resolve
 
 
 async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:

@@ -13,12 +13,12 @@ from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
-from twofactor.schema.errors import ErrorCode, Refused
+from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import (
@@ -93,6 +93,7 @@ async def reserve_user_attempt(known: User) -> None:
                 ErrorCode.RATE_LIMITED,
                 "Too many wrong codes. Wait before trying again.",
                 retry_after_seconds=seconds_until(blocked),
+                wait=Wait("verification.throttled", f"verify:user:{user_id}", blocked, user_id),
             )
         values = _user_failure(user, moment)
         if await plain_sql.execute(_USER_FAILURE, *values):
@@ -284,6 +285,7 @@ async def claim_send(user_id: int) -> datetime:
                 ErrorCode.RATE_LIMITED,
                 "A code was just sent. Wait a moment before asking for another.",
                 retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
+                wait=Wait("code_send.throttled", f"send:user:{user_id}", last + RESEND_COOLDOWN, user_id),
             )
         window = _moment(window_start)
         if window is not None and moment - window < SEND_WINDOW:
@@ -292,6 +294,7 @@ async def claim_send(user_id: int) -> datetime:
                     ErrorCode.RATE_LIMITED,
                     "Too many codes were sent in the last hour. Try again later.",
                     retry_after_seconds=seconds_until(window + SEND_WINDOW),
+                    wait=Wait("code_send.throttled", f"send:user:{user_id}", window + SEND_WINDOW, user_id),
                 )
             new_window, new_sends = window, sends + 1
         else:
@@ -373,16 +376,35 @@ def setup_purpose(setup: Setup) -> str:
     return f"setup:{setup.id}"
 
 
-async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str) -> bool:
-    """True when `raw` is one of the user's unused recovery codes; marks it used (once only)."""
+def _recovery_candidates(keyring: Keyring, user_id: int, raw: str) -> list[str] | None:
     normalized = codes.normalize_recovery_code(raw)
     if normalized is None:
+        return None
+    return list({codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys})
+
+
+async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str, *, not_minted_by: int | None = None) -> bool:
+    """True when `raw` is one of the user's unused recovery codes (and not one shown to the
+    session `not_minted_by`); marks it used (once only)."""
+    candidates = _recovery_candidates(keyring, user_id, raw)
+    if candidates is None:
         return False
-    candidates = {codes.code_digest(key, f"recovery:{user_id}", normalized) for key in keyring.digest_keys}
-    row = await RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=list(candidates)).first()
+    unused = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
+    if not_minted_by is not None:
+        unused = unused.filter(Q(minted_by_session_id__isnull=True) | ~Q(minted_by_session_id=not_minted_by))
+    row = await unused.first()
     if row is None:
         return False
     return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))
+
+
+async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, session_id: int) -> bool:
+    """Whether `raw` is one of the user's unused recovery codes that were shown to that session."""
+    candidates = _recovery_candidates(keyring, user_id, raw)
+    if candidates is None:
+        return False
+    found = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
+    return await found.filter(minted_by_session_id=session_id).exists()
 
 
 def recovery_digest(keyring: Keyring, user_id: int, code: str) -> str:

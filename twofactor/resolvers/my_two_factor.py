@@ -27,7 +27,9 @@ from twofactor.models import (
     User,
     plain_sql,
 )
+from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
+from twofactor.models.sessions import challenge_unproved_sessions, end_other_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
@@ -35,10 +37,13 @@ from twofactor.resolvers.common import (
     AUDIT_INSERT,
     audit,
     audit_values,
+    audits_waits,
     lock_user,
     notice_row,
     publish,
+    seconds_until,
     send_notice,
+    session_channel,
     user_changed,
     user_channel,
     wake_mail,
@@ -51,6 +56,8 @@ from twofactor.security.names import clean_name, name_key
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     EMAIL_CODE_LIFETIME,
+    MAX_OPEN_SETUPS_PER_USER,
+    PENDING_SESSION_LIFETIME,
     RECOVERY_CODE_COUNT,
     SESSION_LIFETIME,
     SETUP_LIFETIME,
@@ -185,28 +192,38 @@ async def _setup_changed(context: RequestContext, setup: Setup) -> None:
     await publish(context, user_channel(setup.user_id), {"type": "setup", "id": str(setup.id)})
 
 
+@audits_waits
 async def set_up_app(context: RequestContext, code: str | None = None) -> types.SetupPayload:
     """'Set up authentication app': a new secret, its setup key, URI and QR code."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.APP)
+    await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
     await _require_fresh_to_add(context, session, user, code)
     secret = totp.new_secret()
-    setup = await Setup.create(
+    setup = Setup(
         id=uuid.uuid4(),
         user_id=user.id,
         method=Method.APP,
         secret_encrypted=context.keyring.encrypt(secret, factors.secret_context(user.id)),
         expires_at=now() + SETUP_LIFETIME,
     )
-    await audit(context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id))
+    async with in_transaction() as connection:
+        await _require_room_for_setup(user, connection)
+        await setup.save(using_db=connection)
+        await audit(
+            context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id), connection=connection
+        )
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
+@audits_waits
 async def set_up_email(context: RequestContext, name: str, code: str | None = None) -> types.SetupPayload:
     """'Send Verification Code': a code mailed to the login address, never another."""
     session, user = require(context, SETTING_UP)
     _require_method(await Policy.current(), Method.EMAIL)
     clean = await _name_or_refuse(user, name, read=authenticators_read(context))
+    # Before a code is checked or a send claimed: a refusal spends neither.
+    await _require_room_for_setup(user)
     await _require_fresh_to_add(context, session, user, code)
     resend_at = await factors.claim_send(user.id)
     setup = Setup(
@@ -221,6 +238,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     code = codes.new_email_code()
     setup.code_digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
     async with in_transaction() as connection:
+        await _require_room_for_setup(user, connection)
         await setup.save(using_db=connection)
         await _queue_setup_code(context, setup, code, connection)
         await audit(
@@ -230,6 +248,23 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     wake_mail(context)
     await _setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+async def _require_room_for_setup(user: User, connection: BaseDBAsyncClient | None = None) -> None:
+    """RATE_LIMITED when the user has MAX_OPEN_SETUPS_PER_USER set-ups in progress.
+
+    With `connection` (the transaction that adds the set-up), the user's row is locked first,
+    so parallel requests count one after the other and cannot together pass the cap.
+    """
+    if connection is not None:
+        await lock_user(user.id, connection)
+    open_now = await open_setups(user.id, now(), connection)
+    if len(open_now) >= MAX_OPEN_SETUPS_PER_USER:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
+            retry_after_seconds=seconds_until(open_now[0].expires_at),
+        )
 
 
 async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
@@ -246,6 +281,7 @@ async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, co
     )
 
 
+@audits_waits
 async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayload:
     """A new code for an EMAIL set-up; the old one stops working."""
     _, user = require(context, SETTING_UP)
@@ -307,6 +343,7 @@ async def _check_setup_code(context: RequestContext, setup: Setup, code: str) ->
     return 0 if setup.code_digest and codes.digest_matches(setup.code_digest, expected) else None
 
 
+@audits_waits
 async def submit_code(context: RequestContext, setup_id: str, code: str, name: str | None) -> types.SubmitCodePayload:
     """'Submit Code and Create': check the code and create the authenticator, in one transaction."""
     session, user = require(context, SETTING_UP)
@@ -471,8 +508,9 @@ def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
     )
     codes_parts = (
         f'gone AS ({_RECOVERY_DELETE} AND NOT (SELECT "has" FROM prior)), '  # noqa: S608 - constants only
-        'codes AS (INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") '
-        'SELECT ?, "digest", ? FROM unnest(CAST(? AS VARCHAR[])) AS "digest" WHERE NOT (SELECT "has" FROM prior)), '
+        'codes AS (INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at", "minted_by_session_id") '
+        'SELECT ?, "digest", ?, CAST(? AS INTEGER) FROM unnest(CAST(? AS VARCHAR[])) AS "digest" '
+        'WHERE NOT (SELECT "has" FROM prior)), '
         if with_codes
         else ""
     )
@@ -483,14 +521,21 @@ def _all_at_once(with_codes: bool, *, in_one: bool) -> str:
         f"{codes_parts}"
         f"proved AS ({_SESSION_PROVED} AND {made}), "
         f"others AS ({END_OTHER_SETUP_SESSIONS} AND {made}), "
+        f'challenged AS ({_CHALLENGE_UNPROVED} AND {made} AND NOT (SELECT "has" FROM prior) RETURNING "id"), '
         f'noted AS (INSERT INTO "audit_events" ({AUDIT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, '
         """CAST(? AS JSONB) || jsonb_build_object('authenticator_id', (SELECT "id" FROM made)) """
         f"WHERE {made}), "
         f"mail AS ({plain_sql.only_if(OUTBOX_INSERT, made)}) "
-        'SELECT (SELECT "has" FROM prior), (SELECT "id" FROM made)'
+        'SELECT (SELECT "has" FROM prior), (SELECT "id" FROM made), ARRAY(SELECT "id" FROM challenged)'
     )
 
 
+# A first factor: the user's other sessions that never proved one move to the challenge
+# (`challenge_unproved_sessions`, as one clause of `_all_at_once`).
+_CHALLENGE_UNPROVED = (
+    'UPDATE "sessions" SET "state" = ?, "expires_at" = ?, "failed_attempts" = 0 '
+    'WHERE "user_id" = ? AND "id" <> ? AND "state" = ? AND "second_factor_at" IS NULL'
+)
 # A user who must wait (the user's id, now): as the one-statement completion finds them.
 _USER_WAITING = 'SELECT 1 FROM "users" WHERE "id" = ? AND "verification_blocked_until" > ?'
 _FINISH = {
@@ -557,6 +602,14 @@ async def _finish_setup(
             "authenticator_added",
         ),
         details={"method": str(setup.method), "setup_id": str(setup.id)},
+        challenge=(
+            str(SessionState.CHALLENGE),
+            moment + PENDING_SESSION_LIFETIME,
+            user.id,
+            session.id,
+            str(SessionState.DONE),
+        ),
+        challenged=[],
     )
 
     async def write(connection: BaseDBAsyncClient) -> tuple[int, bool, list[str] | None]:
@@ -568,6 +621,9 @@ async def _finish_setup(
         new_id, first, recovery = await plain_sql.in_transaction_again_after_deadlock(write)
     else:
         new_id, first, recovery = await _finish_in_one(context, user, policy, writes)
+    for challenged in writes.challenged:
+        # Their subscriptions end; their next request meets the challenge.
+        await publish(context, session_channel(challenged), {"type": "ended"})
     authenticator = Authenticator(id=new_id, **dict(zip(_AUTHENTICATOR_FIELDS, stored, strict=True)))
     return authenticator, first, recovery
 
@@ -582,6 +638,10 @@ class _SetupWrites(NamedTuple):
     other_sessions: tuple[Any, ...]
     notice: tuple[Any, ...]
     details: dict[str, Any]
+    # A first factor: the user's other sessions that never proved one must pass the challenge.
+    challenge: tuple[Any, ...]
+    # Filled in by the transaction: the sessions it moved to the challenge.
+    challenged: list[int]
 
 
 def _refuse_outdated(session: Session, first: bool) -> None:
@@ -611,6 +671,9 @@ async def _finish_in_steps(
         recovery = await _replace_recovery_codes(context, user, connection)
     await plain_sql.execute(_SESSION_PROVED, *writes.session, connection=connection)
     await plain_sql.execute(END_OTHER_SETUP_SESSIONS, *writes.other_sessions, connection=connection)
+    if first:
+        _, expires, user_id, keep, _ = writes.challenge
+        writes.challenged[:] = await challenge_unproved_sessions(user_id, keep, expires, connection)
     noted = audit_values(context, "authenticator.added", target_id=user.id, authenticator_id=new_id, **writes.details)
     await plain_sql.execute(AUDIT_INSERT, *noted, connection=connection)
     await plain_sql.fetch(OUTBOX_INSERT, *writes.notice, connection=connection)
@@ -673,11 +736,12 @@ async def _write_all_at_once(
     made_before: list[str] | None = None
     if policy.recovery_codes_enabled and first_as_read:
         made_before, digests = _new_recovery_codes(context, user)
-        values += [user.id, user.id, now(), digests]
+        values += [user.id, user.id, now(), _minting_session(context), digests]
     noted = audit_values(context, "authenticator.added", target_id=user.id, **writes.details)
-    values += [*writes.session, *writes.other_sessions, *noted, *writes.notice]
+    values += [*writes.session, *writes.other_sessions, *writes.challenge, *noted, *writes.notice]
     sql = _FINISH[made_before is not None, in_one]
-    ((has, new_id),) = await plain_sql.fetch(sql, *values, connection=connection)
+    ((has, new_id, challenged),) = await plain_sql.fetch(sql, *values, connection=connection)
+    writes.challenged[:] = [int(i) for i in challenged or ()]
     first = not has
     if new_id is None or not first:
         return first, new_id, None
@@ -696,16 +760,24 @@ def _new_recovery_codes(context: RequestContext, user: User) -> tuple[list[str],
     return new, [factors.recovery_digest(context.keyring, user.id, code) for code in new]
 
 
+def _minting_session(context: RequestContext) -> int:
+    """The session shown a new set of recovery codes: they never confirm its own changes."""
+    assert context.session is not None
+    return int(context.session.id)
+
+
 async def _replace_recovery_codes(context: RequestContext, user: User, connection: Any) -> list[str]:
     new, digests = _new_recovery_codes(context, user)
     await plain_sql.execute(_RECOVERY_DELETE, user.id, connection=connection)
     moment = now()
-    rows = ", ".join("(?, ?, ?)" for _ in new)
+    minted_by = _minting_session(context)
+    rows = ", ".join("(?, ?, ?, ?)" for _ in new)
     values: list[Any] = []
     for digest in digests:
-        values += [user.id, digest, moment]
+        values += [user.id, digest, moment, minted_by]
     await plain_sql.execute(
-        f'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES {rows}',  # noqa: S608
+        'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at", "minted_by_session_id") '  # noqa: S608
+        f"VALUES {rows}",
         *values,
         connection=connection,
     )
@@ -815,7 +887,12 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
             if proved:
                 break
     elif policy.recovery_codes_enabled:
-        proved = by_recovery_code = await factors.claim_recovery_code(context.keyring, user.id, code)
+        if await factors.recovery_code_minted_by(context.keyring, user.id, code, session.id):
+            await audit(context, "session.factor_refresh_failed", target_id=user.id, reason="own_recovery_code")
+            raise _own_recovery_code()
+        proved = by_recovery_code = await factors.claim_recovery_code(
+            context.keyring, user.id, code, not_minted_by=session.id
+        )
     if proved:
         await factors.user_succeeded(user.id)
         session.second_factor_at = now()
@@ -826,6 +903,18 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     return None
 
 
+def _own_recovery_code() -> Refused:
+    # Else a session could mint codes and confirm its own changes with them (a stolen session
+    # would need no factor at all).
+    return Refused(
+        ErrorCode.FRESH_CODE_REQUIRED,
+        "Recovery codes shown to this session cannot confirm its changes: "
+        "use a current code from one of your authenticators.",
+        field="code",
+    )
+
+
+@audits_waits
 async def remove(context: RequestContext, authenticator_id: str, code: str | None) -> types.RemovePayload:
     """Remove an authenticator: with a fresh factor, and never the last one while 2FA is mandatory."""
     session, user = require(context, FULL)
@@ -835,6 +924,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     if policy.mandatory and remaining == 0:
         raise _last_authenticator()
     used_recovery_code = await require_fresh_factor(context, session, user, code)
+    ended: list[int] = []
 
     async def remove_it(connection: BaseDBAsyncClient) -> None:
         # One removal per user at a time, so parallel ones cannot each see the other's row
@@ -847,8 +937,10 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
         if policy.mandatory and remaining == 0:
             raise _last_authenticator()
         if remaining == 0:
-            # No second factor left: recovery codes would be a back door, not a backup.
+            # No second factor left: recovery codes would be a back door, not a backup, and
+            # the other sessions, which proved a factor that is gone, end.
             await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
+            ended[:] = await end_other_sessions(user.id, session.id, connection)
         await audit(
             context,
             "authenticator.removed",
@@ -857,6 +949,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
             authenticator_id=row.id,
             method=str(row.method),
             name=row.name,
+            **({"sessions_ended": len(ended)} if ended else {}),
         )
         await send_notice(
             context,
@@ -868,19 +961,23 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
 
     # The removal locks the user's row, then the authenticator's; a code check takes them the other way.
     await plain_sql.in_transaction_again_after_deadlock(remove_it)
+    for session_id in ended:
+        await publish(context, session_channel(session_id), {"type": "ended"})
     if used_recovery_code:
         await notify_recovery_code_used(context, user)  # after the removal: the count left is final
     await user_changed(context, user.id)
     return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
 
 
-async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCodesPayload:
-    """A new set of recovery codes; the old set stops working."""
-    _, user = require(context, FULL)
+async def regenerate_recovery_codes(context: RequestContext, code: str | None = None) -> types.RecoveryCodesPayload:
+    """A new set of recovery codes, with a fresh factor as for a removal; the old set stops working."""
+    session, user = require(context, FULL)
     if not (await Policy.current()).recovery_codes_enabled:
         raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
     if not await Authenticator.filter(user_id=user.id).exists():
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
+    # New codes are a factor: a session that could mint them without one could mint its way in.
+    used_recovery_code = await require_fresh_factor(context, session, user, code)
 
     async def replace(connection: BaseDBAsyncClient) -> list[str]:
         await lock_user(user.id, connection)
@@ -892,5 +989,7 @@ async def regenerate_recovery_codes(context: RequestContext) -> types.RecoveryCo
         return new
 
     new = await plain_sql.in_transaction_again_after_deadlock(replace)
+    if used_recovery_code:
+        await notify_recovery_code_used(context, user)  # after the new set: the count left is final
     await user_changed(context, user.id)
     return types.RecoveryCodesPayload(recovery_codes=new)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
-from typing import Final
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from typing import Final, ParamSpec, TypeVar
 
 from graphql import GraphQLError
 
@@ -17,8 +18,14 @@ from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_cha
 from twofactor.resolvers.my_two_factor import parse_setup_id
 from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
 from twofactor.schema import types
+from twofactor.schema.errors import RATE_LIMITED
 from twofactor.server.auth import FULL, SETTING_UP, require
+from twofactor.server.availability import PROBE_INTERVAL, database_unavailable
 from twofactor.server.context import RequestContext, now
+from twofactor.server.events import RESYNC_TYPE
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _QUEUE_SIZE = 64
 # A fan-out of one event is over long before this many newer events arrive; older ones share nothing.
@@ -38,16 +45,57 @@ async def _signed_in(session: Session) -> bool:
     return await Session.filter(id=session.id, expires_at__gt=now()).exists()
 
 
+@contextlib.contextmanager
+def _place(context: RequestContext, user: User) -> Iterator[None]:
+    """One of the user's MAX_SUBSCRIPTIONS_PER_USER places in this process, while the subscription runs."""
+    slots = context.services.subscription_slots
+    if not slots.take(user.id):
+        raise GraphQLError(
+            f"Too many live subscriptions for this account (at most {slots.per_user}): end one first.",
+            extensions={"code": RATE_LIMITED},
+        )
+    try:
+        yield
+    finally:
+        slots.give_back(user.id)
+
+
+async def _once_available(
+    context: RequestContext, read: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`read(...)`, tried again while the database is unreachable: an open subscription outlives
+    an outage and pushes the state read once it is back."""
+    while True:
+        try:
+            return await read(*args, **kwargs)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            context.services.database.lost(error)
+            await asyncio.sleep(PROBE_INTERVAL)
+
+
 async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator[types.TwoFactorSetup, None]:
     """The set-up's state now, then at every change, until it ends."""
     session, user = require(context, SETTING_UP)
+    # Closed with the outer generator, so its broker subscription ends at once, not at garbage collection.
+    with _place(context, user):
+        async with contextlib.aclosing(_verification(context, session, user, setup_id)) as states:
+            async for state in states:
+                yield state
+
+
+async def _verification(
+    context: RequestContext, session: Session, user: User, setup_id: str
+) -> AsyncGenerator[types.TwoFactorSetup, None]:
     parsed = parse_setup_id(setup_id)
     setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
     if setup is None:
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
     channels = (user_channel(user.id), session_channel(session.id))
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         await factors.expire_if_due(setup)
         last = _state(setup)
@@ -61,16 +109,17 @@ async def verification(context: RequestContext, setup_id: str) -> AsyncGenerator
                 event = {"type": "tick"}
             except StopAsyncIteration:
                 return
-            if await _session_ended(session, event):
+            if await _once_available(context, _session_ended, session, event):
                 return
             if event.get("type") == "changed":
                 continue
-            fresh = await Setup.get_or_none(id=setup.id)
+            fresh = await _once_available(context, Setup.get_or_none, id=setup.id)
             if fresh is None:  # removed by an administrator's reset
                 return
             setup = fresh
-            await factors.expire_if_due(setup)
-            if _state(setup) != last:
+            await _once_available(context, factors.expire_if_due, setup)
+            # After a resync (the broker came back, events may be lost) the client gets the state once.
+            if _state(setup) != last or event.get("type") == RESYNC_TYPE:
                 last = _state(setup)
                 yield _view(context, setup, user)
 
@@ -99,7 +148,8 @@ class SharedEvent:
     async def rows(self, user_id: int) -> TwoFactorRows:
         """The user's rows, read once (after the event) for all of the user's subscribers."""
         task = self._rows.get(user_id)
-        if task is None:
+        if task is None or (task.done() and not task.cancelled() and task.exception() is not None):
+            # None yet, or the read failed (the database was down): read again.
             task = asyncio.ensure_future(load_rows(user_id))
             # Whoever started the read may leave; the others still wait for it.
             task.add_done_callback(_retrieve)
@@ -145,14 +195,23 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
     subscribers an event wakes share its work (`SharedEvent`).
     """
     session, user = require(context, FULL)
+    # Closed with the outer generator, so its broker subscription ends at once, not at garbage collection.
+    with _place(context, user):
+        async with contextlib.aclosing(_changes(context, session, user)) as states:
+            async for state in states:
+                yield state
+
+
+async def _changes(context: RequestContext, session: Session, user: User) -> AsyncGenerator[types.MyTwoFactor, None]:
     channels = (user_channel(user.id), session_channel(session.id), POLICY_CHANNEL)
     rows: TwoFactorRows | None = None
     policy: Policy | None = None
     async with context.services.broker.subscribe(*channels) as events:
-        if not await _signed_in(session):  # ended between the connection's check and the subscribe
+        # Ended between the connection's check and the subscribe?
+        if not await _once_available(context, _signed_in, session):
             return
         async for event in events:
-            if await _session_ended(session, event):
+            if await _once_available(context, _session_ended, session, event):
                 return
             kind = event.get("type")
             if kind == "setup":
@@ -160,9 +219,9 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
             shared = shared_event(event)
             announced = shared.policy
             if announced is None or rows is None:
-                rows = await shared.rows(user.id)
+                rows = await _once_available(context, shared.rows, user.id)
                 if announced is None and (policy is None or kind == "resync"):
-                    policy = await Policy.current()
+                    policy = await _once_available(context, Policy.current)
             if announced is not None:
                 policy = announced
             assert policy is not None

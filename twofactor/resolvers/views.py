@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -126,3 +127,46 @@ def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor
         recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
         user_id=rows.user_id,
     )
+
+
+# What a sign-in challenge shows of an authenticator in place of what it does not reveal
+# (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
+UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_CHALLENGE_LABELS = {Method.APP: "Authenticator app", Method.EMAIL: "Email"}
+
+
+def masked_email(address: str) -> str:
+    """An address with its local part hidden but its first character: a•••@example.com."""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}•••{at}{domain}" if at else "•••"
+
+
+def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authenticator]:
+    """The authenticators a sign-in challenge offers: what choosing one needs, nothing more.
+
+    Id and method, a generic label (numbered when a method has several) for the user's own
+    name, a masked address for EMAIL, no dates: the caller has proved only the password.
+    """
+    counts = {method: sum(1 for a in authenticators if a.method == method) for method in Method}
+    seen = dict.fromkeys(Method, 0)
+    choices = []
+    for row in authenticators:
+        method = Method(row.method)
+        seen[method] += 1
+        email = masked_email(row.email) if method == Method.EMAIL and row.email else None
+        label = _CHALLENGE_LABELS[method]
+        if email is not None:
+            label = f"{label} to {email}"
+        if counts[method] > 1:
+            label = f"{label} ({seen[method]})"
+        choices.append(
+            types.Authenticator(
+                id=strawberry.ID(str(row.id)),
+                name=label,
+                method=types.TwoFactorMethod(str(method)),
+                email=email,
+                created_at=UNDISCLOSED_TIME,
+                last_used_at=None,
+            )
+        )
+    return choices

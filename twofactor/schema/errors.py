@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -38,6 +40,16 @@ class UserError:
     attempts_left: int | None = strawberry.field(default=None, description="Codes left before the verification locks.")
 
 
+@dataclass(frozen=True)
+class Wait:
+    """The wait a RATE_LIMITED refusal is part of: audited once (`action`), not at every refusal."""
+
+    action: str
+    key: str  # names what waits, e.g. "verify:user:7"
+    until: datetime  # when it ends; with the key, names this wait
+    target_id: int | None
+
+
 class Refused(Exception):
     """Raised inside a resolver to answer with a UserError in the payload's `error` field."""
 
@@ -49,8 +61,10 @@ class Refused(Exception):
         field: str | None = None,
         retry_after_seconds: int | None = None,
         attempts_left: int | None = None,
+        wait: Wait | None = None,
     ) -> None:
         super().__init__(code.value)
+        self.wait = wait
         self.error = UserError(
             code=code,
             message=message,
@@ -65,7 +79,9 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 BAD_REQUEST = "BAD_REQUEST"
 NOT_FOUND = "NOT_FOUND"
-PUBLIC_ERROR_CODES = frozenset({UNAUTHENTICATED, FORBIDDEN, BAD_REQUEST, NOT_FOUND})
+# A per-user cap that is not a mutation's payload (live subscriptions).
+RATE_LIMITED = "RATE_LIMITED"
+PUBLIC_ERROR_CODES = frozenset({UNAUTHENTICATED, FORBIDDEN, BAD_REQUEST, NOT_FOUND, RATE_LIMITED})
 
 
 def unauthenticated(message: str = "Sign in first.") -> GraphQLError:

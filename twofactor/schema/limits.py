@@ -27,6 +27,8 @@ CODE_FIELDS = frozenset(
         "setUpApp",
         "resendCode",
         "remove",
+        "regenerateRecoveryCodes",
+        "resetUserTwoFactor",
         "login",
     }
 )

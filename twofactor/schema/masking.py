@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from twofactor.schema.errors import PUBLIC_ERROR_CODES
+from twofactor.server.availability import database_unavailable, unavailable_error
 
 log = logging.getLogger("twofactor.errors")
 
@@ -24,7 +25,11 @@ def is_public(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """MaskErrors that spares our UNAUTHENTICATED/FORBIDDEN/NOT_FOUND errors and names the request."""
+    """MaskErrors that spares our UNAUTHENTICATED/FORBIDDEN/NOT_FOUND errors and names the request.
+
+    An error that says the database is unreachable becomes SERVICE_UNAVAILABLE (logged once per
+    outage by the services' `database` state, not once per request).
+    """
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=self._should_mask)
@@ -36,6 +41,11 @@ class MaskUnexpectedErrors(MaskErrors):
     def _should_mask(self, error: GraphQLError) -> bool:
         if is_public(error):
             return False
+        if database_unavailable(error.original_error):
+            services = getattr(self.execution_context.context, "services", None)
+            if services is not None and error.original_error is not None:
+                services.database.lost(error.original_error)
+            return True
         # The traceback names code locations only; our exceptions never carry secrets.
         log.error(
             "unexpected error (request %s) at %s: %s",
@@ -47,6 +57,8 @@ class MaskUnexpectedErrors(MaskErrors):
         return True
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if database_unavailable(error.original_error):
+            return unavailable_error(error)
         request_id = self._request_id()
         return GraphQLError(
             message=f"Unexpected error. Quote request {request_id} when reporting it.",

@@ -11,7 +11,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
-from twofactor.resolvers import admin, audit, auth, my_two_factor, subscriptions
+from twofactor.resolvers import admin, audit, auth, my_two_factor, sessions, subscriptions
 from twofactor.schema import types
 from twofactor.schema.errors import Refused
 from twofactor.schema.event_execution import EventExecutor
@@ -29,6 +29,10 @@ MAX_ALIASES = 15
 FRESH_CODE = (
     "When the account has an authenticator and the session proved a factor too long ago "
     "(FRESH_CODE_REQUIRED): a current code from one of them, or a recovery code."
+)
+FRESH_CODE_NOT_OWN = (
+    "When the session proved a factor too long ago (FRESH_CODE_REQUIRED): a current code from "
+    "one of the user's authenticators, or a recovery code this session was not shown itself."
 )
 
 
@@ -64,8 +68,8 @@ class AdminQueries:
 @strawberry.type
 class Query:
     @strawberry.field(description="The current session, or null when not signed in.")
-    def session(self, info: Info) -> types.Session | None:
-        return auth.current_session(context_of(info))
+    async def session(self, info: Info) -> types.Session | None:
+        return await auth.current_session(context_of(info))
 
     @strawberry.field
     async def two_factor_policy(self) -> types.TwoFactorPolicy:
@@ -74,6 +78,10 @@ class Query:
     @strawberry.field
     async def my_two_factor(self, info: Info) -> types.MyTwoFactor:
         return await my_two_factor.read_my_two_factor(context_of(info))
+
+    @strawberry.field(description="Every device signed in to the account, the newest first (full sessions only).")
+    async def my_sessions(self, info: Info) -> list[types.SignedInSession]:
+        return await sessions.my_sessions(context_of(info))
 
     @strawberry.field(description="For administrators only (FORBIDDEN otherwise).")
     def admin(self, info: Info) -> AdminQueries:
@@ -124,9 +132,11 @@ class MyTwoFactorMutations:
     async def remove(self, info: Info, id: strawberry.ID, code: str | None = None) -> types.RemovePayload:
         return await _answer(types.RemovePayload, my_two_factor.remove(context_of(info), id, code))
 
-    @strawberry.mutation
-    async def regenerate_recovery_codes(self, info: Info) -> types.RecoveryCodesPayload:
-        work = my_two_factor.regenerate_recovery_codes(context_of(info))
+    @strawberry.mutation(description="A new set of recovery codes; the old set stops working.")
+    async def regenerate_recovery_codes(
+        self, info: Info, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE_NOT_OWN)] = None
+    ) -> types.RecoveryCodesPayload:
+        work = my_two_factor.regenerate_recovery_codes(context_of(info), code)
         return await _answer(types.RecoveryCodesPayload, work)
 
 
@@ -140,8 +150,19 @@ class AdminMutations:
         description="For a user who lost access: removes all their authenticators and recovery codes "
         "and ends their sessions."
     )
-    async def reset_user_two_factor(self, info: Info, user_id: strawberry.ID) -> types.ResetTwoFactorPayload:
-        work = admin.reset_user_two_factor(context_of(info), user_id)
+    async def reset_user_two_factor(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="When the administrator has 2FA and their session proved a factor too long ago "
+                "(FRESH_CODE_REQUIRED): a current code from one of their authenticators, or a recovery code."
+            ),
+        ] = None,
+    ) -> types.ResetTwoFactorPayload:
+        work = admin.reset_user_two_factor(context_of(info), user_id, code)
         return await _answer(types.ResetTwoFactorPayload, work)
 
 
@@ -171,6 +192,14 @@ class Mutation:
     @strawberry.mutation
     async def logout(self, info: Info) -> types.LogoutPayload:
         return await auth.logout(context_of(info))
+
+    @strawberry.mutation(description="Sign another of the user's devices out (an id from mySessions).")
+    async def end_session(self, info: Info, id: strawberry.ID) -> types.EndSessionsPayload:
+        return await _answer(types.EndSessionsPayload, sessions.end_one(context_of(info), id))
+
+    @strawberry.mutation(description="Sign out every device but this one.")
+    async def end_other_sessions(self, info: Info) -> types.EndSessionsPayload:
+        return await _answer(types.EndSessionsPayload, sessions.end_others(context_of(info)))
 
     @strawberry.field
     def my_two_factor(self) -> MyTwoFactorMutations:

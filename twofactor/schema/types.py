@@ -65,15 +65,40 @@ class Session:
     user: User
     next_step: LoginStep
     expires_at: datetime
+    authenticators: list[Authenticator] | None = strawberry.field(
+        default=None,
+        description="When nextStep is TWO_FACTOR_CHALLENGE: the authenticators to choose from "
+        "(also for a session the account's first authenticator moved to the challenge).",
+    )
 
     @classmethod
     def of(cls, session: SessionModel, user: UserModel) -> Session:
+        """The session as its holder sees it. Until the sign-in is DONE, `isAdmin` is false:
+        a password alone must not tell whether the account is an administrator's."""
+        step = cls.step_of(session)
+        shown = User.of(user)
+        if step != LoginStep.DONE:
+            shown.is_admin = False
+        return cls(user=shown, next_step=step, expires_at=session.expires_at)
+
+    @staticmethod
+    def step_of(session: SessionModel) -> LoginStep:
+        """Where the session stands (its state, as the account makes it)."""
         steps = {"challenge": LoginStep.TWO_FACTOR_CHALLENGE, "setup": LoginStep.TWO_FACTOR_SETUP}
-        return cls(
-            user=User.of(user),
-            next_step=steps.get(str(session.state), LoginStep.DONE),
-            expires_at=session.expires_at,
-        )
+        return steps.get(str(session.state), LoginStep.DONE)
+
+
+@strawberry.type(description="A device signed in to the user's account (`mySessions`).")
+class SignedInSession:
+    id: strawberry.ID
+    device: str = strawberry.field(description="Browser and system as its user agent says, e.g. 'Firefox on Linux'.")
+    ip: str | None = strawberry.field(description="The address it signed in from.")
+    created_at: datetime = strawberry.field(description="When it signed in.")
+    last_seen_at: datetime = strawberry.field(description="Its last request, to the minute.")
+    current: bool = strawberry.field(description="True for the session asking.")
+    next_step: LoginStep = strawberry.field(
+        description="DONE, or a sign-in that still owes its second factor (or a set-up)."
+    )
 
 
 @strawberry.type(description="The administrators' 2FA settings; readable by anyone (the login screen needs them).")
@@ -203,7 +228,19 @@ class SendLoginCodePayload:
 
 @strawberry.type
 class VerifyLoginPayload:
+    token: str | None = strawberry.field(
+        default=None,
+        description="The session's new Bearer token (the one from login stops working); also set as the cookie.",
+    )
     session: Session | None = None
+    error: UserError | None = None
+
+
+@strawberry.type
+class EndSessionsPayload:
+    ended_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The sessions ended; their devices are signed out at once."
+    )
     error: UserError | None = None
 
 

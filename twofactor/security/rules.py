@@ -61,3 +61,30 @@ PASSWORD_MAX_LENGTH = 1024  # a longer one only costs us hashing time
 
 # Production secret keys must carry at least this much: 32 bytes of randomness.
 SECRET_KEY_MIN_LENGTH = 32
+
+# Per-user bounds, so one account (or whoever holds its password) cannot grow the tables or the
+# server's work without limit.
+# Open set-ups at once: a user finishes one or two; more is a script. A further one is refused
+# (RATE_LIMITED) rather than cancelling an older one a user may still be scanning in another tab.
+MAX_OPEN_SETUPS_PER_USER = 5
+# Signed-in sessions (devices) per user: a sign-in beyond ends the oldest, never refuses the owner.
+MAX_SESSIONS_PER_USER = 50
+# Sign-ins still owing a second factor (or a set-up): the password alone opens these, so fewer.
+MAX_PENDING_SESSIONS_PER_USER = 10
+# Live subscriptions of one user in one server process (across connections): each event wakes
+# every one of them. Per process, because that is what can be counted without a shared store.
+MAX_SUBSCRIPTIONS_PER_USER = 20
+
+# Clean-up, run on a schedule inside the server: rows past their use are deleted.
+PURGE_INTERVAL = timedelta(minutes=10)
+# An ended set-up stays this long after its expiry, so a client can still read how it ended.
+SETUP_KEPT_AFTER_END = timedelta(days=1)
+# Sent or given-up mail stays this long, to answer "did my code go out?".
+OUTBOX_KEPT = timedelta(days=7)
+# A used recovery code stays this long (the count left reads only unused ones).
+USED_RECOVERY_CODE_KEPT = timedelta(days=30)
+
+# Sessions follow the account (sessions page, DESIGN's "Sessions follow the account").
+# A session's "last seen" is written at most this often: a list of devices needs no finer
+# time, and every request writing it would cost a database write per request.
+SESSION_SEEN_EVERY = timedelta(minutes=1)

@@ -24,7 +24,6 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
-from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from twofactor.mail.backends import backend_for
@@ -33,19 +32,30 @@ from twofactor.models.hot_reads import session_with_user
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.schema.root import build_schema
 from twofactor.security.keyring import Keyring
+from twofactor.server.availability import (
+    SERVICE_UNAVAILABLE,
+    Availability,
+    DatabaseUnavailable,
+    database_unavailable,
+    select_one,
+    unavailable_error,
+)
 from twofactor.server.context import (
     RequestContext,
     Services,
     authenticate,
     bearer_token,
     client_ip,
+    follow_account,
     now,
     origin_allowed,
     request_token,
 )
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
+from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.settings import Settings, load_settings
+from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
 from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
 
 log = logging.getLogger("twofactor")
@@ -112,6 +122,18 @@ def _well_formed(message: dict[str, Any]) -> bool:
 class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """Re-reads the connection's session before each operation: a WebSocket outlives a logout or a reset."""
 
+    async def handle(self) -> None:
+        """Strawberry's, with the socket known to the process while it lasts (closed with 1001 at shutdown)."""
+        sockets = self.context.services.sockets
+        if sockets.closing:
+            await self.websocket.close(code=GOING_AWAY, reason="Server shutting down")
+            return
+        sockets.add(self.websocket)
+        try:
+            await super().handle()
+        finally:
+            sockets.discard(self.websocket)
+
     async def handle_message(self, message: WSMessage) -> None:
         """Refuse (4400) messages of the wrong shape that strawberry would crash on."""
         if not isinstance(message, dict) or not _well_formed(dict(message)):
@@ -119,13 +141,37 @@ class SessionCheckingWSHandler(BaseGraphQLTransportWSHandler[RequestContext, Non
             return
         await super().handle_message(message)
 
+    async def handle_connection_init(self, message: Any) -> None:
+        """Strawberry's, but a database outage closes with 1013 (try again later), not an internal error."""
+        try:
+            await super().handle_connection_init(message)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            self.context.services.database.lost(error)
+            await self.websocket.close(code=1013, reason="Service briefly unavailable")
+
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context
         # Read at connection_init, maybe long ago: each operation reads what it needs afresh.
         context.factors_read = None
         if context.session is not None:
-            fresh = await session_with_user(context.session.token_hash)
+            try:
+                if not context.services.database.reachable:  # until its probe finds it back
+                    raise DatabaseUnavailable
+                fresh = await session_with_user(context.session.token_hash)
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                # This operation fails; the socket and its other subscriptions go on.
+                context.services.database.lost(error)
+                payload = [unavailable_error().formatted]
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": payload})
+                self.operations.pop(operation.id, None)
+                return
             alive = fresh is not None and fresh.expires_at > now()
+            if fresh is not None and alive:
+                await follow_account(fresh)
             context.session = fresh if alive else None
             context.user = fresh.user if fresh is not None and alive else None
         await super().run_operation(operation)
@@ -200,6 +246,13 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
         """GraphiQL from the package's files instead of strawberry's page, which loads them from a CDN."""
         return graphiql_page()
 
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Strawberry's, but a result that met the database down becomes the 503 answer (see Availability)."""
+        for error in result.errors or ():
+            if (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE:
+                raise DatabaseUnavailable
+        return await super().process_result(request, result)
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         # Set-ups carry secrets; nothing this API answers may be cached.
@@ -221,8 +274,11 @@ class WebSocketOrigin:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True) -> Starlette:
-    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail."""
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True, served: bool = False
+) -> Starlette:
+    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail;
+    `served`: run by uvicorn, whose exit signals close the WebSockets first (server/shutdown.py)."""
     settings = settings or load_settings()
     services = Services(
         settings=settings,
@@ -240,12 +296,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
     )
 
     async def healthz(_: Request) -> Response:
+        """Each part's state; 503 only when the database is unreachable (the process cannot serve)."""
+        events = "ok" if services.broker.connected else "degraded"
         try:
-            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            if not services.database.reachable:  # until its probe finds it back
+                raise DatabaseUnavailable
+            await select_one()
         except Exception as error:
-            log.warning("health check failed: %s", type(error).__name__)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            if database_unavailable(error):
+                services.database.lost(error)
+            else:
+                log.warning("health check failed: %s", type(error).__name__)
+            parts = {"status": "unavailable", "database": "unreachable", "events": events}
+            return JSONResponse(parts, status_code=503, headers={"Cache-Control": "no-store"})
+        status = "ok" if events == "ok" else "degraded"
+        parts = {"status": status, "database": "ok", "events": events}
+        return JSONResponse(parts, headers={"Cache-Control": "no-store"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -261,19 +327,28 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                     settings.mail_from,
                     on_result=lambda message: delivery_result(services, message),
                     on_tick=lambda: expire_due_setups(services),
+                    database=services.database,
                 )
                 services.outbox = worker
                 worker.start()
+            housekeeper = Housekeeper(settings.audit_retention)
+            services.housekeeper = housekeeper
+            housekeeper.start()
             # Everything loaded at start-up lives as long as the process: keep it out of GC passes.
             gc.collect()
             gc.freeze()
+            undo_signals = close_sockets_before_exit(services.sockets) if served else None
             try:
                 yield
             finally:
+                await housekeeper.stop()
+                if undo_signals is not None:
+                    undo_signals()
                 if worker is not None:
                     await worker.stop()
                     services.outbox = None
                 await services.broker.stop()
+                await services.database.close()
 
     middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(WebSocketOrigin, settings=settings)]
     if settings.cors_origins:
@@ -287,6 +362,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
                 max_age=600,
             )
         )
+    # Innermost, so its 503 carries the CORS headers a browser needs to read it.
+    middleware.append(Middleware(Availability, state=services.database))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -304,4 +381,4 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
 
 def create_served_app() -> Starlette:
     """The app as `twofactor serve` runs it (migrations already applied by the command)."""
-    return create_app(migrate=False)
+    return create_app(migrate=False, served=True)

@@ -210,6 +210,8 @@ async def _rotate(settings: Settings) -> str:
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     import uvicorn
 
+    from twofactor.server.shutdown import SHUTDOWN_TIMEOUT
+
     if migrate:
         from twofactor.server.database import apply_migrations
 
@@ -226,6 +228,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         # Off by default: an access log line holds the query string, and a GET with variables could carry a code.
         access_log=access_log,
         log_level="info",
+        # SIGTERM: in-flight requests get this long to finish (WebSockets close with 1001 first).
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -11,14 +11,20 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from twofactor.models import Authenticator, Session, User
+from twofactor.models import Authenticator, Policy, Session, SessionState, User
 from twofactor.models.hot_reads import SignedIn, signed_in
+from twofactor.models.sessions import note_seen
+from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER, SESSION_SEEN_EVERY
 from twofactor.security.tokens import token_hash
+from twofactor.server.availability import DatabaseAvailability
+from twofactor.server.events import SubscriptionSlots
+from twofactor.server.shutdown import OpenSockets
 
 if TYPE_CHECKING:
     from twofactor.mail.outbox import OutboxWorker
     from twofactor.security.keyring import Keyring
     from twofactor.server.events import Broker
+    from twofactor.server.housekeeping import Housekeeper
     from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
@@ -32,6 +38,13 @@ class Services:
     keyring: Keyring
     broker: Broker
     outbox: OutboxWorker | None = None
+    housekeeper: Housekeeper | None = None
+    # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
+    subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
+    # Whether the database answered last; logs its outages once (server/availability.py).
+    database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
+    # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
 
 @dataclass
@@ -112,10 +125,37 @@ async def _signed_in(token: str | None) -> SignedIn | None:
     return found
 
 
+async def follow_account(session: Session) -> None:
+    """The session's state as the account stands now (DESIGN: sessions follow the account).
+
+    A full session of a user who has 2FA but that never proved a factor owes the challenge;
+    one of a user without 2FA while 2FA is mandatory may only set it up. Decided from the
+    rows already read (the user's row counts their authenticators) and the cached policy.
+    """
+    if session.state != SessionState.DONE:
+        return
+    if session.user.authenticator_count > 0:
+        if session.second_factor_at is None:
+            session.state = SessionState.CHALLENGE
+    elif (await Policy.current()).mandatory:
+        session.state = SessionState.SETUP
+
+
+async def seen(session: Session) -> None:
+    """Keep the session's "last seen" for the user's list of sessions, at most once a minute."""
+    moment = now()
+    last = session.last_seen_at or session.created_at
+    if moment - last > SESSION_SEEN_EVERY:
+        await note_seen(session, moment, SESSION_SEEN_EVERY)
+
+
 async def authenticate(context: RequestContext, token: str | None) -> None:
     """Attach the session (and user) that `token` names to the context, and the user's
     authenticators as read with them (`RequestContext.factors_read`)."""
     found = await _signed_in(token)
+    if found is not None:
+        await follow_account(found.session)
+        await seen(found.session)
     context.session = found.session if found is not None else None
     context.user = found.session.user if found is not None else None
     context.factors_read = (found.authenticators, found.recovery_codes_left) if found is not None else None

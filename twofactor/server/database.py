@@ -11,6 +11,12 @@ from tortoise.migrations.api import migrate
 
 APP_LABEL = "twofactor"
 
+# A PostgreSQL that is down or unreachable costs a request this long at most to connect (asyncpg's
+# default is 60 s), after which it answers 503 (server/availability.py).
+CONNECT_TIMEOUT = 5.0
+# A statement that gets no answer (a server gone without closing the connection) is given up on then.
+COMMAND_TIMEOUT = 30.0
+
 
 def _sqlite_defaults(database_url: str) -> str:
     """SQLite in WAL mode (Tortoise's default) with synchronous=NORMAL unless the URL sets it.
@@ -51,13 +57,21 @@ async def _keep_session(_: Any) -> None:
 
 def _connection(database_url: str) -> str | dict[str, Any]:
     """The URL as Tortoise reads it, but SQLite with our engine (see `sqlite_backend`) and
-    PostgreSQL pools without a reset query per statement (`_keep_session`)."""
+    PostgreSQL with ours (`postgres_backend`), its pools without a reset query per statement
+    (`_keep_session`) and with timeouts."""
     url = _postgres_defaults(_sqlite_defaults(database_url))
     if url.startswith("sqlite://"):
         return {**expand_db_url(url), "engine": "twofactor.server.sqlite_backend"}
     if url.startswith(("postgres://", "asyncpg://")):
-        expanded = expand_db_url(url)
-        expanded["credentials"]["reset"] = _keep_session
+        expanded = {**expand_db_url(url), "engine": "twofactor.server.postgres_backend"}
+        credentials = expanded["credentials"]
+        credentials["reset"] = _keep_session
+        # The URL may set them (`?timeout=3&command_timeout=10`); asyncpg wants numbers.
+        credentials["timeout"] = float(credentials.get("timeout", CONNECT_TIMEOUT))
+        credentials["command_timeout"] = float(credentials.get("command_timeout", COMMAND_TIMEOUT))
+        # No floor of idle connections (asyncpg keeps reconnecting one, logging a traceback each
+        # time, while the database is down); connections opened by requests stay pooled.
+        credentials.setdefault("minsize", 0)
         return expanded
     return url
 

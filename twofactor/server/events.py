@@ -53,6 +53,11 @@ def _as_json(event: Event) -> str:
 class Broker(Protocol):
     """Publishes events to channels and hands out subscriptions to them."""
 
+    @property
+    def connected(self) -> bool:
+        """Whether events reach the other processes now (False while Redis is unreachable)."""
+        ...
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish(self, channel: str, event: dict[str, object]) -> None: ...
@@ -196,6 +201,11 @@ class InProcessBroker:
     def __init__(self) -> None:
         self.fanout = LocalFanout()
 
+    @property
+    def connected(self) -> bool:
+        """Always: there is nothing to lose contact with."""
+        return True
+
     async def start(self) -> None:
         """Nothing to connect to."""
 
@@ -252,6 +262,11 @@ class RedisBroker:
         self._resync_on_confirm: set[str] = set()
         self._reader: asyncio.Task[None] | None = None
         self._stopped = False
+
+    @property
+    def connected(self) -> bool:
+        """Whether the pub/sub connection is up (events published elsewhere reach this process)."""
+        return self._pubsub is not None
 
     async def start(self) -> None:
         """Start the reader; returns after its first connection attempt, successful or not."""
@@ -458,6 +473,38 @@ class RedisBroker:
 
 async def _close(pubsub: PubSub) -> None:
     await pubsub.aclose()
+
+
+class SubscriptionSlots:
+    """How many live subscriptions each user holds in this process, and a cap on it.
+
+    Per process: counting across processes would need a shared store (and a way to free the
+    places of a process that died). With N processes a user may hold up to N times the cap.
+    """
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._held: dict[int, int] = {}
+
+    def held(self, user_id: int) -> int:
+        """The user's subscriptions open in this process."""
+        return self._held.get(user_id, 0)
+
+    def take(self, user_id: int) -> bool:
+        """Take a place for the user; False when they already hold the cap."""
+        held = self._held.get(user_id, 0)
+        if held >= self.per_user:
+            return False
+        self._held[user_id] = held + 1
+        return True
+
+    def give_back(self, user_id: int) -> None:
+        """Free a place `take` gave."""
+        held = self._held.get(user_id, 0) - 1
+        if held > 0:
+            self._held[user_id] = held
+        else:
+            self._held.pop(user_id, None)
 
 
 def make_broker(redis_url: str | None, prefix: str = REDIS_CHANNEL_PREFIX) -> Broker:

@@ -47,6 +47,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_INTROSPECTION": "true or false (default: on in development)",
     "TWOFACTOR_FRESH_FACTOR_MINUTES": "how recent a second factor must be to add or remove one without a code (15)",
     "TWOFACTOR_TRUST_PROXY_HEADERS": "true behind a proxy listed in FORWARDED_ALLOW_IPS (default false)",
+    "TWOFACTOR_AUDIT_RETENTION_DAYS": "delete audit rows older than this many days (default: keep them all)",
     "TWOFACTOR_WEB_CLIENT": "true or false: the web client at / (default true)",
 }
 
@@ -83,6 +84,8 @@ class Settings:
     trusted_proxies: bool = False
     # Channels in Redis start with this, so deployments sharing one Redis stay apart.
     redis_prefix: str = "twofactor:"
+    # Audit rows older than this are deleted by the scheduled clean-up; None keeps them forever.
+    audit_retention: timedelta | None = None
     # The web client at `/`; off for deployments that want the API alone.
     web_client: bool = True
 
@@ -233,6 +236,15 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected a whole number") from None
     if not 0 <= fresh_minutes <= 7 * 24 * 60:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected 0 to 10080 (a week)")
+    raw_retention = str(config("AUDIT_RETENTION_DAYS", default="")).strip()
+    audit_retention = None
+    if raw_retention:
+        if not (raw_retention.isascii() and raw_retention.isdigit()) or not 1 <= int(raw_retention) <= 36500:
+            raise SettingsError(
+                "TWOFACTOR_AUDIT_RETENTION_DAYS: expected a whole number of days from 1 to 36500, "
+                "or nothing to keep the audit log forever"
+            )
+        audit_retention = timedelta(days=int(raw_retention))
     return Settings(
         env=env,
         database_url=database_url,
@@ -247,5 +259,6 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         introspection=_bool(config, "INTROSPECTION", default=not production),
         fresh_factor_window=timedelta(minutes=fresh_minutes),
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
+        audit_retention=audit_retention,
         web_client=_bool(config, "WEB_CLIENT", default=True),
     )

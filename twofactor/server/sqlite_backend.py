@@ -37,13 +37,14 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
+from tortoise.backends.base.client import NestedTransactionContext, TransactionalDBClient, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
     translate_exceptions,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 log = logging.getLogger("twofactor")
@@ -249,6 +250,27 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
         return None
 
 
+class _ReleasingTransactionContext(SqliteTransactionContext):
+    """Tortoise's, except that a BEGIN that fails (another process kept the database locked past
+    the busy timeout) gives back the process's lock and its connection context: Tortoise's own
+    keeps the lock, and every later statement of the process would wait for it forever."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection  # type: ignore[no-any-return]
+
+
 class ImmediateSqliteClient(SqliteClient):
     """Tortoise's SQLite client whose transactions begin with `BEGIN IMMEDIATE` and whose
     statements run on the event loop when they cannot wait (see the module's text)."""
@@ -257,7 +279,7 @@ class ImmediateSqliteClient(SqliteClient):
     _checkpoints: _Checkpoints | None = None
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return _ReleasingTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
     async def create_connection(self, with_db: bool) -> None:
         await super().create_connection(with_db)

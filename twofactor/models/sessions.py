@@ -1,0 +1,61 @@
+"""A user's sessions as the account changes: moved to the challenge, ended, listed, seen."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from twofactor.models.users import Session, SessionState
+
+
+async def challenge_unproved_sessions(
+    user_id: int, keep_session_id: int, expires_at: datetime, connection: BaseDBAsyncClient | None
+) -> list[int]:
+    """Move the user's full sessions that never proved a second factor (but `keep_session_id`)
+    back to the sign-in challenge, expiring at `expires_at`; their ids."""
+    unproved = Q(user_id=user_id, state=SessionState.DONE, second_factor_at__isnull=True)
+    ids = [row.id for row in await Session.filter(unproved).exclude(id=keep_session_id).using_db(connection).only("id")]
+    if ids:
+        await (
+            Session.filter(unproved, id__in=ids)
+            .using_db(connection)
+            .update(state=SessionState.CHALLENGE, expires_at=expires_at, failed_attempts=0)
+        )
+    return ids
+
+
+async def end_other_sessions(
+    user_id: int, keep_session_id: int | None, connection: BaseDBAsyncClient | None = None
+) -> list[int]:
+    """End every session of the user but `keep_session_id`; the ended ones' ids."""
+    others = Session.filter(user_id=user_id)
+    if keep_session_id is not None:
+        others = others.exclude(id=keep_session_id)
+    ids = [row.id for row in await others.using_db(connection).only("id")]
+    if ids:
+        await Session.filter(user_id=user_id, id__in=ids).using_db(connection).delete()
+    return ids
+
+
+async def end_session(user_id: int, session_id: int) -> bool:
+    """End one of the user's sessions; False when the user has no such session."""
+    return bool(await Session.filter(id=session_id, user_id=user_id).delete())
+
+
+async def live_sessions(user_id: int, moment: datetime) -> list[Session]:
+    """The user's sessions that have not expired at `moment`, most recently created first."""
+    return await Session.filter(user_id=user_id, expires_at__gt=moment).order_by("-created_at", "-id")
+
+
+async def note_seen(session: Session, moment: datetime, every: timedelta) -> None:
+    """Record that the session made a request at `moment`, at most once per `every`.
+
+    The caller skips this while the session's last record is younger; the guard keeps
+    parallel requests to one write.
+    """
+    stale = moment - every
+    recorded = Q(last_seen_at__lt=stale) | Q(last_seen_at__isnull=True, created_at__lt=stale)
+    await Session.filter(recorded, id=session.id).update(last_seen_at=moment)
+    session.last_seen_at = moment
