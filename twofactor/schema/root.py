@@ -22,7 +22,7 @@ from twofactor.server.auth import context_of, require_admin
 P = TypeVar("P")
 
 MAX_DEPTH = 10
-MAX_TOKENS = 2000
+MAX_TOKENS = 1000
 MAX_ALIASES = 15
 
 

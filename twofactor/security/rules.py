@@ -61,3 +61,24 @@ PASSWORD_MAX_LENGTH = 1024  # a longer one only costs us hashing time
 
 # Production secret keys must carry at least this much: 32 bytes of randomness.
 SECRET_KEY_MIN_LENGTH = 32
+
+# GraphQL documents: every document within these limits is parsed and validated in milliseconds.
+# A document's text may have at most this many bytes (UTF-8): parsing reads every character
+# (comments too), and the project's largest documents (GraphiQL's introspection query) are under 3 KiB.
+MAX_DOCUMENT_BYTES = 16 * 1024
+# Only texts this short (in characters) enter the parse and validation caches, so the caches
+# cannot be filled with big texts and their trees.
+CACHED_DOCUMENT_MAX_CHARS = 4 * 1024
+# Selections (fields, fragment spreads, inline fragments) with every fragment spread expanded,
+# counted before validation: validation walks each of them. GraphiQL's introspection query has
+# about 240, the project's own documents fewer than 40.
+MAX_SELECTIONS = 400
+# Fields of one response name at one place of the result (fragments expanded): validation
+# compares them pairwise, so repeating one field hundreds of times costs seconds.
+MAX_SAME_FIELD = 8
+# Operations in one document: a request runs one of them, and validation walks each on its own
+# (a few, as in a GraphiQL tab, are fine; a hundred cost more than all other limits allow).
+MAX_OPERATIONS = 10
+# Selection sets inside each other, through fields, inline fragments and fragment spreads:
+# bounds the recursion of the checks (introspection's type references nest about 15 deep).
+MAX_NESTING = 40
