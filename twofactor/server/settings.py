@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.config import Config
 
+from twofactor.security.keyring import key_weakness
 from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
 
 log = logging.getLogger("twofactor.settings")
@@ -191,6 +192,14 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         raise SettingsError(
             f"TWOFACTOR_SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random "
             'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    # Only the current key encrypts: older keys are kept to decrypt, and a weak one is how a
+    # deployment rotates away from it (`twofactor rotate-secrets`).
+    weakness = key_weakness(raw_key) if production else None
+    if weakness is not None:
+        raise SettingsError(
+            f"TWOFACTOR_SECRET_KEY does not look random ({weakness}): generate one, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))" or openssl rand -base64 48'
         )
 
     mail = parse_mail_url(str(config("MAIL_URL", default="console://")))
