@@ -11,11 +11,13 @@ which admits the most documents). Prints a table and writes bench/results/worst_
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import platform
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +27,18 @@ from graphql import GraphQLError, get_introspection_query, parse, specified_rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from twofactor.schema import guard
 from twofactor.schema.guard import GuardedOperations, _checked
 from twofactor.schema.limits import too_large, too_large_error
 from twofactor.schema.root import MAX_TOKENS, build_schema
-from twofactor.security.rules import MAX_DOCUMENT_BYTES, MAX_NESTING, MAX_OPERATIONS, MAX_SAME_FIELD, MAX_SELECTIONS
+from twofactor.security.rules import (
+    CACHED_DOCUMENT_MAX_CHARS,
+    MAX_DOCUMENT_BYTES,
+    MAX_NESTING,
+    MAX_OPERATIONS,
+    MAX_SAME_FIELD,
+    MAX_SELECTIONS,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "worst_documents.json"
 POLICY = "twoFactorPolicy { mandatory enabledMethods recoveryCodesEnabled }"
@@ -118,6 +128,27 @@ def over() -> dict[str, str]:
     }
 
 
+def cache_memory(schema: Any, rules: tuple[Any, ...]) -> float:
+    """MiB the parse and validation caches hold when filled with the largest cacheable documents we know."""
+    guard._parse.cache_clear()
+    guard._validate.cache_clear()
+    tracemalloc.start()
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    options = (("max_tokens", MAX_TOKENS),)
+    for i in range(guard.CACHE_SIZE * 2):
+        # About 490 tokens in 1 KiB, and an error message that prints the whole list.
+        head, tail = f"{{admin{{auditEvents(userId:[{i}", "]){nextCursor}}}"
+        text = head + " 1" * ((CACHED_DOCUMENT_MAX_CHARS - len(head) - len(tail)) // 2) + tail
+        guard.parse_document(text, max_tokens=MAX_TOKENS)
+        guard._validate(schema, text, options, rules)
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert guard._parse.cache_info().currsize == guard.CACHE_SIZE
+    return held / 2**20
+
+
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, float, str]:
     """(median ms, min ms, outcome) of `repeat` runs."""
     times = []
@@ -174,6 +205,8 @@ def main() -> None:
             f"{row['group']:18} {row['document']:{width}} {row['bytes']:8} B {row['median_ms']:8.2f} ms "
             f"(min {row['min_ms']:7.2f}, {row['min_ms'] / baseline:5.1f}x introspection)  {row['outcome']}"
         )
+    cached = cache_memory(schema._schema, rules)
+    print(f"caches full of the largest cacheable documents ({guard.CACHE_SIZE} entries each): {cached:.1f} MiB")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -192,6 +225,7 @@ def main() -> None:
                 },
                 "baseline": "introspection query (GraphiQL), min_ms",
                 "documents": rows,
+                "cache_full_mib": round(cached, 1),
             },
             indent=2,
         )

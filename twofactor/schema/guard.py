@@ -24,7 +24,7 @@ from twofactor.schema.limits import DocumentShape, too_large, too_large_error
 from twofactor.schema.masking import MaskUnexpectedErrors
 from twofactor.security.rules import CACHED_DOCUMENT_MAX_CHARS
 
-CACHE_SIZE = 512
+CACHE_SIZE = 128
 
 # Shared by every request of the process, keyed by the text and the parse options (and the
 # schema and rules for validation), whose hashes are cheap: a document's hash is computed

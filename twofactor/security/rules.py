@@ -66,9 +66,10 @@ SECRET_KEY_MIN_LENGTH = 32
 # A document's text may have at most this many bytes (UTF-8): parsing reads every character
 # (comments too), and the project's largest documents (GraphiQL's introspection query) are under 3 KiB.
 MAX_DOCUMENT_BYTES = 16 * 1024
-# Only texts this short (in characters) enter the parse and validation caches, so the caches
-# cannot be filled with big texts and their trees.
-CACHED_DOCUMENT_MAX_CHARS = 4 * 1024
+# Only texts this short (in characters) enter the parse and validation caches (schema/guard.py,
+# 128 entries), so the caches cannot be filled with big texts and their trees (a parsed
+# document keeps every token: about 400 bytes each). The project's documents are under 400.
+CACHED_DOCUMENT_MAX_CHARS = 1024
 # Selections (fields, fragment spreads, inline fragments) with every fragment spread expanded,
 # counted before validation: validation walks each of them. GraphiQL's introspection query has
 # about 240, the project's own documents fewer than 40.
