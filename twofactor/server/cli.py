@@ -117,6 +117,8 @@ async def _rotate(settings: Settings) -> str:
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool) -> None:
     import uvicorn
 
+    from twofactor.server.app import MAX_BODY_BYTES
+
     if migrate:
         from twofactor.server.database import apply_migrations
 
@@ -132,6 +134,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         # An access log line holds the query string: a GET with variables could carry a code.
         access_log=False,
         log_level="info",
+        # A WebSocket message may be as large as an HTTP body, not uvicorn's 16 MiB.
+        ws_max_size=MAX_BODY_BYTES,
     )
 
 
