@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/worst_documents.py [--repeat N]
 
+Then `twofactor serve` (development, SQLite, one worker) answers `{ __typename }` probes alone and
+while two clients send all these documents in a loop; their latencies are printed.
+
 Each document goes through what the server does with a text it has not seen (no cache):
 the size check, graphql-core's parse with MAX_TOKENS, the shape caps (schema/limits.py) and,
 when they pass, validation with the server's rules (introspection on, as in development,
@@ -13,9 +16,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -23,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
 from graphql import GraphQLError, get_introspection_query, parse, specified_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -149,6 +158,77 @@ def cache_memory(schema: Any, rules: tuple[Any, ...]) -> float:
     return held / 2**20
 
 
+def probe_under_flood(documents: list[str], probes: int) -> dict[str, Any]:
+    """`twofactor serve` (one worker): `{ __typename }` latency alone, then while two clients send `documents`."""
+    with tempfile.TemporaryDirectory() as folder:
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
+        env.update(TWOFACTOR_DATABASE_URL=f"sqlite://{folder}/bench.db", TWOFACTOR_DATA_DIR=folder)
+        command = [str(Path(sys.executable).with_name("twofactor")), "serve", "--port", str(port)]
+        server = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/graphql"
+        try:
+            with httpx.Client(timeout=60) as client:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        client.get(f"http://127.0.0.1:{port}/healthz")
+                        break
+                    except httpx.TransportError:
+                        if time.monotonic() > deadline or server.poll() is not None:
+                            raise RuntimeError("twofactor serve did not start") from None
+                        time.sleep(0.2)
+
+                def probe_times() -> list[float]:
+                    times = []
+                    for _ in range(probes):
+                        started = time.perf_counter()
+                        answer = client.post(url, json={"query": "{ __typename }"}).json()
+                        times.append((time.perf_counter() - started) * 1000)
+                        assert answer == {"data": {"__typename": "Query"}}, answer
+                        time.sleep(0.005)
+                    return times
+
+                alone = probe_times()
+                stop = threading.Event()
+                sent: list[float] = []
+
+                def flood() -> None:
+                    with httpx.Client(timeout=60) as own:
+                        while not stop.is_set():
+                            for text in documents:
+                                started = time.perf_counter()
+                                own.post(url, json={"query": text})
+                                sent.append((time.perf_counter() - started) * 1000)
+
+                floods = [threading.Thread(target=flood) for _ in range(2)]
+                for thread in floods:
+                    thread.start()
+                time.sleep(0.5)
+                try:
+                    flooded = probe_times()
+                finally:
+                    stop.set()
+                    for thread in floods:
+                        thread.join()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    def summary(times: list[float]) -> dict[str, float]:
+        ordered = sorted(times)
+        return {
+            "p50_ms": round(ordered[len(ordered) // 2], 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+            "max_ms": round(ordered[-1], 2),
+            "count": len(ordered),
+        }
+
+    return {"probe_alone": summary(alone), "probe_under_flood": summary(flooded), "flood_requests": summary(sent)}
+
+
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, float, str]:
     """(median ms, min ms, outcome) of `repeat` runs."""
     times = []
@@ -163,6 +243,7 @@ def timed(run: Callable[[], object], repeat: int) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--probes", type=int, default=200, help="probe requests alone, then under the flood")
     args = parser.parse_args()
     schema = build_schema(introspection=True)
     extension = cast(GuardedOperations, schema.extensions[0]())
@@ -205,6 +286,17 @@ def main() -> None:
             f"{row['group']:18} {row['document']:{width}} {row['bytes']:8} B {row['median_ms']:8.2f} ms "
             f"(min {row['min_ms']:7.2f}, {row['min_ms'] / baseline:5.1f}x introspection)  {row['outcome']}"
         )
+    slowest = max(r["min_ms"] for r in rows)
+    print(
+        f"slowest document: {slowest:.1f} ms (min of {args.repeat}), target under 100 ms: "
+        f"{'met' if slowest < 100 else 'missed'}"
+    )
+    probe = probe_under_flood([*within().values(), *over().values()], args.probes)
+    for name, figures in probe.items():
+        print(
+            f"{name:18} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms  "
+            f"max {figures['max_ms']:7.2f} ms  ({figures['count']} requests)"
+        )
     cached = cache_memory(schema._schema, rules)
     print(f"caches full of the largest cacheable documents ({guard.CACHE_SIZE} entries each): {cached:.1f} MiB")
     RESULTS.parent.mkdir(exist_ok=True)
@@ -226,6 +318,8 @@ def main() -> None:
                 "baseline": "introspection query (GraphiQL), min_ms",
                 "documents": rows,
                 "cache_full_mib": round(cached, 1),
+                "slowest_min_ms": round(slowest, 3),
+                "probe": probe,
             },
             indent=2,
         )
