@@ -238,6 +238,18 @@ async def test_a_document_over_the_size_cap_is_refused_with_a_clear_error(app: H
     assert body == {"data": {"__typename": "Query"}}
 
 
+async def test_a_refusal_at_parsing_is_the_answer_even_for_a_named_operation(app: Harness) -> None:
+    """Not strawberry's 400 'Unknown operation named': the request's own problem, as a GraphQL error."""
+    for document, message in (
+        (padded(MAX_DOCUMENT_BYTES + 1), f"The document is larger than {MAX_DOCUMENT_BYTES} bytes."),
+        ("query Q9 { __typename ", "Syntax Error: Expected Name, found <EOF>."),
+    ):
+        async with app.client() as client:
+            response = await client.post("/graphql", json={"query": document, "operationName": "Q9"})
+        assert response.status_code == 200
+        assert [e["message"] for e in response.json()["errors"]] == [message]
+
+
 async def test_a_subscription_over_the_size_cap_gets_an_error_and_the_socket_stays(app: Harness) -> None:
     _, token = await signed_in(app)
     async with signed_socket(app, token) as socket:

@@ -16,7 +16,18 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.schema import validate_document
 
@@ -59,10 +70,22 @@ def _validate(
     return _checked(schema, _parse(query, **dict(options)), rules)
 
 
-# Stands in for a document refused at parsing (syntax, size): strawberry then goes on to validation,
-# where the refusal is the answer. Raised from the parsing hook, the error would escape strawberry's
-# subscription path, which catches only the errors of its own parse.
-_STAND_IN = parse("{ __typename }")
+def _stand_in(operation_name: str | None) -> DocumentNode:
+    """Stands in for a document refused at parsing (syntax, size), with the operation the request names.
+
+    Strawberry then checks the operation's type and goes on to validation, where the refusal is
+    the answer. Raised from the parsing hook instead, the error would escape strawberry's
+    subscription path, which catches only the errors of its own parse.
+    """
+    typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+    operation = OperationDefinitionNode(
+        operation=OperationType.QUERY,
+        name=NameNode(value=operation_name) if operation_name is not None else None,
+        variable_definitions=(),
+        directives=(),
+        selection_set=SelectionSetNode(selections=(typename,)),
+    )
+    return DocumentNode(definitions=(operation,))
 
 
 def guarded_operations(
@@ -95,7 +118,7 @@ class GuardedOperations(MaskUnexpectedErrors):
             context.graphql_document = parse_document(context.query, **context.parse_options)
         except GraphQLError as refusal:
             self.refusal = refusal
-            context.graphql_document = _STAND_IN
+            context.graphql_document = _stand_in(context.operation_name)  # the name the request gave, if any
         yield
 
     def on_validate(self) -> Iterator[None]:
