@@ -12,7 +12,7 @@ milliseconds. Only short texts enter the caches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +33,7 @@ from strawberry.schema.schema import validate_document
 
 from twofactor.schema.limits import DocumentShape, too_large, too_large_error
 from twofactor.schema.masking import MaskUnexpectedErrors
+from twofactor.schema.trusted import document_hash, persisted_hash
 from twofactor.security.rules import CACHED_DOCUMENT_MAX_CHARS
 
 CACHE_SIZE = 128
@@ -89,24 +90,38 @@ def _stand_in(operation_name: str | None) -> DocumentNode:
 
 
 def guarded_operations(
-    rules: list[type[ASTValidationRule]], *, max_tokens: int, introspection: bool
+    rules: list[type[ASTValidationRule]],
+    *,
+    max_tokens: int,
+    introspection: bool,
+    trusted: Mapping[str, str] | None = None,
 ) -> Callable[[], GuardedOperations]:
-    """The extension factory for `strawberry.Schema(extensions=[...])`."""
+    """The extension factory for `strawberry.Schema(extensions=[...])`; `trusted`: the only documents run."""
     extra = tuple(rules) + (() if introspection else (NoSchemaIntrospectionCustomRule,))
-    return lambda: GuardedOperations(extra, max_tokens)
+    return lambda: GuardedOperations(extra, max_tokens, trusted)
 
 
 class GuardedOperations(MaskUnexpectedErrors):
     """Limits the document (size, tokens, shape, validation rules), caches parse and validation, masks errors."""
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+    def __init__(
+        self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int, trusted: Mapping[str, str] | None
+    ) -> None:
         super().__init__()
         self.rules = rules
         self.max_tokens = max_tokens
+        self.trusted = trusted
         self.refusal: GraphQLError | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
+        wanted = persisted_hash(context.operation_extensions) if self.trusted is not None else None
+        if context.query is None and wanted is not None:
+            assert self.trusted is not None
+            context.query = self.trusted.get(wanted)
+            if context.query is None:
+                self.refusal = GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
+                context.query = wanted  # any text: strawberry needs one to go on to parsing
         context.parse_options["max_tokens"] = self.max_tokens
         context.validation_rules = context.validation_rules + self.rules
         yield from super().on_operation()
@@ -114,10 +129,16 @@ class GuardedOperations(MaskUnexpectedErrors):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         assert context.query is not None  # strawberry answers a missing query before parsing
+        if self.refusal is None and self.trusted is not None and document_hash(context.query) not in self.trusted:
+            self.refusal = GraphQLError(
+                "This deployment runs only its trusted documents.", extensions={"code": "DOCUMENT_NOT_TRUSTED"}
+            )
         try:
-            context.graphql_document = parse_document(context.query, **context.parse_options)
+            if self.refusal is None:
+                context.graphql_document = parse_document(context.query, **context.parse_options)
         except GraphQLError as refusal:
             self.refusal = refusal
+        if self.refusal is not None:
             context.graphql_document = _stand_in(context.operation_name)  # the name the request gave, if any
         yield
 

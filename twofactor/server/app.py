@@ -227,7 +227,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, run_wo
     )
     graphql = TwoFactorGraphQL(
         services,
-        schema=build_schema(introspection=settings.introspection),
+        schema=build_schema(introspection=settings.introspection, trusted=settings.trusted_documents),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
@@ -36,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "rotate-secrets", help="re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)"
     )
+
+    trusted = commands.add_parser(
+        "trusted-documents", help="manage the manifest of trusted documents (TWOFACTOR_TRUSTED_DOCUMENTS)"
+    ).add_subparsers(dest="trusted_command", required=True)
+    add = trusted.add_parser("add", help="add documents (one per file, its text as clients send it) to a manifest")
+    add.add_argument("manifest", help="the manifest JSON file (created if missing)")
+    add.add_argument("files", nargs="+", help="GraphQL files, one document each")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user; the password is read from standard input")
@@ -139,6 +148,24 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
     )
 
 
+def _add_trusted(manifest_path: Path, files: list[Path]) -> str:
+    """Add each file's text to the manifest; the lines name each document's hash and file."""
+    from twofactor.schema.trusted import document_hash, read_manifest, with_documents
+
+    try:
+        manifest = read_manifest(manifest_path) if manifest_path.exists() else {}
+        texts = [path.read_text(encoding="utf-8") for path in files]
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        raise CommandError(str(error)) from None
+    empty = [str(path) for path, text in zip(files, texts, strict=True) if not text.strip()]
+    if empty:
+        raise CommandError(f"no document in {', '.join(empty)}")
+    updated = with_documents(manifest, texts)
+    manifest_path.write_text(json.dumps(updated, indent=2) + "\n", encoding="utf-8")
+    lines = [f"sha256:{document_hash(text)} {path}" for path, text in zip(files, texts, strict=True)]
+    return "\n".join([*lines, f"{manifest_path}: {len(updated)} trusted documents"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `twofactor` command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -148,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from twofactor.schema.root import build_schema
 
             print(build_schema(introspection=True).as_str())
+            return 0
+        if args.command == "trusted-documents":
+            print(_add_trusted(Path(args.manifest), [Path(f) for f in args.files]))
             return 0
         settings = load_settings()
         if args.command == "serve":

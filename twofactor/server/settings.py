@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.config import Config
 
+from twofactor.schema.trusted import read_manifest
 from twofactor.security.keyring import key_weakness
 from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
 
@@ -63,6 +65,8 @@ class Settings:
     trusted_proxies: bool = False
     # Channels in Redis start with this, so deployments sharing one Redis stay apart.
     redis_prefix: str = "twofactor:"
+    # The only documents run (hash -> text), when TWOFACTOR_TRUSTED_DOCUMENTS names a manifest.
+    trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -219,6 +223,11 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected a whole number") from None
     if not 0 <= fresh_minutes <= 7 * 24 * 60:
         raise SettingsError("TWOFACTOR_FRESH_FACTOR_MINUTES: expected 0 to 10080 (a week)")
+    manifest = str(config("TRUSTED_DOCUMENTS", default="")).strip()
+    try:
+        trusted = read_manifest(Path(manifest)) if manifest else None
+    except ValueError as error:
+        raise SettingsError(f"TWOFACTOR_TRUSTED_DOCUMENTS: {error}") from None
     return Settings(
         env=env,
         database_url=database_url,
@@ -233,4 +242,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         introspection=_bool(config, "INTROSPECTION", default=not production),
         fresh_factor_window=timedelta(minutes=fresh_minutes),
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
+        trusted_documents=trusted,
     )
