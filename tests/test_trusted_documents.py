@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Harness
+from conftest import Harness, signed_in
+from test_subscriptions import refused_code, signed_socket
 
 from twofactor.schema import guard
 from twofactor.schema.trusted import document_hash, read_manifest
@@ -129,3 +130,11 @@ def test_the_cli_adds_an_operators_documents(tmp_path: Path) -> None:
     refused = add(tmp_path / "empty.graphql")
     assert refused.returncode == 2 and "no document in" in refused.stderr
     assert read_manifest(manifest) == MANIFEST
+
+
+async def test_an_untrusted_subscription_is_refused_on_the_websocket(app: Harness) -> None:
+    _, token = await signed_in(app)
+    trusting = create_app(replace(app.settings, trusted_documents=MANIFEST), migrate=False, run_worker=False)
+    async with signed_socket(replace(app, app=trusting), token) as socket:
+        await socket.subscribe("s", "subscription { myTwoFactorChanged { enabled } }")
+        assert await refused_code(socket, "s") == "DOCUMENT_NOT_TRUSTED"
