@@ -88,3 +88,32 @@ USED_RECOVERY_CODE_KEPT = timedelta(days=30)
 # A session's "last seen" is written at most this often: a list of devices needs no finer
 # time, and every request writing it would cost a database write per request.
 SESSION_SEEN_EVERY = timedelta(minutes=1)
+
+# GraphQL documents: every document within these limits is parsed and validated in milliseconds.
+# A document's text may have at most this many bytes (UTF-8): parsing reads every character
+# (comments too), and the project's largest documents (GraphiQL's introspection query) are under 3 KiB.
+MAX_DOCUMENT_BYTES = 16 * 1024
+# Only texts this short (in characters) enter the parse and validation caches (schema/guard.py,
+# 128 entries), so the caches cannot be filled with big texts and their trees (a parsed
+# document keeps every token: about 400 bytes each). The project's documents are under 400.
+CACHED_DOCUMENT_MAX_CHARS = 1024
+# Selections (fields, fragment spreads, inline fragments) with every fragment spread expanded,
+# counted before validation: validation walks each of them. GraphiQL's introspection query has
+# about 240, the project's own documents fewer than 40.
+MAX_SELECTIONS = 400
+# Fields of one response name at one place of the result (fragments expanded): validation
+# compares them pairwise, so repeating one field hundreds of times costs seconds.
+MAX_SAME_FIELD = 8
+# Operations in one document: a request runs one of them, and validation walks each on its own
+# (a few, as in a GraphiQL tab, are fine; a hundred cost more than all other limits allow).
+MAX_OPERATIONS = 10
+# Selection sets inside each other, through fields, inline fragments and fragment spreads:
+# bounds the recursion of the checks (introspection's type references nest about 15 deep).
+MAX_NESTING = 40
+# A production secret key must also look random: its characters' Shannon entropy times its
+# length at least this many bits (`secrets.token_urlsafe(32)` and `openssl rand -base64 32`
+# estimate 170 or more, 32 random hex digits about 86 at the least; 32 x "a" estimates 0) ...
+SECRET_KEY_MIN_BITS = 75
+# ... and no stretch of this many characters repeated ("passwordpassword") or in a run
+# ("abcdefgh", "87654321", "aaaaaaaa"); random keys have either about once in a million.
+SECRET_KEY_PATTERN_LENGTH = 8
