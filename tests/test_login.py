@@ -32,6 +32,7 @@ from twofactor.security.rules import (
     PENDING_SESSION_LIFETIME,
     RESEND_COOLDOWN,
     SESSION_LIFETIME,
+    TOTP_PERIOD_SECONDS,
     USER_FAILURES_BEFORE_WAIT,
     USER_WAIT_FIRST,
 )
@@ -263,20 +264,26 @@ async def test_current_code_finishes_the_sign_in_in_place(app: Harness) -> None:
 
 
 async def test_setup_code_and_accepted_code_cannot_be_replayed(app: Harness) -> None:
-    _, secret, step, authenticator_id, _ = await user_with_app(app)
+    user, secret, step, authenticator_id, _ = await user_with_app(app)
     token = await challenge(app)
     replay = await verify(app, token, authenticator_id, totp.code_at(secret, step))
-    assert replay["error"]["code"] == "INVALID_CODE"
-    assert replay["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    # A right code used before says so, and costs no try (of the challenge or of the user).
+    assert replay["error"]["code"] == "CODE_ALREADY_USED"
+    assert replay["error"]["message"] == "That code was already used. Wait for the next one."
+    assert replay["error"]["attemptsLeft"] is None
+    assert 0 < replay["error"]["retryAfterSeconds"] <= 2 * TOTP_PERIOD_SECONDS
+    assert replay["session"] is None
+    assert (await session_row(token)).failed_attempts == 0
+    assert (await User.get(id=user.id)).failed_verifications == 0
     accepted = totp.code_at(secret, step + 1)
     assert (await verify(app, token, authenticator_id, accepted))["session"]["nextStep"] == "DONE"
 
     token = await challenge(app)
     replay = await verify(app, token, authenticator_id, accepted)
-    assert replay["error"]["code"] == "INVALID_CODE"
+    assert replay["error"]["code"] == "CODE_ALREADY_USED"
     assert replay["session"] is None
     assert (await session_row(token)).state == SessionState.CHALLENGE
-    # Answered like a wrong code, but on the record (ASVS 2.8.5): the set-up code and this one.
+    # On the record (ASVS 2.8.5; someone saw the code): the set-up code and this one.
     assert await AuditEvent.filter(action="totp.replay_refused").count() == 2
 
 
@@ -288,7 +295,7 @@ async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) 
     assert (await verify(app, token, authenticator_id, totp.code_at(secret, step + 1)))["error"] is None
     token = await challenge(app)
     older = await verify(app, token, authenticator_id, totp.code_at(secret, step))
-    assert older["error"]["code"] == "INVALID_CODE"
+    assert older["error"]["code"] == "CODE_ALREADY_USED"
     assert (await Authenticator.get(id=int(authenticator_id))).last_step == step + 1
 
 
@@ -299,7 +306,7 @@ async def test_one_code_in_twenty_parallel_sessions_wins_once(app: Harness) -> N
     results = await asyncio.gather(*(verify(app, t, authenticator_id, code) for t in tokens))
     done = [r for r in results if r["session"] is not None]
     assert len(done) == 1, results
-    assert {r["error"]["code"] for r in results if r["error"]} <= {"INVALID_CODE", "RATE_LIMITED"}
+    assert {r["error"]["code"] for r in results if r["error"]} <= {"CODE_ALREADY_USED", "RATE_LIMITED"}
     assert await Session.filter(user_id=user.id, state=SessionState.DONE).count() == 2  # set-up's and the winner
 
 

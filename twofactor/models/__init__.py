@@ -1,6 +1,7 @@
 """What is stored: users, sessions, authenticators, set-ups, codes, policy, audit, outbox."""
 
 from twofactor.models.audit import AuditEvent
+from twofactor.models.devices import KnownDevice
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.policy import Policy
 from twofactor.models.throttles import LoginThrottle
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Authenticator",
     "EmailChallenge",
+    "KnownDevice",
     "LoginThrottle",
     "Method",
     "OutboxMessage",

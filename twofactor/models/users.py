@@ -24,6 +24,10 @@ class User(Model):
     last_code_sent_at = fields.DatetimeField(null=True)
     send_window_start = fields.DatetimeField(null=True)
     sends_in_window = fields.IntField(default=0)
+    # Sign-in code mails of sessions not from a known device: a budget of their own, so a
+    # stranger with the password cannot spend the one above.
+    sign_in_send_window_start = fields.DatetimeField(null=True)
+    sign_in_sends_in_window = fields.IntField(default=0, db_default=0)
     # How many authenticators the user has, kept by the database's triggers on every insert
     # and delete (migration 0004): a statement that locks this row reads it up to date.
     authenticator_count = fields.IntField(default=0, db_default=0)
@@ -61,6 +65,11 @@ class Session(Model):
     failed_attempts = fields.IntField(default=0)
     ip = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=300, null=True)
+    # The known device (models/devices.py) the sign-in came from or was given, and whether
+    # that device had passed a second factor before: its wrong codes and code mails then
+    # count on its own allowance.
+    device_id = fields.IntField(null=True)
+    trusted_device = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "sessions"

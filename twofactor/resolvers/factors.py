@@ -8,14 +8,24 @@ aliases and other server processes never get an extra try.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
-from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
+from twofactor.models import (
+    Authenticator,
+    EmailChallenge,
+    RecoveryCode,
+    Session,
+    Setup,
+    User,
+    devices,
+    plain_sql,
+)
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused
@@ -23,9 +33,10 @@ from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
-    RESEND_COOLDOWN,
     SEND_WINDOW,
     SENDS_PER_HOUR,
+    SIGN_IN_SENDS_PER_HOUR,
+    TOTP_PERIOD_SECONDS,
 )
 from twofactor.security.throttle import wait_after
 from twofactor.server.context import RequestContext, now
@@ -186,6 +197,61 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
     return await _reserve_with_user(session, _SESSION_TRY, (session.id,), take, give_back, user)
 
 
+GiveBack = Callable[[], Awaitable[None]]
+
+
+async def reserve_challenge_attempt(session: Session, user: User) -> tuple[int, GiveBack]:
+    """A try of the sign-in challenge and a failure in a row, before a code is checked: the
+    challenge's tries left if it fails, and how to give both back (a replayed code).
+
+    A session from a device that passed a second factor before counts its failures on the
+    device, so wrong codes of sessions a stranger opened with the password cannot make the
+    owner wait; every other session counts on the user's shared count.
+    """
+    if session.trusted_device and session.device_id is not None:
+        counted = await _reserve_with_device(session, session.device_id)
+        if counted is not None:
+            return counted
+    before = (user.failed_verifications, user.verification_blocked_until)
+    left = await reserve_session_and_user_attempt(session, user)
+
+    async def give_back() -> None:
+        await give_back_session_attempt(session)
+        await _forgive_user_failure(user, before)
+
+    return left, give_back
+
+
+async def _reserve_with_device(session: Session, device_id: int) -> tuple[int, GiveBack] | None:
+    try:
+        before = await devices.reserve_device_code_failure(device_id, now(), wait_after)
+    except devices.DeviceWaits as waits:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many wrong codes. Wait before trying again.",
+            retry_after_seconds=seconds_until(waits.until),
+        ) from None
+    if before is None:
+        return None  # the device was forgotten meanwhile: the user's count applies
+    counted = before
+    try:
+        left = await reserve_session_attempt(session)
+    except Refused:
+        await devices.give_back_device_code_failure(device_id, counted)
+        raise
+
+    async def give_back() -> None:
+        await give_back_session_attempt(session)
+        await devices.give_back_device_code_failure(device_id, counted)
+
+    return left, give_back
+
+
+async def forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
+    """Give back a failure `reserve_user_attempt` counted (`before`: the user's count and wait as read)."""
+    await _forgive_user_failure(user, before)
+
+
 async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
     """A try of the set-up and of the user; the set-up's tries left if it fails.
 
@@ -266,28 +332,43 @@ async def reserve_session_attempt(session: Session) -> int:
     return ATTEMPTS_PER_VERIFICATION - used
 
 
-def _moment(stored: Any) -> datetime | None:
-    """A datetime column as read by plain SQL (SQLite gives text) as an aware datetime."""
-    return None if stored is None else hot_reads.as_datetime(stored)
+@dataclass(frozen=True)
+class SendBudget:
+    """One hourly allowance of code mails of a user: the users' columns that keep it."""
+
+    window: str
+    count: str
+    per_hour: int
 
 
-async def claim_send(user_id: int) -> datetime:
-    """Take one code mail of the user's allowance (cooldown and hourly cap); when the next may go."""
+# Set-ups, confirmations, and sign-ins from a device that passed a second factor before.
+OWN_SENDS = SendBudget("send_window_start", "sends_in_window", SENDS_PER_HOUR)
+# Sign-ins from any other session: a stranger with the password spends only this one.
+SIGN_IN_SENDS = SendBudget("sign_in_send_window_start", "sign_in_sends_in_window", SIGN_IN_SENDS_PER_HOUR)
+
+
+def cooling_down(until: datetime) -> Refused:
+    """The answer to a resend of the same set-up or challenge within the cooldown."""
+    return Refused(
+        ErrorCode.RATE_LIMITED,
+        "A code was just sent. Wait a moment before asking for another.",
+        retry_after_seconds=seconds_until(until),
+    )
+
+
+async def claim_send(user_id: int, budget: SendBudget) -> datetime:
+    """Take one code mail of the user's hourly `budget`; the window it was counted in (to give it back).
+
+    The resend cooldown is the set-up's or the challenge's own (their callers'), so the first
+    code of a new set-up or sign-in goes out at once.
+    """
     for _ in range(_CAS_TRIES):
-        ((last_sent, window_start, sends),) = await plain_sql.fetch(
-            'SELECT "last_code_sent_at", "send_window_start", "sends_in_window" FROM "users" WHERE "id" = ?', user_id
-        )
+        row = await User.filter(id=user_id).values(budget.window, budget.count)
+        window: datetime | None = row[0][budget.window]
+        sends: int = row[0][budget.count]
         moment = now()
-        last = _moment(last_sent)
-        if last is not None and moment - last < RESEND_COOLDOWN:
-            raise Refused(
-                ErrorCode.RATE_LIMITED,
-                "A code was just sent. Wait a moment before asking for another.",
-                retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
-            )
-        window = _moment(window_start)
         if window is not None and moment - window < SEND_WINDOW:
-            if sends >= SENDS_PER_HOUR:
+            if sends >= budget.per_hour:
                 raise Refused(
                     ErrorCode.RATE_LIMITED,
                     "Too many codes were sent in the last hour. Try again later.",
@@ -296,21 +377,20 @@ async def claim_send(user_id: int) -> datetime:
             new_window, new_sends = window, sends + 1
         else:
             new_window, new_sends = moment, 1
-        # The row as read, compared by its stored values: only one of parallel claims matches.
-        guard = '"last_code_sent_at" IS NULL' if last_sent is None else '"last_code_sent_at" = ?'
-        changed = await plain_sql.execute(
-            'UPDATE "users" SET "last_code_sent_at" = ?, "send_window_start" = ?, "sends_in_window" = ? '  # noqa: S608 - constants only
-            f'WHERE "id" = ? AND "sends_in_window" = ? AND {guard}',
-            moment,
-            new_window,
-            new_sends,
-            user_id,
-            sends,
-            *(() if last_sent is None else (last_sent,)),
-        )
-        if changed:
-            return moment + RESEND_COOLDOWN
+        # The row as read: only one of parallel claims matches.
+        guard = {f"{budget.window}__isnull": True} if window is None else {budget.window: window}
+        if await User.filter(id=user_id, **guard, **{budget.count: sends}).update(
+            **{budget.window: new_window, budget.count: new_sends}
+        ):
+            return new_window
     raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+
+
+async def give_back_send(user_id: int, budget: SendBudget, window: datetime) -> None:
+    """Return a mail `claim_send` took for a send that then did not go (a parallel one won)."""
+    await User.filter(id=user_id, **{budget.window: window, f"{budget.count}__gt": 0}).update(
+        **{budget.count: F(budget.count) - 1}
+    )
 
 
 async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:
@@ -323,10 +403,40 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
     step = totp_step(context, authenticator, code)
     if step is None:
         return False
-    claimed = await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step)
-    if not claimed:
-        await replay_refused(context, authenticator)
-    return bool(claimed)
+    if not await claim_totp_step(authenticator, step):
+        raise await code_already_used(context, authenticator, step)
+    return True
+
+
+async def claim_totp_step(authenticator: Authenticator, step: int) -> bool:
+    """Claim a matched time step of an APP authenticator; False when it (or a later one) was used."""
+    return bool(await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step))
+
+
+class CodeAlreadyUsed(Exception):
+    """A right app code whose time step was used before; `refused` is the answer to give
+    once the try it was counted as is given back."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__("code already used")
+        self.refused = refused
+
+
+async def code_already_used(context: RequestContext, authenticator: Authenticator, step: int) -> CodeAlreadyUsed:
+    """A replayed code: on the record (ASVS 2.8.5; someone saw it), answered with the wait
+    until the app shows a code that can work (a step after the last accepted one)."""
+    await replay_refused(context, authenticator)
+    row = await Authenticator.get_or_none(id=authenticator.id).only("id", "last_step")
+    last = max(step, row.last_step if row is not None else step)
+    next_code = datetime.fromtimestamp((last + 1) * TOTP_PERIOD_SECONDS, UTC)
+    return CodeAlreadyUsed(
+        Refused(
+            ErrorCode.CODE_ALREADY_USED,
+            "That code was already used. Wait for the next one.",
+            field="code",
+            retry_after_seconds=seconds_until(next_code),
+        )
+    )
 
 
 # Of parallel requests with the same step exactly one matches; an older step never does.
@@ -342,7 +452,7 @@ def totp_step(context: RequestContext, authenticator: Authenticator, code: str) 
 
 
 async def replay_refused(context: RequestContext, authenticator: Authenticator) -> None:
-    """A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record."""
+    """A right code used before (ASVS 2.8.5): on the record."""
     await audit(context, "totp.replay_refused", target_id=authenticator.user_id, authenticator_id=authenticator.id)
 
 

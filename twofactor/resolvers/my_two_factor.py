@@ -25,6 +25,7 @@ from twofactor.models import (
     Setup,
     SetupStatus,
     User,
+    devices,
     plain_sql,
 )
 from twofactor.models.hot_reads import authenticator_of, setup_of
@@ -52,6 +53,7 @@ from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     EMAIL_CODE_LIFETIME,
     RECOVERY_CODE_COUNT,
+    RESEND_COOLDOWN,
     SESSION_LIFETIME,
     SETUP_LIFETIME,
 )
@@ -208,7 +210,9 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     _require_method(await Policy.current(), Method.EMAIL)
     clean = await _name_or_refuse(user, name, read=authenticators_read(context))
     await _require_fresh_to_add(context, session, user, code)
-    resend_at = await factors.claim_send(user.id)
+    # A new set-up's first code goes out at once: the cooldown spaces resends of one set-up.
+    await factors.claim_send(user.id, factors.OWN_SENDS)
+    resend_at = now() + RESEND_COOLDOWN
     setup = Setup(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -253,38 +257,55 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     if setup.method != Method.EMAIL:
         raise Refused(ErrorCode.INVALID_INPUT, "Only email set-ups send codes.", field="setupId")
     await _require_open(context, setup)
-    resend_at = await factors.claim_send(user.id)
+    moment = now()
+    if setup.resend_available_at is not None and setup.resend_available_at > moment:
+        raise factors.cooling_down(setup.resend_available_at)
+    window = await factors.claim_send(user.id, factors.OWN_SENDS)
+    resend_at = moment + RESEND_COOLDOWN
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
-    expires = now() + EMAIL_CODE_LIFETIME
-    async with in_transaction() as connection:
-        changed = (
-            await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
-            .using_db(connection)
-            .update(
-                code_digest=digest,
-                status=SetupStatus.PENDING,
-                expires_at=expires,
-                resend_available_at=resend_at,
-                version=F("version") + 1,
+    expires = moment + EMAIL_CODE_LIFETIME
+    try:
+        async with in_transaction() as connection:
+            # Still open and out of its cooldown (a parallel resend may have gone first).
+            cooled = Q(resend_available_at__isnull=True) | Q(resend_available_at__lte=moment)
+            changed = (
+                await Setup.filter(cooled, id=setup.id, status__in=OPEN_SETUP_STATUSES)
+                .using_db(connection)
+                .update(
+                    code_digest=digest,
+                    status=SetupStatus.PENDING,
+                    expires_at=expires,
+                    resend_available_at=resend_at,
+                    version=F("version") + 1,
+                )
             )
-        )
-        if not changed:
-            raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
-        setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
-        # The old code is dead: a mail still waiting with it would only confuse.
-        not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
-        await (
-            OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
-            .using_db(connection)
-            .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
-        )
-        await _queue_setup_code(context, setup, code, connection)
-        await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+            if not changed:
+                raise _NotResent
+            setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
+            # The old code is dead: a mail still waiting with it would only confuse.
+            not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
+            await (
+                OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
+                .using_db(connection)
+                .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
+            )
+            await _queue_setup_code(context, setup, code, connection)
+            await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+    except _NotResent:
+        await factors.give_back_send(user.id, factors.OWN_SENDS, window)
+        await setup.refresh_from_db(fields=["status", "resend_available_at"])
+        if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
+            raise factors.cooling_down(setup.resend_available_at) from None
+        raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId") from None
     wake_mail(context)
     await _setup_changed(context, setup)
     await setup.refresh_from_db()
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+class _NotResent(Exception):
+    """The set-up ended, or a parallel resend went first: nothing was written."""
 
 
 async def _require_open(context: RequestContext, setup: Setup) -> None:
@@ -339,6 +360,9 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
+    if session.device_id is not None:
+        # The device proved a factor: its sessions count wrong codes on their own from now on.
+        await devices.device_passed_second_factor(session.device_id, now())
     forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
     await _setup_changed(context, setup)
@@ -800,6 +824,7 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
     """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
+    before = (user.failed_verifications, user.verification_blocked_until)
     await factors.reserve_user_attempt(user)
     normalized = codes.normalize_code(code)
     policy = await Policy.current()
@@ -809,7 +834,12 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
             if not method_enabled(policy, Method(candidate.method)):
                 continue  # a method administrators turned off proves nothing, here as at sign-in
             if candidate.method == Method.APP:
-                proved = await factors.claim_totp(context, candidate, normalized)
+                try:
+                    proved = await factors.claim_totp(context, candidate, normalized)
+                except factors.CodeAlreadyUsed as used:
+                    # A right code used before: it costs no try, and gets its own answer.
+                    await factors.forgive_user_failure(user, before)
+                    raise used.refused from None
             else:
                 proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
             if proved:

@@ -61,3 +61,26 @@ PASSWORD_MAX_LENGTH = 1024  # a longer one only costs us hashing time
 
 # Production secret keys must carry at least this much: 32 bytes of randomness.
 SECRET_KEY_MIN_LENGTH = 32
+
+# No stranger can lock the owner out (OWASP "device cookies", NIST 800-63B §5.2.2): throttles
+# slow a guesser down with a growing wait instead of closing the account, and a device that
+# signed in before keeps an allowance of its own.
+# Wrong passwords in a row for one account from clients without a device token: the first
+# ones are free, then each further one doubles a wait, up to a cap. A streak is forgotten
+# after a day, so an attacker gets at most LOGIN_GUESSES_PER_DAY guesses a day (README).
+LOGIN_FAILURES_BEFORE_WAIT = 10
+LOGIN_WAIT_FIRST = timedelta(minutes=1)
+LOGIN_WAIT_MAX = timedelta(minutes=15)
+LOGIN_STREAK_LIFETIME = timedelta(days=1)
+# The same for one client address (a proxy's many users share it): more free failures.
+LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS = 50
+# A known device (its token from an earlier sign-in with the password): this many wrong
+# passwords in a row and the token is no longer trusted (it signs in like any other client).
+DEVICE_LOGIN_FAILURES = 10
+# A device token lasts this long after its last use, and a user keeps at most this many.
+DEVICE_LIFETIME = timedelta(days=180)
+DEVICES_PER_USER = 20
+DEVICE_TOKEN_BYTES = 32  # 256 bits, like a session token
+# Sign-in code mails of sessions not from a device that passed a second factor before: a
+# budget of their own, so a stranger with the password cannot spend the owner's set-up sends.
+SIGN_IN_SENDS_PER_HOUR = 5
