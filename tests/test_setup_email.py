@@ -21,7 +21,7 @@ from mail_support import SmtpServer, free_port
 
 from twofactor.mail.backends import SmtpBackend
 from twofactor.mail.outbox import OutboxWorker
-from twofactor.models import Authenticator, OutboxMessage, Setup, User
+from twofactor.models import Authenticator, OutboxMessage, Setup
 from twofactor.models.outbox import OutboxStatus
 from twofactor.resolvers.delivery import delivery_result
 from twofactor.server.context import now

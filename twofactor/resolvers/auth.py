@@ -443,7 +443,8 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
 
 
 async def _second_factor_passed(session: Session, payload: types.VerifyLoginPayload) -> types.VerifyLoginPayload:
-    """The device this sign-in came from passed a second factor: its own allowance from now on."""
+    """The device this sign-in came from passed a second factor: from now on its sessions count
+    wrong codes on their own, and its failures in a row start again from zero."""
     if session.device_id is not None:
         await devices.device_passed_second_factor(session.device_id, now())
     return payload

@@ -25,7 +25,6 @@ from twofactor.models import (
     Setup,
     SetupStatus,
     User,
-    devices,
     plain_sql,
 )
 from twofactor.models.hot_reads import authenticator_of, setup_of
@@ -360,9 +359,6 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
-    if session.device_id is not None:
-        # The device proved a factor: its sessions count wrong codes on their own from now on.
-        await devices.device_passed_second_factor(session.device_id, now())
     forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
     await _setup_changed(context, setup)

@@ -13,9 +13,11 @@ TOTP_ALGORITHM = "SHA1"
 # Email codes (ASVS 2.7.2/2.7.6): 6 digits (about 20 bits), valid 10 minutes.
 EMAIL_CODE_DIGITS = 6
 EMAIL_CODE_LIFETIME = timedelta(minutes=10)
-# A resend waits this long, so one user cannot be mail-bombed through the API.
+# A resend of the same set-up or sign-in challenge waits this long, so one user cannot be
+# mail-bombed through the API (the first code of a new one goes out at once).
 RESEND_COOLDOWN = timedelta(seconds=30)
-# At most this many code mails per user per hour, whatever the mix of set-ups and sign-ins.
+# At most this many code mails per user per hour for set-ups, confirmations and sign-ins from
+# a known device (sign-ins from other sessions have SIGN_IN_SENDS_PER_HOUR of their own, below).
 SENDS_PER_HOUR = 5
 SEND_WINDOW = timedelta(hours=1)
 
@@ -41,11 +43,6 @@ FRESH_FACTOR_WINDOW = timedelta(minutes=15)
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10
 
-# Sign-in throttling: per account and per client address, in a sliding window.
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES_PER_ACCOUNT = 10
-LOGIN_FAILURES_PER_ADDRESS = 50
-
 # Authenticator names.
 NAME_MAX_LENGTH = 64
 
@@ -67,7 +64,7 @@ SECRET_KEY_MIN_LENGTH = 32
 # signed in before keeps an allowance of its own.
 # Wrong passwords in a row for one account from clients without a device token: the first
 # ones are free, then each further one doubles a wait, up to a cap. A streak is forgotten
-# after a day, so an attacker gets at most LOGIN_GUESSES_PER_DAY guesses a day (README).
+# after a day, so a guesser gets at most `throttle.login_guesses_per_day()` a day (README).
 LOGIN_FAILURES_BEFORE_WAIT = 10
 LOGIN_WAIT_FIRST = timedelta(minutes=1)
 LOGIN_WAIT_MAX = timedelta(minutes=15)
