@@ -288,6 +288,20 @@ async def test_setup_code_and_accepted_code_cannot_be_replayed(app: Harness) -> 
     assert await AuditEvent.filter(action="totp.replay_refused").count() == 2
 
 
+async def test_a_replayed_code_at_the_last_try_leaves_the_challenge_open(app: Harness) -> None:
+    user, secret, step, authenticator_id, _ = await user_with_app(app)
+    token = await challenge(app)
+    await fail_times(app, token, authenticator_id, secret, ATTEMPTS_PER_VERIFICATION - 1)
+    replay = await verify(app, token, authenticator_id, totp.code_at(secret, step))
+    assert replay["error"]["code"] == "CODE_ALREADY_USED", replay
+    # The try it was counted as went back: the challenge and the user's count are as before.
+    row = await session_row(token)
+    assert row.failed_attempts == ATTEMPTS_PER_VERIFICATION - 1
+    assert (await User.get(id=user.id)).failed_verifications == ATTEMPTS_PER_VERIFICATION - 1
+    done = await verify(app, token, authenticator_id, totp.code_at(secret, step + 1))
+    assert done["session"]["nextStep"] == "DONE", done
+
+
 async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) -> None:
     _, secret, step, authenticator_id, _ = await user_with_app(app)
     # Forget the set-up's step: `step` is then a never-used code inside the window.

@@ -25,6 +25,7 @@ from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     DEVICE_LIFETIME,
     DEVICE_LOGIN_FAILURES,
+    DEVICES_PER_USER,
     LOGIN_FAILURES_BEFORE_WAIT,
     LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS,
     LOGIN_WAIT_FIRST,
@@ -413,3 +414,25 @@ async def test_a_resend_of_a_set_up_has_its_own_cooldown(app: Harness, ada: str)
         refused = body["data"]["myTwoFactor"]["resendCode"]
         assert refused["error"]["code"] == "RATE_LIMITED"
         assert 0 < refused["error"]["retryAfterSeconds"] <= RESEND_COOLDOWN.total_seconds()
+
+
+async def test_sign_ins_with_only_the_password_cannot_push_the_owners_device_out(app: Harness, ada: str) -> None:
+    _, _, _, _, device = await _owner_with_app(app, ada)
+    for _ in range(DEVICES_PER_USER + 2):
+        await sign_in(app, ada)
+    user = await User.get(email=ada)
+    assert await KnownDevice.filter(user_id=user.id, second_factor_at__isnull=True).count() == DEVICES_PER_USER
+    await make_account_wait(app, ada)
+    assert (await sign_in(app, ada, device=device))["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+
+
+async def test_a_device_unused_for_its_lifetime_is_forgotten(app: Harness, ada: str) -> None:
+    await create_user(ada)
+    device = (await sign_in(app, ada))["deviceToken"]
+    old = now() - DEVICE_LIFETIME - timedelta(seconds=1)
+    await KnownDevice.filter(token_hash=token_hash(device)).update(last_used_at=old)
+    await make_account_wait(app, ada)
+    assert (await sign_in(app, ada, device=device))["error"]["code"] == "RATE_LIMITED"
+    await wait_over()
+    await sign_in(app, ada)  # another sign-in clears it away
+    assert not await KnownDevice.filter(token_hash=token_hash(device)).exists()

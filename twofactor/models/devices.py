@@ -60,15 +60,16 @@ async def device_signed_in(device: KnownDevice, moment: datetime) -> None:
     await KnownDevice.filter(id=device.id).update(login_failures=0, last_used_at=moment)
 
 
-async def remember_device(user_id: int, token_hash: str, moment: datetime, keep: int) -> KnownDevice:
-    """A new device token for the user; the user's least recently used beyond `keep` are forgotten."""
+async def remember_device(
+    user_id: int, token_hash: str, moment: datetime, *, keep: int, lifetime: timedelta
+) -> KnownDevice:
+    """A new device token for the user. Devices unused for `lifetime` are forgotten, and so are
+    those beyond the `keep` most recently used among the ones that never passed a second factor:
+    someone with only the password cannot push the owner's devices out by signing in often."""
     device = await KnownDevice.create(user_id=user_id, token_hash=token_hash, created_at=moment, last_used_at=moment)
-    stale = (
-        await KnownDevice.filter(user_id=user_id)
-        .order_by("-last_used_at", "-id")
-        .offset(keep)
-        .values_list("id", flat=True)
-    )
+    await KnownDevice.filter(user_id=user_id, last_used_at__lte=moment - lifetime).delete()
+    unproven = KnownDevice.filter(user_id=user_id, second_factor_at__isnull=True)
+    stale = await unproven.order_by("-last_used_at", "-id").offset(keep).values_list("id", flat=True)
     if stale:
         await KnownDevice.filter(id__in=list(stale)).delete()
     return device

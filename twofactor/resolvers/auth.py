@@ -214,7 +214,9 @@ async def login(
         for key, _ in keys[1:]:
             await throttles.give_back_login_failure(key)
         device_token = tokens.new_token()
-        device = await devices.remember_device(user.id, tokens.token_hash(device_token), moment, DEVICES_PER_USER)
+        device = await devices.remember_device(
+            user.id, tokens.token_hash(device_token), moment, keep=DEVICES_PER_USER, lifetime=DEVICE_LIFETIME
+        )
         trusted = False
 
     policy = await Policy.current()

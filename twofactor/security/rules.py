@@ -74,7 +74,8 @@ LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS = 50
 # A known device (its token from an earlier sign-in with the password): this many wrong
 # passwords in a row and the token is no longer trusted (it signs in like any other client).
 DEVICE_LOGIN_FAILURES = 10
-# A device token lasts this long after its last use, and a user keeps at most this many.
+# A device token lasts this long after its last use; a user keeps at most this many that
+# never passed a second factor (those that did are kept: only the owner can make them).
 DEVICE_LIFETIME = timedelta(days=180)
 DEVICES_PER_USER = 20
 DEVICE_TOKEN_BYTES = 32  # 256 bits, like a session token
