@@ -17,7 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import PASSWORD, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, Harness, add_app, create_user, signed_in
+from conftest import (
+    PASSWORD,
+    REMOVE,
+    SET_UP_APP,
+    SET_UP_EMAIL,
+    SUBMIT,
+    VERIFY_LOGIN,
+    Harness,
+    add_app,
+    create_user,
+    names,
+    signed_in,
+)
 
 from twofactor.models import KnownDevice, LoginThrottle, Session, User
 from twofactor.security import totp
@@ -295,16 +307,56 @@ async def test_a_stranger_with_the_password_cannot_make_a_known_device_wait_for_
     right = totp.code_at(secret, used + 1)
     assert (await verify(app, stranger, authenticator_id, right))["error"]["code"] == "RATE_LIMITED"
 
-    # The owner's device counts on its own: a wrong code there leaves the user's count alone.
+    # The owner's device is held only by its own count: a wrong code is answered as such (and
+    # counted for the user too, the bound for everyone else), then the right one signs in.
     owner = await sign_in(app, ada, device=device)
     waiting = (await User.get(id=user.id)).failed_verifications
     assert (await verify(app, owner["token"], authenticator_id, wrong_code(secret)))["error"]["code"] == "INVALID_CODE"
-    assert (await User.get(id=user.id)).failed_verifications == waiting
+    assert (await User.get(id=user.id)).failed_verifications == waiting + 1
     assert (await KnownDevice.get(token_hash=token_hash(device))).code_failures == 1
     done = await verify(app, owner["token"], authenticator_id, right)
     assert done["error"] is None, done
     assert done["session"]["nextStep"] == "DONE"
     assert (await KnownDevice.get(token_hash=token_hash(device))).code_failures == 0
+
+
+async def _make_user_wait(app: Harness, email: str, secret: str, authenticator_id: str) -> None:
+    """A stranger with the password fails codes from fresh sign-ins until the user must wait."""
+    for _ in range(USER_FAILURES_BEFORE_WAIT // ATTEMPTS_PER_VERIFICATION):
+        stranger = (await sign_in(app, email))["token"]
+        for _ in range(ATTEMPTS_PER_VERIFICATION):
+            await verify(app, stranger, authenticator_id, wrong_code(secret))
+    user = await User.get(email=email)
+    assert user.verification_blocked_until is not None and user.verification_blocked_until > now()
+
+
+async def test_a_stranger_cannot_make_the_owners_signed_in_device_wait_for_codes(app: Harness, ada: str) -> None:
+    user, secret, used, phone_id, device = await _owner_with_app(app, ada)
+    owner = (await sign_in(app, ada, device=device))["token"]
+    assert (await verify(app, owner, phone_id, totp.code_at(secret, used + 1)))["session"]["nextStep"] == "DONE"
+    await _make_user_wait(app, ada, secret, phone_id)
+
+    # The owner's session finishes a set-up: a wrong code counts on the device, a right one creates.
+    started = (await app.gql(SET_UP_APP, token=owner))["data"]["myTwoFactor"]["setUpApp"]
+    assert started["error"] is None, started
+    tablet_secret = started["setup"]["app"]["setupKey"].replace(" ", "")
+    variables = {"id": started["setup"]["id"], "code": wrong_code(tablet_secret), "name": "Tablet"}
+    wrong = (await app.gql(SUBMIT, variables, token=owner))["data"]["myTwoFactor"]["submitCode"]
+    assert wrong["error"]["code"] == "INVALID_CODE", wrong
+    assert (await KnownDevice.get(token_hash=token_hash(device))).code_failures == 1
+    variables["code"] = totp.code_at(tablet_secret, totp.current_step())
+    made = (await app.gql(SUBMIT, variables, token=owner))["data"]["myTwoFactor"]["submitCode"]
+    assert made["error"] is None, made
+    assert (await KnownDevice.get(token_hash=token_hash(device))).code_failures == 0
+
+    # ... and confirms a removal with a fresh code, long after it signed in.
+    stale = now() - app.settings.fresh_factor_window - timedelta(minutes=1)
+    await Session.filter(token_hash=token_hash(owner)).update(second_factor_at=stale)
+    tablet_id = made["authenticator"]["id"]
+    code = totp.code_at(tablet_secret, totp.current_step() + 1)
+    removed = (await app.gql(REMOVE, {"id": tablet_id, "code": code}, token=owner))["data"]["myTwoFactor"]["remove"]
+    assert removed["error"] is None, removed
+    assert await names(user.id) == ["Phone"]
 
 
 async def test_a_known_device_has_its_own_bound_on_wrong_codes(app: Harness, ada: str) -> None:
@@ -314,12 +366,13 @@ async def test_a_known_device_has_its_own_bound_on_wrong_codes(app: Harness, ada
         for _ in range(ATTEMPTS_PER_VERIFICATION):
             await verify(app, token, authenticator_id, wrong_code(secret))
     token = (await sign_in(app, ada, device=device))["token"]
+    # The device's own wait holds it, whatever the user's.
+    await User.filter(id=user.id).update(failed_verifications=0, verification_blocked_until=None)
     limited = await verify(app, token, authenticator_id, totp.code_at(secret, used + 1))
     assert limited["error"]["code"] == "RATE_LIMITED"
     assert limited["error"]["retryAfterSeconds"] > 0
-    # The device waits; the user's shared count was not touched by it.
-    assert (await User.get(id=user.id)).failed_verifications == 0
     assert (await Session.get(token_hash=token_hash(token))).failed_attempts == 0
+    assert (await User.get(id=user.id)).failed_verifications == 0
 
 
 async def test_a_device_that_never_passed_a_second_factor_counts_on_the_user(app: Harness, ada: str) -> None:

@@ -200,65 +200,132 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
 GiveBack = Callable[[], Awaitable[None]]
 
 
-async def reserve_challenge_attempt(session: Session, user: User) -> tuple[int, GiveBack]:
-    """A try of the sign-in challenge and a failure in a row, before a code is checked: the
-    challenge's tries left if it fails, and how to give both back (a replayed code).
-
-    A session from a device that passed a second factor before counts its failures on the
-    device, so wrong codes of sessions a stranger opened with the password cannot make the
-    owner wait; every other session counts on the user's shared count.
+def counting_device(session: Session) -> int | None:
+    """The known device whose own allowance decides whether this session may check a code: one
+    that had passed a second factor when the session signed in, or on which this session
+    passed one. Its failures still count on the user too (the bound for everyone else), but
+    the user's wait does not hold it: a stranger with the password cannot make the owner wait.
     """
-    if session.trusted_device and session.device_id is not None:
-        counted = await _reserve_with_device(session, session.device_id)
-        if counted is not None:
-            return counted
+    if session.device_id is not None and (session.trusted_device or session.second_factor_at is not None):
+        return session.device_id
+    return None
+
+
+async def reserve_challenge_attempt(session: Session, user: User) -> tuple[int, GiveBack]:
+    """A try of the sign-in challenge and a failure in a row (see `counting_device`), before a
+    code is checked: the challenge's tries left if it fails, and how to give them back (a
+    replayed code)."""
+    take = partial(reserve_session_attempt, session)
+    give_back_try = partial(give_back_session_attempt, session)
+    counted = await _reserve_with_device(counting_device(session), take, give_back_try, user)
+    if counted is not None:
+        return counted
     before = (user.failed_verifications, user.verification_blocked_until)
     left = await reserve_session_and_user_attempt(session, user)
 
     async def give_back() -> None:
-        await give_back_session_attempt(session)
+        await give_back_try()
         await _forgive_user_failure(user, before)
 
     return left, give_back
 
 
-async def _reserve_with_device(session: Session, device_id: int) -> tuple[int, GiveBack] | None:
+async def _device_failure(device_id: int) -> tuple[int, datetime | None] | None:
+    """A failure in a row for the device, before a code is checked: its count and wait before
+    (to give it back), or None when the device is gone. RATE_LIMITED while it must wait."""
     try:
-        before = await devices.reserve_device_code_failure(device_id, now(), wait_after)
+        return await devices.reserve_device_code_failure(device_id, now(), wait_after)
     except devices.DeviceWaits as waits:
         raise Refused(
             ErrorCode.RATE_LIMITED,
             "Too many wrong codes. Wait before trying again.",
             retry_after_seconds=seconds_until(waits.until),
         ) from None
+
+
+async def _count_user_failure(known: User) -> None:
+    """One more failure in a row for the user whatever their wait (a known device's, which its
+    own count holds back); compare-and-swap as `reserve_user_attempt`."""
+    user = known
+    for attempt in range(_CAS_TRIES):
+        if attempt:
+            user = await User.get(id=known.id).only("id", "failed_verifications", "verification_blocked_until")
+        values = _user_failure(user, now())
+        if await plain_sql.execute(_USER_FAILURE, *values):
+            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+            return
+    raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
+
+
+async def _reserve_with_device(
+    device_id: int | None, take: Callable[[], Awaitable[int]] | None, give_back_try: GiveBack | None, user: User
+) -> tuple[int, GiveBack] | None:
+    """A known device's failure, a try of a challenge or set-up (`take`, if any) and the user's
+    failure, before a code is checked: the tries left and how to give them all back. None where
+    no device decides (none, or forgotten meanwhile): the caller counts on the user alone."""
+    if device_id is None:
+        return None
+    before = await _device_failure(device_id)
     if before is None:
-        return None  # the device was forgotten meanwhile: the user's count applies
-    counted = before
+        return None
+    user_before = (user.failed_verifications, user.verification_blocked_until)
     try:
-        left = await reserve_session_attempt(session)
+        left = await take() if take is not None else 0
     except Refused:
-        await devices.give_back_device_code_failure(device_id, counted)
+        await devices.give_back_device_code_failure(device_id, before)
+        raise
+    try:
+        await _count_user_failure(user)
+    except Refused:
+        if give_back_try is not None:
+            await give_back_try()
+        await devices.give_back_device_code_failure(device_id, before)
         raise
 
     async def give_back() -> None:
-        await give_back_session_attempt(session)
-        await devices.give_back_device_code_failure(device_id, counted)
+        if give_back_try is not None:
+            await give_back_try()
+        await devices.give_back_device_code_failure(device_id, before)
+        await _forgive_user_failure(user, user_before)
 
     return left, give_back
 
 
-async def forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
-    """Give back a failure `reserve_user_attempt` counted (`before`: the user's count and wait as read)."""
-    await _forgive_user_failure(user, before)
+async def reserve_code_check(session: Session, user: User) -> GiveBack:
+    """A failure in a row before a code is checked outside a challenge or set-up (a fresh
+    factor), as `counting_device` says; how to give it back."""
+    counted = await _reserve_with_device(counting_device(session), None, None, user)
+    if counted is not None:
+        return counted[1]
+    user_before = (user.failed_verifications, user.verification_blocked_until)
+    await reserve_user_attempt(user)
+    return partial(_forgive_user_failure, user, user_before)
 
 
-async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
-    """A try of the set-up and of the user; the set-up's tries left if it fails.
+async def code_check_passed(session: Session, user: User) -> None:
+    """A right code: the failures in a row of the user, and of the device that counted them, end."""
+    await user_succeeded(user.id)
+    await device_code_passed(session)
 
-    Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user waits).
+
+async def device_code_passed(session: Session) -> None:
+    """A right code whose try was counted: the failures in a row of the device that counted it end."""
+    device_id = counting_device(session)
+    if device_id is not None:
+        await devices.device_passed_second_factor(device_id, now())
+
+
+async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Session | None = None) -> int:
+    """A try of the set-up and a failure in a row (see `counting_device`); the set-up's tries
+    left if it fails.
+
+    Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user or device waits).
     """
     take = partial(reserve_setup_attempt, setup)
     give_back = partial(give_back_setup_attempt, setup)
+    counted = await _reserve_with_device(counting_device(session) if session else None, take, give_back, user)
+    if counted is not None:
+        return counted[0]
     return await _reserve_with_user(setup, _SETUP_TRY, (str(setup.id), *OPEN_STATUSES), take, give_back, user)
 
 

@@ -353,10 +353,11 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if made is None:
         # Any other answer waits for the try to be counted. A user who must wait keeps the
         # set-up's try (RATE_LIMITED), whether the code was right or not.
-        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user)
+        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
             raise await _fail_setup(context, setup, user, attempts_left)
         made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
+        await factors.device_code_passed(session)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
     forget_qr(setup.id)
@@ -820,8 +821,7 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
     """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
-    before = (user.failed_verifications, user.verification_blocked_until)
-    await factors.reserve_user_attempt(user)
+    give_back = await factors.reserve_code_check(session, user)
     normalized = codes.normalize_code(code)
     policy = await Policy.current()
     proved = by_recovery_code = False
@@ -834,7 +834,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
                     proved = await factors.claim_totp(context, candidate, normalized)
                 except factors.CodeAlreadyUsed as used:
                     # A right code used before: it costs no try, and gets its own answer.
-                    await factors.forgive_user_failure(user, before)
+                    await give_back()
                     raise used.refused from None
             else:
                 proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
@@ -843,7 +843,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     elif policy.recovery_codes_enabled:
         proved = by_recovery_code = await factors.claim_recovery_code(context.keyring, user.id, code)
     if proved:
-        await factors.user_succeeded(user.id)
+        await factors.code_check_passed(session, user)
         session.second_factor_at = now()
         await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
