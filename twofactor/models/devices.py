@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tortoise import fields
-from tortoise.expressions import F
+from tortoise.expressions import F, Q, Subquery
 from tortoise.models import Model
 
 from twofactor.models.users import User
@@ -67,11 +67,11 @@ async def remember_device(
     those beyond the `keep` most recently used among the ones that never passed a second factor:
     someone with only the password cannot push the owner's devices out by signing in often."""
     device = await KnownDevice.create(user_id=user_id, token_hash=token_hash, created_at=moment, last_used_at=moment)
-    await KnownDevice.filter(user_id=user_id, last_used_at__lte=moment - lifetime).delete()
     unproven = KnownDevice.filter(user_id=user_id, second_factor_at__isnull=True)
-    stale = await unproven.order_by("-last_used_at", "-id").offset(keep).values_list("id", flat=True)
-    if stale:
-        await KnownDevice.filter(id__in=list(stale)).delete()
+    beyond = unproven.order_by("-last_used_at", "-id").offset(keep).values("id")
+    await KnownDevice.filter(
+        Q(last_used_at__lte=moment - lifetime) | Q(id__in=Subquery(beyond)), user_id=user_id
+    ).delete()
     return device
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from tortoise.exceptions import IntegrityError
@@ -47,6 +47,7 @@ from twofactor.security.rules import (
     DEVICE_LOGIN_FAILURES,
     DEVICES_PER_USER,
     EMAIL_CODE_LIFETIME,
+    LOGIN_ADDRESS_STREAK_LIFETIME,
     LOGIN_FAILURES_BEFORE_WAIT,
     LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS,
     LOGIN_STREAK_LIFETIME,
@@ -73,24 +74,22 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int]]:
+def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int, timedelta]]:
     # The account key is an HMAC under the deployment's key: the throttle table does not tell
     # who tried to sign in, even to someone who guesses addresses. After a key rotation the
     # old rows name nobody and expire with their streak.
     account = codes.code_digest(context.keyring.digest_key, "login-throttle", email)[:40]
-    keys = [(f"account:{account}", LOGIN_FAILURES_BEFORE_WAIT)]
+    keys = [(f"account:{account}", LOGIN_FAILURES_BEFORE_WAIT, LOGIN_STREAK_LIFETIME)]
     if context.ip:
-        keys.append((f"address:{context.ip}", LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS))
+        keys.append((f"address:{context.ip}", LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS, LOGIN_ADDRESS_STREAK_LIFETIME))
     return keys
 
 
-async def _reserve_login(key: str, free: int, moment: datetime) -> None:
+async def _reserve_login(key: str, free: int, streak: timedelta, moment: datetime) -> None:
     """Count a failure for `key` before checking the password (forgiven on success);
     RATE_LIMITED while the key waits after too many."""
     try:
-        until = await throttles.reserve_login_failure(
-            key, moment, LOGIN_STREAK_LIFETIME, partial(login_wait_after, free=free)
-        )
+        until = await throttles.reserve_login_failure(key, moment, streak, partial(login_wait_after, free=free))
     except throttles.LoginBusy:
         busy = "Too many sign-in attempts at once. Try again."
         raise Refused(ErrorCode.RATE_LIMITED, busy, retry_after_seconds=1) from None
@@ -199,8 +198,8 @@ async def login(
     presented = _presented_device_token(context, device_token)
     device = await _known_device(user, presented, moment)
     keys = [] if device is not None else _throttle_keys(context, address)
-    for key, free in keys:
-        await _reserve_login(key, free, moment)
+    for key, free, streak in keys:
+        await _reserve_login(key, free, streak, moment)
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         await audit(context, "login.failed", target_id=user.id if user else None)
@@ -211,7 +210,7 @@ async def login(
         trusted = device.second_factor_at is not None
     else:
         await throttles.forget_login_failures(keys[0][0])
-        for key, _ in keys[1:]:
+        for key, _, _ in keys[1:]:
             await throttles.give_back_login_failure(key)
         device_token = tokens.new_token()
         device = await devices.remember_device(

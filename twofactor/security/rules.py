@@ -69,8 +69,10 @@ LOGIN_FAILURES_BEFORE_WAIT = 10
 LOGIN_WAIT_FIRST = timedelta(minutes=1)
 LOGIN_WAIT_MAX = timedelta(minutes=15)
 LOGIN_STREAK_LIFETIME = timedelta(days=1)
-# The same for one client address (a proxy's many users share it): more free failures.
+# The same for one client address, against one guesser trying many accounts: a proxy's many
+# users share it, so more free failures in a shorter streak (what the old window allowed).
 LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS = 50
+LOGIN_ADDRESS_STREAK_LIFETIME = timedelta(minutes=15)
 # A known device (its token from an earlier sign-in with the password): this many wrong
 # passwords in a row and the token is no longer trusted (it signs in like any other client).
 DEVICE_LOGIN_FAILURES = 10

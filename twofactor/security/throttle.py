@@ -33,16 +33,16 @@ def wait_after(failures: int) -> timedelta | None:
 
 
 def login_wait_after(failures: int, free: int = LOGIN_FAILURES_BEFORE_WAIT) -> timedelta | None:
-    """The wait after `failures` wrong passwords in a row for one account (or `free` for an address)."""
+    """The wait after `failures` wrong passwords in a row for one account (an address: its own `free`)."""
     return growing_wait(failures, free, LOGIN_WAIT_FIRST, LOGIN_WAIT_MAX)
 
 
-def login_guesses_per_day(free: int = LOGIN_FAILURES_BEFORE_WAIT) -> int:
+def login_guesses_per_day() -> int:
     """How many passwords a guesser without a device token can try for one account in a day
     (a streak lasts LOGIN_STREAK_LIFETIME): the README's figure."""
     spent, guesses = timedelta(0), 0
     while True:
-        wait = login_wait_after(guesses + 1, free) or timedelta(0)
+        wait = login_wait_after(guesses + 1) or timedelta(0)
         guesses += 1
         if spent + wait >= LOGIN_STREAK_LIFETIME:
             return guesses
