@@ -42,6 +42,7 @@ from twofactor.security.rules import (
     LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS,
     LOGIN_WAIT_FIRST,
     LOGIN_WAIT_MAX,
+    PROVEN_DEVICES_PER_USER,
     RESEND_COOLDOWN,
     SIGN_IN_SENDS_PER_HOUR,
     USER_FAILURES_BEFORE_WAIT,
@@ -489,3 +490,17 @@ async def test_a_device_unused_for_its_lifetime_is_forgotten(app: Harness, ada: 
     await wait_over()
     await sign_in(app, ada)  # another sign-in clears it away
     assert not await KnownDevice.filter(token_hash=token_hash(device)).exists()
+
+
+async def test_a_user_keeps_a_bounded_number_of_devices_that_passed_a_second_factor(app: Harness, ada: str) -> None:
+    user = await create_user(ada)
+    moment = now()
+    for n in range(PROVEN_DEVICES_PER_USER + 3):
+        at = moment - timedelta(hours=n + 1)
+        await KnownDevice.create(
+            user_id=user.id, token_hash=f"{n:064d}", created_at=at, last_used_at=at, second_factor_at=at
+        )
+    await sign_in(app, ada)
+    proven = await KnownDevice.filter(user_id=user.id, second_factor_at__isnull=False).order_by("-last_used_at")
+    assert [d.token_hash for d in proven] == [f"{n:064d}" for n in range(PROVEN_DEVICES_PER_USER)]
+    assert await KnownDevice.filter(user_id=user.id, second_factor_at__isnull=True).count() == 1

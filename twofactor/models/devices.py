@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from tortoise import fields
 from tortoise.expressions import F, Q, Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from twofactor.models.users import User
 
@@ -61,18 +62,23 @@ async def device_signed_in(device: KnownDevice, moment: datetime) -> None:
 
 
 async def remember_device(
-    user_id: int, token_hash: str, moment: datetime, *, keep: int, lifetime: timedelta
+    user_id: int, token_hash: str, moment: datetime, *, keep: int, keep_proven: int, lifetime: timedelta
 ) -> KnownDevice:
     """A new device token for the user. Devices unused for `lifetime` are forgotten, and so are
-    those beyond the `keep` most recently used among the ones that never passed a second factor:
-    someone with only the password cannot push the owner's devices out by signing in often."""
+    those beyond the `keep` most recently used of the ones that never passed a second factor,
+    and beyond the `keep_proven` of the others: someone with only the password cannot push
+    the owner's devices out by signing in often."""
     device = await KnownDevice.create(user_id=user_id, token_hash=token_hash, created_at=moment, last_used_at=moment)
-    unproven = KnownDevice.filter(user_id=user_id, second_factor_at__isnull=True)
-    beyond = unproven.order_by("-last_used_at", "-id").offset(keep).values("id")
-    await KnownDevice.filter(
-        Q(last_used_at__lte=moment - lifetime) | Q(id__in=Subquery(beyond)), user_id=user_id
-    ).delete()
+    unproven = _beyond(KnownDevice.filter(user_id=user_id, second_factor_at__isnull=True), keep)
+    proven = _beyond(KnownDevice.filter(user_id=user_id, second_factor_at__isnull=False), keep_proven)
+    stale = Q(last_used_at__lte=moment - lifetime) | Q(id__in=unproven) | Q(id__in=proven)
+    await KnownDevice.filter(stale, user_id=user_id).delete()
     return device
+
+
+def _beyond(devices: QuerySet[KnownDevice], keep: int) -> Subquery:
+    """The ids of `devices` past the `keep` most recently used."""
+    return Subquery(devices.order_by("-last_used_at", "-id").offset(keep).values("id"))
 
 
 async def device_passed_second_factor(device_id: int, moment: datetime) -> None:

@@ -52,6 +52,7 @@ from twofactor.security.rules import (
     LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS,
     LOGIN_STREAK_LIFETIME,
     PENDING_SESSION_LIFETIME,
+    PROVEN_DEVICES_PER_USER,
     RESEND_COOLDOWN,
     SESSION_LIFETIME,
 )
@@ -214,7 +215,12 @@ async def login(
             await throttles.give_back_login_failure(key)
         device_token = tokens.new_token()
         device = await devices.remember_device(
-            user.id, tokens.token_hash(device_token), moment, keep=DEVICES_PER_USER, lifetime=DEVICE_LIFETIME
+            user.id,
+            tokens.token_hash(device_token),
+            moment,
+            keep=DEVICES_PER_USER,
+            keep_proven=PROVEN_DEVICES_PER_USER,
+            lifetime=DEVICE_LIFETIME,
         )
         trusted = False
 

@@ -76,10 +76,11 @@ LOGIN_ADDRESS_STREAK_LIFETIME = timedelta(minutes=15)
 # A known device (its token from an earlier sign-in with the password): this many wrong
 # passwords in a row and the token is no longer trusted (it signs in like any other client).
 DEVICE_LOGIN_FAILURES = 10
-# A device token lasts this long after its last use; a user keeps at most this many that
-# never passed a second factor (those that did are kept: only the owner can make them).
+# A device token lasts this long after its last use. A user keeps at most this many that never
+# passed a second factor, and apart from them this many that did (only the owner makes those).
 DEVICE_LIFETIME = timedelta(days=180)
 DEVICES_PER_USER = 20
+PROVEN_DEVICES_PER_USER = 50
 DEVICE_TOKEN_BYTES = 32  # 256 bits, like a session token
 # Sign-in code mails of sessions not from a device that passed a second factor before: a
 # budget of their own, so a stranger with the password cannot spend the owner's set-up sends.
