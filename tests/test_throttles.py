@@ -31,7 +31,7 @@ from conftest import (
     signed_in,
 )
 
-from twofactor.models import KnownDevice, LoginThrottle, Session, User
+from twofactor.models import AuditEvent, KnownDevice, LoginThrottle, Session, User
 from twofactor.security import totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
@@ -220,6 +220,8 @@ async def test_a_known_device_signs_in_while_a_stranger_is_made_to_wait(app: Har
     assert again["error"] is None, again
     assert again["session"]["nextStep"] == "DONE"
     assert again["deviceToken"] == device
+    signed = await AuditEvent.filter(action="login.password_ok").order_by("id")
+    assert [event.details["known_device"] for event in signed] == [False, True]
     # The stranger still waits: the device's success did not end the account's streak.
     assert (await sign_in(app, ada))["error"]["code"] == "RATE_LIMITED"
 

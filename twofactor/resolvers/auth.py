@@ -237,7 +237,9 @@ async def login(
         state = SessionState.DONE
     token = await _start_session(context, user, state, device, trusted)
     _set_device_cookie(context, device_token)
-    await audit(context, "login.password_ok", target_id=user.id, next_step=str(state))
+    await audit(
+        context, "login.password_ok", target_id=user.id, next_step=str(state), known_device=device_token == presented
+    )
     assert context.session is not None
     return types.LoginPayload(
         token=token,
