@@ -20,7 +20,8 @@ class User(Model):
     # Second-factor failures in a row, across sessions; reset by a success.
     failed_verifications = fields.IntField(default=0)
     verification_blocked_until = fields.DatetimeField(null=True)
-    # Code mails: cooldown and hourly cap, claimed with conditional updates.
+    # Code mails: the hourly cap, claimed with conditional updates. The resend cooldown is each
+    # set-up's and each sign-in challenge's own: `last_code_sent_at` is no longer written.
     last_code_sent_at = fields.DatetimeField(null=True)
     send_window_start = fields.DatetimeField(null=True)
     sends_in_window = fields.IntField(default=0)
