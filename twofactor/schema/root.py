@@ -165,8 +165,17 @@ class AdminMutations:
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def login(self, info: Info, email: str, password: str) -> types.LoginPayload:
-        return await _answer(types.LoginPayload, auth.login(context_of(info), email, password))
+    async def login(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        device_token: Annotated[
+            str | None,
+            strawberry.argument(description="The `deviceToken` an earlier sign-in of this account gave this device."),
+        ] = None,
+    ) -> types.LoginPayload:
+        return await _answer(types.LoginPayload, auth.login(context_of(info), email, password, device_token))
 
     @strawberry.mutation(
         description="EMAIL authenticators: mail a code, at a TWO_FACTOR_CHALLENGE or to confirm a removal."
