@@ -311,7 +311,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     live = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=row.id)
     # The cooldown spaces resends of this challenge only: the first code goes out at once.
     if live is not None and live.created_at + RESEND_COOLDOWN > moment:
-        raise factors.cooling_down(live.created_at + RESEND_COOLDOWN)
+        raise factors.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     # A sign-in not from a device that passed a second factor before spends its own budget,
     # never the one the user's set-ups and confirmations use.
     unproven = session.state == SessionState.CHALLENGE and not session.trusted_device
@@ -352,7 +352,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     except (_SentMeanwhile, IntegrityError):
         # A parallel request of this challenge sent its code first.
         await factors.give_back_send(user.id, budget, window)
-        raise factors.cooling_down(moment + RESEND_COOLDOWN) from None
+        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id) from None
     resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)

@@ -415,12 +415,13 @@ OWN_SENDS = SendBudget("send_window_start", "sends_in_window", SENDS_PER_HOUR)
 SIGN_IN_SENDS = SendBudget("sign_in_send_window_start", "sign_in_sends_in_window", SIGN_IN_SENDS_PER_HOUR)
 
 
-def cooling_down(until: datetime) -> Refused:
-    """The answer to a resend of the same set-up or challenge within the cooldown."""
+def cooling_down(until: datetime, what: str, user_id: int) -> Refused:
+    """The answer to a resend of the same set-up or challenge (`what`) within the cooldown."""
     return Refused(
         ErrorCode.RATE_LIMITED,
         "A code was just sent. Wait a moment before asking for another.",
         retry_after_seconds=seconds_until(until),
+        wait=Wait("code_send.throttled", f"resend:{what}", until, user_id),
     )
 
 

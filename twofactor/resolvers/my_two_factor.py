@@ -294,7 +294,7 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     await _require_open(context, setup)
     moment = now()
     if setup.resend_available_at is not None and setup.resend_available_at > moment:
-        raise factors.cooling_down(setup.resend_available_at)
+        raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
     window = await factors.claim_send(user.id, factors.OWN_SENDS)
     resend_at = moment + RESEND_COOLDOWN
     code = codes.new_email_code()
@@ -331,7 +331,7 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
         await factors.give_back_send(user.id, factors.OWN_SENDS, window)
         await setup.refresh_from_db(fields=["status", "resend_available_at"])
         if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
-            raise factors.cooling_down(setup.resend_available_at) from None
+            raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id) from None
         raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId") from None
     wake_mail(context)
     await _setup_changed(context, setup)
@@ -995,6 +995,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
 
 
+@audits_waits
 async def regenerate_recovery_codes(context: RequestContext, code: str | None = None) -> types.RecoveryCodesPayload:
     """A new set of recovery codes, with a fresh factor as for a removal; the old set stops working."""
     session, user = require(context, FULL)
