@@ -261,7 +261,7 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
             for token, (authenticator_id, secret) in zip(session_tokens, authenticators, strict=True)
         ]
 
-        # setUpEmail: one per user (a user may have a code mailed once every 30 s).
+        # setUpEmail: one per user (a user has 5 set-up code mails an hour).
         ids = [user_id for user_id, _ in await seeder.users("email", pool["setUpEmail"])]
         items["setUpEmail"] = [
             {"token": t, "vars": {"name": "Work email"}} for t in await seeder.sessions(ids, SessionState.DONE)

@@ -11,7 +11,7 @@ from conftest import PASSWORD, Harness, add_app, create_user, login, signed_in
 
 from twofactor.models import AuditEvent, Authenticator, LoginThrottle, Method, User
 from twofactor.security import totp
-from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW
+from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, LOGIN_FAILURES_BEFORE_WAIT, LOGIN_STREAK_LIFETIME
 from twofactor.server.context import now
 
 RESET = """
@@ -55,7 +55,7 @@ async def test_a_reset_records_the_authenticators_it_removed(app: Harness, ada: 
 
 async def test_a_throttled_sign_in_is_audited_once_per_window(app: Harness, ada: str) -> None:
     await create_user(ada)
-    for _ in range(LOGIN_FAILURES_PER_ACCOUNT):
+    for _ in range(LOGIN_FAILURES_BEFORE_WAIT):
         assert (await login(app, ada, "not the password"))["error"]["code"] == "INVALID_CREDENTIALS"
     for _ in range(3):
         assert (await login(app, ada, PASSWORD))["error"]["code"] == "RATE_LIMITED"
@@ -64,8 +64,8 @@ async def test_a_throttled_sign_in_is_audited_once_per_window(app: Harness, ada:
     assert row.ip == CLIENT_IP and row.details["retry_after_seconds"] > 0
 
     # A new window that fills up again is a new wait: one more row.
-    await LoginThrottle.all().update(window_start=now() - LOGIN_WINDOW - timedelta(seconds=1))
-    for _ in range(LOGIN_FAILURES_PER_ACCOUNT):
+    await LoginThrottle.all().update(window_start=now() - LOGIN_STREAK_LIFETIME - timedelta(seconds=1))
+    for _ in range(LOGIN_FAILURES_BEFORE_WAIT):
         assert (await login(app, ada, "not the password"))["error"]["code"] == "INVALID_CREDENTIALS"
     for _ in range(2):
         assert (await login(app, ada, PASSWORD))["error"]["code"] == "RATE_LIMITED"

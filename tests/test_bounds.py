@@ -32,7 +32,7 @@ from twofactor.models import (
 from twofactor.resolvers.common import user_channel
 from twofactor.security import tokens
 from twofactor.security.rules import (
-    LOGIN_WINDOW,
+    LOGIN_STREAK_LIFETIME,
     MAX_OPEN_SETUPS_PER_USER,
     MAX_PENDING_SESSIONS_PER_USER,
     MAX_SESSIONS_PER_USER,
@@ -287,7 +287,7 @@ async def test_the_clean_up_deletes_only_rows_past_their_use(app: Harness, ada: 
     unused = await RecoveryCode.create(user_id=user.id, code_digest="c")
     await RecoveryCode.filter(id=unused.id).update(created_at=long_ago)
     await LoginThrottle.create(
-        key="account:over", window_start=moment - LOGIN_WINDOW - timedelta(seconds=1), failures=3
+        key="account:over", window_start=moment - LOGIN_STREAK_LIFETIME - timedelta(seconds=1), failures=3
     )
     await LoginThrottle.create(key="account:live", window_start=moment - timedelta(seconds=1), failures=3)
     await AuditedWait.create(key="verify:user:1", until=moment - timedelta(seconds=1))

@@ -104,7 +104,7 @@ async def test_a_batch_is_refused_and_runs_nothing(app: Harness) -> None:
 
 
 async def test_a_deep_query_is_refused(app: Harness) -> None:
-    deep = "{ session " + "{ user " * 48 + "{ id }" + " }" * 48 + " }"
+    deep = "{ session " + "{ user " * (MAX_DEPTH + 5) + "{ id }" + " }" * (MAX_DEPTH + 5) + " }"
     body = await app.gql(deep)
     assert body.get("data") is None
     assert f"'anonymous' exceeds maximum operation depth of {MAX_DEPTH}" in messages(body)

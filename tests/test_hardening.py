@@ -187,8 +187,10 @@ async def mails(app: Harness, address: str, subject: str, count: int = 1, timeou
 
 
 async def allow_next_send(user_id: int) -> None:
-    """Let the resend cooldown pass for the user's next code mail."""
-    await User.filter(id=user_id).update(last_code_sent_at=datetime.now(UTC) - RESEND_COOLDOWN)
+    """Let the resend cooldown of the user's set-ups and sign-in challenges pass."""
+    await Setup.filter(user_id=user_id).update(resend_available_at=datetime.now(UTC))
+    sessions = await Session.filter(user_id=user_id).values_list("id", flat=True)
+    await EmailChallenge.filter(session_id__in=list(sessions)).update(created_at=datetime.now(UTC) - RESEND_COOLDOWN)
 
 
 async def add_email(app: Harness, user: User, token: str, name: str, nth: int) -> str:
@@ -226,10 +228,13 @@ async def test_a_stale_session_needs_a_fresh_code_to_add_an_authenticator(app: H
     assert (needs["error"]["code"], needs["error"]["field"]) == ("FRESH_CODE_REQUIRED", "code")
     body = await app.gql(SET_UP_EMAIL_WITH_CODE, {"name": "Mail", "code": None}, token=token)
     assert body["data"]["myTwoFactor"]["setUpEmail"]["error"]["code"] == "FRESH_CODE_REQUIRED"
-    for junk in (wrong_totp(phone_secret, phone_step), "abcdef", totp.code_at(phone_secret, phone_step)):
-        # The last is the set-up's own code, used already.
+    for junk in (wrong_totp(phone_secret, phone_step), "abcdef"):
         assert (await set_up_app(app, token, junk))["error"]["code"] == "INVALID_CODE", junk
         assert (await set_up_email(app, token, "Mail", junk))["error"]["code"] == "INVALID_CODE", junk
+    # The set-up's own code, used already, has its own answer.
+    used = totp.code_at(phone_secret, phone_step)
+    assert (await set_up_app(app, token, used))["error"]["code"] == "CODE_ALREADY_USED"
+    assert (await set_up_email(app, token, "Mail", used))["error"]["code"] == "CODE_ALREADY_USED"
     # Nothing was started and no code mail queued.
     assert await Setup.filter(user_id=user.id).count() == setups_before
     assert not await OutboxMessage.filter(kind="setup_code").exists()

@@ -28,11 +28,13 @@ from twofactor.resolvers import factors
 from twofactor.security import tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
-    LOGIN_FAILURES_PER_ACCOUNT,
+    LOGIN_FAILURES_BEFORE_WAIT,
+    LOGIN_WAIT_FIRST,
     MAX_PENDING_SESSIONS_PER_USER,
     PENDING_SESSION_LIFETIME,
     RESEND_COOLDOWN,
     SESSION_LIFETIME,
+    TOTP_PERIOD_SECONDS,
     USER_FAILURES_BEFORE_WAIT,
     USER_WAIT_FIRST,
 )
@@ -211,16 +213,16 @@ async def test_challenge_session_expires_after_ten_minutes(app: Harness) -> None
     assert (await app.gql(SESSION, token=token))["data"]["session"] is None
 
 
-async def test_ten_wrong_passwords_block_the_account_even_for_the_right_one(app: Harness) -> None:
+async def test_ten_wrong_passwords_make_the_account_wait_even_for_the_right_one(app: Harness) -> None:
     await create_user()
     await create_user("bob@example.test", name="Bob")
-    for _ in range(LOGIN_FAILURES_PER_ACCOUNT):
+    for _ in range(LOGIN_FAILURES_BEFORE_WAIT):
         payload = await login(app, ADA, "wrong password!")
         assert payload["error"]["code"] == "INVALID_CREDENTIALS"
     blocked = await login(app, ADA, PASSWORD)
     assert blocked["error"]["code"] == "RATE_LIMITED"
     assert blocked["token"] is None
-    assert 0 < blocked["error"]["retryAfterSeconds"] <= 15 * 60
+    assert 0 < blocked["error"]["retryAfterSeconds"] <= LOGIN_WAIT_FIRST.total_seconds()
     # The throttle is per account: another user of the same address still signs in.
     assert (await login(app, "bob@example.test"))["session"]["nextStep"] == "DONE"
 
@@ -268,21 +270,41 @@ async def test_current_code_finishes_the_sign_in_in_place(app: Harness) -> None:
 
 
 async def test_setup_code_and_accepted_code_cannot_be_replayed(app: Harness) -> None:
-    _, secret, step, authenticator_id, _ = await user_with_app(app)
+    user, secret, step, authenticator_id, _ = await user_with_app(app)
     token = await challenge(app)
     replay = await verify(app, token, authenticator_id, totp.code_at(secret, step))
-    assert replay["error"]["code"] == "INVALID_CODE"
-    assert replay["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    # A right code used before says so, and costs no try (of the challenge or of the user).
+    assert replay["error"]["code"] == "CODE_ALREADY_USED"
+    assert replay["error"]["message"] == "That code was already used. Wait for the next one."
+    assert replay["error"]["attemptsLeft"] is None
+    assert 0 < replay["error"]["retryAfterSeconds"] <= 2 * TOTP_PERIOD_SECONDS
+    assert replay["session"] is None
+    assert (await session_row(token)).failed_attempts == 0
+    assert (await User.get(id=user.id)).failed_verifications == 0
     accepted = totp.code_at(secret, step + 1)
     assert (await verify(app, token, authenticator_id, accepted))["session"]["nextStep"] == "DONE"
 
     token = await challenge(app)
     replay = await verify(app, token, authenticator_id, accepted)
-    assert replay["error"]["code"] == "INVALID_CODE"
+    assert replay["error"]["code"] == "CODE_ALREADY_USED"
     assert replay["session"] is None
     assert (await session_row(token)).state == SessionState.CHALLENGE
-    # Answered like a wrong code, but on the record (ASVS 2.8.5): the set-up code and this one.
+    # On the record (ASVS 2.8.5; someone saw the code): the set-up code and this one.
     assert await AuditEvent.filter(action="totp.replay_refused").count() == 2
+
+
+async def test_a_replayed_code_at_the_last_try_leaves_the_challenge_open(app: Harness) -> None:
+    user, secret, step, authenticator_id, _ = await user_with_app(app)
+    token = await challenge(app)
+    await fail_times(app, token, authenticator_id, secret, ATTEMPTS_PER_VERIFICATION - 1)
+    replay = await verify(app, token, authenticator_id, totp.code_at(secret, step))
+    assert replay["error"]["code"] == "CODE_ALREADY_USED", replay
+    # The try it was counted as went back: the challenge and the user's count are as before.
+    row = await session_row(token)
+    assert row.failed_attempts == ATTEMPTS_PER_VERIFICATION - 1
+    assert (await User.get(id=user.id)).failed_verifications == ATTEMPTS_PER_VERIFICATION - 1
+    done = await verify(app, token, authenticator_id, totp.code_at(secret, step + 1))
+    assert done["session"]["nextStep"] == "DONE", done
 
 
 async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) -> None:
@@ -293,7 +315,7 @@ async def test_a_code_older_than_the_last_accepted_one_is_refused(app: Harness) 
     assert (await verify(app, token, authenticator_id, totp.code_at(secret, step + 1)))["error"] is None
     token = await challenge(app)
     older = await verify(app, token, authenticator_id, totp.code_at(secret, step))
-    assert older["error"]["code"] == "INVALID_CODE"
+    assert older["error"]["code"] == "CODE_ALREADY_USED"
     assert (await Authenticator.get(id=int(authenticator_id))).last_step == step + 1
 
 
@@ -305,7 +327,7 @@ async def test_one_code_in_parallel_sessions_wins_once(app: Harness) -> None:
     results = await asyncio.gather(*(verify(app, t, authenticator_id, code) for t in tokens))
     done = [r for r in results if r["session"] is not None]
     assert len(done) == 1, results
-    assert {r["error"]["code"] for r in results if r["error"]} <= {"INVALID_CODE", "RATE_LIMITED"}
+    assert {r["error"]["code"] for r in results if r["error"]} <= {"CODE_ALREADY_USED", "RATE_LIMITED"}
     assert await Session.filter(user_id=user.id, state=SessionState.DONE).count() == 2  # set-up's and the winner
 
 
@@ -396,14 +418,13 @@ async def test_a_code_sent_as_an_int_is_a_graphql_error(app: Harness) -> None:
 
 
 async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness) -> None:
-    user, token = await signed_in(app)
+    _, token = await signed_in(app)
     setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
     setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
     created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
     authenticator_id = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
-    # The set-up's mail started the resend cooldown; let it pass.
-    await User.filter(id=user.id).update(last_code_sent_at=datetime.now(UTC) - RESEND_COOLDOWN)
 
+    # The sign-in's first code goes out at once, right after the set-up's.
     token = await challenge(app)
     sent = (await app.gql(SEND_LOGIN_CODE, {"id": authenticator_id}, token=token))["data"]["sendLoginCode"]
     assert sent["error"] is None

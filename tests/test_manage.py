@@ -24,8 +24,9 @@ from conftest import (
     signed_in_again,
 )
 
-from twofactor.models import AuditEvent, Authenticator, OutboxMessage, Policy, RecoveryCode, Session
+from twofactor.models import AuditEvent, Authenticator, OutboxMessage, Policy, RecoveryCode, Session, User
 from twofactor.security import tokens, totp
+from twofactor.security.rules import TOTP_PERIOD_SECONDS
 from twofactor.server.context import now
 
 BOB = "bob@example.test"
@@ -253,11 +254,17 @@ async def test_stale_session_needs_a_current_code(app: Harness, ada: str) -> Non
     assert needs["removedId"] is None
     assert needs["error"]["code"] == "FRESH_CODE_REQUIRED"
     assert needs["error"]["field"] == "code"
-    for junk in ("abcdef", wrong_totp(secret, step), "12345", "' OR '1'='1", totp.code_at(secret, step)):
-        # The last is the set-up's own code: it may not be used again.
+    for junk in ("abcdef", wrong_totp(secret, step), "12345", "' OR '1'='1"):
         refused = await remove(app, token, authenticator_id, junk)
         assert refused["removedId"] is None
         assert refused["error"]["code"] == "INVALID_CODE", junk
+    # The set-up's own code may not be used again: it says so, and costs no try.
+    failures = (await User.get(id=user.id)).failed_verifications
+    used = await remove(app, token, authenticator_id, totp.code_at(secret, step))
+    assert used["removedId"] is None
+    assert (used["error"]["code"], used["error"]["field"]) == ("CODE_ALREADY_USED", "code")
+    assert 0 < used["error"]["retryAfterSeconds"] <= 2 * TOTP_PERIOD_SECONDS
+    assert (await User.get(id=user.id)).failed_verifications == failures
     assert await names(user.id) == ["Phone"]
     assert (await mine(app, token))["recoveryCodesRemaining"] == 10
 

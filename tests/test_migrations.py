@@ -143,3 +143,67 @@ async def test_the_session_tracking_migration_keeps_sessions_and_recovery_codes(
     assert found["codes"] == [None]
     assert found["seen"] in (True, 1)
     assert found["minted"] == [True]
+
+
+# Migrates to 0004, writes a user, a session and a throttle row as they stood then, migrates to
+# the latest, and prints what the known-devices migration gave the old rows.
+_DEVICES_SCRIPT = """
+import asyncio, json, sys
+from datetime import UTC, datetime, timedelta
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+from twofactor.models import plain_sql
+from twofactor.server.database import tortoise_config
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="twofactor.0004_authenticator_count")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    moment = datetime.now(UTC)
+    ((user_id,),) = await plain_sql.fetch(
+        'INSERT INTO "users" ("email", "name", "is_admin", "password_hash", "created_at", '
+        '"failed_verifications", "sends_in_window") VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING "id"',
+        "old@example.test", "x", False, "hash", moment,
+    )
+    await plain_sql.execute(
+        'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts") '
+        "VALUES (?, ?, 'done', ?, ?, 0)",
+        "a" * 64, user_id, moment, moment + timedelta(days=1),
+    )
+    await plain_sql.execute(
+        'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 3)', "address:x", moment
+    )
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    found = {
+        "session": list((await plain_sql.fetch('SELECT "device_id", "trusted_device" FROM "sessions"'))[0]),
+        "user": list((await plain_sql.fetch(
+            'SELECT "sign_in_send_window_start", "sign_in_sends_in_window" FROM "users"'))[0]),
+        "throttle": list((await plain_sql.fetch('SELECT "failures", "blocked_until" FROM "login_throttles"'))[0]),
+        "devices": (await plain_sql.fetch('SELECT COUNT(*) FROM "known_devices"'))[0][0],
+    }
+    await Tortoise.close_connections()
+    print(json.dumps(found))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_known_devices_migration_keeps_old_rows_untrusted_and_unthrottled(kind: str, tmp_path: Path) -> None:
+    async with fresh_database(kind, tmp_path) as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _DEVICES_SCRIPT, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        found = json.loads(out.decode().strip().splitlines()[-1])
+    assert found == {
+        "session": [None, False],  # SQLite's 0 equals False
+        "user": [None, 0],
+        "throttle": [3, None],
+        "devices": 0,
+    }

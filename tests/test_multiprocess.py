@@ -395,3 +395,30 @@ async def test_every_subscription_is_confirmed_by_redis(cluster: Cluster) -> Non
     for server in (cluster.a, cluster.b):
         log = server.log.read_text(errors="replace")
         assert "did not confirm the subscription" not in log, server.output()
+
+
+async def test_a_websocket_message_over_the_body_limit_closes_the_connection(cluster: Cluster) -> None:
+    """uvicorn would read 16 MiB; a message is held to the HTTP body limit (and a document to its own)."""
+    from httpx_ws import WebSocketDisconnect
+
+    from twofactor.server.app import MAX_BODY_BYTES
+
+    padding = "x" * MAX_BODY_BYTES
+    ws: AsyncWebSocketSession
+    # The close comes out of httpx-ws's task group, wrapped in exception groups.
+    with pytest.raises(BaseException) as raised:
+        async with (
+            httpx.AsyncClient() as client,
+            aconnect_ws(f"{cluster.a.url}/graphql", client, subprotocols=[TRANSPORT_WS]) as ws,
+        ):
+            await ws.send_json({"type": "connection_init", "payload": {"pad": padding}})
+            await ws.receive_text(timeout=WAIT)
+    closes = [e for e in _leaves(raised.value) if isinstance(e, WebSocketDisconnect)]
+    assert [e.code for e in closes] == [1009], raised.value
+    assert (await cluster.http.get(f"{cluster.a.url}/healthz")).status_code == 200
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]

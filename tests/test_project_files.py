@@ -18,7 +18,7 @@ from twofactor.server.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_SOURCE = ROOT / "twofactor" / "server" / "settings.py"
-KEY = "compose-test-secret-key-0123456789-abcdefghijklmn"
+KEY = "tq3Vb8Wm-Lx2Np7Rz4Kc9Hd6Fj1Gs5Yw0Ae"  # random-looking: production refuses runs like "abcdefgh"
 
 
 def settings_read() -> set[str]:

@@ -42,11 +42,13 @@ _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("co
 MY_TWO_FACTOR_MAX = 1
 # The session (with user and authenticators), the challenge's try, the user's failures in
 # a row (compare-and-swap), the TOTP step claim, the session done, the failures reset, the
-# audit row. A compare-and-swap that lost to a parallel request reads back and retries.
-VERIFY_LOGIN_MAX = 7
+# audit row; the first second factor a device passes marks it as known (models/devices.py).
+# A compare-and-swap that lost to a parallel request reads back and retries.
+VERIFY_LOGIN_MAX = 8
 # On PostgreSQL: the session read, the two tries in one statement, the claim with all that
-# follows a right code in one statement (each round trip costs more CPU than the rest).
-VERIFY_LOGIN_POSTGRES = 3
+# follows a right code in one statement (each round trip costs more CPU than the rest), the
+# device marked as known.
+VERIFY_LOGIN_POSTGRES = 4
 # submitCode of a first authenticator app with a right code (no try is counted for it while a
 # try is left). On SQLite, one statement per write: the session, the set-up, and in one
 # transaction the set-up won, the failures ended (with how many factors the user had), the

@@ -17,7 +17,7 @@ from twofactor.server.settings import MAX_MAIL_TIMEOUT, SettingsError, load_sett
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 TWOFACTOR = str(Path(sys.executable).parent / "twofactor")
-GOOD_KEY = "settings-tests-secret-key-0123456789-abcdefghij"
+GOOD_KEY = "settings-tests-Gq7vN2xKp9RfL4wZt8YbH3cMd6JsE1uA"
 PASSWORD = "correct horse battery staple"
 
 

@@ -592,7 +592,7 @@ async def test_setup_code_cannot_be_replayed_at_sign_in(app: Harness) -> None:
     pending_token = challenge["token"]
 
     replay = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=pending_token))["data"]
-    assert_refused(replay["verifyLogin"], "INVALID_CODE")
+    assert_refused(replay["verifyLogin"], "CODE_ALREADY_USED")
     next_code = hotp_reference(key, step + 1)
     assert next_code != code
     done = (await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": next_code}, token=pending_token))["data"]
@@ -603,7 +603,7 @@ async def test_setup_code_cannot_be_replayed_at_sign_in(app: Harness) -> None:
     again = await login(app, EMAIL)
     for used in (code, next_code):
         body = await app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": used}, token=again["token"])
-        assert_refused(body["data"]["verifyLogin"], "INVALID_CODE")
+        assert_refused(body["data"]["verifyLogin"], "CODE_ALREADY_USED")
 
 
 # --- races ---

@@ -1,6 +1,7 @@
 """What is stored: users, sessions, authenticators, set-ups, codes, policy, audit, outbox."""
 
 from twofactor.models.audit import AuditedWait, AuditEvent
+from twofactor.models.devices import KnownDevice
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.policy import Policy
 from twofactor.models.throttles import LoginThrottle
@@ -19,6 +20,7 @@ __all__ = [
     "AuditedWait",
     "Authenticator",
     "EmailChallenge",
+    "KnownDevice",
     "LoginThrottle",
     "Method",
     "OutboxMessage",

@@ -47,5 +47,5 @@ async def purge_recovery_codes_used_before(moment: datetime) -> int:
 
 
 async def purge_login_throttles_over(window_start_before: datetime) -> int:
-    """Delete sign-in throttles whose window started before the given moment (so is over); how many."""
+    """Delete sign-in throttles whose streak started before the given moment (so is over); how many."""
     return await LoginThrottle.filter(window_start__lt=window_start_before).delete()

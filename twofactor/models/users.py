@@ -20,10 +20,15 @@ class User(Model):
     # Second-factor failures in a row, across sessions; reset by a success.
     failed_verifications = fields.IntField(default=0)
     verification_blocked_until = fields.DatetimeField(null=True)
-    # Code mails: cooldown and hourly cap, claimed with conditional updates.
+    # Code mails: the hourly cap, claimed with conditional updates. The resend cooldown is each
+    # set-up's and each sign-in challenge's own: `last_code_sent_at` is no longer written.
     last_code_sent_at = fields.DatetimeField(null=True)
     send_window_start = fields.DatetimeField(null=True)
     sends_in_window = fields.IntField(default=0)
+    # Sign-in code mails of sessions not from a known device: a budget of their own, so a
+    # stranger with the password cannot spend the one above.
+    sign_in_send_window_start = fields.DatetimeField(null=True)
+    sign_in_sends_in_window = fields.IntField(default=0, db_default=0)
     # How many authenticators the user has, kept by the database's triggers on every insert
     # and delete (migration 0004): a statement that locks this row reads it up to date.
     authenticator_count = fields.IntField(default=0, db_default=0)
@@ -63,6 +68,11 @@ class Session(Model):
     user_agent = fields.CharField(max_length=300, null=True)
     # When the session last made a request, to the minute (`note_seen`); None: not since sign-in.
     last_seen_at = fields.DatetimeField(null=True)
+    # The known device (models/devices.py) the sign-in came from or was given, and whether
+    # that device had passed a second factor before: its wrong codes and code mails then
+    # count on its own allowance.
+    device_id = fields.IntField(null=True)
+    trusted_device = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "sessions"

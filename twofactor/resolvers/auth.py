@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
+from functools import partial
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
@@ -12,14 +13,16 @@ from twofactor.mail.outbox import enqueue
 from twofactor.models import (
     Authenticator,
     EmailChallenge,
-    LoginThrottle,
+    KnownDevice,
     Method,
     Policy,
     RecoveryCode,
     Session,
     SessionState,
     User,
+    devices,
     plain_sql,
+    throttles,
 )
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
@@ -42,17 +45,24 @@ from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, passwords, tokens
 from twofactor.security.rules import (
+    DEVICE_LIFETIME,
+    DEVICE_LOGIN_FAILURES,
+    DEVICES_PER_USER,
     EMAIL_CODE_LIFETIME,
-    LOGIN_FAILURES_PER_ACCOUNT,
-    LOGIN_FAILURES_PER_ADDRESS,
-    LOGIN_WINDOW,
+    LOGIN_ADDRESS_STREAK_LIFETIME,
+    LOGIN_FAILURES_BEFORE_WAIT,
+    LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS,
+    LOGIN_STREAK_LIFETIME,
     MAX_PENDING_SESSIONS_PER_USER,
     MAX_SESSIONS_PER_USER,
     PENDING_SESSION_LIFETIME,
+    PROVEN_DEVICES_PER_USER,
+    RESEND_COOLDOWN,
     SESSION_LIFETIME,
 )
+from twofactor.security.throttle import login_wait_after
 from twofactor.server.auth import CHALLENGE, FULL, require
-from twofactor.server.context import SESSION_COOKIE, RequestContext, now
+from twofactor.server.context import DEVICE_COOKIE, SESSION_COOKIE, RequestContext, now, origin_allowed
 
 _CHALLENGE_OR_FULL = CHALLENGE | FULL
 _INVALID_CREDENTIALS = "The email or password is not right."
@@ -69,47 +79,64 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int]]:
-    # The account key is a hash: the throttle table should not list who tried to sign in.
-    account = hashlib.sha256(email.encode()).hexdigest()[:40]
-    keys = [(f"account:{account}", LOGIN_FAILURES_PER_ACCOUNT)]
+def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int, timedelta]]:
+    # The account key is an HMAC under the deployment's key: the throttle table does not tell
+    # who tried to sign in, even to someone who guesses addresses. After a key rotation the
+    # old rows name nobody and expire with their streak.
+    account = codes.code_digest(context.keyring.digest_key, "login-throttle", email)[:40]
+    keys = [(f"account:{account}", LOGIN_FAILURES_BEFORE_WAIT, LOGIN_STREAK_LIFETIME)]
     if context.ip:
-        keys.append((f"address:{context.ip}", LOGIN_FAILURES_PER_ADDRESS))
+        keys.append((f"address:{context.ip}", LOGIN_FAILURES_BEFORE_WAIT_PER_ADDRESS, LOGIN_ADDRESS_STREAK_LIFETIME))
     return keys
 
 
-async def _reserve_login(key: str, limit: int) -> None:
-    """Count a failure for `key` before checking the password (forgiven on success)."""
-    moment = now()
-    if await plain_sql.execute(
-        'UPDATE "login_throttles" SET "failures" = "failures" + 1 '
-        'WHERE "key" = ? AND "window_start" > ? AND "failures" < ?',
-        key,
-        moment - LOGIN_WINDOW,
-        limit,
-    ):
-        return
-    # No row yet, or its window is over: start a new one.
-    if await plain_sql.execute(
-        'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 1) ON CONFLICT DO NOTHING',
-        key,
-        moment,
-    ):
-        return
-    if await plain_sql.execute(
-        'UPDATE "login_throttles" SET "window_start" = ?, "failures" = 1 WHERE "key" = ? AND "window_start" <= ?',
-        moment,
-        key,
-        moment - LOGIN_WINDOW,
-    ):
-        return
-    row = await LoginThrottle.get(key=key)
-    raise Refused(
-        ErrorCode.RATE_LIMITED,
-        "Too many sign-in attempts. Wait before trying again.",
-        retry_after_seconds=seconds_until(row.window_start + LOGIN_WINDOW),
-        wait=Wait("login.throttled", f"login:{key}", row.window_start + LOGIN_WINDOW, None),
-    )
+async def _reserve_login(key: str, free: int, streak: timedelta, moment: datetime) -> None:
+    """Count a failure for `key` before checking the password (forgiven on success);
+    RATE_LIMITED while the key waits after too many."""
+    try:
+        until = await throttles.reserve_login_failure(key, moment, streak, partial(login_wait_after, free=free))
+    except throttles.LoginBusy:
+        busy = "Too many sign-in attempts at once. Try again."
+        raise Refused(ErrorCode.RATE_LIMITED, busy, retry_after_seconds=1) from None
+    if until is not None:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many sign-in attempts. Wait before trying again.",
+            retry_after_seconds=seconds_until(until),
+            wait=Wait("login.throttled", f"login:{key}", until, None),
+        )
+
+
+def _presented_device_token(context: RequestContext, device_token: str | None) -> str | None:
+    """The device token the client sent: the argument, else the same-site cookie."""
+    if device_token is None and origin_allowed(context.connection, context.settings):
+        device_token = context.connection.cookies.get(DEVICE_COOKIE)
+    if not device_token or len(device_token) > 200 or not device_token.isascii():
+        return None
+    return device_token
+
+
+async def _known_device(user: User | None, token: str | None, moment: datetime) -> KnownDevice | None:
+    """The user's device this token names, if it may still sign in on its own allowance."""
+    if user is None or token is None:
+        return None
+    device = await devices.known_device(user.id, tokens.token_hash(token), moment, DEVICE_LIFETIME)
+    if device is None or not await devices.reserve_device_login_failure(device, DEVICE_LOGIN_FAILURES):
+        return None  # unknown, expired, or failed too often: it signs in like any other client
+    return device
+
+
+def _set_device_cookie(context: RequestContext, token: str) -> None:
+    if context.response is not None:
+        context.response.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=int(DEVICE_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=context.settings.secure_cookies,
+            samesite="strict",
+            path="/",
+        )
 
 
 def _set_cookie(context: RequestContext, token: str, lifetime: timedelta) -> None:
@@ -125,7 +152,9 @@ def _set_cookie(context: RequestContext, token: str, lifetime: timedelta) -> Non
         )
 
 
-async def _start_session(context: RequestContext, user: User, state: SessionState) -> str:
+async def _start_session(
+    context: RequestContext, user: User, state: SessionState, device: KnownDevice, trusted: bool
+) -> str:
     token = tokens.new_token()
     lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
     moment = now()
@@ -138,10 +167,12 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
         ip=context.ip,
         user_agent=(context.user_agent or "")[:300] or None,
         failed_attempts=0,
+        device_id=device.id,
+        trusted_device=trusted,
     )
     ((session.id,),) = await plain_sql.fetch(
         'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
-        '"ip", "user_agent") VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING "id"',
+        '"ip", "user_agent", "device_id", "trusted_device") VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING "id"',
         session.token_hash,
         user.id,
         str(state),
@@ -149,6 +180,8 @@ async def _start_session(context: RequestContext, user: User, state: SessionStat
         session.expires_at,
         session.ip,
         session.user_agent,
+        device.id,
+        trusted,
     )
     session._saved_in_db = True
     session.user = user
@@ -168,25 +201,48 @@ async def _end_sessions_over_cap(context: RequestContext, user: User) -> None:
 
 
 @audits_waits
-async def login(context: RequestContext, email: str, password: str) -> types.LoginPayload:
-    """Password first; the answer says what the session must do next."""
+async def login(
+    context: RequestContext, email: str, password: str, device_token: str | None = None
+) -> types.LoginPayload:
+    """Password first; the answer says what the session must do next.
+
+    A device that signed in to this account before (its token, as a cookie or `device_token`)
+    counts wrong passwords on its own allowance; every other client counts on the account's
+    and its address's, which slow a guesser down with a growing wait.
+    """
     if not (_storable(email) and _storable(password)):
         # No account has such an address or password; PostgreSQL could not even compare it.
         raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
     address = email.strip().lower()
-    keys = _throttle_keys(context, address)
-    for key, limit in keys:
-        await _reserve_login(key, limit)
     user = await user_by_email(address) if len(address) <= 254 else None
+    moment = now()
+    presented = _presented_device_token(context, device_token)
+    device = await _known_device(user, presented, moment)
+    keys = [] if device is not None else _throttle_keys(context, address)
+    for key, free, streak in keys:
+        await _reserve_login(key, free, streak, moment)
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         await audit(context, "login.failed", target_id=user.id if user else None)
         raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
-    await plain_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', keys[0][0])
-    for key, _ in keys[1:]:
-        await plain_sql.execute(
-            'UPDATE "login_throttles" SET "failures" = "failures" - 1 WHERE "key" = ? AND "failures" > 0', key
+    if device is not None and presented is not None:
+        await devices.device_signed_in(device, moment)
+        device_token = presented
+        trusted = device.second_factor_at is not None
+    else:
+        await throttles.forget_login_failures(keys[0][0])
+        for key, _, _ in keys[1:]:
+            await throttles.give_back_login_failure(key)
+        device_token = tokens.new_token()
+        device = await devices.remember_device(
+            user.id,
+            tokens.token_hash(device_token),
+            moment,
+            keep=DEVICES_PER_USER,
+            keep_proven=PROVEN_DEVICES_PER_USER,
+            lifetime=DEVICE_LIFETIME,
         )
+        trusted = False
 
     policy = await Policy.current()
     authenticators, _ = await authenticators_and_codes_left(user.id)
@@ -199,11 +255,15 @@ async def login(context: RequestContext, email: str, password: str) -> types.Log
         state = SessionState.SETUP
     else:
         state = SessionState.DONE
-    token = await _start_session(context, user, state)
-    await audit(context, "login.password_ok", target_id=user.id, next_step=str(state))
+    token = await _start_session(context, user, state, device, trusted)
+    _set_device_cookie(context, device_token)
+    await audit(
+        context, "login.password_ok", target_id=user.id, next_step=str(state), known_device=device_token == presented
+    )
     assert context.session is not None
     return types.LoginPayload(
         token=token,
+        device_token=device_token,
         session=types.Session.of(context.session, user),
         authenticators=challenge_choices(usable) if state == SessionState.CHALLENGE else None,
     )
@@ -247,36 +307,67 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
         raise Refused(ErrorCode.INVALID_INPUT, "This authenticator does not use email.", field="authenticatorId")
     if not method_enabled(await Policy.current(), Method.EMAIL):
         raise Refused(ErrorCode.METHOD_DISABLED, "Email authentication is turned off.")
-    resend_at = await factors.claim_send(user.id)
+    moment = now()
+    live = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=row.id)
+    # The cooldown spaces resends of this challenge only: the first code goes out at once.
+    if live is not None and live.created_at + RESEND_COOLDOWN > moment:
+        raise factors.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
+    # A sign-in not from a device that passed a second factor before spends its own budget,
+    # never the one the user's set-ups and confirmations use.
+    unproven = session.state == SessionState.CHALLENGE and not session.trusted_device
+    budget = factors.SIGN_IN_SENDS if unproven else factors.OWN_SENDS
+    window = await factors.claim_send(user.id, budget)
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
-    expires = now() + EMAIL_CODE_LIFETIME
+    expires = moment + EMAIL_CODE_LIFETIME
     purpose = "sign-in" if session.state == SessionState.CHALLENGE else "confirmation"
-    async with in_transaction() as connection:
-        # A resend replaces the code: one live code per session and authenticator.
-        await EmailChallenge.filter(session_id=session.id, authenticator_id=row.id).using_db(connection).delete()
-        await EmailChallenge.create(
-            session_id=session.id, authenticator_id=row.id, code_digest=digest, expires_at=expires, using_db=connection
-        )
-        minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
-        await enqueue(
-            messages.login_code(row.email or user.email, code, minutes, purpose),
-            kind="login_code",
-            keyring=context.keyring,
-            deliver_before=expires,
-            user_id=user.id,
-            connection=connection,
-        )
-        await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
+    try:
+        async with in_transaction() as connection:
+            # A resend replaces the code: one live code per session and authenticator.
+            if live is None:
+                await EmailChallenge.create(
+                    session_id=session.id,
+                    authenticator_id=row.id,
+                    code_digest=digest,
+                    created_at=moment,
+                    expires_at=expires,
+                    using_db=connection,
+                )
+            elif (
+                not await EmailChallenge.filter(id=live.id, created_at=live.created_at)
+                .using_db(connection)
+                .update(code_digest=digest, created_at=moment, expires_at=expires, used_at=None, failed_attempts=0)
+            ):
+                raise _SentMeanwhile
+            minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
+            await enqueue(
+                messages.login_code(row.email or user.email, code, minutes, purpose),
+                kind="login_code",
+                keyring=context.keyring,
+                deliver_before=expires,
+                user_id=user.id,
+                connection=connection,
+            )
+            await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
+    except (_SentMeanwhile, IntegrityError):
+        # A parallel request of this challenge sent its code first.
+        await factors.give_back_send(user.id, budget, window)
+        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id) from None
+    resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
 
 
-async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> int:
-    """Reserve one try of this challenge and of the user; the tries left after a failure."""
+class _SentMeanwhile(Exception):
+    """A parallel request replaced the challenge's code first."""
+
+
+async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, factors.GiveBack]:
+    """Reserve one try of this challenge and a failure in a row; the tries left after a
+    failure, and how to give them back."""
     try:
         # A user who must wait keeps the challenge's try: this request checked no code.
-        return await factors.reserve_session_and_user_attempt(session, user)
+        return await factors.reserve_challenge_attempt(session, user)
     except Refused as refused:
         if refused.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
             await _end_challenge(context, session, user)
@@ -377,22 +468,34 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     normalized = codes.normalize_code(code)
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
-    left = await _challenge_attempt(context, session, user)
-    if row.method == Method.APP and not plain_sql.is_sqlite():
-        step = factors.totp_step(context, row, normalized)
-        passed = await _claim_step_and_pass(context, session, user, row, step) if step is not None else None
-        if passed is not None:
-            return passed
-        if step is not None:
-            await factors.replay_refused(context, row)
-        raise await _failed(context, session, user, left, str(row.method))
+    left, give_back = await _challenge_attempt(context, session, user)
     if row.method == Method.APP:
-        ok = await factors.claim_totp(context, row, normalized)
-    else:
-        ok = await factors.claim_email_code(context.keyring, session, row, normalized)
-    if not ok:
+        step = factors.totp_step(context, row, normalized)
+        if step is None:
+            raise await _failed(context, session, user, left, str(row.method))
+        if not plain_sql.is_sqlite():
+            passed = await _claim_step_and_pass(context, session, user, row, step)
+        elif await factors.claim_totp_step(row, step):
+            passed = await _passed(context, session, user, str(row.method))
+        else:
+            passed = None
+        if passed is None:
+            # A right code used before: no try spent, its own answer; the guard is unchanged.
+            used = await factors.code_already_used(context, row, step)
+            await give_back()
+            raise used.refused
+        return await _second_factor_passed(session, passed)
+    if not await factors.claim_email_code(context.keyring, session, row, normalized):
         raise await _failed(context, session, user, left, str(row.method))
-    return await _passed(context, session, user, str(row.method))
+    return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
+
+
+async def _second_factor_passed(session: Session, payload: types.VerifyLoginPayload) -> types.VerifyLoginPayload:
+    """The device this sign-in came from passed a second factor: from now on its sessions count
+    wrong codes on their own, and its failures in a row start again from zero."""
+    if session.device_id is not None:
+        await devices.device_passed_second_factor(session.device_id, now())
+    return payload
 
 
 @audits_waits
@@ -403,7 +506,7 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
         raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
     if codes.normalize_recovery_code(code) is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A recovery code has 10 letters and digits.", field="code")
-    left = await _challenge_attempt(context, session, user)
+    left, _ = await _challenge_attempt(context, session, user)
     if not await factors.claim_recovery_code(context.keyring, user.id, code):
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
     remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
@@ -412,4 +515,4 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
             context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
         )
     wake_mail(context)
-    return await _passed(context, session, user, "RECOVERY_CODE")
+    return await _second_factor_passed(session, await _passed(context, session, user, "RECOVERY_CODE"))

@@ -8,14 +8,24 @@ aliases and other server processes never get an extra try.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
-from twofactor.models import Authenticator, EmailChallenge, RecoveryCode, Session, Setup, User, hot_reads, plain_sql
+from twofactor.models import (
+    Authenticator,
+    EmailChallenge,
+    RecoveryCode,
+    Session,
+    Setup,
+    User,
+    devices,
+    plain_sql,
+)
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused, Wait
@@ -23,9 +33,10 @@ from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
-    RESEND_COOLDOWN,
     SEND_WINDOW,
     SENDS_PER_HOUR,
+    SIGN_IN_SENDS_PER_HOUR,
+    TOTP_PERIOD_SECONDS,
 )
 from twofactor.security.throttle import wait_after
 from twofactor.server.context import RequestContext, now
@@ -187,13 +198,135 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
     return await _reserve_with_user(session, _SESSION_TRY, (session.id,), take, give_back, user)
 
 
-async def reserve_setup_and_user_attempt(setup: Setup, user: User) -> int:
-    """A try of the set-up and of the user; the set-up's tries left if it fails.
+GiveBack = Callable[[], Awaitable[None]]
 
-    Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user waits).
+
+def counting_device(session: Session) -> int | None:
+    """The known device whose own allowance decides whether this session may check a code: one
+    that had passed a second factor when the session signed in, or on which this session
+    passed one. Its failures still count on the user too (the bound for everyone else), but
+    the user's wait does not hold it: a stranger with the password cannot make the owner wait.
+    """
+    if session.device_id is not None and (session.trusted_device or session.second_factor_at is not None):
+        return session.device_id
+    return None
+
+
+async def reserve_challenge_attempt(session: Session, user: User) -> tuple[int, GiveBack]:
+    """A try of the sign-in challenge and a failure in a row (see `counting_device`), before a
+    code is checked: the challenge's tries left if it fails, and how to give them back (a
+    replayed code)."""
+    take = partial(reserve_session_attempt, session)
+    give_back_try = partial(give_back_session_attempt, session)
+    counted = await _reserve_with_device(counting_device(session), take, give_back_try, user)
+    if counted is not None:
+        return counted
+    before = (user.failed_verifications, user.verification_blocked_until)
+    left = await reserve_session_and_user_attempt(session, user)
+
+    async def give_back() -> None:
+        await give_back_try()
+        await _forgive_user_failure(user, before)
+
+    return left, give_back
+
+
+async def _device_failure(device_id: int) -> tuple[int, datetime | None] | None:
+    """A failure in a row for the device, before a code is checked: its count and wait before
+    (to give it back), or None when the device is gone. RATE_LIMITED while it must wait."""
+    try:
+        return await devices.reserve_device_code_failure(device_id, now(), wait_after)
+    except devices.DeviceWaits as waits:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many wrong codes. Wait before trying again.",
+            retry_after_seconds=seconds_until(waits.until),
+        ) from None
+
+
+async def _count_user_failure(known: User) -> None:
+    """One more failure in a row for the user whatever their wait (a known device's, which its
+    own count holds back); compare-and-swap as `reserve_user_attempt`."""
+    user = known
+    for attempt in range(_CAS_TRIES):
+        if attempt:
+            user = await User.get(id=known.id).only("id", "failed_verifications", "verification_blocked_until")
+        values = _user_failure(user, now())
+        if await plain_sql.execute(_USER_FAILURE, *values):
+            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+            return
+    raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
+
+
+async def _reserve_with_device(
+    device_id: int | None, take: Callable[[], Awaitable[int]] | None, give_back_try: GiveBack | None, user: User
+) -> tuple[int, GiveBack] | None:
+    """A known device's failure, a try of a challenge or set-up (`take`, if any) and the user's
+    failure, before a code is checked: the tries left and how to give them all back. None where
+    no device decides (none, or forgotten meanwhile): the caller counts on the user alone."""
+    if device_id is None:
+        return None
+    before = await _device_failure(device_id)
+    if before is None:
+        return None
+    user_before = (user.failed_verifications, user.verification_blocked_until)
+    try:
+        left = await take() if take is not None else 0
+    except Refused:
+        await devices.give_back_device_code_failure(device_id, before)
+        raise
+    try:
+        await _count_user_failure(user)
+    except Refused:
+        if give_back_try is not None:
+            await give_back_try()
+        await devices.give_back_device_code_failure(device_id, before)
+        raise
+
+    async def give_back() -> None:
+        if give_back_try is not None:
+            await give_back_try()
+        await devices.give_back_device_code_failure(device_id, before)
+        await _forgive_user_failure(user, user_before)
+
+    return left, give_back
+
+
+async def reserve_code_check(session: Session, user: User) -> GiveBack:
+    """A failure in a row before a code is checked outside a challenge or set-up (a fresh
+    factor), as `counting_device` says; how to give it back."""
+    counted = await _reserve_with_device(counting_device(session), None, None, user)
+    if counted is not None:
+        return counted[1]
+    user_before = (user.failed_verifications, user.verification_blocked_until)
+    await reserve_user_attempt(user)
+    return partial(_forgive_user_failure, user, user_before)
+
+
+async def code_check_passed(session: Session, user: User) -> None:
+    """A right code: the failures in a row of the user, and of the device that counted them, end."""
+    await user_succeeded(user.id)
+    await device_code_passed(session)
+
+
+async def device_code_passed(session: Session) -> None:
+    """A right code whose try was counted: the failures in a row of the device that counted it end."""
+    device_id = counting_device(session)
+    if device_id is not None:
+        await devices.device_passed_second_factor(device_id, now())
+
+
+async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Session | None = None) -> int:
+    """A try of the set-up and a failure in a row (see `counting_device`); the set-up's tries
+    left if it fails.
+
+    Refused: TOO_MANY_ATTEMPTS or NOT_FOUND (the set-up's), RATE_LIMITED (the user or device waits).
     """
     take = partial(reserve_setup_attempt, setup)
     give_back = partial(give_back_setup_attempt, setup)
+    counted = await _reserve_with_device(counting_device(session) if session else None, take, give_back, user)
+    if counted is not None:
+        return counted[0]
     return await _reserve_with_user(setup, _SETUP_TRY, (str(setup.id), *OPEN_STATUSES), take, give_back, user)
 
 
@@ -267,53 +400,67 @@ async def reserve_session_attempt(session: Session) -> int:
     return ATTEMPTS_PER_VERIFICATION - used
 
 
-def _moment(stored: Any) -> datetime | None:
-    """A datetime column as read by plain SQL (SQLite gives text) as an aware datetime."""
-    return None if stored is None else hot_reads.as_datetime(stored)
+@dataclass(frozen=True)
+class SendBudget:
+    """One hourly allowance of code mails of a user: the users' columns that keep it."""
+
+    window: str
+    count: str
+    per_hour: int
 
 
-async def claim_send(user_id: int) -> datetime:
-    """Take one code mail of the user's allowance (cooldown and hourly cap); when the next may go."""
+# Set-ups, confirmations, and sign-ins from a device that passed a second factor before.
+OWN_SENDS = SendBudget("send_window_start", "sends_in_window", SENDS_PER_HOUR)
+# Sign-ins from any other session: a stranger with the password spends only this one.
+SIGN_IN_SENDS = SendBudget("sign_in_send_window_start", "sign_in_sends_in_window", SIGN_IN_SENDS_PER_HOUR)
+
+
+def cooling_down(until: datetime, what: str, user_id: int) -> Refused:
+    """The answer to a resend of the same set-up or challenge (`what`) within the cooldown."""
+    return Refused(
+        ErrorCode.RATE_LIMITED,
+        "A code was just sent. Wait a moment before asking for another.",
+        retry_after_seconds=seconds_until(until),
+        wait=Wait("code_send.throttled", f"resend:{what}", until, user_id),
+    )
+
+
+async def claim_send(user_id: int, budget: SendBudget) -> datetime:
+    """Take one code mail of the user's hourly `budget`; the window it was counted in (to give it back).
+
+    The resend cooldown is the set-up's or the challenge's own (their callers'), so the first
+    code of a new set-up or sign-in goes out at once.
+    """
     for _ in range(_CAS_TRIES):
-        ((last_sent, window_start, sends),) = await plain_sql.fetch(
-            'SELECT "last_code_sent_at", "send_window_start", "sends_in_window" FROM "users" WHERE "id" = ?', user_id
-        )
+        row = await User.filter(id=user_id).values(budget.window, budget.count)
+        window: datetime | None = row[0][budget.window]
+        sends: int = row[0][budget.count]
         moment = now()
-        last = _moment(last_sent)
-        if last is not None and moment - last < RESEND_COOLDOWN:
-            raise Refused(
-                ErrorCode.RATE_LIMITED,
-                "A code was just sent. Wait a moment before asking for another.",
-                retry_after_seconds=seconds_until(last + RESEND_COOLDOWN),
-                wait=Wait("code_send.throttled", f"send:user:{user_id}", last + RESEND_COOLDOWN, user_id),
-            )
-        window = _moment(window_start)
         if window is not None and moment - window < SEND_WINDOW:
-            if sends >= SENDS_PER_HOUR:
+            if sends >= budget.per_hour:
                 raise Refused(
                     ErrorCode.RATE_LIMITED,
                     "Too many codes were sent in the last hour. Try again later.",
                     retry_after_seconds=seconds_until(window + SEND_WINDOW),
-                    wait=Wait("code_send.throttled", f"send:user:{user_id}", window + SEND_WINDOW, user_id),
+                    wait=Wait("code_send.throttled", f"{budget.count}:user:{user_id}", window + SEND_WINDOW, user_id),
                 )
             new_window, new_sends = window, sends + 1
         else:
             new_window, new_sends = moment, 1
-        # The row as read, compared by its stored values: only one of parallel claims matches.
-        guard = '"last_code_sent_at" IS NULL' if last_sent is None else '"last_code_sent_at" = ?'
-        changed = await plain_sql.execute(
-            'UPDATE "users" SET "last_code_sent_at" = ?, "send_window_start" = ?, "sends_in_window" = ? '  # noqa: S608 - constants only
-            f'WHERE "id" = ? AND "sends_in_window" = ? AND {guard}',
-            moment,
-            new_window,
-            new_sends,
-            user_id,
-            sends,
-            *(() if last_sent is None else (last_sent,)),
-        )
-        if changed:
-            return moment + RESEND_COOLDOWN
+        # The row as read: only one of parallel claims matches.
+        guard = {f"{budget.window}__isnull": True} if window is None else {budget.window: window}
+        if await User.filter(id=user_id, **guard, **{budget.count: sends}).update(
+            **{budget.window: new_window, budget.count: new_sends}
+        ):
+            return new_window
     raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+
+
+async def give_back_send(user_id: int, budget: SendBudget, window: datetime) -> None:
+    """Return a mail `claim_send` took for a send that then did not go (a parallel one won)."""
+    await User.filter(id=user_id, **{budget.window: window, f"{budget.count}__gt": 0}).update(
+        **{budget.count: F(budget.count) - 1}
+    )
 
 
 async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:
@@ -326,10 +473,40 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
     step = totp_step(context, authenticator, code)
     if step is None:
         return False
-    claimed = await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step)
-    if not claimed:
-        await replay_refused(context, authenticator)
-    return bool(claimed)
+    if not await claim_totp_step(authenticator, step):
+        raise await code_already_used(context, authenticator, step)
+    return True
+
+
+async def claim_totp_step(authenticator: Authenticator, step: int) -> bool:
+    """Claim a matched time step of an APP authenticator; False when it (or a later one) was used."""
+    return bool(await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step))
+
+
+class CodeAlreadyUsed(Exception):
+    """A right app code whose time step was used before; `refused` is the answer to give
+    once the try it was counted as is given back."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__("code already used")
+        self.refused = refused
+
+
+async def code_already_used(context: RequestContext, authenticator: Authenticator, step: int) -> CodeAlreadyUsed:
+    """A replayed code: on the record (ASVS 2.8.5; someone saw it), answered with the wait
+    until the app shows a code that can work (a step after the last accepted one)."""
+    await replay_refused(context, authenticator)
+    row = await Authenticator.get_or_none(id=authenticator.id).only("id", "last_step")
+    last = max(step, row.last_step if row is not None else step)
+    next_code = datetime.fromtimestamp((last + 1) * TOTP_PERIOD_SECONDS, UTC)
+    return CodeAlreadyUsed(
+        Refused(
+            ErrorCode.CODE_ALREADY_USED,
+            "That code was already used. Wait for the next one.",
+            field="code",
+            retry_after_seconds=seconds_until(next_code),
+        )
+    )
 
 
 # Of parallel requests with the same step exactly one matches; an older step never does.
@@ -345,7 +522,7 @@ def totp_step(context: RequestContext, authenticator: Authenticator, code: str) 
 
 
 async def replay_refused(context: RequestContext, authenticator: Authenticator) -> None:
-    """A right code used before (ASVS 2.8.5): answered like a wrong one, but on the record."""
+    """A right code used before (ASVS 2.8.5): on the record."""
     await audit(context, "totp.replay_refused", target_id=authenticator.user_id, authenticator_id=authenticator.id)
 
 

@@ -59,6 +59,7 @@ from twofactor.security.rules import (
     MAX_OPEN_SETUPS_PER_USER,
     PENDING_SESSION_LIFETIME,
     RECOVERY_CODE_COUNT,
+    RESEND_COOLDOWN,
     SESSION_LIFETIME,
     SETUP_LIFETIME,
 )
@@ -225,7 +226,9 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     # Before a code is checked or a send claimed: a refusal spends neither.
     await _require_room_for_setup(user)
     await _require_fresh_to_add(context, session, user, code)
-    resend_at = await factors.claim_send(user.id)
+    # A new set-up's first code goes out at once: the cooldown spaces resends of one set-up.
+    await factors.claim_send(user.id, factors.OWN_SENDS)
+    resend_at = now() + RESEND_COOLDOWN
     setup = Setup(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -289,38 +292,55 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     if setup.method != Method.EMAIL:
         raise Refused(ErrorCode.INVALID_INPUT, "Only email set-ups send codes.", field="setupId")
     await _require_open(context, setup)
-    resend_at = await factors.claim_send(user.id)
+    moment = now()
+    if setup.resend_available_at is not None and setup.resend_available_at > moment:
+        raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
+    window = await factors.claim_send(user.id, factors.OWN_SENDS)
+    resend_at = moment + RESEND_COOLDOWN
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
-    expires = now() + EMAIL_CODE_LIFETIME
-    async with in_transaction() as connection:
-        changed = (
-            await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES)
-            .using_db(connection)
-            .update(
-                code_digest=digest,
-                status=SetupStatus.PENDING,
-                expires_at=expires,
-                resend_available_at=resend_at,
-                version=F("version") + 1,
+    expires = moment + EMAIL_CODE_LIFETIME
+    try:
+        async with in_transaction() as connection:
+            # Still open and out of its cooldown (a parallel resend may have gone first).
+            cooled = Q(resend_available_at__isnull=True) | Q(resend_available_at__lte=moment)
+            changed = (
+                await Setup.filter(cooled, id=setup.id, status__in=OPEN_SETUP_STATUSES)
+                .using_db(connection)
+                .update(
+                    code_digest=digest,
+                    status=SetupStatus.PENDING,
+                    expires_at=expires,
+                    resend_available_at=resend_at,
+                    version=F("version") + 1,
+                )
             )
-        )
-        if not changed:
-            raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
-        setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
-        # The old code is dead: a mail still waiting with it would only confuse.
-        not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
-        await (
-            OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
-            .using_db(connection)
-            .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
-        )
-        await _queue_setup_code(context, setup, code, connection)
-        await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+            if not changed:
+                raise _NotResent
+            setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
+            # The old code is dead: a mail still waiting with it would only confuse.
+            not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
+            await (
+                OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
+                .using_db(connection)
+                .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
+            )
+            await _queue_setup_code(context, setup, code, connection)
+            await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
+    except _NotResent:
+        await factors.give_back_send(user.id, factors.OWN_SENDS, window)
+        await setup.refresh_from_db(fields=["status", "resend_available_at"])
+        if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
+            raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id) from None
+        raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId") from None
     wake_mail(context)
     await _setup_changed(context, setup)
     await setup.refresh_from_db()
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
+
+
+class _NotResent(Exception):
+    """The set-up ended, or a parallel resend went first: nothing was written."""
 
 
 async def _require_open(context: RequestContext, setup: Setup) -> None:
@@ -370,10 +390,11 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if made is None:
         # Any other answer waits for the try to be counted. A user who must wait keeps the
         # set-up's try (RATE_LIMITED), whether the code was right or not.
-        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user)
+        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
             raise await _fail_setup(context, setup, user, attempts_left)
         made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
+        await factors.device_code_passed(session)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
     forget_qr(setup.id)
@@ -872,7 +893,7 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
     """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
-    await factors.reserve_user_attempt(user)
+    give_back = await factors.reserve_code_check(session, user)
     normalized = codes.normalize_code(code)
     policy = await Policy.current()
     proved = by_recovery_code = False
@@ -881,7 +902,12 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
             if not method_enabled(policy, Method(candidate.method)):
                 continue  # a method administrators turned off proves nothing, here as at sign-in
             if candidate.method == Method.APP:
-                proved = await factors.claim_totp(context, candidate, normalized)
+                try:
+                    proved = await factors.claim_totp(context, candidate, normalized)
+                except factors.CodeAlreadyUsed as used:
+                    # A right code used before: it costs no try, and gets its own answer.
+                    await give_back()
+                    raise used.refused from None
             else:
                 proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
             if proved:
@@ -894,7 +920,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
             context.keyring, user.id, code, not_minted_by=session.id
         )
     if proved:
-        await factors.user_succeeded(user.id)
+        await factors.code_check_passed(session, user)
         session.second_factor_at = now()
         await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
@@ -969,6 +995,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     return types.RemovePayload(removed_id=strawberry.ID(str(row.id)))
 
 
+@audits_waits
 async def regenerate_recovery_codes(context: RequestContext, code: str | None = None) -> types.RecoveryCodesPayload:
     """A new set of recovery codes, with a fresh factor as for a removal; the old set stops working."""
     session, user = require(context, FULL)

@@ -27,6 +27,11 @@ class ErrorCode(Enum):
         description="The session last proved a second factor too long ago: send `code` too.",
     )
     DELIVERY_FAILED = "DELIVERY_FAILED"
+    CODE_ALREADY_USED = strawberry.enum_value(
+        "CODE_ALREADY_USED",
+        description="A right app code that was already used (each works once): wait `retryAfterSeconds` for the "
+        "next one. Costs no try.",
+    )
 
 
 @strawberry.type(description="A problem the user can fix or wait out.")

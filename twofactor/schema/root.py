@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Mapping
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -22,7 +22,7 @@ from twofactor.server.auth import context_of, require_admin
 P = TypeVar("P")
 
 MAX_DEPTH = 10
-MAX_TOKENS = 2000
+MAX_TOKENS = 1000  # comments included; GraphiQL's introspection query has about 190
 MAX_ALIASES = 15
 
 
@@ -169,8 +169,17 @@ class AdminMutations:
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def login(self, info: Info, email: str, password: str) -> types.LoginPayload:
-        return await _answer(types.LoginPayload, auth.login(context_of(info), email, password))
+    async def login(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        device_token: Annotated[
+            str | None,
+            strawberry.argument(description="The `deviceToken` an earlier sign-in of this account gave this device."),
+        ] = None,
+    ) -> types.LoginPayload:
+        return await _answer(types.LoginPayload, auth.login(context_of(info), email, password, device_token))
 
     @strawberry.mutation(
         description="EMAIL authenticators: mail a code, at a TWO_FACTOR_CHALLENGE or to confirm a removal."
@@ -237,7 +246,7 @@ class TwoFactorSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, introspection: bool) -> strawberry.Schema:
+def build_schema(*, introspection: bool, trusted: Mapping[str, str] | None = None) -> strawberry.Schema:
     """The schema with its limits: caches, depth, tokens, aliases, one code check, masked errors."""
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter create a new
     # class per instance, and the validation cache is keyed by the rules, so a new class per
@@ -251,7 +260,7 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection)],
+        extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection, trusted=trusted)],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         execution_context_class=EventExecutor,
     )

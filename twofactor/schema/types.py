@@ -216,6 +216,11 @@ class LoginPayload:
     authenticators: list[Authenticator] | None = strawberry.field(
         default=None, description="When nextStep is TWO_FACTOR_CHALLENGE: the authenticators to choose from."
     )
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="This device's token for this account (also an HttpOnly cookie): pass it to the next `login` "
+        "so that others' wrong passwords and codes do not slow this device down. Keep it like a password.",
+    )
     error: UserError | None = None
 
 

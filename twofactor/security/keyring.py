@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
+from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from twofactor.security.rules import SECRET_KEY_MIN_BITS, SECRET_KEY_PATTERN_LENGTH
 
 _NONCE_BYTES = 12
 _FORMAT = "v1"
@@ -22,6 +27,32 @@ _FORMAT = "v1"
 
 class DecryptionError(Exception):
     """A stored secret could not be decrypted with any configured key (fail closed)."""
+
+
+def estimated_bits(secret_key: str) -> float:
+    """The Shannon entropy of the key's characters times its length: an upper bound of its randomness."""
+    length = len(secret_key)
+    if length == 0:
+        return 0.0
+    per_character = -sum(n / length * math.log2(n / length) for n in Counter(secret_key).values())
+    return per_character * length
+
+
+def key_weakness(secret_key: str) -> str | None:
+    """Why the key cannot be a production key's randomness (too few bits, a repeat, a run), or None."""
+    if estimated_bits(secret_key) < SECRET_KEY_MIN_BITS:
+        return f"fewer than {SECRET_KEY_MIN_BITS} bits by its characters' entropy: too few different ones"
+    size = SECRET_KEY_PATTERN_LENGTH
+    seen: set[str] = set()
+    for start in range(len(secret_key) - size + 1):
+        stretch = secret_key[start : start + size]
+        if stretch in seen:
+            return f"a stretch of {size} characters appears twice"
+        seen.add(stretch)
+        steps = {ord(b) - ord(a) for a, b in pairwise(stretch)}
+        if len(steps) == 1 and steps <= {-1, 0, 1}:
+            return f"{size} characters in a run, like 12345678 or zzzzzzzz"
+    return None
 
 
 def _derive(secret_key: str, purpose: bytes) -> bytes:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -30,7 +30,8 @@ from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import OutboxWorker
 from twofactor.models.hot_reads import session_with_user
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
-from twofactor.schema.root import build_schema
+from twofactor.schema.guard import parse_document
+from twofactor.schema.root import MAX_TOKENS, build_schema
 from twofactor.security.keyring import Keyring
 from twofactor.server.availability import (
     SERVICE_UNAVAILABLE,
@@ -182,9 +183,10 @@ def _is_subscription(query: str | None, operation_name: str | None) -> bool:
     if not query or "subscription" not in query:
         return False
     try:
-        document = parse(query)
+        # The schema's parse: its limits, and its cache, which the guard then finds this document in.
+        document = parse_document(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
-        return False  # strawberry answers the syntax error itself
+        return False  # strawberry answers the syntax error (or the size) itself
     operation = get_operation_ast(document, operation_name)
     return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
@@ -287,7 +289,7 @@ def create_app(
     )
     graphql = TwoFactorGraphQL(
         services,
-        schema=build_schema(introspection=settings.introspection),
+        schema=build_schema(introspection=settings.introspection, trusted=settings.trusted_documents),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,

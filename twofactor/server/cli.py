@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import getpass
 import importlib.metadata
+import json
 import logging
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
@@ -76,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     command("migrate", "apply database migrations (safe to repeat)")
     command("export-schema", "print the GraphQL schema (SDL)")
     command("rotate-secrets", "re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)")
+    trusted = command(
+        "trusted-documents", "manage the manifest of trusted documents (TWOFACTOR_TRUSTED_DOCUMENTS)"
+    ).add_subparsers(dest="trusted_command", required=True)
+    add = trusted.add_parser(
+        "add",
+        help="add documents (one per file, its text as clients send it) to a manifest",
+        formatter_class=_HelpFormatter,
+    )
+    add.add_argument("manifest", help="the manifest JSON file (created if missing)")
+    add.add_argument("files", nargs="+", help="GraphQL files, one document each")
 
     user = command("user", "manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser(
@@ -210,6 +222,7 @@ async def _rotate(settings: Settings) -> str:
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     import uvicorn
 
+    from twofactor.server.app import MAX_BODY_BYTES
     from twofactor.server.shutdown import SHUTDOWN_TIMEOUT
 
     if migrate:
@@ -230,7 +243,27 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         log_level="info",
         # SIGTERM: in-flight requests get this long to finish (WebSockets close with 1001 first).
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
+        # A WebSocket message may be as large as an HTTP body, not uvicorn's 16 MiB.
+        ws_max_size=MAX_BODY_BYTES,
     )
+
+
+def _add_trusted(manifest_path: Path, files: list[Path]) -> str:
+    """Add each file's text to the manifest; the lines name each document's hash and file."""
+    from twofactor.schema.trusted import document_hash, read_manifest, with_documents
+
+    try:
+        manifest = read_manifest(manifest_path) if manifest_path.exists() else {}
+        texts = [path.read_text(encoding="utf-8") for path in files]
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        raise CommandError(str(error)) from None
+    empty = [str(path) for path, text in zip(files, texts, strict=True) if not text.strip()]
+    if empty:
+        raise CommandError(f"no document in {', '.join(empty)}")
+    updated = with_documents(manifest, texts)
+    manifest_path.write_text(json.dumps(updated, indent=2) + "\n", encoding="utf-8")
+    lines = [f"sha256:{document_hash(text)} {path}" for path, text in zip(files, texts, strict=True)]
+    return "\n".join([*lines, f"{manifest_path}: {len(updated)} trusted documents"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from twofactor.schema.root import build_schema
 
             print(build_schema(introspection=True).as_str())
+            return 0
+        if args.command == "trusted-documents":
+            print(_add_trusted(Path(args.manifest), [Path(f) for f in args.files]))
             return 0
         settings = load_settings()
         if args.command == "serve":

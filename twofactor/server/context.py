@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
+# A known device's token (models/devices.py): long-lived, HttpOnly, SameSite=Strict.
+DEVICE_COOKIE = "twofactor_device"
 
 
 @dataclass

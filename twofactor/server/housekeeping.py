@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from twofactor.models import audit, retention
 from twofactor.security.rules import (
-    LOGIN_WINDOW,
+    LOGIN_STREAK_LIFETIME,
     OUTBOX_KEPT,
     PURGE_INTERVAL,
     SETUP_KEPT_AFTER_END,
@@ -32,7 +32,7 @@ async def purge_once(audit_retention: timedelta | None) -> dict[str, int]:
         "email_challenges": await retention.purge_spent_email_challenges(moment),
         "outbox": await retention.purge_settled_mail_before(moment - OUTBOX_KEPT),
         "recovery_codes": await retention.purge_recovery_codes_used_before(moment - USED_RECOVERY_CODE_KEPT),
-        "login_throttles": await retention.purge_login_throttles_over(moment - LOGIN_WINDOW),
+        "login_throttles": await retention.purge_login_throttles_over(moment - LOGIN_STREAK_LIFETIME),
         "audited_waits": await audit.forget_waits_over(moment),
     }
     if audit_retention is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.config import Config
 
+from twofactor.schema.trusted import read_manifest
+from twofactor.security.keyring import key_weakness
 from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
 
 log = logging.getLogger("twofactor.settings")
@@ -48,6 +51,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_FRESH_FACTOR_MINUTES": "how recent a second factor must be to add or remove one without a code (15)",
     "TWOFACTOR_TRUST_PROXY_HEADERS": "true behind a proxy listed in FORWARDED_ALLOW_IPS (default false)",
     "TWOFACTOR_AUDIT_RETENTION_DAYS": "delete audit rows older than this many days (default: keep them all)",
+    "TWOFACTOR_TRUSTED_DOCUMENTS": "a manifest file: run only the documents in it (default: off)",
     "TWOFACTOR_WEB_CLIENT": "true or false: the web client at / (default true)",
 }
 
@@ -86,6 +90,8 @@ class Settings:
     redis_prefix: str = "twofactor:"
     # Audit rows older than this are deleted by the scheduled clean-up; None keeps them forever.
     audit_retention: timedelta | None = None
+    # The only documents run (hash -> text), when TWOFACTOR_TRUSTED_DOCUMENTS names a manifest.
+    trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
     # The web client at `/`; off for deployments that want the API alone.
     web_client: bool = True
 
@@ -218,6 +224,14 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
             f"TWOFACTOR_SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random "
             'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
+    # Only the current key encrypts: older keys are kept to decrypt, and a weak one is how a
+    # deployment rotates away from it (`twofactor rotate-secrets`).
+    weakness = key_weakness(raw_key) if production else None
+    if weakness is not None:
+        raise SettingsError(
+            f"TWOFACTOR_SECRET_KEY does not look random ({weakness}): generate one, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))" or openssl rand -base64 48'
+        )
 
     mail = parse_mail_url(str(config("MAIL_URL", default="console://")))
     if production and mail.backend == "console":
@@ -245,6 +259,11 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
                 "or nothing to keep the audit log forever"
             )
         audit_retention = timedelta(days=int(raw_retention))
+    manifest = str(config("TRUSTED_DOCUMENTS", default="")).strip()
+    try:
+        trusted = read_manifest(Path(manifest)) if manifest else None
+    except ValueError as error:
+        raise SettingsError(f"TWOFACTOR_TRUSTED_DOCUMENTS: {error}") from None
     return Settings(
         env=env,
         database_url=database_url,
@@ -260,5 +279,6 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fresh_factor_window=timedelta(minutes=fresh_minutes),
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
         audit_retention=audit_retention,
+        trusted_documents=trusted,
         web_client=_bool(config, "WEB_CLIENT", default=True),
     )

@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('twofactor', '0005_session_tracking')]
+    dependencies = [('twofactor', '0006_known_devices')]
 
     initial = False
 
