@@ -29,7 +29,7 @@ from browser_support import (
 )
 from conftest import PASSWORD
 from mail_support import SmtpServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 WAIT = 20_000  # ms: a bound for what a shared 2-core machine may take, not a speed check
 
@@ -59,6 +59,8 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
             ("bob@example.test", "Bob", False),
             ("carol@example.test", "Carol", False),
             ("dan@example.test", "Dan", False),
+            ("eve@example.test", "Eve", False),
+            ("grace@example.test", "Grace", True),
         ):
             running.command(
                 "user",
@@ -104,7 +106,7 @@ async def sign_in(page: Page, server: LiveServer, email: str) -> None:
 
 
 async def sign_out(page: Page) -> None:
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
 
 
@@ -117,6 +119,10 @@ async def set_up_app(page: Page, name: str) -> str:
     await page.get_by_label("Code from your app").fill(rfc6238(key, time.time()))
     await page.get_by_role("button", name="Submit Code and Create").click()
     return key
+
+
+def authenticators(page: Page) -> Locator:
+    return page.get_by_role("list", name="Your authenticators").get_by_role("listitem")
 
 
 def assert_clean(watched: Watched) -> None:
@@ -167,7 +173,7 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await page.get_by_label("Code from the email").fill(await mailed_code(mail, "bob@example.test", seen))
     await page.get_by_role("button", name="Submit Code and Create").click()
     await expect(page.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
-    await expect(page.locator(".authenticator")).to_have_count(2)
+    await expect(authenticators(page)).to_have_count(2)
 
     # Edit (rename).
     await page.get_by_role("button", name="Edit My phone").click()
@@ -214,7 +220,7 @@ async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_c
     await page.get_by_role("button", name="Remove Work mail").click()
     await page.get_by_role("button", name="Yes, remove").click()
     await expect(page.get_by_text('"Work mail" was removed.')).to_be_visible(timeout=WAIT)
-    await expect(page.locator(".authenticator")).to_have_count(1)
+    await expect(authenticators(page)).to_have_count(1)
     await context.close()
     assert_clean(watched)
 
@@ -227,13 +233,62 @@ async def test_changes_from_another_device_appear_without_a_reload(server: LiveS
     watch(other, watched_too)
     await sign_in(page, server, "dan@example.test")
     await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
-    await expect(page.get_by_text("No authenticators yet.")).to_be_visible()
+    key = await set_up_app(page, "Phone")
+    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    await page.get_by_role("button", name="I saved them").click()
+
+    # The other device signs in with the app's next code and adds an authenticator.
     await sign_in(other, server, "dan@example.test")
+    await other.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
+    await other.get_by_role("button", name="Verify").click()
     await expect(other.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
     await set_up_app(other, "Tablet")
-    await expect(other.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    await expect(other.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
     # The first device learns of it over its subscription.
     await expect(page.get_by_text("Tablet", exact=True)).to_be_visible(timeout=WAIT)
+
+    # Where you are signed in: the first device signs the other out, which is told at once.
+    await page.reload()
+    sessions = page.get_by_role("list", name="Your sessions").get_by_role("listitem")
+    await expect(sessions).to_have_count(2, timeout=WAIT)
+    await expect(page.get_by_text("This device")).to_be_visible()
+    await screenshots(page, "sessions")
+    await page.get_by_role("button", name="Sign out all other devices").click()
+    await expect(page.get_by_text("The device was signed out.")).to_be_visible(timeout=WAIT)
+    await expect(sessions).to_have_count(1)
+    await expect(other.get_by_text("Your session ended. Sign in again.")).to_be_visible(timeout=WAIT)
+    await first.close()
+    await second.close()
+    assert_clean(watched)
+    assert_clean(watched_too)
+
+
+async def test_a_first_factor_added_elsewhere_moves_this_device_to_the_challenge(
+    server: LiveServer, browser: Browser
+) -> None:
+    first, watched = await watched_context(browser, server)
+    second, watched_too = await watched_context(browser, server)
+    page, other = await first.new_page(), await second.new_page()
+    watch(page, watched)
+    watch(other, watched_too)
+    await sign_in(page, server, "eve@example.test")
+    await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible(timeout=WAIT)
+    await sign_in(other, server, "eve@example.test")
+    key = await set_up_app(other, "Phone")
+    await expect(other.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    # This device never proved a second factor: it must pass the challenge to go on.
+    await expect(page.get_by_text("Two-factor authentication was turned on for your account")).to_be_visible(
+        timeout=WAIT
+    )
+    await page.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
+    await page.get_by_role("button", name="Verify").click()
+    await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible(timeout=WAIT)
+    # A reload at the challenge finds it again (the session lists its choices).
+    await sign_out(other)
+    await sign_in(other, server, "eve@example.test")
+    await expect(other.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
+    await other.reload()
+    await expect(other.get_by_label("Code from your app")).to_be_visible(timeout=WAIT)
     await first.close()
     await second.close()
     assert_clean(watched)
@@ -245,6 +300,9 @@ async def test_mandatory_set_up_admin_page_and_reset(server: LiveServer, browser
     page = await context.new_page()
     watch(page, watched)
     await sign_in(page, server, "ada@example.test")
+    # An administrator sets up 2FA before making it mandatory (else their session must set it up).
+    await set_up_app(page, "Admin phone")
+    await page.get_by_role("button", name="I saved them").click()
     await expect(page.get_by_role("link", name="Administration")).to_be_visible(timeout=WAIT)
     await page.get_by_role("link", name="Administration").click()
     await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
@@ -262,6 +320,9 @@ async def test_mandatory_set_up_admin_page_and_reset(server: LiveServer, browser
     await expect(carol.get_by_text("Set up two-factor authentication to continue")).to_be_visible(timeout=WAIT)
     await set_up_app(carol, "Phone")
     await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    # Now a full session: the page shows where she is signed in, and keeps her codes on screen.
+    await expect(carol.get_by_role("heading", name="Where you are signed in")).to_be_visible(timeout=WAIT)
+    await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     await other_context.close()
 
     # Carol lost her phone: the administrator finds her by email and resets her 2FA.
@@ -286,7 +347,7 @@ async def test_narrow_screens_labels_and_keyboard(server: LiveServer, browser: B
     await screenshot(page, "sign-in-375px")
     # The keyboard alone: the email field has the focus; type, tab, type, Enter.
     await expect(page.get_by_label("Email")).to_be_focused()
-    await page.keyboard.type("ada@example.test")
+    await page.keyboard.type("grace@example.test")
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")

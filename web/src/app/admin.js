@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { request } from "./api.js";
 import { ErrorMessage, Field, formatDate, html, problem } from "./ui.js";
+import { FreshCode, useFreshAction } from "./your2fa.js";
 
 export function Admin() {
   // Each change made here shows in the audit log at once.
@@ -67,6 +68,14 @@ function ResetUser({ onChanged }) {
   const [found, setFound] = useState(null);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
+  const [resetting, reset, forget] = useFreshAction(async (code) => {
+    try {
+      const payload = (await request("resetUser", { userId: found.id, code })).admin.resetUserTwoFactor;
+      return payload.error ? { error: problem(payload.error) } : { payload };
+    } catch (failure) {
+      return { error: problem(failure) };
+    }
+  });
 
   async function find(event) {
     event.preventDefault();
@@ -82,17 +91,12 @@ function ResetUser({ onChanged }) {
     }
   }
 
-  async function reset() {
-    try {
-      const payload = (await request("resetUser", { userId: found.id })).admin.resetUserTwoFactor;
-      if (payload.error) setError(problem(payload.error));
-      else {
-        setDone(`The two-factor authentication of ${found.email} was reset. They can sign in with their password and set it up again.`);
-        setFound(null);
-        onChanged();
-      }
-    } catch (failure) {
-      setError(problem(failure));
+  async function confirm(code) {
+    if (await reset(code)) {
+      setDone(`The two-factor authentication of ${found.email} was reset. They can sign in with their password and set it up again.`);
+      setFound(null);
+      forget();
+      onChanged();
     }
   }
 
@@ -104,8 +108,12 @@ function ResetUser({ onChanged }) {
       <button type="submit">Find user</button>
     </form>
     ${found
-      ? html`<div class="row"><span>${found.name} (${found.email})</span>
-          <button type="button" class="danger" onClick=${reset}>Reset 2FA</button></div>`
+      ? resetting.needCode
+        ? html`<${FreshCode} authenticators=${[]} error=${resetting.error} busy=${resetting.busy}
+            onCode=${confirm} onCancel=${() => { setFound(null); forget(); }} />`
+        : html`<div class="row"><span>${found.name} (${found.email})</span>
+            <button type="button" class="danger" onClick=${() => confirm(null)} disabled=${resetting.busy}>Reset 2FA</button></div>
+            <${ErrorMessage} error=${resetting.error} />`
       : null}
     <${ErrorMessage} error=${error} />
     ${done ? html`<p class="success" role="status">${done}</p>` : null}

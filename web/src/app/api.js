@@ -16,7 +16,9 @@ const MY_TWO_FACTOR = `enabled mandatory setupRequired availableMethods recovery
   authenticators { ${AUTHENTICATOR} }`;
 
 export const DOCUMENTS = {
-  session: `query Session { session { nextStep expiresAt user { id email name isAdmin } } }`,
+  session: `query Session {
+    session { nextStep expiresAt user { id email name isAdmin } authenticators { id name method } }
+  }`,
   login: `mutation Login($email: String!, $password: String!) {
     login(email: $email, password: $password) {
       session { nextStep user { id email name isAdmin } }
@@ -60,9 +62,12 @@ export const DOCUMENTS = {
   remove: `mutation Remove($id: ID!, $code: String) {
     myTwoFactor { remove(id: $id, code: $code) { removedId ${ERROR} } }
   }`,
-  regenerate: `mutation RegenerateRecoveryCodes {
-    myTwoFactor { regenerateRecoveryCodes { recoveryCodes ${ERROR} } }
+  regenerate: `mutation RegenerateRecoveryCodes($code: String) {
+    myTwoFactor { regenerateRecoveryCodes(code: $code) { recoveryCodes ${ERROR} } }
   }`,
+  mySessions: `query MySessions { mySessions { id device ip createdAt lastSeenAt current nextStep } }`,
+  endSession: `mutation EndSession($id: ID!) { endSession(id: $id) { endedIds ${ERROR} } }`,
+  endOtherSessions: `mutation EndOtherSessions { endOtherSessions { endedIds ${ERROR} } }`,
   verification: `subscription Verification($setupId: ID!) {
     myTwoFactorVerification(setupId: $setupId) { ${SETUP} }
   }`,
@@ -72,8 +77,8 @@ export const DOCUMENTS = {
     admin { setTwoFactorPolicy(input: $input) { policy { mandatory enabledMethods recoveryCodesEnabled } ${ERROR} } }
   }`,
   userByEmail: `query UserByEmail($email: String!) { admin { user(email: $email) { id email name isAdmin } } }`,
-  resetUser: `mutation ResetUser($userId: ID!) {
-    admin { resetUserTwoFactor(userId: $userId) { user { id email } ${ERROR} } }
+  resetUser: `mutation ResetUser($userId: ID!, $code: String) {
+    admin { resetUserTwoFactor(userId: $userId, code: $code) { user { id email } ${ERROR} } }
   }`,
   auditEvents: `query AuditEvents($after: String) {
     admin { auditEvents(first: 20, after: $after) {

@@ -22,19 +22,39 @@ function App() {
   const [state, setState] = useState({ phase: "loading" });
   const hash = useHash();
 
+  /** Where the session stands now: after a load, or when the account changed under it. */
+  async function follow(notices = {}) {
+    try {
+      const { session } = await request("session");
+      if (!session) setState({ phase: "signed-out", notice: notices.ended });
+      else if (session.nextStep === "TWO_FACTOR_CHALLENGE") {
+        setState({ phase: "challenge", authenticators: session.authenticators || [], notice: notices.challenge });
+      } else {
+        // A page already shown keeps what it shows (recovery codes among them) and follows the step.
+        setState((old) =>
+          old.phase === "signed-in" && old.step === session.nextStep
+            ? old
+            : { phase: "signed-in", user: session.user, step: session.nextStep }
+        );
+      }
+    } catch (failure) {
+      setState({ phase: "signed-out", error: problem(failure) });
+    }
+  }
+
   useEffect(() => {
-    request("session").then(
-      ({ session }) => {
-        if (session && session.nextStep !== "TWO_FACTOR_CHALLENGE") {
-          setState({ phase: "signed-in", user: session.user, step: session.nextStep });
-        } else {
-          // A challenge left by a reload cannot list its authenticators again: start over.
-          setState({ phase: "signed-out" });
-        }
-      },
-      (failure) => setState({ phase: "signed-out", error: problem(failure) })
-    );
+    follow();
   }, []);
+
+  // The live connection ended (a session ended or moved to the challenge on another device's
+  // change, or the network went): read where this session stands and show that.
+  function sessionChanged() {
+    closeLive();
+    follow({
+      ended: "Your session ended. Sign in again.",
+      challenge: "Two-factor authentication was turned on for your account. Verify it is you to go on.",
+    });
+  }
 
   function signedIn(login) {
     const step = login.session.nextStep;
@@ -62,13 +82,14 @@ function App() {
     page = html`${state.error ? html`<${ErrorMessage} error=${state.error} />` : null}
       <${SignIn} notice=${state.notice} onSignedIn=${signedIn} />`;
   } else if (state.phase === "challenge") {
-    page = html`<${Challenge} authenticators=${state.authenticators}
+    page = html`<${Challenge} authenticators=${state.authenticators} notice=${state.notice}
       onPassed=${(session) => setState({ phase: "signed-in", user: session.user, step: session.nextStep })}
       onEnded=${(notice) => setState({ phase: "signed-out", notice })} />`;
   } else if (hash === "#/admin" && state.user.isAdmin && state.step === "DONE") {
     page = html`<${Admin} />`;
   } else {
-    page = html`<${YourTwoFactor} user=${state.user} />`;
+    page = html`<${YourTwoFactor} user=${state.user} step=${state.step}
+      onSessionChanged=${sessionChanged} />`;
   }
 
   const signedInUser = state.phase === "signed-in" ? state.user : null;

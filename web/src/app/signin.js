@@ -1,7 +1,7 @@
 // Signing in: email and password, then the second factor (a code or a recovery code).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { request } from "./api.js";
-import { CODE_INPUT, ErrorMessage, Field, METHOD_LABELS, after, html, problem, useSecondsLeft } from "./ui.js";
+import { CODE_INPUT, ErrorMessage, Field, html, problem, useSecondsLeft } from "./ui.js";
 
 export function SignIn({ notice, onSignedIn }) {
   const [error, setError] = useState(null);
@@ -38,7 +38,7 @@ export function SignIn({ notice, onSignedIn }) {
   </section>`;
 }
 
-export function Challenge({ authenticators, onPassed, onEnded }) {
+export function Challenge({ authenticators, notice, onPassed, onEnded }) {
   const [chosen, setChosen] = useState(authenticators.length ? authenticators[0].id : null);
   const [useRecovery, setUseRecovery] = useState(authenticators.length === 0);
   const [error, setError] = useState(null);
@@ -83,6 +83,7 @@ export function Challenge({ authenticators, onPassed, onEnded }) {
 
   return html`<section class="card narrow" aria-labelledby="challenge-title">
     <h1 id="challenge-title">Two-factor authentication</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     ${useRecovery
       ? html`<p>Enter one of the recovery codes you saved when you set up two-factor authentication.</p>`
       : html`<fieldset>
@@ -91,7 +92,7 @@ export function Challenge({ authenticators, onPassed, onEnded }) {
             (a) => html`<label class="choice">
               <input type="radio" name="authenticator" value=${a.id} checked=${a.id === chosen}
                 onChange=${() => { setChosen(a.id); setError(null); }} />
-              ${a.name} <span class="muted">(${METHOD_LABELS[a.method] || a.method})</span>
+              ${a.name}
             </label>`
           )}
         </fieldset>`}

@@ -17,7 +17,7 @@ async function attempt(name, variables, pick) {
 
 const my = (field) => (data) => data.myTwoFactor[field];
 
-export function YourTwoFactor({ user }) {
+export function YourTwoFactor({ user, step, onSessionChanged }) {
   const [data, setData] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [adding, setAdding] = useState(null);
@@ -29,15 +29,21 @@ export function YourTwoFactor({ user }) {
       setData((await request("myTwoFactor")).myTwoFactor);
       setLoadError(null);
     } catch (failure) {
-      setLoadError(problem(failure));
+      if (failure.code === "FORBIDDEN" || failure.code === "UNAUTHENTICATED") onSessionChanged();
+      else setLoadError(problem(failure));
     }
   }
 
   useEffect(() => {
     load();
-    // Changes made on another device or tab arrive without a reload.
-    return subscribe("changed", {}, (live) => setData(live.myTwoFactorChanged));
   }, []);
+
+  useEffect(() => {
+    // Changes made on another device or tab arrive without a reload; the subscription ends
+    // when this session does (or must pass the challenge first). A set-up-only session has none.
+    if (step !== "DONE") return undefined;
+    return subscribe("changed", {}, (live) => setData(live.myTwoFactorChanged), onSessionChanged);
+  }, [step]);
 
   if (loadError) return html`<section class="card"><${ErrorMessage} error=${loadError} /></section>`;
   if (data === null) return html`<p role="status">Loading…</p>`;
@@ -47,6 +53,8 @@ export function YourTwoFactor({ user }) {
     setNotice(result.message);
     if (result.recoveryCodes) setRecoveryCodes(result.recoveryCodes);
     load();
+    // A set-up-only sign-in is a full session now: the page follows it (live changes, sessions).
+    if (step !== "DONE") onSessionChanged();
   }
 
   return html`<section class="card" aria-labelledby="your-2fa-title">
@@ -65,7 +73,7 @@ export function YourTwoFactor({ user }) {
 
     <h2>Authenticators</h2>
     ${data.authenticators.length
-      ? html`<ul class="authenticators">
+      ? html`<ul class="authenticators" aria-label="Your authenticators">
           ${data.authenticators.map(
             (a) => html`<${AuthenticatorRow} key=${a.id} authenticator=${a} all=${data.authenticators}
               onChanged=${load} onNotice=${setNotice} />`
@@ -93,11 +101,61 @@ export function YourTwoFactor({ user }) {
         <p>${data.recoveryCodesRemaining} unused recovery ${data.recoveryCodesRemaining === 1 ? "code" : "codes"} left.</p>
         <${Regenerate} authenticators=${data.authenticators} onCodes=${(codes) => { setRecoveryCodes(codes); load(); }} />`
       : null}
+    ${step === "DONE" ? html`<${Sessions} />` : null}
   </section>`;
 }
 
+/** The devices signed in to the account, each of which can be signed out from here. */
+function Sessions() {
+  const [sessions, setSessions] = useState(null);
+  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  async function load() {
+    try {
+      setSessions((await request("mySessions")).mySessions);
+    } catch (failure) {
+      setError(problem(failure));
+    }
+  }
+  useEffect(() => { load(); }, []);
+
+  async function end(name, variables, pick) {
+    const result = await attempt(name, variables, pick);
+    if (result.error) setError(result.error);
+    else {
+      setError(null);
+      const count = result.payload.endedIds.length;
+      setNotice(count === 1 ? "The device was signed out." : `${count} devices were signed out.`);
+      load();
+    }
+  }
+
+  if (sessions === null) return html`<${ErrorMessage} error=${error} />`;
+  const others = sessions.filter((s) => !s.current);
+  return html`<h2>Where you are signed in</h2>
+    ${notice ? html`<p class="success" role="status">${notice}</p>` : null}
+    <ul class="authenticators sessions" aria-label="Your sessions">
+      ${sessions.map((s) => html`<li class="authenticator" key=${s.id}>
+        <div class="details">
+          <strong>${s.device}${s.current ? html` <span class="badge">This device</span>` : null}</strong>
+          <span class="muted">${s.ip || "Unknown address"} · Signed in ${formatDate(s.createdAt)} · Last seen ${formatDate(s.lastSeenAt)}</span>
+          ${s.nextStep !== "DONE" ? html`<span class="muted">Still signing in</span>` : null}
+        </div>
+        ${s.current ? null : html`<div class="row actions">
+          <button type="button" onClick=${() => end("endSession", { id: s.id }, (d) => d.endSession)}
+            aria-label=${`Sign out ${s.device}, signed in ${formatDate(s.createdAt)}`}>Sign out</button>
+        </div>`}
+      </li>`)}
+    </ul>
+    <${ErrorMessage} error=${error} />
+    ${others.length
+      ? html`<button type="button" onClick=${() => end("endOtherSessions", {}, (d) => d.endOtherSessions)}>Sign out all other devices</button>`
+      : null}`;
+}
+
 /** Asks for a current code when the server says the session's factor is too old. */
-function FreshCode({ authenticators, error, busy, onCode, onCancel }) {
+export function FreshCode({ authenticators, error, busy, onCode, onCancel }) {
   const email = authenticators.find((a) => a.method === "EMAIL");
   const [mailed, setMailed] = useState(null);
   async function mail() {
@@ -118,7 +176,7 @@ function FreshCode({ authenticators, error, busy, onCode, onCancel }) {
 }
 
 /** Runs an action that may answer FRESH_CODE_REQUIRED, then again with the code the user gives. */
-function useFreshAction(run) {
+export function useFreshAction(run) {
   const [state, setState] = useState({ needCode: false, error: null, busy: false });
   async function go(code) {
     setState({ ...state, busy: true, error: null });
