@@ -75,13 +75,14 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def live_server(directory: Path) -> AsyncIterator[LiveServer]:
+async def live_server(directory: Path, mail_url: str = "console://") -> AsyncIterator[LiveServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
     env.update(
         TWOFACTOR_ENV="development",
         TWOFACTOR_DATABASE_URL=f"sqlite://{directory / 'browser.db'}",
-        TWOFACTOR_MAIL_URL="console://",
+        TWOFACTOR_MAIL_URL=mail_url,
+        TWOFACTOR_MAIL_FROM="twofactor <no-reply@example.test>",
         TWOFACTOR_DATA_DIR=str(directory),
         PYTHONUNBUFFERED="1",
     )
@@ -170,3 +171,18 @@ async def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PHONE_WIDTH = 390
+
+
+async def screenshots(page: Page, name: str) -> None:
+    """The page as it is, then at a phone's width (`name-390px`), then back; the page must not scroll sideways."""
+    size = page.viewport_size
+    assert size is not None
+    await screenshot(page, name)
+    await page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
+    wider = await page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+    await screenshot(page, f"{name}-{PHONE_WIDTH}px")
+    await page.set_viewport_size(size)
+    assert not wider, f"{name} scrolls sideways at {PHONE_WIDTH} px"

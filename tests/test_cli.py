@@ -182,7 +182,7 @@ def test_serve_says_once_what_it_runs_on_and_logs_no_requests(tmp_path: Path) ->
     summary = (
         f"twofactor {VERSION} on http://127.0.0.1:PORT (development, 1 worker): "
         f"database sqlite://{tmp_path / 'cli.db'}, mail: console, events: in-process; "
-        "GraphiQL: http://127.0.0.1:PORT/graphql"
+        "web client: http://127.0.0.1:PORT/; GraphiQL: http://127.0.0.1:PORT/graphql"
     )
     assert output.splitlines().count(summary) == 1, output
     assert "GET /healthz" not in output
@@ -215,12 +215,13 @@ def test_startup_summary_shows_no_password() -> None:
         cors_origins=(),
         graphiql=False,
         introspection=False,
+        web_client=False,
     )
     line = startup_summary(settings, "0.0.0.0", 8000, 4)
     assert line == (
         f"twofactor {VERSION} on http://0.0.0.0:8000 (production, 4 workers): "
         "database postgres://twofactor:***@db:5432/twofactor, mail: smtp://smtp.example.test:587 (STARTTLS), "
-        "events: redis://:***@redis:6379/0; GraphiQL: off"
+        "events: redis://:***@redis:6379/0; web client: off; GraphiQL: off"
     )
     assert "secret" not in startup_summary(replace(settings, env="development", graphiql=True), "::1", 80, 1)
     assert "http://[::1]:80/graphql" in startup_summary(replace(settings, graphiql=True), "::1", 80, 1)

@@ -32,6 +32,16 @@ async def read_policy() -> types.TwoFactorPolicy:
     return types.TwoFactorPolicy.of(await Policy.current())
 
 
+async def find_user(context: RequestContext, email: str) -> types.User | None:
+    """`admin.user(email)`: the account with this sign-in address, to reset it; null when none has it."""
+    require_admin(context)
+    address = email.strip().lower()
+    if not address or len(address) > 254 or "\x00" in address:
+        return None
+    found = await User.get_or_none(email=address)
+    return types.User.of(found) if found is not None else None
+
+
 async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput) -> types.PolicyPayload:
     """Change the policy; applies at each user's next sign-in."""
     admin = require_admin(context)

@@ -60,6 +60,10 @@ class AdminQueries:
         except Refused as refusal:
             raise GraphQLError(refusal.error.message, extensions={"code": "BAD_REQUEST"}) from None
 
+    @strawberry.field(description="The user with this sign-in email address, or null: find whom to reset.")
+    async def user(self, info: Info, email: str) -> types.User | None:
+        return await admin.find_user(context_of(info), email)
+
 
 @strawberry.type
 class Query:

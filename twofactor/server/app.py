@@ -57,7 +57,7 @@ from twofactor.server.events import make_broker
 from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.settings import Settings, load_settings
 from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
-from twofactor.server.web import SecurityHeaders, graphiql_page, static_files
+from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
 
 log = logging.getLogger("twofactor")
 
@@ -372,6 +372,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             static_files(),
+            *([Route("/", web_client)] if settings.web_client else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -145,10 +145,11 @@ def startup_summary(settings: Settings, host: str, port: int, workers: int) -> s
     events = _without_password(settings.redis_url) if settings.redis_url else "in-process"
     processes = "1 worker" if workers == 1 else f"{workers} workers"
     graphiql = f"{address}/graphql" if settings.graphiql else "off"
+    web = f"{address}/" if settings.web_client else "off"
     return (
         f"twofactor {_version()} on {address} ({settings.env}, {processes}): "
         f"database {_without_password(settings.database_url)}, mail: {mail_text}, events: {events}; "
-        f"GraphiQL: {graphiql}"
+        f"web client: {web}; GraphiQL: {graphiql}"
     )
 
 

@@ -52,6 +52,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_TRUST_PROXY_HEADERS": "true behind a proxy listed in FORWARDED_ALLOW_IPS (default false)",
     "TWOFACTOR_AUDIT_RETENTION_DAYS": "delete audit rows older than this many days (default: keep them all)",
     "TWOFACTOR_TRUSTED_DOCUMENTS": "a manifest file: run only the documents in it (default: off)",
+    "TWOFACTOR_WEB_CLIENT": "true or false: the web client at / (default true)",
 }
 
 
@@ -91,6 +92,8 @@ class Settings:
     audit_retention: timedelta | None = None
     # The only documents run (hash -> text), when TWOFACTOR_TRUSTED_DOCUMENTS names a manifest.
     trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
+    # The web client at `/`; off for deployments that want the API alone.
+    web_client: bool = True
 
     @property
     def production(self) -> bool:
@@ -277,4 +280,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         trusted_proxies=_bool(config, "TRUST_PROXY_HEADERS", default=False),
         audit_retention=audit_retention,
         trusted_documents=trusted,
+        web_client=_bool(config, "WEB_CLIENT", default=True),
     )

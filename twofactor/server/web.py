@@ -1,4 +1,4 @@
-"""What the server gives a browser: GraphiQL from the package's own files, and the security headers."""
+"""What the server gives a browser: the web client, GraphiQL from the package's own files, security headers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,6 +44,17 @@ SECURITY_HEADERS = {
 def graphiql_page() -> str:
     """GraphiQL's page, loading its scripts and styles from /static (works without internet)."""
     return (STATIC_DIR / "graphiql" / "graphiql.html").read_text(encoding="utf-8")
+
+
+@cache
+def web_client_page() -> str:
+    """The web client's page: sign-in, "Your 2FA" and the admin page, all from /static/app."""
+    return (STATIC_DIR / "app" / "index.html").read_text(encoding="utf-8")
+
+
+async def web_client(_: Request) -> Response:
+    """`/`: the web client (`TWOFACTOR_WEB_CLIENT=false` leaves the API alone)."""
+    return HTMLResponse(web_client_page(), headers={"Cache-Control": "no-cache"})
 
 
 def static_files() -> Mount:

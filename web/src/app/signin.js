@@ -1,0 +1,125 @@
+// Signing in: email and password, then the second factor (a code or a recovery code).
+import { useEffect, useRef, useState } from "preact/hooks";
+import { request } from "./api.js";
+import { CODE_INPUT, ErrorMessage, Field, html, problem, useSecondsLeft } from "./ui.js";
+
+export function SignIn({ notice, onSignedIn }) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef(null);
+  // Keyboard users start typing at once.
+  useEffect(() => form.current && form.current.elements.email.focus(), []);
+
+  async function submit(event) {
+    event.preventDefault();
+    const fields = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const { login } = await request("login", { email: fields.get("email"), password: fields.get("password") });
+      if (login.error) setError(problem(login.error));
+      else onSignedIn(login);
+    } catch (failure) {
+      setError(problem(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`<section class="card narrow" aria-labelledby="sign-in-title">
+    <h1 id="sign-in-title">Sign in</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <form onSubmit=${submit} ref=${form}>
+      <${Field} id="email" label="Email" type="email" autocomplete="username" required />
+      <${Field} id="password" label="Password" type="password" autocomplete="current-password" required />
+      <${ErrorMessage} error=${error} />
+      <button type="submit" class="primary" disabled=${busy}>Sign in</button>
+    </form>
+  </section>`;
+}
+
+export function Challenge({ authenticators, notice, onPassed, onEnded }) {
+  const [chosen, setChosen] = useState(authenticators.length ? authenticators[0].id : null);
+  const [useRecovery, setUseRecovery] = useState(authenticators.length === 0);
+  const [error, setError] = useState(null);
+  const [sent, setSent] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const current = authenticators.find((a) => a.id === chosen);
+  const resendIn = useSecondsLeft(sent && sent.resendAt);
+
+  async function run(name, variables, field) {
+    setBusy(true);
+    setError(null);
+    try {
+      const payload = (await request(name, variables))[field];
+      if (payload.error) {
+        setError(problem(payload.error));
+        if (payload.error.code === "TOO_MANY_ATTEMPTS") onEnded("Too many wrong codes. Sign in again.");
+        return null;
+      }
+      return payload;
+    } catch (failure) {
+      setError(problem(failure));
+      if (failure.code === "UNAUTHENTICATED") onEnded("Your sign-in expired. Sign in again.");
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function sendCode() {
+    const payload = await run("sendLoginCode", { id: chosen }, "sendLoginCode");
+    if (payload) setSent({ id: chosen, resendAt: payload.resendAvailableAt ? new Date(payload.resendAvailableAt) : null });
+  }
+
+  async function verify(event) {
+    event.preventDefault();
+    const code = new FormData(event.currentTarget).get("code");
+    const payload = useRecovery
+      ? await run("verifyRecoveryCode", { code }, "verifyLoginWithRecoveryCode")
+      : await run("verifyLogin", { id: chosen, code }, "verifyLogin");
+    if (payload) onPassed(payload.session);
+  }
+
+  return html`<section class="card narrow" aria-labelledby="challenge-title">
+    <h1 id="challenge-title">Two-factor authentication</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    ${useRecovery
+      ? html`<p>Enter one of the recovery codes you saved when you set up two-factor authentication.</p>`
+      : html`<fieldset>
+          <legend>Verify with</legend>
+          ${authenticators.map(
+            (a) => html`<label class="choice">
+              <input type="radio" name="authenticator" value=${a.id} checked=${a.id === chosen}
+                onChange=${() => { setChosen(a.id); setError(null); }} />
+              ${a.name}
+            </label>`
+          )}
+        </fieldset>`}
+    ${!useRecovery && current && current.method === "EMAIL"
+      ? html`<div class="row">
+          <button type="button" onClick=${sendCode} disabled=${busy || resendIn > 0}>
+            ${sent && sent.id === chosen ? "Send a new code" : "Send code"}
+          </button>
+          <span role="status" class="muted">
+            ${sent && sent.id === chosen ? "We emailed you a code." : ""}
+            ${resendIn > 0 ? ` You can ask for another in ${resendIn} s.` : ""}
+          </span>
+        </div>`
+      : null}
+    <form onSubmit=${verify}>
+      ${useRecovery
+        ? html`<${Field} id="code" label="Recovery code" autocomplete="off" required maxlength="20" />`
+        : html`<${Field} id="code" label=${current && current.method === "EMAIL" ? "Code from the email" : "Code from your app"}
+            ...${CODE_INPUT} />`}
+      <${ErrorMessage} error=${error} />
+      <button type="submit" class="primary" disabled=${busy}>Verify</button>
+    </form>
+    ${authenticators.length
+      ? html`<button type="button" class="link" onClick=${() => { setUseRecovery(!useRecovery); setError(null); }}>
+          ${useRecovery ? "Use an authenticator instead" : "Use a recovery code"}
+        </button>`
+      : null}
+    <p class="muted">Lost access to your authenticators and recovery codes? Contact an administrator to reset your two-factor authentication.</p>
+  </section>`;
+}

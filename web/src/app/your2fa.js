@@ -1,0 +1,465 @@
+// "Your 2FA": the user's authenticators, setting up a new one, recovery codes, live changes.
+import { useEffect, useState } from "preact/hooks";
+import { request, subscribe } from "./api.js";
+import {
+  CODE_INPUT, ErrorMessage, Field, METHOD_LABELS, formatDate, html, problem, useSecondsLeft,
+} from "./ui.js";
+
+/** Runs a payload-returning document; resolves to { payload } or { error }. */
+async function attempt(name, variables, pick) {
+  try {
+    const payload = pick(await request(name, variables));
+    return payload.error ? { error: problem(payload.error) } : { payload };
+  } catch (failure) {
+    return { error: problem(failure) };
+  }
+}
+
+const my = (field) => (data) => data.myTwoFactor[field];
+
+export function YourTwoFactor({ user, step, onSessionChanged }) {
+  const [data, setData] = useState(null);
+  const [loadError, setLoadError] = useState(null);
+  const [adding, setAdding] = useState(null);
+  const [recoveryCodes, setRecoveryCodes] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  async function load() {
+    try {
+      setData((await request("myTwoFactor")).myTwoFactor);
+      setLoadError(null);
+    } catch (failure) {
+      if (failure.code === "FORBIDDEN" || failure.code === "UNAUTHENTICATED") onSessionChanged();
+      else setLoadError(problem(failure));
+    }
+  }
+
+  useEffect(() => {
+    load();
+  }, []);
+
+  useEffect(() => {
+    // Changes made on another device or tab arrive without a reload; the subscription ends
+    // when this session does (or must pass the challenge first). A set-up-only session has none.
+    if (step !== "DONE") return undefined;
+    return subscribe("changed", {}, (live) => setData(live.myTwoFactorChanged), onSessionChanged);
+  }, [step]);
+
+  if (loadError) return html`<section class="card"><${ErrorMessage} error=${loadError} /></section>`;
+  if (data === null) return html`<p role="status">Loading…</p>`;
+
+  function created(result) {
+    setAdding(null);
+    setNotice(result.message);
+    if (result.recoveryCodes) setRecoveryCodes(result.recoveryCodes);
+    load();
+    // A set-up-only sign-in is a full session now: the page follows it (live changes, sessions).
+    if (step !== "DONE") onSessionChanged();
+  }
+
+  return html`<section class="card" aria-labelledby="your-2fa-title">
+    <h1 id="your-2fa-title">Your 2FA</h1>
+    <p>
+      ${data.enabled ? "Two-factor authentication is on." : "Two-factor authentication is off."}
+      ${data.mandatory ? " Your administrators require it." : ""}
+    </p>
+    ${data.setupRequired
+      ? html`<p class="notice" role="status">Set up two-factor authentication to continue using your account.</p>`
+      : null}
+    ${notice ? html`<p class="success" role="status">${notice}</p>` : null}
+    ${recoveryCodes
+      ? html`<${RecoveryCodes} codes=${recoveryCodes} onDone=${() => setRecoveryCodes(null)} />`
+      : null}
+
+    <h2>Authenticators</h2>
+    ${data.authenticators.length
+      ? html`<ul class="authenticators" aria-label="Your authenticators">
+          ${data.authenticators.map(
+            (a) => html`<${AuthenticatorRow} key=${a.id} authenticator=${a} all=${data.authenticators}
+              onChanged=${load} onNotice=${setNotice} />`
+          )}
+        </ul>`
+      : html`<p class="muted">No authenticators yet.</p>`}
+
+    <h2>Add an authenticator</h2>
+    ${adding === null
+      ? html`<div class="row">
+          ${data.availableMethods.includes("EMAIL")
+            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("EMAIL"); }}>Email Authentication</button>`
+            : null}
+          ${data.availableMethods.includes("APP")
+            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("APP"); }}>Authenticator App</button>`
+            : null}
+          ${data.availableMethods.length === 0 ? html`<p class="muted">Your administrators have turned off every method.</p>` : null}
+        </div>`
+      : adding === "EMAIL"
+        ? html`<${EmailSetup} user=${user} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`
+        : html`<${AppSetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`}
+
+    ${data.enabled
+      ? html`<h2>Recovery codes</h2>
+        <p>${data.recoveryCodesRemaining} unused recovery ${data.recoveryCodesRemaining === 1 ? "code" : "codes"} left.</p>
+        <${Regenerate} authenticators=${data.authenticators} onCodes=${(codes) => { setRecoveryCodes(codes); load(); }} />`
+      : null}
+    ${step === "DONE" ? html`<${Sessions} />` : null}
+  </section>`;
+}
+
+/** The devices signed in to the account, each of which can be signed out from here. */
+function Sessions() {
+  const [sessions, setSessions] = useState(null);
+  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  async function load() {
+    try {
+      setSessions((await request("mySessions")).mySessions);
+    } catch (failure) {
+      setError(problem(failure));
+    }
+  }
+  useEffect(() => { load(); }, []);
+
+  async function end(name, variables, pick) {
+    const result = await attempt(name, variables, pick);
+    if (result.error) setError(result.error);
+    else {
+      setError(null);
+      const count = result.payload.endedIds.length;
+      setNotice(count === 1 ? "The device was signed out." : `${count} devices were signed out.`);
+      load();
+    }
+  }
+
+  if (sessions === null) return html`<${ErrorMessage} error=${error} />`;
+  const others = sessions.filter((s) => !s.current);
+  return html`<h2>Where you are signed in</h2>
+    ${notice ? html`<p class="success" role="status">${notice}</p>` : null}
+    <ul class="authenticators sessions" aria-label="Your sessions">
+      ${sessions.map((s) => html`<li class="authenticator" key=${s.id}>
+        <div class="details">
+          <strong>${s.device}${s.current ? html` <span class="badge">This device</span>` : null}</strong>
+          <span class="muted">${s.ip || "Unknown address"} · Signed in ${formatDate(s.createdAt)} · Last seen ${formatDate(s.lastSeenAt)}</span>
+          ${s.nextStep !== "DONE" ? html`<span class="muted">Still signing in</span>` : null}
+        </div>
+        ${s.current ? null : html`<div class="row actions">
+          <button type="button" onClick=${() => end("endSession", { id: s.id }, (d) => d.endSession)}
+            aria-label=${`Sign out ${s.device}, signed in ${formatDate(s.createdAt)}`}>Sign out</button>
+        </div>`}
+      </li>`)}
+    </ul>
+    <${ErrorMessage} error=${error} />
+    ${others.length
+      ? html`<button type="button" onClick=${() => end("endOtherSessions", {}, (d) => d.endOtherSessions)}>Sign out all other devices</button>`
+      : null}`;
+}
+
+/** Asks for a current code when the server says the session's factor is too old. */
+export function FreshCode({ authenticators, error, busy, onCode, onCancel }) {
+  const email = authenticators.find((a) => a.method === "EMAIL");
+  const [mailed, setMailed] = useState(null);
+  async function mail() {
+    const result = await attempt("sendLoginCode", { id: email.id }, (d) => d.sendLoginCode);
+    setMailed(result.error ? result.error : { message: "We emailed you a code." });
+  }
+  return html`<form class="fresh" onSubmit=${(event) => { event.preventDefault(); onCode(new FormData(event.currentTarget).get("fresh-code")); }}>
+    <p>For your security, confirm it is you: enter a current code from one of your authenticators, or a recovery code.</p>
+    ${email ? html`<p><button type="button" onClick=${mail}>Email me a code</button>
+      ${mailed ? html` <span role="status">${mailed.message}</span>` : null}</p>` : null}
+    <${Field} id="fresh-code" label="Current code" autocomplete="one-time-code" required maxlength="20" />
+    <${ErrorMessage} error=${error} />
+    <div class="row">
+      <button type="submit" class="primary" disabled=${busy}>Confirm</button>
+      <button type="button" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
+
+/** Runs an action that may answer FRESH_CODE_REQUIRED, then again with the code the user gives. */
+export function useFreshAction(run) {
+  const [state, setState] = useState({ needCode: false, error: null, busy: false });
+  async function go(code) {
+    setState({ ...state, busy: true, error: null });
+    const result = await run(code || null);
+    if (result.error && result.error.code === "FRESH_CODE_REQUIRED") {
+      setState({ needCode: true, error: code ? result.error : null, busy: false });
+      return null;
+    }
+    setState({ needCode: state.needCode && Boolean(result.error), error: result.error || null, busy: false });
+    return result.error ? null : result.payload;
+  }
+  return [state, go, () => setState({ needCode: false, error: null, busy: false })];
+}
+
+function AuthenticatorRow({ authenticator, all, onChanged, onNotice }) {
+  const [editing, setEditing] = useState(false);
+  const [editError, setEditError] = useState(null);
+  const [confirming, setConfirming] = useState(false);
+  const [removal, remove, resetRemoval] = useFreshAction((code) =>
+    attempt("remove", { id: authenticator.id, code }, my("remove"))
+  );
+
+  const nameId = `name-${authenticator.id}`;
+
+  async function rename(event) {
+    event.preventDefault();
+    const name = new FormData(event.currentTarget).get(nameId);
+    const result = await attempt("edit", { id: authenticator.id, name }, my("edit"));
+    if (result.error) setEditError(result.error);
+    else {
+      setEditing(false);
+      setEditError(null);
+      onNotice("The authenticator was renamed.");
+      onChanged();
+    }
+  }
+
+  async function confirmRemove(code) {
+    if (await remove(code)) {
+      onNotice(`"${authenticator.name}" was removed.`);
+      onChanged();
+    }
+  }
+
+  return html`<li class="authenticator">
+    <div class="details">
+      <strong>${authenticator.name}</strong>
+      <span class="muted">${METHOD_LABELS[authenticator.method] || authenticator.method}${authenticator.email ? ` · ${authenticator.email}` : ""}</span>
+      <span class="muted">Added ${formatDate(authenticator.createdAt)} · Last used ${formatDate(authenticator.lastUsedAt)}</span>
+    </div>
+    ${editing
+      ? html`<form class="row" onSubmit=${rename}>
+          <${Field} id=${nameId} label="New name" value=${authenticator.name} maxlength="64" required />
+          <button type="submit" class="primary">Save</button>
+          <button type="button" onClick=${() => { setEditing(false); setEditError(null); }}>Cancel</button>
+          <${ErrorMessage} error=${editError} />
+        </form>`
+      : confirming
+        ? removal.needCode
+          ? html`<${FreshCode} authenticators=${all} error=${removal.error} busy=${removal.busy}
+              onCode=${confirmRemove} onCancel=${() => { setConfirming(false); resetRemoval(); }} />`
+          : html`<div class="row">
+              <span>Remove "${authenticator.name}"?</span>
+              <button type="button" class="danger" onClick=${() => confirmRemove(null)} disabled=${removal.busy}>Yes, remove</button>
+              <button type="button" onClick=${() => { setConfirming(false); resetRemoval(); }}>Cancel</button>
+              <${ErrorMessage} error=${removal.error} />
+            </div>`
+        : html`<div class="row actions">
+            <button type="button" onClick=${() => setEditing(true)} aria-label=${`Edit ${authenticator.name}`}>Edit</button>
+            <button type="button" onClick=${() => setConfirming(true)} aria-label=${`Remove ${authenticator.name}`}>Remove</button>
+          </div>`}
+  </li>`;
+}
+
+const STATUS_TEXT = {
+  PENDING: "Sending the code…",
+  CODE_SENT: "We emailed you a code. It is valid for 10 minutes.",
+  DELIVERY_FAILED: "We could not deliver the code. Send it again.",
+  VERIFIED: "Verified.",
+  EXPIRED: "The code expired. Start again.",
+  LOCKED: "Too many wrong codes. Start again.",
+  CANCELLED: "This set-up was cancelled.",
+};
+const ENDED = new Set(["EXPIRED", "LOCKED", "CANCELLED"]);
+
+/** Follows a set-up's status as the server pushes it. */
+function useLiveSetup(initial) {
+  const [setup, setSetup] = useState(initial);
+  useEffect(() => {
+    if (!initial) return undefined;
+    setSetup(initial);
+    return subscribe("verification", { setupId: initial.id }, (live) => setSetup(live.myTwoFactorVerification));
+  }, [initial && initial.id]);
+  return [setup, setSetup];
+}
+
+function EmailSetup({ user, authenticators, onCreated, onCancel }) {
+  const [name, setName] = useState("");
+  const [started, setStarted] = useState(null);
+  const [setup, setSetup] = useLiveSetup(started);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [start, go] = useFreshAction((code) =>
+    attempt("setUpEmail", { name, code }, my("setUpEmail"))
+  );
+  const resendIn = useSecondsLeft(setup && setup.resendAvailableAt ? new Date(setup.resendAvailableAt) : null);
+
+  async function send(event) {
+    event.preventDefault();
+    const payload = await go(null);
+    if (payload) setStarted(payload.setup);
+  }
+
+  async function resend() {
+    const result = await attempt("resendCode", { setupId: setup.id }, my("resendCode"));
+    if (result.error) setError(result.error);
+    else {
+      setError(null);
+      setSetup(result.payload.setup);
+    }
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    const code = new FormData(event.currentTarget).get("email-code");
+    const result = await attempt("submitCode", { setupId: setup.id, code }, my("submitCode"));
+    setBusy(false);
+    if (result.error) setError(result.error);
+    else onCreated(result.payload);
+  }
+
+  if (!setup) {
+    return html`<div class="setup" aria-labelledby="email-setup-title">
+      <h3 id="email-setup-title">Email Authentication</h3>
+      ${start.needCode
+        ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
+            onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }} onCancel=${onCancel} />`
+        : html`<form onSubmit=${send}>
+            <${Field} id="email-name" label="Name" value=${name} onInput=${(e) => setName(e.currentTarget.value)}
+              maxlength="64" required hint="For example: Work email" />
+            <${Field} id="email-address" label="Email" value=${user.email} readonly
+              hint="Codes go to the address you sign in with." />
+            <${ErrorMessage} error=${start.error} />
+            <div class="row">
+              <button type="submit" class="primary" disabled=${start.busy}>Send code</button>
+              <button type="button" onClick=${onCancel}>Cancel</button>
+            </div>
+          </form>`}
+    </div>`;
+  }
+  const ended = ENDED.has(setup.status);
+  return html`<div class="setup" aria-labelledby="email-setup-title">
+    <h3 id="email-setup-title">Email Authentication</h3>
+    <p role="status" aria-live="polite" class=${`status status-${setup.status.toLowerCase()}`} data-status=${setup.status}>
+      ${STATUS_TEXT[setup.status] || setup.status}
+    </p>
+    ${ended
+      ? html`<button type="button" onClick=${onCancel}>Close</button>`
+      : html`<form onSubmit=${submit}>
+          <${Field} id="email-code" label="Code from the email" ...${CODE_INPUT} />
+          <${ErrorMessage} error=${error} />
+          <div class="row">
+            <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
+            <button type="button" onClick=${resend} disabled=${resendIn > 0}>
+              ${resendIn > 0 ? `Resend code (${resendIn} s)` : "Resend code"}
+            </button>
+            <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: setup.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
+          </div>
+        </form>`}
+  </div>`;
+}
+
+function AppSetup({ authenticators, onCreated, onCancel }) {
+  const [started, setStarted] = useState(null);
+  const [setup] = useLiveSetup(started);
+  const [error, setError] = useState(null);
+  const [copied, setCopied] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [start, go] = useFreshAction((code) => attempt("setUpApp", { code }, my("setUpApp")));
+
+  useEffect(() => {
+    go(null).then((payload) => payload && setStarted(payload.setup));
+  }, []);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(started.app.setupKey.replace(/\s+/g, ""));
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    const result = await attempt(
+      "submitCode", { setupId: started.id, code: form.get("app-code"), name: form.get("app-name") }, my("submitCode")
+    );
+    setBusy(false);
+    if (result.error) setError(result.error);
+    else onCreated(result.payload);
+  }
+
+  if (start.needCode) {
+    return html`<div class="setup"><h3>Authenticator App</h3>
+      <${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
+        onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }} onCancel=${onCancel} /></div>`;
+  }
+  if (!started) {
+    return html`<div class="setup"><h3>Authenticator App</h3>
+      ${start.error ? html`<${ErrorMessage} error=${start.error} /><button type="button" onClick=${onCancel}>Close</button>`
+        : html`<p role="status">Preparing…</p>`}</div>`;
+  }
+  const ended = setup && ENDED.has(setup.status);
+  return html`<div class="setup" aria-labelledby="app-setup-title">
+    <h3 id="app-setup-title">Authenticator App</h3>
+    <ol class="steps">
+      <li>Scan the QR code with your authenticator app.
+        <img class="qr" src=${started.app.qrCodePng} width="200" height="200"
+          alt="QR code to scan with your authenticator app" /></li>
+      <li>Or type the setup key:
+        <code class="setup-key" data-testid="setup-key">${started.app.setupKey}</code>
+        <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button></li>
+      <li>Name it and enter the ${started.app.digits}-digit code the app shows.</li>
+    </ol>
+    ${ended
+      ? html`<p role="status">${STATUS_TEXT[setup.status]}</p><button type="button" onClick=${onCancel}>Close</button>`
+      : html`<form onSubmit=${submit}>
+          <${Field} id="app-name" label="Name" maxlength="64" required hint="For example: My phone" />
+          <${Field} id="app-code" label="Code from your app" ...${CODE_INPUT} />
+          <${ErrorMessage} error=${error} />
+          <div class="row">
+            <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
+            <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
+          </div>
+        </form>`}
+  </div>`;
+}
+
+function RecoveryCodes({ codes, onDone }) {
+  const [copied, setCopied] = useState(false);
+  const text = codes.join("\n") + "\n";
+  const download = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  useEffect(() => () => URL.revokeObjectURL(download), [download]);
+  return html`<div class="recovery" role="region" aria-labelledby="recovery-title">
+    <h2 id="recovery-title">Your recovery codes</h2>
+    <p>Each code signs you in once if you lose your authenticators. Save them somewhere safe now: they are not shown again.</p>
+    <ul class="codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
+    <div class="row">
+      <button type="button" onClick=${async () => { await navigator.clipboard.writeText(text); setCopied(true); }}>
+        ${copied ? "Copied" : "Copy codes"}
+      </button>
+      <a class="button" href=${download} download="twofactor-recovery-codes.txt">Download codes</a>
+      <button type="button" class="primary" onClick=${onDone}>I saved them</button>
+    </div>
+  </div>`;
+}
+
+function Regenerate({ authenticators, onCodes }) {
+  const [asking, setAsking] = useState(false);
+  const [state, go, reset] = useFreshAction((code) =>
+    attempt("regenerate", code ? { code } : {}, my("regenerateRecoveryCodes"))
+  );
+  async function run(code) {
+    const payload = await go(code);
+    if (payload) {
+      setAsking(false);
+      reset();
+      onCodes(payload.recoveryCodes);
+    }
+  }
+  if (state.needCode) {
+    return html`<${FreshCode} authenticators=${authenticators} error=${state.error} busy=${state.busy}
+      onCode=${run} onCancel=${() => { setAsking(false); reset(); }} />`;
+  }
+  if (!asking) return html`<button type="button" onClick=${() => setAsking(true)}>Regenerate recovery codes</button>`;
+  return html`<div class="row">
+    <span>New codes replace all the old ones.</span>
+    <button type="button" class="danger" onClick=${() => run(null)} disabled=${state.busy}>Regenerate</button>
+    <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
+    <${ErrorMessage} error=${state.error} />
+  </div>`;
+}
