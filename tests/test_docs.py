@@ -72,3 +72,32 @@ def test_the_link_check_would_see_a_broken_link() -> None:
         "security-in-brief",
         "run-it-with-docker-compose",
     }
+
+
+def _unwrapped(page: Path) -> str:
+    """The page's text with each line's leading indentation folded into one space."""
+    return re.sub(r"\n\s+", " ", page.read_text())
+
+
+def test_every_test_the_docs_name_exists() -> None:
+    named = {(m[0], m[1]) for page in PAGES for m in re.findall(r"(tests/\w+\.py)::(\w+)", _unwrapped(page))}
+    assert named, "docs/security.md names the tests that guard each rule"
+    for path, test in sorted(named):
+        source = ROOT / path
+        assert source.exists(), f"the docs name {path}, which is not there"
+        assert re.search(rf"^(async )?def {test}\(", source.read_text(), re.M), f"the docs name {path}::{test}"
+
+
+def test_every_module_and_function_the_docs_name_exists() -> None:
+    named = [
+        (m[0], m[1])
+        for page in PAGES
+        for m in re.findall(r"`(twofactor/[\w/]+\.py)`(?: \(([^)]*)\))?", _unwrapped(page))
+    ]
+    assert named
+    for path, names in named:
+        source = ROOT / path
+        assert source.exists(), f"the docs name {path}, which is not there"
+        text = source.read_text()
+        for name in re.findall(r"`(\w+)`", names):
+            assert re.search(rf"^(async def|def|class) {name}\b|^{name}\s*[:=]", text, re.M), f"{path} has no {name}"
