@@ -1,4 +1,4 @@
-"""The GraphQL types of the API contract (../shared/contract/schema.graphql) and additions."""
+"""The GraphQL types of the API contract (the clients' contract, exported to schema.graphql) and additions."""
 
 from __future__ import annotations
 
