@@ -1,7 +1,8 @@
 """`twofactor worker` beside `twofactor serve --no-mail`: two real processes, one database, one Redis.
 
 The server queues the mail and sends none; the worker sends it and its delivery result reaches the
-server's subscribers through Redis. Both databases; each test has a Redis prefix of its own.
+server's subscribers through Redis. Both databases; each test has a Redis prefix of its own. Then,
+in this process: the wake a server sends the worker through Redis, and the setting.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, fresh_database
+from conftest import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, Harness, fresh_database, signed_in
 from mail_support import Collector, SmtpServer, free_port
+from redis.asyncio import Redis
 from test_multiprocess import (
     LOGIN,
+    REDIS_URL,
     START_TIMEOUT,
     TWOFACTOR,
     Server,
@@ -38,9 +41,13 @@ from test_multiprocess import (
 )
 from test_subscriptions import VERIFICATION, WAIT
 
-from twofactor.mail.outbox import STOP_GRACE
-
-pytestmark = pytest.mark.multiprocess
+from twofactor.mail.backends import backend_for
+from twofactor.mail.outbox import STOP_GRACE, OutboxWorker
+from twofactor.resolvers.delivery import delivery_result
+from twofactor.server.cli import startup_summary
+from twofactor.server.events import RedisBroker
+from twofactor.server.mail_worker import MAIL_WAKE_CHANNEL, MailWakeSender, follow_wakes
+from twofactor.server.settings import SettingsError, load_settings
 
 EMAIL = "ada@example.test"
 # SIGTERM ends an idle worker at once; one with a send under way, once the send is done.
@@ -183,6 +190,7 @@ async def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         smtp.stop()
 
 
+@pytest.mark.multiprocess
 async def test_the_worker_sends_the_mail_of_a_server_that_sends_none(deployment: Deployment) -> None:
     serve, worker = deployment.serve, deployment.worker
     assert "mail: sent by `twofactor worker`" in serve.output()
@@ -221,6 +229,7 @@ async def test_the_worker_sends_the_mail_of_a_server_that_sends_none(deployment:
     assert len(deployment.smtp.received) == 2
 
 
+@pytest.mark.multiprocess
 async def test_sigterm_lets_the_send_under_way_finish_then_exits_0(deployment: Deployment) -> None:
     worker = deployment.worker
     token = await deployment.login()
@@ -237,6 +246,7 @@ async def test_sigterm_lets_the_send_under_way_finish_then_exits_0(deployment: D
     assert len(deployment.smtp.received) == 1
 
 
+@pytest.mark.multiprocess
 async def test_sigterm_and_sigint_stop_an_idle_worker_with_exit_code_0(deployment: Deployment) -> None:
     deployment.worker.process.send_signal(signal.SIGTERM)
     assert await ended(deployment.worker) == 0, deployment.worker.output()
@@ -252,6 +262,7 @@ async def test_sigterm_and_sigint_stop_an_idle_worker_with_exit_code_0(deploymen
         stop(again)
 
 
+@pytest.mark.multiprocess
 def test_bad_settings_stop_the_worker_naming_the_variable(tmp_path: Path) -> None:
     base = environment("sqlite://" + str(tmp_path / "db.sqlite"), free_port(), tmp_path)
     cases = {
@@ -274,3 +285,80 @@ def test_bad_settings_stop_the_worker_naming_the_variable(tmp_path: Path) -> Non
     )
     assert production.returncode == 2
     assert "TWOFACTOR_SECRET_KEY is required in production" in production.stderr.decode()
+
+
+class CountedWorker(OutboxWorker):
+    """The outbox worker, telling the test how many messages each of its passes handled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes: asyncio.Queue[int] = asyncio.Queue()
+
+    async def run_once(self) -> int:
+        handled = await super().run_once()
+        self.passes.put_nowait(handled)
+        return handled
+
+
+async def test_a_server_that_leaves_mail_to_the_worker_wakes_it_through_redis(app: Harness, ada: str) -> None:
+    """A worker that would not look again for an hour sends the mail at once: the server woke it."""
+    services = app.app.state.services
+    _, token = await signed_in(app, ada)
+    prefix = f"test-worker-{uuid.uuid4().hex}:"
+    server_broker, worker_broker = RedisBroker(REDIS_URL, prefix), RedisBroker(REDIS_URL, prefix)
+    worker = CountedWorker(
+        backend_for(app.settings.mail),
+        services.keyring,
+        app.settings.mail_from,
+        on_result=lambda message: delivery_result(services, message),
+        poll_interval=3600,
+    )
+    own_worker = services.outbox
+    await own_worker.stop()  # the app's worker would send the mail itself
+    redis = Redis.from_url(REDIS_URL)
+    await server_broker.start()
+    await worker_broker.start()
+    wakes = asyncio.create_task(follow_wakes(worker_broker, worker))
+    sender = MailWakeSender(server_broker)
+    try:
+        key = (prefix + MAIL_WAKE_CHANNEL).encode()
+        async with asyncio.timeout(WAIT):
+            while dict(await redis.pubsub_numsub(key)).get(key, 0) < 1:
+                await asyncio.sleep(0.02)
+        worker.start()
+        async with asyncio.timeout(WAIT):
+            assert await worker.passes.get() == 0  # its first pass is over: nothing was due
+        # As in a server with TWOFACTOR_MAIL_WORKER=external: no outbox worker, a wake sender.
+        services.outbox, services.mail_wake = None, sender
+
+        setup = await app.gql(SET_UP_EMAIL, {"name": "Mail"}, token=token)
+        assert setup["data"]["myTwoFactor"]["setUpEmail"]["error"] is None, setup
+
+        async with asyncio.timeout(WAIT):
+            assert await worker.passes.get() == 1
+        assert [m.rcpt_tos for m in await app.mails_to(ada)] == [[ada]]
+    finally:
+        services.outbox, services.mail_wake = own_worker, None
+        wakes.cancel()
+        await asyncio.gather(wakes, return_exceptions=True)
+        await worker.stop()
+        await sender.stop()
+        await server_broker.stop()
+        await worker_broker.stop()
+        await redis.aclose()
+        own_worker.start()
+
+
+def test_mail_worker_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TWOFACTOR_MAIL_WORKER", raising=False)
+    assert load_settings(env_file=None).serve_sends_mail
+    monkeypatch.setenv("TWOFACTOR_MAIL_WORKER", " External ")
+    external = load_settings(env_file=None)
+    assert external.mail_worker == "external" and not external.serve_sends_mail
+    line = startup_summary(external, "127.0.0.1", 8000, 1)
+    assert "mail: sent by `twofactor worker`," in line and "console" not in line
+    monkeypatch.setenv("TWOFACTOR_MAIL_WORKER", "false")
+    with pytest.raises(SettingsError, match="TWOFACTOR_MAIL_WORKER: expected inside or external"):
+        load_settings(env_file=None)

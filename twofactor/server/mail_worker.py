@@ -76,7 +76,7 @@ def mail_wake_sender(services: Services) -> MailWakeSender | None:
     return MailWakeSender(services.broker)
 
 
-async def _follow_wakes(broker: Broker, worker: OutboxWorker) -> None:
+async def follow_wakes(broker: Broker, worker: OutboxWorker) -> None:
     """Wake the worker on every event of MAIL_WAKE_CHANNEL (a resync too: a wake may have been lost)."""
     async with broker.subscribe(MAIL_WAKE_CHANNEL) as wakes:
         async for _ in wakes:
@@ -111,7 +111,7 @@ async def run_mail_worker(settings: Settings, *, migrate: bool = False, stop: as
         services.outbox = worker
         housekeeper = Housekeeper(settings.audit_retention)
         services.housekeeper = housekeeper
-        wakes = loop.create_task(_follow_wakes(services.broker, worker), name="twofactor-mail-wakes")
+        wakes = loop.create_task(follow_wakes(services.broker, worker), name="twofactor-mail-wakes")
         worker.start()
         housekeeper.start()
         log.info("mail worker %s started", worker.worker_id)
