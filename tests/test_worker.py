@@ -252,14 +252,47 @@ async def test_sigterm_and_sigint_stop_an_idle_worker_with_exit_code_0(deploymen
     assert await ended(deployment.worker) == 0, deployment.worker.output()
     assert re.search(r"mail worker \S+ stopped", deployment.worker.output())
 
-    again = start("worker-2", ["worker"], deployment.env, deployment.directory)
+    without_redis = {k: v for k, v in deployment.env.items() if k != "TWOFACTOR_REDIS_URL"}
+    again = start("worker-2", ["worker"], without_redis, deployment.directory)
     try:
         await logged(again, r"mail worker \S+ started")
+        # It runs, and says what an operator loses without Redis.
+        assert "TWOFACTOR_REDIS_URL is not set: the delivery results" in again.output()
         again.process.send_signal(signal.SIGINT)
         assert await ended(again) == 0, again.output()
         assert "Traceback" not in again.output()
     finally:
         stop(again)
+
+
+@pytest.mark.multiprocess
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_a_worker_on_a_database_not_migrated_stops_unless_told_to_migrate(kind: str, tmp_path: Path) -> None:
+    await check_services()
+    async with fresh_database(kind, tmp_path) as database_url:
+        env = environment(database_url, free_port(), tmp_path)
+        refused = await asyncio.to_thread(
+            subprocess.run, [str(TWOFACTOR), "worker"], env=env, cwd=tmp_path, capture_output=True, timeout=60
+        )
+        assert refused.returncode == 2, refused
+        error = refused.stderr.decode()
+        assert re.match(r"twofactor: the database lacks \d+ migration\(s\) \(0001_initial, ", error), error
+        assert "run `twofactor migrate` first, or `twofactor worker --migrate`" in error
+
+        worker = start("worker", ["worker", "--migrate"], env, tmp_path)
+        try:
+            await logged(worker, r"mail worker \S+ started")
+            assert "(migrated first)" in worker.output()
+            worker.process.send_signal(signal.SIGTERM)
+            assert await ended(worker) == 0, worker.output()
+        finally:
+            stop(worker)
+        # Migrated now: a plain worker starts.
+        again = start("worker-again", ["worker"], env, tmp_path)
+        try:
+            await logged(again, r"mail worker \S+ started")
+        finally:
+            stop(again)
 
 
 @pytest.mark.multiprocess

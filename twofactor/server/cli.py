@@ -327,10 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["TWOFACTOR_MAIL_WORKER"] = MAIL_WORKER_EXTERNAL
         settings = load_settings()
         if args.command == "worker":
-            from twofactor.server.mail_worker import run_mail_worker
+            from twofactor.server.mail_worker import NotMigrated, run_mail_worker
 
             print(worker_summary(settings, args.migrate), flush=True)
-            asyncio.run(run_mail_worker(settings, migrate=args.migrate))
+            try:
+                asyncio.run(run_mail_worker(settings, migrate=args.migrate))
+            except NotMigrated as error:
+                raise CommandError(str(error)) from None
             return 0
         if args.command == "serve":
             _serve(settings, args.host, args.port, args.workers, not args.no_migrate, args.access_log)

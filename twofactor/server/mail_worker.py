@@ -22,13 +22,19 @@ from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import STOP_GRACE, OutboxWorker
 from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.security.keyring import Keyring
+from twofactor.server.availability import select_one
 from twofactor.server.context import Services
-from twofactor.server.database import apply_migrations, tortoise_config
+from twofactor.server.database import apply_migrations, pending_migrations, tortoise_config
 from twofactor.server.events import Broker, RedisBroker, make_broker
 from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.settings import Settings
 
 log = logging.getLogger("twofactor.worker")
+
+
+class NotMigrated(Exception):
+    """The database lacks migrations this version needs; the message says which and what to run."""
+
 
 # The broker channel on which `serve` processes tell the worker that mail was queued.
 MAIL_WAKE_CHANNEL = "outbox"
@@ -88,6 +94,25 @@ async def run_mail_worker(settings: Settings, *, migrate: bool = False, stop: as
     under way (STOP_GRACE at most) and return. `migrate` applies the migrations first."""
     if migrate:
         await apply_migrations(settings.database_url)
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        # Unreachable: OSError, which the command reports. Not migrated: every pass would fail.
+        await select_one()
+        pending = await pending_migrations(settings.database_url)
+    except BaseException:
+        await Tortoise.close_connections()
+        raise
+    if pending:
+        await Tortoise.close_connections()
+        raise NotMigrated(
+            f"the database lacks {len(pending)} migration(s) ({', '.join(pending)}): "
+            "run `twofactor migrate` first, or `twofactor worker --migrate`"
+        )
+    if settings.redis_url is None:
+        log.warning(
+            "TWOFACTOR_REDIS_URL is not set: the delivery results this worker publishes reach "
+            "no subscriber of a `serve` process, and new mail waits for the next poll"
+        )
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -97,7 +122,6 @@ async def run_mail_worker(settings: Settings, *, migrate: bool = False, stop: as
         keyring=Keyring(settings.secret_keys),
         broker=make_broker(settings.redis_url, settings.redis_prefix),
     )
-    await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         await services.broker.start()
         worker = OutboxWorker(
