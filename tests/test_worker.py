@@ -395,3 +395,19 @@ def test_mail_worker_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("TWOFACTOR_MAIL_WORKER", "false")
     with pytest.raises(SettingsError, match="TWOFACTOR_MAIL_WORKER: expected inside or external"):
         load_settings(env_file=None)
+
+
+@pytest.mark.multiprocess
+async def test_a_server_leaving_mail_to_the_worker_without_redis_warns(tmp_path: Path) -> None:
+    env = environment(f"sqlite://{tmp_path / 'db.sqlite'}", free_port(), tmp_path)
+    del env["TWOFACTOR_REDIS_URL"]
+    env["TWOFACTOR_MAIL_WORKER"] = "external"  # the setting, not the flag
+    port = free_port()
+    serve = start("serve", ["serve", "--port", str(port)], env, tmp_path, port)
+    try:
+        async with httpx.AsyncClient() as http:
+            await wait_healthy(serve, http)
+        assert "mail: sent by `twofactor worker`, events: in-process" in serve.output()
+        assert "TWOFACTOR_REDIS_URL is not set: the delivery results of `twofactor worker`" in serve.output()
+    finally:
+        stop(serve)

@@ -267,6 +267,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
 
         asyncio.run(apply_migrations(settings.database_url))
     print(startup_summary(settings, host, port, workers), flush=True)
+    if not settings.serve_sends_mail and settings.redis_url is None:
+        logging.getLogger("twofactor").warning(
+            "TWOFACTOR_REDIS_URL is not set: the delivery results of `twofactor worker` reach no "
+            "subscriber of this server, and the worker finds new mail at its next poll"
+        )
     # Each worker builds its own app; migrations already ran once above.
     uvicorn.run(
         "twofactor.server.app:create_served_app",
