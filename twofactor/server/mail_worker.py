@@ -4,6 +4,8 @@ The worker sends what the outbox holds (mail/outbox.py) exactly as a `serve` pro
 delivery results and set-ups running out publish live events through the broker, so with Redis
 configured the subscribers served by the `serve` processes see them. It also runs the scheduled
 clean-up (server/housekeeping.py), which is harmless beside the one in each `serve` process.
+It applies migrations only when told to (`--migrate`), and will not start on a database that is
+unreachable or lacks a migration, since every pass would fail.
 
 With Redis, a `serve` that leaves mail to the worker wakes it through a channel after each commit
 that queued mail (`MailWakeSender`); without Redis the worker finds new mail at its next poll.
