@@ -103,7 +103,7 @@ def test_compose_config_is_valid_for_docker_compose(tmp_path: Path) -> None:
 
 def test_compose_runs_the_several_process_deployment() -> None:
     services = compose()["services"]
-    assert {"postgres", "redis", "mailpit", "migrate", "server"} <= set(services)
+    assert {"postgres", "redis", "mailpit", "migrate", "server", "worker"} <= set(services)
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
 
     server, migrate = services["server"], services["migrate"]
@@ -125,6 +125,26 @@ def test_compose_runs_the_several_process_deployment() -> None:
     assert environment["TWOFACTOR_REDIS_URL"].startswith("redis://redis:6379")
     assert environment["TWOFACTOR_MAIL_URL"] == "smtp://mailpit:1025"
     assert services["postgres"]["environment"]["POSTGRES_DB"] == "twofactor"
+
+
+def test_compose_leaves_mail_to_the_worker_service() -> None:
+    from twofactor.mail.outbox import STOP_GRACE
+
+    services = compose()["services"]
+    server, worker = services["server"], services["worker"]
+    # The server sends no mail; the worker, on the same database, Redis and mail server, sends it.
+    assert "--no-mail" in server["command"]
+    assert worker["command"] == ["twofactor", "worker"]
+    assert worker["environment"] == server["environment"]
+    assert worker.get("env_file") == server.get("env_file")
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "mailpit" in worker["depends_on"]
+    assert worker["restart"] == "unless-stopped"
+    assert "ports" not in worker
+    # Docker's SIGKILL must not cut off the sends the worker finishes after SIGTERM.
+    grace = worker["stop_grace_period"]
+    assert grace.endswith("s") and float(grace[:-1]) > STOP_GRACE
 
 
 def test_compose_environment_makes_valid_production_settings(clean_env: pytest.MonkeyPatch) -> None:

@@ -122,8 +122,7 @@ async def user_changed(context: RequestContext, user_id: int) -> None:
 
 def wake_mail(context: RequestContext) -> None:
     """Ask the outbox worker to look now rather than at its next poll."""
-    if context.services.outbox is not None:
-        context.services.outbox.wake()
+    context.services.wake_mail()
 
 
 def notice_row(context: RequestContext, user: User, email: messages.Email, kind: str) -> tuple[Any, ...]:

@@ -55,6 +55,7 @@ from twofactor.server.context import (
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.events import make_broker
 from twofactor.server.housekeeping import Housekeeper
+from twofactor.server.mail_worker import mail_wake_sender
 from twofactor.server.settings import Settings, load_settings
 from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
 from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
@@ -279,8 +280,9 @@ class WebSocketOrigin:
 def create_app(
     settings: Settings | None = None, *, migrate: bool = True, run_worker: bool = True, served: bool = False
 ) -> Starlette:
-    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail;
-    `served`: run by uvicorn, whose exit signals close the WebSockets first (server/shutdown.py)."""
+    """The whole service. `migrate` applies migrations at start-up; `run_worker` sends mail (unless
+    the settings leave it to `twofactor worker`); `served`: run by uvicorn, whose exit signals
+    close the WebSockets first (server/shutdown.py)."""
     settings = settings or load_settings()
     services = Services(
         settings=settings,
@@ -322,7 +324,7 @@ def create_app(
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await services.broker.start()
             worker = None
-            if run_worker:
+            if run_worker and settings.serve_sends_mail:
                 worker = OutboxWorker(
                     backend_for(settings.mail),
                     services.keyring,
@@ -333,6 +335,8 @@ def create_app(
                 )
                 services.outbox = worker
                 worker.start()
+            else:
+                services.mail_wake = mail_wake_sender(services)
             housekeeper = Housekeeper(settings.audit_retention)
             services.housekeeper = housekeeper
             housekeeper.start()
@@ -349,6 +353,9 @@ def create_app(
                 if worker is not None:
                     await worker.stop()
                     services.outbox = None
+                if services.mail_wake is not None:
+                    await services.mail_wake.stop()
+                    services.mail_wake = None
                 await services.broker.stop()
                 await services.database.close()
 

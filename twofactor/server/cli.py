@@ -1,4 +1,4 @@
-"""The `twofactor` command: serve, migrate, manage users, export the schema."""
+"""The `twofactor` command: serve, send mail (worker), migrate, manage users, export the schema."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import importlib.metadata
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from twofactor.server.settings import ENVIRONMENT_VARIABLES, Settings, SettingsError, load_settings
+from twofactor.server.settings import (
+    ENVIRONMENT_VARIABLES,
+    MAIL_WORKER_EXTERNAL,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -70,11 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="server processes")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start-up")
     serve.add_argument(
+        "--no-mail",
+        action="store_true",
+        help="send no mail: leave the outbox to `twofactor worker` (as TWOFACTOR_MAIL_WORKER=external)",
+    )
+    serve.add_argument(
         "--access-log",
         action="store_true",
         help="log every request (uvicorn's access log; a GET request's line shows its variables)",
     )
 
+    worker = command(
+        "worker",
+        "send the mail of the outbox (beside `serve --no-mail`) until SIGTERM or SIGINT",
+        epilog=_epilog(),
+    )
+    worker.add_argument(
+        "--migrate", action="store_true", help="apply migrations first (by default `serve` or `migrate` does)"
+    )
     command("migrate", "apply database migrations (safe to repeat)")
     command("export-schema", "print the GraphQL schema (SDL)")
     command("rotate-secrets", "re-encrypt stored TOTP secrets with TWOFACTOR_SECRET_KEY (after a key rotation)")
@@ -133,16 +153,24 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=user + netloc))
 
 
+def _mail_text(settings: Settings) -> str:
+    """Where mail goes, without credentials."""
+    mail = settings.mail
+    if mail.backend == "console":
+        return "console"
+    security = " (TLS)" if mail.tls else " (STARTTLS)" if mail.starttls else ""
+    return f"smtp://{mail.host}:{mail.port}{security}"
+
+
+def _events_text(settings: Settings) -> str:
+    return _without_password(settings.redis_url) if settings.redis_url else "in-process"
+
+
 def startup_summary(settings: Settings, host: str, port: int, workers: int) -> str:
     """The one line `twofactor serve` prints: where it listens, on what it runs, where to go."""
     address = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    mail = settings.mail
-    if mail.backend == "console":
-        mail_text = "console"
-    else:
-        security = " (TLS)" if mail.tls else " (STARTTLS)" if mail.starttls else ""
-        mail_text = f"smtp://{mail.host}:{mail.port}{security}"
-    events = _without_password(settings.redis_url) if settings.redis_url else "in-process"
+    mail_text = _mail_text(settings) if settings.serve_sends_mail else "sent by `twofactor worker`"
+    events = _events_text(settings)
     processes = "1 worker" if workers == 1 else f"{workers} workers"
     graphiql = f"{address}/graphql" if settings.graphiql else "off"
     web = f"{address}/" if settings.web_client else "off"
@@ -150,6 +178,15 @@ def startup_summary(settings: Settings, host: str, port: int, workers: int) -> s
         f"twofactor {_version()} on {address} ({settings.env}, {processes}): "
         f"database {_without_password(settings.database_url)}, mail: {mail_text}, events: {events}; "
         f"web client: {web}; GraphiQL: {graphiql}"
+    )
+
+
+def worker_summary(settings: Settings, migrate: bool) -> str:
+    """The one line `twofactor worker` prints: what it sends mail with, on what it runs."""
+    return (
+        f"twofactor {_version()} mail worker ({settings.env}): "
+        f"database {_without_password(settings.database_url)}{' (migrated first)' if migrate else ''}, "
+        f"mail: {_mail_text(settings)}, events: {_events_text(settings)}; clean-up: on"
     )
 
 
@@ -230,6 +267,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
 
         asyncio.run(apply_migrations(settings.database_url))
     print(startup_summary(settings, host, port, workers), flush=True)
+    if not settings.serve_sends_mail and settings.redis_url is None:
+        logging.getLogger("twofactor").warning(
+            "TWOFACTOR_REDIS_URL is not set: the delivery results of `twofactor worker` reach no "
+            "subscriber of this server, and the worker finds new mail at its next poll"
+        )
     # Each worker builds its own app; migrations already ran once above.
     uvicorn.run(
         "twofactor.server.app:create_served_app",
@@ -269,7 +311,7 @@ def _add_trusted(manifest_path: Path, files: list[Path]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `twofactor` command."""
     args = _parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command in {"serve", "worker"}:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     else:
         # A one-off command speaks like its own messages: "twofactor: ...".
@@ -285,7 +327,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "trusted-documents":
             print(_add_trusted(Path(args.manifest), [Path(f) for f in args.files]))
             return 0
+        if args.command == "serve" and args.no_mail:
+            # The setting, so that each server process uvicorn starts reads it too.
+            os.environ["TWOFACTOR_MAIL_WORKER"] = MAIL_WORKER_EXTERNAL
         settings = load_settings()
+        if args.command == "worker":
+            from twofactor.server.mail_worker import NotMigrated, run_mail_worker
+
+            print(worker_summary(settings, args.migrate), flush=True)
+            try:
+                asyncio.run(run_mail_worker(settings, migrate=args.migrate))
+            except NotMigrated as error:
+                raise CommandError(str(error)) from None
+            return 0
         if args.command == "serve":
             _serve(settings, args.host, args.port, args.workers, not args.no_migrate, args.access_log)
             return 0

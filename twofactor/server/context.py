@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from twofactor.security.keyring import Keyring
     from twofactor.server.events import Broker
     from twofactor.server.housekeeping import Housekeeper
+    from twofactor.server.mail_worker import MailWakeSender
     from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
@@ -40,6 +41,8 @@ class Services:
     keyring: Keyring
     broker: Broker
     outbox: OutboxWorker | None = None
+    # When `twofactor worker` sends the mail (TWOFACTOR_MAIL_WORKER=external) and Redis is configured.
+    mail_wake: MailWakeSender | None = None
     housekeeper: Housekeeper | None = None
     # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
     subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
@@ -47,6 +50,13 @@ class Services:
     database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
     # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
     sockets: OpenSockets = field(default_factory=OpenSockets)
+
+    def wake_mail(self) -> None:
+        """Have the mail queued by a commit sent now: by this process's worker, or by `twofactor worker`."""
+        if self.outbox is not None:
+            self.outbox.wake()
+        elif self.mail_wake is not None:
+            self.mail_wake.wake()
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 APP_LABEL = "twofactor"
 
@@ -96,6 +97,16 @@ async def apply_migrations(database_url: str) -> None:
     """Bring the database schema up to date (safe to run again: applied ones are skipped)."""
     await migrate(config=tortoise_config(database_url))
     await Tortoise.close_connections()
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """The names of the migrations not yet applied to the database Tortoise is connected to, in order.
+
+    Call it once the database answered: Tortoise reads an unreachable one as having none applied.
+    """
+    apps = tortoise_config(database_url)["apps"]
+    steps = await MigrationExecutor(Tortoise.get_connection("default"), apps).plan()
+    return [step.migration.name for step in steps if not step.backward]
 
 
 # For Tortoise's own command line when models change:

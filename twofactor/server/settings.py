@@ -53,7 +53,12 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_AUDIT_RETENTION_DAYS": "delete audit rows older than this many days (default: keep them all)",
     "TWOFACTOR_TRUSTED_DOCUMENTS": "a manifest file: run only the documents in it (default: off)",
     "TWOFACTOR_WEB_CLIENT": "true or false: the web client at / (default true)",
+    "TWOFACTOR_MAIL_WORKER": "inside (default: serve sends the mail) or external (`twofactor worker` does)",
 }
+
+# Who sends the outbox: every `serve` process (inside), or only `twofactor worker` (external).
+MAIL_WORKER_INSIDE = "inside"
+MAIL_WORKER_EXTERNAL = "external"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Settings:
     trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
     # The web client at `/`; off for deployments that want the API alone.
     web_client: bool = True
+    # "external": `serve` sends no mail and leaves the outbox to `twofactor worker`.
+    mail_worker: str = MAIL_WORKER_INSIDE
 
     @property
     def production(self) -> bool:
@@ -102,6 +109,11 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.production
+
+    @property
+    def serve_sends_mail(self) -> bool:
+        """Whether each `serve` process runs the outbox worker (not left to `twofactor worker`)."""
+        return self.mail_worker == MAIL_WORKER_INSIDE
 
 
 def _bool(config: Config, name: str, default: bool) -> bool:
@@ -259,6 +271,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
                 "or nothing to keep the audit log forever"
             )
         audit_retention = timedelta(days=int(raw_retention))
+    mail_worker = str(config("MAIL_WORKER", default=MAIL_WORKER_INSIDE)).strip().lower()
+    if mail_worker not in {MAIL_WORKER_INSIDE, MAIL_WORKER_EXTERNAL}:
+        raise SettingsError(f"TWOFACTOR_MAIL_WORKER: expected inside or external, got {mail_worker!r}")
     manifest = str(config("TRUSTED_DOCUMENTS", default="")).strip()
     try:
         trusted = read_manifest(Path(manifest)) if manifest else None
@@ -281,4 +296,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         audit_retention=audit_retention,
         trusted_documents=trusted,
         web_client=_bool(config, "WEB_CLIENT", default=True),
+        mail_worker=mail_worker,
     )
