@@ -193,6 +193,9 @@ async def test_qr_formats_are_rendered_only_when_selected_and_once_per_setup(app
     def rendered() -> tuple[int, int]:
         return qr.RENDERS["svg"] - before.get("svg", 0), qr.RENDERS["png"] - before.get("png", 0)
 
+    def encoded() -> int:
+        return qr.RENDERS["symbol"] - before.get("symbol", 0)
+
     body = await app.gql(SET_UP_APP_SVG_ONLY, token=token)
     setup = body["data"]["myTwoFactor"]["setUpApp"]["setup"]
     assert setup["app"]["qrCodeSvg"].lstrip().startswith("<svg")
@@ -213,11 +216,13 @@ async def test_qr_formats_are_rendered_only_when_selected_and_once_per_setup(app
     assert rendered() == (1, 1)
     assert (await read("qrCodeSvg qrCodePng"))["qrCodePng"] == png
     assert rendered() == (1, 1)
+    assert encoded() == 1  # both formats of a set-up come from one encoding of its symbol
 
     # Another set-up has its own images.
     other = await app.gql(SET_UP_APP_SVG_ONLY, token=token)
     assert other["data"]["myTwoFactor"]["setUpApp"]["setup"]["app"]["qrCodeSvg"] != setup["app"]["qrCodeSvg"]
     assert rendered() == (2, 1)
+    assert encoded() == 2
 
 
 # --- the secret at rest ---

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
 from typing import Literal
 
 import segno
@@ -19,23 +20,33 @@ MASK = 0
 
 Kind = Literal["svg", "png"]
 
-# How many images of each kind this process has rendered: read by the tests to check that
-# a client pays only for the formats it selects.
+# How many symbols this process has encoded ("symbol") and images of each kind it has rendered:
+# read by the tests to check that a client pays only for the formats it selects.
 RENDERS: Counter[str] = Counter()
 
 # Pending set-ups whose images are kept; the oldest is dropped first.
 CACHE_SIZE = 256
-_cache: OrderedDict[str, tuple[str, dict[str, str]]] = OrderedDict()
+
+
+@dataclass
+class _Entry:
+    """A set-up's URI, its encoded symbol (shared by both formats) and the images made so far."""
+
+    uri: str
+    symbol: segno.QRCode
+    images: dict[str, str] = field(default_factory=dict)
+
+
+_cache: OrderedDict[str, _Entry] = OrderedDict()
 
 
 def _symbol(uri: str) -> segno.QRCode:
+    RENDERS["symbol"] += 1
     return segno.make(uri, error="m", micro=False, mask=MASK)
 
 
-def render(uri: str, kind: Kind) -> str:
-    """`uri` as an SVG document or a PNG data URI."""
+def _render(symbol: segno.QRCode, kind: Kind) -> str:
     RENDERS[kind] += 1
-    symbol = _symbol(uri)
     if kind == "png":
         png: str = symbol.png_data_uri(scale=4, border=4)
         return png
@@ -44,23 +55,28 @@ def render(uri: str, kind: Kind) -> str:
     return buffer.getvalue().decode("utf-8")
 
 
+def render(uri: str, kind: Kind) -> str:
+    """`uri` as an SVG document or a PNG data URI."""
+    return _render(_symbol(uri), kind)
+
+
 def qr_images(uri: str) -> tuple[str, str]:
-    """(SVG document, PNG data URI) of `uri`."""
-    return render(uri, "svg"), render(uri, "png")
+    """(SVG document, PNG data URI) of `uri`, from one encoding of the symbol."""
+    symbol = _symbol(uri)
+    return _render(symbol, "svg"), _render(symbol, "png")
 
 
 def cached(key: str, uri: str, kind: Kind) -> str:
-    """The image of `kind` for the set-up `key`, rendered on first use and kept while it is pending."""
+    """The image of `kind` for the set-up `key`, rendered on first use and kept while it is pending;
+    both formats of a set-up come from one encoding of the symbol."""
     entry = _cache.get(key)
-    if entry is None or entry[0] != uri:
-        entry = (uri, {})
-        _cache[key] = entry
+    if entry is None or entry.uri != uri:
+        entry = _cache[key] = _Entry(uri, _symbol(uri))
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
-    images = entry[1]
-    image = images.get(kind)
+    image = entry.images.get(kind)
     if image is None:
-        image = images[kind] = render(uri, kind)
+        image = entry.images[kind] = _render(entry.symbol, kind)
     return image
 
 
