@@ -10,7 +10,10 @@ and keyring, against the database the server will use.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,16 +24,11 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from twofactor.models import Authenticator, Method, RecoveryCode, Session, SessionState, Setup, User
 from twofactor.resolvers.factors import recovery_digest, secret_context
-from twofactor.security import codes, tokens, totp
+from twofactor.security import codes, rules, tokens, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.names import name_key
 from twofactor.security.passwords import hash_password_sync
-from twofactor.security.rules import (
-    MAX_OPEN_SETUPS_PER_USER,
-    PENDING_SESSION_LIFETIME,
-    SESSION_LIFETIME,
-    SETUP_LIFETIME,
-)
+from twofactor.security.rules import PENDING_SESSION_LIFETIME, SESSION_LIFETIME, SETUP_LIFETIME
 from twofactor.server.database import apply_migrations, tortoise_config
 
 PASSWORD = "correct horse battery staple"
@@ -72,6 +70,18 @@ mutation($email: String!, $password: String!) {
   }
 }"""
 
+# The session lookup every request makes, and next to nothing else.
+SESSION = "{ session { nextStep expiresAt user { id email } } }"
+
+SEND_LOGIN_CODE = """
+mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { expiresAt resendAvailableAt error { code message } } }"""
+
+REMOVE = """
+mutation($id: ID!) { myTwoFactor { remove(id: $id) { removedId error { code message } } } }"""
+
+REGENERATE = """
+mutation { myTwoFactor { regenerateRecoveryCodes { recoveryCodes error { code message } } } }"""
+
 HELLO = "{ hello }"
 
 
@@ -100,6 +110,18 @@ FLOWS: dict[str, Flow] = {
         "setUpEmail", SET_UP_EMAIL, ("myTwoFactor", "setUpEmail"), "once", mails=1, note="code mailed via outbox"
     ),
     "login": Flow("login", LOGIN, ("login",), "cycle", note="argon2id verify + session"),
+    "session": Flow("session", SESSION, (), "cycle", note="the session lookup every request makes"),
+    "sendLoginCode": Flow(
+        "sendLoginCode", SEND_LOGIN_CODE, ("sendLoginCode",), "once", mails=1, note="EMAIL code at a challenge"
+    ),
+    "remove": Flow("remove", REMOVE, ("myTwoFactor", "remove"), "once", note="one of two apps, fresh session"),
+    "regenerateRecoveryCodes": Flow(
+        "regenerateRecoveryCodes",
+        REGENERATE,
+        ("myTwoFactor", "regenerateRecoveryCodes"),
+        "once",
+        note="ten new codes, fresh session",
+    ),
 }
 HELLO_FLOW = Flow("hello", HELLO, (), "cycle")
 
@@ -237,7 +259,8 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
 
         # setUpApp: signed-in users without 2FA, each starting as many set-ups as a user may have
         # open at once, far apart in the order (a request of each user, then a second of each ...).
-        per_user = MAX_OPEN_SETUPS_PER_USER
+        # (Builds from before the limit existed allow any number; 5 keeps the same shape.)
+        per_user = getattr(rules, "MAX_OPEN_SETUPS_PER_USER", 5)
         ids = [user_id for user_id, _ in await seeder.users("app", -(-pool["setUpApp"] // per_user))]
         app_tokens = await seeder.sessions(ids, SessionState.DONE)
         items["setUpApp"] = [{"token": t} for _ in range(per_user) for t in app_tokens]
@@ -270,6 +293,33 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
         # login: one user per connection (the per-account throttle allows 10 failures in flight).
         users = await seeder.users("login", REUSABLE_USERS)
         items["login"] = [{"vars": {"email": email, "password": PASSWORD}} for _, email in users]
+        items["session"] = items["myTwoFactor"]
+
+        # sendLoginCode: users with an EMAIL authenticator at a sign-in challenge (one code mail each).
+        users = await seeder.users("code", pool.get("sendLoginCode", 0))
+        ids = [user_id for user_id, _ in users]
+        await seeder.email_authenticators(users, "Work email")
+        found = dict(await Authenticator.filter(user_id__in=ids).values_list("user_id", "id"))
+        items["sendLoginCode"] = [
+            {"token": token, "vars": {"id": str(found[user_id])}}
+            for user_id, token in zip(ids, await seeder.sessions(ids, SessionState.CHALLENGE), strict=True)
+        ]
+
+        # remove: users with two apps and a session that proved a factor just now; one app goes.
+        ids = [user_id for user_id, _ in await seeder.users("remove", pool.get("remove", 0))]
+        await seeder.app_authenticators(ids, "Phone")
+        removed = await seeder.app_authenticators(ids, "Tablet")
+        await seeder.recovery_codes(ids)
+        items["remove"] = [
+            {"token": token, "vars": {"id": str(authenticator_id)}}
+            for token, (authenticator_id, _) in zip(await seeder.sessions(ids, SessionState.DONE), removed, strict=True)
+        ]
+
+        # regenerateRecoveryCodes: users with an app and codes, a session that proved a factor just now.
+        ids = [user_id for user_id, _ in await seeder.users("regen", pool.get("regenerateRecoveryCodes", 0))]
+        await seeder.app_authenticators(ids, "Phone")
+        await seeder.recovery_codes(ids)
+        items["regenerateRecoveryCodes"] = [{"token": t} for t in await seeder.sessions(ids, SessionState.DONE)]
         items["hello"] = [{}]
         return items
     finally:
@@ -278,3 +328,18 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
 
 def secret_key() -> str:
     return secrets.token_urlsafe(48)
+
+
+def main(argv: list[str]) -> int:
+    """`python bench/flows.py DATABASE_URL SECRET_KEY POOL_JSON OUT`: seed with the twofactor this
+    Python imports (bench/run --against runs it with each build's own interpreter) and write the
+    request items to OUT as JSON."""
+    url, key, pool, out = argv
+    items = asyncio.run(seed(url, key, json.loads(pool)))
+    with open(out, "w") as handle:
+        json.dump(items, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -49,7 +49,23 @@ PG_ADMIN_DSN = os.environ.get("TWOFACTOR_BENCH_PG_DSN", "postgresql://postgres@1
 PG_HOST_PART = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgres://")
 README = ROOT / "README.md"
 START_MARK, END_MARK = "<!-- bench:start -->", "<!-- bench:end -->"
-FLOW_ORDER = ["myTwoFactor", "setUpApp", "submitCode", "verifyLogin", "setUpEmail", "login"]
+FLOW_ORDER = [
+    "session",
+    "myTwoFactor",
+    "setUpApp",
+    "submitCode",
+    "verifyLogin",
+    "setUpEmail",
+    "sendLoginCode",
+    "remove",
+    "regenerateRecoveryCodes",
+    "login",
+]
+
+
+# Issue #15: targets are ratios, so any machine can judge them.
+RARE_SHARE_OF_H = 0.05  # submitCode (with its mail), setUpApp, setUpEmail, remove, regenerateRecoveryCodes
+FAN_OUT_PER_H = 1.5  # myTwoFactorChanged deliveries/s of one process, over H's requests/s
 
 
 def log(message: str) -> None:
@@ -749,13 +765,16 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"{kind}: myTwoFactor p99 <= 100 ms (32 conn)", get("myTwoFactor", "c32", "p99_ms"), 100, "{:.1f} ms",
             at_most=True)  # fmt: skip
         share = 0.15 if kind == "sqlite" else 0.20
-        for flow in ("submitCode", "verifyLogin"):
+        value, how = share_of_h("verifyLogin")
+        add(f"{kind}: verifyLogin >= {share:.0%} of H", value, share, "{:.0%}", note=how)
+        # Rare paths: at least RARE_SHARE_OF_H of H, whatever the database (issue #15).
+        for flow in ("submitCode", "setUpApp", "setUpEmail", "remove", "regenerateRecoveryCodes"):
+            if flow not in w1:
+                continue
             value, how = share_of_h(flow)
-            add(f"{kind}: {flow} >= {share:.0%} of H", value, share, "{:.0%}", note=how)
+            add(f"{kind}: {flow} >= {RARE_SHARE_OF_H:.0%} of H", value, RARE_SHARE_OF_H, "{:.0%}", note=how)
         add(f"{kind}: login >= 70% of raw argon2id", ratio(get("login", "c32", "rps"), argon2_for(results, kind, "w1")),
             0.70, "{:.0%}")  # fmt: skip
-        add(f"{kind}: setUpApp >= 100/s", get("setUpApp", "c32", "rps"), 100, "{:.0f}/s",
-            note=f"server CPU {get('setUpApp', 'c32', 'server_cpu_us_per_req')} us/request")  # fmt: skip
         for flow in FLOW_ORDER:
             if flow == "login" or flow not in w1:
                 continue
@@ -770,7 +789,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         detail = " ".join(str((fan or {}).get("error", fan)).replace("|", "/").split())[-200:]
         reason = "bench/subscriptions.py not present" if fan is None else f"bench/subscriptions.py failed: {detail}"
-        targets.append({"target": "fan-out >= 5,000 deliveries/s; VERIFIED p99 <= 50 ms; 150 MB with 1,000 subs",
+        targets.append({"target": "fan-out >= 1.5x H deliveries/s; VERIFIED p99 <= 50 ms; 150 MB with 1,000 subs",
                         "value": "-", "limit": None, "status": "not measured", "note": reason})  # fmt: skip
     return targets
 
@@ -895,7 +914,7 @@ def write_readme(text: str) -> None:
     README.write_text(updated)
 
 
-def run_subscriptions(quick: bool, cpus: dict[str, Any]) -> dict[str, Any] | None:
+def run_subscriptions(quick: bool, cpus: dict[str, Any], hello: float | None) -> dict[str, Any] | None:
     """bench/subscriptions.py (owned separately), run as it is, its table parsed for the targets."""
     script = BENCH / "subscriptions.py"
     if not script.exists():
@@ -923,7 +942,7 @@ def run_subscriptions(quick: bool, cpus: dict[str, Any]) -> dict[str, Any] | Non
         match = re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line)
         if match:
             rows[match.group(1).strip()] = match.group(2).strip()
-    return {"options": options, "rows": rows, "stdout": stdout.strip(), "targets": subscription_targets(rows)}
+    return {"options": options, "rows": rows, "stdout": stdout.strip(), "targets": subscription_targets(rows, hello)}
 
 
 def _number(text: str | None) -> float | None:
@@ -935,7 +954,8 @@ def _number(text: str | None) -> float | None:
     return None
 
 
-def subscription_targets(rows: dict[str, str]) -> list[dict[str, Any]]:
+def subscription_targets(rows: dict[str, str], hello: float | None) -> list[dict[str, Any]]:
+    """The subscription targets; fan-out against H of one worker (the subscription server is one process)."""
     targets = []
 
     def add(name: str, prefix: str, limit: float, at_most: bool, note: str = "") -> None:
@@ -947,8 +967,17 @@ def subscription_targets(rows: dict[str, str]) -> list[dict[str, Any]]:
             status = "met" if (value <= limit if at_most else value >= limit) else "missed"
         targets.append({"target": name, "value": rows.get(key, "-"), "limit": limit, "status": status, "note": note})
 
-    add("fan-out to 1,000 subscribers >= 5,000 deliveries/s", "fan-out to 1000: deliveries/s", 5000, False)
-    add("fan-out to 100 subscribers >= 5,000 deliveries/s", "fan-out to 100: deliveries/s", 5000, False)
+    for count, label in (("1000", "1,000"), ("100", "100")):
+        value = _number(rows.get(f"fan-out to {count}: deliveries/s"))
+        share = value / hello if value is not None and hello else None
+        status = "not measured" if share is None else ("met" if share >= FAN_OUT_PER_H else "missed")
+        targets.append({
+            "target": f"fan-out to {label} subscribers >= {FAN_OUT_PER_H}x H deliveries/s (1 process)",
+            "value": "-" if share is None else f"{value:,.0f}/s = {share:.2f}x H ({hello:.0f}/s)",
+            "limit": FAN_OUT_PER_H,
+            "status": status,
+            "note": "",
+        })  # fmt: skip
     load = rows.get("background load (100 subscribers)", "-")
     add(
         "VERIFIED reaches the subscriber <= 50 ms (p99) at ~1,000 deliveries/s",
@@ -977,7 +1006,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pin", action="store_true", help="do not pin the 1-worker server and the load generator")
     parser.add_argument("--no-readme", action="store_true", help="do not write the README table")
     parser.add_argument("--no-subscriptions", action="store_true")
+    parser.add_argument(
+        "--against", metavar="REV", help="also install REV in a scratch venv and measure both, interleaved"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="--against: rounds per flow (2 quick, 3 full)")
     args = parser.parse_args(argv)
+    args.flows_given = args.flows != ",".join(FLOW_ORDER)
 
     quick = args.quick
     backends = (args.backends or ("sqlite" if quick else "sqlite,postgres")).split(",")
@@ -995,7 +1029,11 @@ def main(argv: list[str] | None = None) -> int:
     # measured are below 400/s; a flow that runs out is marked in the table).
     per_second = 800
     used = (plan.warmup + plan.duration + plan.latency_warmup + plan.latency_duration) * per_second
-    pool = {name: int(used) for name in ("setUpApp", "submitCode", "verifyLogin", "setUpEmail")}
+    pool = {name: int(used) for name, flow in flowdefs.FLOWS.items() if flow.mode == "once"}
+    if args.against:
+        import against
+
+        return against.run(args, plan)
 
     all_cpus = sorted(os.sched_getaffinity(0))
     pinned = len(all_cpus) >= 2 and not args.no_pin
@@ -1039,7 +1077,8 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{kind} w{workers}: seeding")
                 results["runs"][kind][f"w{workers}"] = run_backend(kind, workers, plan, pool, sink, cpus, workdir, only)
         if not args.no_subscriptions:
-            results["subscriptions"] = run_subscriptions(quick, cpus)
+            hello = results["baselines"]["hello"].get("w1", {}).get("c32", {}).get("rps")
+            results["subscriptions"] = run_subscriptions(quick, cpus, hello)
         results["sink_received"] = sink.count
     results["elapsed_s"] = round(time.perf_counter() - begun, 1)
     if pinned:

@@ -44,7 +44,7 @@ from twofactor.models import (
 from twofactor.resolvers import factors
 from twofactor.resolvers.factors import recovery_digest, secret_context
 from twofactor.resolvers.my_two_factor import _complete
-from twofactor.security import codes, totp
+from twofactor.security import codes, qr, totp
 from twofactor.security.keyring import DecryptionError, Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
 from twofactor.server.context import RequestContext, now
@@ -176,6 +176,53 @@ async def test_qr_codes_decode_to_the_otpauth_uri(app: Harness) -> None:
     assert svg.rstrip().endswith("</svg>")
     from_svg = zxingcpp.read_barcodes(svg_to_image(svg))
     assert [(r.format, r.text) for r in from_svg] == [(zxingcpp.BarcodeFormat.QRCode, uri)]
+
+
+SET_UP_APP_SVG_ONLY = """
+mutation { myTwoFactor { setUpApp { setup { id app { otpauthUri qrCodeSvg } } error { code } } } }"""
+
+SETUP_QR = """
+query($id: ID!) { myTwoFactor { setup(id: $id) { app { %s } } } }"""
+
+
+async def test_qr_formats_are_rendered_only_when_selected_and_once_per_setup(app: Harness) -> None:
+    """A client asking for one format pays for one; a set-up read again does not render again."""
+    _, token = await signed_in(app, EMAIL)
+    before = dict(qr.RENDERS)
+
+    def rendered() -> tuple[int, int]:
+        return qr.RENDERS["svg"] - before.get("svg", 0), qr.RENDERS["png"] - before.get("png", 0)
+
+    def encoded() -> int:
+        return qr.RENDERS["symbol"] - before.get("symbol", 0)
+
+    body = await app.gql(SET_UP_APP_SVG_ONLY, token=token)
+    setup = body["data"]["myTwoFactor"]["setUpApp"]["setup"]
+    assert setup["app"]["qrCodeSvg"].lstrip().startswith("<svg")
+    assert rendered() == (1, 0)
+
+    async def read(fields: str) -> dict[str, Any]:
+        found = await app.gql(SETUP_QR % fields, {"id": setup["id"]}, token=token)
+        assert "errors" not in found, found
+        details: dict[str, Any] = found["data"]["myTwoFactor"]["setup"]["app"]
+        return details
+
+    assert (await read("otpauthUri setupKey"))["otpauthUri"] == setup["app"]["otpauthUri"]
+    assert rendered() == (1, 0)
+    assert (await read("qrCodeSvg"))["qrCodeSvg"] == setup["app"]["qrCodeSvg"]
+    assert rendered() == (1, 0)
+    png = (await read("qrCodePng"))["qrCodePng"]
+    assert png.startswith("data:image/png;base64,")
+    assert rendered() == (1, 1)
+    assert (await read("qrCodeSvg qrCodePng"))["qrCodePng"] == png
+    assert rendered() == (1, 1)
+    assert encoded() == 1  # both formats of a set-up come from one encoding of its symbol
+
+    # Another set-up has its own images.
+    other = await app.gql(SET_UP_APP_SVG_ONLY, token=token)
+    assert other["data"]["myTwoFactor"]["setUpApp"]["setup"]["app"]["qrCodeSvg"] != setup["app"]["qrCodeSvg"]
+    assert rendered() == (2, 1)
+    assert encoded() == 2
 
 
 # --- the secret at rest ---

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,35 +16,22 @@ from twofactor.security import qr, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
 
-# QR codes cost milliseconds: render once per set-up, keep a few in memory while pending.
-_QR_CACHE_SIZE = 256
-_qr_cache: OrderedDict[str, tuple[str, str]] = OrderedDict()
-
 
 def forget_qr(setup_id: object) -> None:
-    """Drop a finished set-up's QR code from memory."""
-    _qr_cache.pop(str(setup_id), None)
+    """Drop a finished set-up's QR codes from memory."""
+    qr.forget(str(setup_id))
 
 
 def app_details(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types.AppSetupDetails:
-    """The secret, URI and QR code of a pending APP set-up."""
+    """The secret and URI of a pending APP set-up; its QR codes are rendered when selected."""
     assert setup.secret_encrypted is not None
     secret = keyring.decrypt(setup.secret_encrypted, secret_context(user.id))
-    uri = totp.otpauth_uri(secret, user.email, issuer)
-    key = str(setup.id)
-    images = _qr_cache.get(key)
-    if images is None:
-        images = qr.qr_images(uri)
-        _qr_cache[key] = images
-        while len(_qr_cache) > _QR_CACHE_SIZE:
-            _qr_cache.popitem(last=False)
     return types.AppSetupDetails(
         setup_key=totp.setup_key(secret),
-        otpauth_uri=uri,
-        qr_code_svg=images[0],
-        qr_code_png=images[1],
+        otpauth_uri=totp.otpauth_uri(secret, user.email, issuer),
         digits=TOTP_DIGITS,
         period=TOTP_PERIOD_SECONDS,
+        qr_key=str(setup.id),
     )
 
 

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from twofactor.schema.errors import UserError
+from twofactor.security import qr
 
 if TYPE_CHECKING:
     from twofactor.models import Authenticator as AuthenticatorModel
@@ -140,16 +141,34 @@ class Authenticator:
         )
 
 
+def _qr_code_svg(self: AppSetupDetails) -> str:
+    """Rendered when selected, once per set-up."""
+    return qr.cached(self.qr_key, self.otpauth_uri, "svg")
+
+
+def _qr_code_png(self: AppSetupDetails) -> str:
+    """Rendered when selected, once per set-up."""
+    return qr.cached(self.qr_key, self.otpauth_uri, "png")
+
+
 @strawberry.type(description="What an authenticator app needs; present only on an APP set-up that is not finished.")
 class AppSetupDetails:
     setup_key: str = strawberry.field(description="The secret in base32, for typing into the app by hand.")
     otpauth_uri: str = strawberry.field(
         description="otpauth://totp/... with issuer, account, digits, period, algorithm."
     )
-    qr_code_svg: str = strawberry.field(description="The QR code of otpauthUri as an SVG document.")
-    qr_code_png: str = strawberry.field(description="The QR code of otpauthUri as a data:image/png;base64 URI.")
+    qr_code_svg: str = strawberry.field(
+        resolver=_qr_code_svg,
+        description="The QR code of otpauthUri as an SVG document.",
+    )
+    qr_code_png: str = strawberry.field(
+        resolver=_qr_code_png,
+        description="The QR code of otpauthUri as a data:image/png;base64 URI.",
+    )
     digits: int
     period: int
+    # The set-up's id: its QR codes are rendered only when selected, once per set-up.
+    qr_key: strawberry.Private[str]
 
 
 @strawberry.type(description="A set-up in progress: from 'Set up ...' until 'Submit Code and Create'.")

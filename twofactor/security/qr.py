@@ -1,8 +1,15 @@
-"""QR codes of otpauth URIs, as SVG and PNG, made with segno."""
+"""QR codes of otpauth URIs, as SVG and PNG, made with segno.
+
+Each format is rendered only when a client selects it, at most once per set-up: `cached`
+keeps what a pending set-up has rendered so far, `forget` drops it when the set-up ends.
+"""
 
 from __future__ import annotations
 
 import io
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Literal
 
 import segno
 
@@ -11,15 +18,68 @@ import segno
 # ours with zxing); on a screen, at this size, the scoring buys nothing users notice.
 MASK = 0
 
+Kind = Literal["svg", "png"]
+
+# How many symbols this process has encoded ("symbol") and images of each kind it has rendered:
+# read by the tests to check that a client pays only for the formats it selects.
+RENDERS: Counter[str] = Counter()
+
+# Pending set-ups whose images are kept; the oldest is dropped first.
+CACHE_SIZE = 256
+
+
+@dataclass
+class _Entry:
+    """A set-up's URI, its encoded symbol (shared by both formats) and the images made so far."""
+
+    uri: str
+    symbol: segno.QRCode
+    images: dict[str, str] = field(default_factory=dict)
+
+
+_cache: OrderedDict[str, _Entry] = OrderedDict()
+
+
+def _symbol(uri: str) -> segno.QRCode:
+    RENDERS["symbol"] += 1
+    return segno.make(uri, error="m", micro=False, mask=MASK)
+
+
+def _render(symbol: segno.QRCode, kind: Kind) -> str:
+    RENDERS[kind] += 1
+    if kind == "png":
+        png: str = symbol.png_data_uri(scale=4, border=4)
+        return png
+    buffer = io.BytesIO()
+    symbol.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, title="Authenticator app set-up")
+    return buffer.getvalue().decode("utf-8")
+
+
+def render(uri: str, kind: Kind) -> str:
+    """`uri` as an SVG document or a PNG data URI."""
+    return _render(_symbol(uri), kind)
+
 
 def qr_images(uri: str) -> tuple[str, str]:
-    """(SVG document, PNG data URI) of `uri`, from one encoding of the symbol.
+    """(SVG document, PNG data URI) of `uri`, from one encoding of the symbol."""
+    symbol = _symbol(uri)
+    return _render(symbol, "svg"), _render(symbol, "png")
 
-    Rendering costs milliseconds, so callers do it once per set-up.
-    """
-    qr = segno.make(uri, error="m", micro=False, mask=MASK)
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, title="Authenticator app set-up")
-    svg = buffer.getvalue().decode("utf-8")
-    png: str = qr.png_data_uri(scale=4, border=4)
-    return svg, png
+
+def cached(key: str, uri: str, kind: Kind) -> str:
+    """The image of `kind` for the set-up `key`, rendered on first use and kept while it is pending;
+    both formats of a set-up come from one encoding of the symbol."""
+    entry = _cache.get(key)
+    if entry is None or entry.uri != uri:
+        entry = _cache[key] = _Entry(uri, _symbol(uri))
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    image = entry.images.get(kind)
+    if image is None:
+        image = entry.images[kind] = _render(entry.symbol, kind)
+    return image
+
+
+def forget(key: str) -> None:
+    """Drop a set-up's images (it finished or expired)."""
+    _cache.pop(key, None)
