@@ -6,7 +6,7 @@ PostgreSQL, with mail going to a local SMTP sink, and drives it from a separate 
 in the same run and with the same uvicorn settings: H = strawberry `{ hello }` with its
 parser and validation caches, and the machine's argon2id verify rate with the project's
 parameters in a pool of cpu_count threads. Prints a table, marks the issue's targets met or
-missed, writes bench/results/latest.json and the README's results table.
+missed, writes bench/results/latest.json and the results table of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ PYTHON = sys.executable
 TWOFACTOR = str(Path(PYTHON).parent / "twofactor")
 PG_ADMIN_DSN = os.environ.get("TWOFACTOR_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_HOST_PART = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgres://")
-README = ROOT / "README.md"
+# The last full run's table goes here (between its markers), not into the user's guide.
+RESULTS_PAGE = ROOT / "docs" / "benchmarks.md"
 START_MARK, END_MARK = "<!-- bench:start -->", "<!-- bench:end -->"
 FLOW_ORDER = [
     "session",
@@ -898,20 +899,20 @@ def _errors(result: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def write_readme(text: str) -> None:
+def write_results_page(text: str) -> None:
     """Replace what is between the markers (appending them once), leaving the rest as it is."""
     block = f"{START_MARK}\n{text}\n{END_MARK}"
-    current = README.read_text() if README.exists() else ""
+    current = RESULTS_PAGE.read_text() if RESULTS_PAGE.exists() else ""
     pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK), re.S)
     if pattern.search(current):
         updated = pattern.sub(lambda _: block, current, count=1)
     else:
         updated = current.rstrip("\n") + ("\n\n" if current else "") + "## Benchmark results\n\n" + block + "\n"
-    # Read again just before writing: someone may be editing the README at the same time.
-    if (README.read_text() if README.exists() else "") != current:
-        write_readme(text)
+    # Read again just before writing: someone may be editing the page at the same time.
+    if (RESULTS_PAGE.read_text() if RESULTS_PAGE.exists() else "") != current:
+        write_results_page(text)
         return
-    README.write_text(updated)
+    RESULTS_PAGE.write_text(updated)
 
 
 def run_subscriptions(quick: bool, cpus: dict[str, Any], hello: float | None) -> dict[str, Any] | None:
@@ -1004,7 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=None, help="seconds measured per case")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load generator HTTP client")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the 1-worker server and the load generator")
-    parser.add_argument("--no-readme", action="store_true", help="do not write the README table")
+    parser.add_argument("--no-readme", action="store_true", help="do not write the table into docs/benchmarks.md")
     parser.add_argument("--no-subscriptions", action="store_true")
     parser.add_argument(
         "--against", metavar="REV", help="also install REV in a scratch venv and measure both, interleaved"
@@ -1099,8 +1100,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     log(f"raw results: {out / 'latest.json'} ({results['elapsed_s']} s)")
     if not args.no_readme:
-        write_readme(text)
-        log("README.md: results table updated between the bench markers")
+        write_results_page(text)
+        log("docs/benchmarks.md: results table updated between the bench markers")
     return 0
 
 
