@@ -143,6 +143,35 @@ def outbox_row(
     )
 
 
+def outbox_message(
+    email: Email,
+    *,
+    kind: str,
+    keyring: Keyring,
+    deliver_before: datetime,
+    setup_id: UUID | None = None,
+    user_id: int | None = None,
+) -> OutboxMessage:
+    """One message to send, not yet saved (models/ saves it in the transaction it belongs to):
+    the body encrypted (it may carry a code), recipient and subject in clear."""
+    if deliver_before.tzinfo is None:
+        raise ValueError("deliver_before must be timezone-aware")
+    body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
+    return OutboxMessage(
+        kind=kind,
+        recipient=email.to,
+        subject=email.subject,
+        body_encrypted=keyring.encrypt(body, _context(kind)),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=_now(),
+        # UTC throughout: SQLite compares these timestamps as text.
+        deliver_before=deliver_before.astimezone(UTC),
+        setup_id=setup_id,
+        user_id=user_id,
+    )
+
+
 async def enqueue(
     email: Email,
     *,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
@@ -58,3 +60,32 @@ async def forget_waits_over(moment: datetime) -> int:
 async def purge_audit_events_before(moment: datetime) -> int:
     """Delete audit rows written before `moment` (the retention setting); how many."""
     return await AuditEvent.filter(created_at__lt=moment).delete()
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """One audit row to write inside a models/ transaction. `details` never holds a code, secret or token."""
+
+    action: str
+    actor_id: int | None
+    target_id: int | None
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def adding(self, **details: Any) -> AuditNote:
+        """The same row with more details (known only inside the transaction, e.g. a new row's id)."""
+        return replace(self, details={**self.details, **details})
+
+
+async def write_audit(note: AuditNote, connection: BaseDBAsyncClient | None = None) -> None:
+    """Write one audit row, in `connection`'s transaction when given."""
+    await AuditEvent.create(
+        using_db=connection,
+        action=note.action,
+        actor_id=note.actor_id,
+        target_id=note.target_id,
+        ip=note.ip,
+        user_agent=note.user_agent,
+        details=note.details,
+    )

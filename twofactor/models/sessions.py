@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from twofactor.models.users import Session, SessionState
 
@@ -24,6 +25,11 @@ async def challenge_unproved_sessions(
             .update(state=SessionState.CHALLENGE, expires_at=expires_at, failed_attempts=0)
         )
     return ids
+
+
+def other_setup_sessions(user_id: int, keep_session_id: int) -> QuerySet[Session]:
+    """The user's set-up-only sessions but `keep_session_id` (they end once 2FA is set up)."""
+    return Session.filter(user_id=user_id, state=SessionState.SETUP).exclude(id=keep_session_id)
 
 
 async def end_other_sessions(

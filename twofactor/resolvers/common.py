@@ -11,9 +11,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail import messages
-from twofactor.mail.outbox import OUTBOX_INSERT, outbox_row
-from twofactor.models import AuditEvent, User, plain_sql
-from twofactor.models.audit import first_refusal_of_wait
+from twofactor.mail.outbox import OUTBOX_INSERT, outbox_message, outbox_row
+from twofactor.models import AuditEvent, OutboxMessage, User, plain_sql
+from twofactor.models.audit import AuditNote, first_refusal_of_wait
 from twofactor.schema.errors import Refused
 from twofactor.server.context import RequestContext, now
 
@@ -59,6 +59,22 @@ def audit_values(
         context.ip if context else None,
         (context.user_agent or "")[:300] if context else None,
         _AUDIT_DETAILS.to_db_value(details, AuditEvent),
+    )
+
+
+def audit_note(
+    context: RequestContext | None, action: str, *, target_id: int | None, actor_id: int | None = None, **details: Any
+) -> AuditNote:
+    """One audit row for models/ to write in its transaction. `details` must never hold a code, secret or token."""
+    if actor_id is None and context is not None and context.user is not None:
+        actor_id = context.user.id
+    return AuditNote(
+        action=action,
+        actor_id=actor_id,
+        target_id=target_id,
+        ip=context.ip if context else None,
+        user_agent=(context.user_agent or "")[:300] if context else None,
+        details=details,
     )
 
 
@@ -129,6 +145,13 @@ def wake_mail(context: RequestContext) -> None:
 def notice_row(context: RequestContext, user: User, email: messages.Email, kind: str) -> tuple[Any, ...]:
     """The values of `OUTBOX_INSERT` for a security notice to the user."""
     return outbox_row(
+        email, kind=kind, keyring=context.keyring, deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id
+    )
+
+
+def notice_message(context: RequestContext, user: User, email: messages.Email, kind: str) -> OutboxMessage:
+    """A security notice to the user, for models/ to save in its transaction."""
+    return outbox_message(
         email, kind=kind, keyring=context.keyring, deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id
     )
 

@@ -332,10 +332,6 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Sess
 
 # A right code: the failures in a row start again from zero.
 USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?'
-# The same for a right code whose try was not counted: only if the user does not wait (now: the value).
-USER_SUCCEEDED_UNLESS_WAITING = (
-    f'{USER_SUCCEEDED} AND ("verification_blocked_until" IS NULL OR "verification_blocked_until" <= ?)'
-)
 
 
 def try_left_as_read(tries_used: int, user: User) -> bool:

@@ -1,0 +1,165 @@
+"""Completing a set-up: the one transaction that turns a set-up whose code was right into an
+authenticator, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+
+from twofactor.models import plain_sql
+from twofactor.models.audit import AuditNote, write_audit
+from twofactor.models.outbox import OutboxMessage
+from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
+from twofactor.models.users import Session, SessionState, User
+
+
+class SetupNotCompleted(StrEnum):
+    """Why a set-up whose code was right made no authenticator; nothing was written."""
+
+    # Ended, or (for a code whose try was not counted) its tries were spent meanwhile.
+    SETUP_NOT_OPEN = "setup_not_open"
+    # A code whose try was not counted, from a user who must wait now.
+    USER_WAITS = "user_waits"
+    # A set-up-only session whose user has an authenticator now: it must pass a challenge.
+    OUTDATED_SESSION = "outdated_session"
+    # Another of the user's authenticators took the name first (the unique index).
+    NAME_TAKEN = "name_taken"
+
+
+@dataclass(frozen=True)
+class NewAuthenticator:
+    """What a completed set-up stores as the authenticator."""
+
+    method: Method
+    name: str
+    name_key: str
+    email: str | None
+    secret_encrypted: str | None
+    # The set-up's own time step (APP), so that its code cannot be replayed at sign-in; else -1.
+    last_step: int
+
+
+@dataclass(frozen=True)
+class CompletedSetup:
+    """A completed set-up: the new authenticator, whether it is the user's first, the sessions
+    moved to the challenge (their subscribers are told after the commit)."""
+
+    authenticator: Authenticator
+    first: bool
+    challenged_session_ids: list[int]
+
+
+class _Undo(Exception):
+    """Leave the transaction, rolling back what it wrote, with the reason."""
+
+    def __init__(self, reason: SetupNotCompleted) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def complete_setup(
+    *,
+    setup_id: uuid.UUID,
+    user_id: int,
+    session_id: int,
+    session_state: SessionState,
+    new: NewAuthenticator,
+    counted: bool,
+    tries: int,
+    recovery_digests: list[str] | None,
+    moment: datetime,
+    full_session_expires_at: datetime,
+    challenge_expires_at: datetime,
+    audit: AuditNote,
+    notice: OutboxMessage,
+) -> CompletedSetup | SetupNotCompleted:
+    """Turn a set-up whose code was right into an authenticator, all or nothing, in one transaction.
+
+    The set-up is claimed once (a guarded update of its status), the user's failures in a row
+    end, the authenticator is made; a first factor gets the new recovery codes
+    (`recovery_digests`, shown to `session_id`) and moves the user's other sessions that never
+    proved a factor to the challenge; other set-up-only sessions end; the session is marked as
+    having proved a factor (a set-up-only one becomes full); the audit row and the notice mail
+    are written with it.
+
+    `counted`: whether the code's try was counted before. If not, the set-up is claimed only
+    with a try left (of `tries`) and the failures end only if the user does not wait at `moment`.
+    """
+
+    async def work(connection: BaseDBAsyncClient) -> CompletedSetup:
+        # The set-up's row first, then the user's: the order a code check takes them, so that a
+        # check beside this transaction cannot deadlock with it (PostgreSQL).
+        tries_used_at_most = tries if counted else tries - 1
+        claimed = (
+            await Setup.filter(id=setup_id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lte=tries_used_at_most)
+            .using_db(connection)
+            .update(status=SetupStatus.VERIFIED, code_digest=None, secret_encrypted=None, version=F("version") + 1)
+        )
+        if not claimed:
+            raise _Undo(SetupNotCompleted.SETUP_NOT_OPEN)
+        # Ending the failures locks the user's row until the commit (SQLite's transaction holds
+        # the write lock already): one change to a user's factors at a time, so the count below
+        # is current (tests/test_setup_app.py: parallel first set-ups make one set of codes).
+        user_row = User.filter(id=user_id)
+        if not counted:
+            user_row = user_row.filter(
+                Q(verification_blocked_until__isnull=True) | Q(verification_blocked_until__lte=moment)
+            )
+        if not await user_row.using_db(connection).update(failed_verifications=0, verification_blocked_until=None):
+            raise _Undo(SetupNotCompleted.USER_WAITS)
+        first = not await Authenticator.filter(user_id=user_id).using_db(connection).exists()
+        if session_state == SessionState.SETUP and not first:
+            raise _Undo(SetupNotCompleted.OUTDATED_SESSION)
+        try:
+            authenticator = await Authenticator.create(
+                using_db=connection,
+                user_id=user_id,
+                method=new.method,
+                name=new.name,
+                name_key=new.name_key,
+                email=new.email,
+                secret_encrypted=new.secret_encrypted,
+                last_step=new.last_step,
+                created_at=moment,
+                last_used_at=moment,  # by the set-up's code
+            )
+        except IntegrityError:
+            raise _Undo(SetupNotCompleted.NAME_TAKEN) from None
+        if first and recovery_digests is not None:
+            await replace_recovery_codes(user_id, recovery_digests, session_id, connection)
+        proved = Session.filter(id=session_id).using_db(connection)
+        if session_state == SessionState.SETUP:
+            await proved.update(second_factor_at=moment, state=SessionState.DONE, expires_at=full_session_expires_at)
+        else:
+            await proved.update(second_factor_at=moment)
+        await other_setup_sessions(user_id, session_id).using_db(connection).delete()
+        challenged = (
+            await challenge_unproved_sessions(user_id, session_id, challenge_expires_at, connection) if first else []
+        )
+        await write_audit(audit.adding(authenticator_id=authenticator.id), connection)
+        await notice.save(using_db=connection)
+        return CompletedSetup(authenticator, first, challenged)
+
+    try:
+        return await plain_sql.in_transaction_again_after_deadlock(work)
+    except _Undo as undo:
+        return undo.reason
+
+
+async def replace_recovery_codes(
+    user_id: int, digests: list[str], minted_by_session_id: int, connection: BaseDBAsyncClient
+) -> None:
+    """The user's recovery codes become exactly `digests` (the old set stops working), marked as
+    shown to `minted_by_session_id`: they never confirm that session's own changes."""
+    await RecoveryCode.filter(user_id=user_id).using_db(connection).delete()
+    await RecoveryCode.bulk_create(
+        [RecoveryCode(user_id=user_id, code_digest=d, minted_by_session_id=minted_by_session_id) for d in digests],
+        using_db=connection,
+    )
