@@ -14,7 +14,7 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
-from twofactor.models.outbox import OutboxMessage
+from twofactor.models.outbox import OutboxMessage, queue_message
 from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
 from twofactor.models.users import Session, SessionState, User
@@ -144,7 +144,7 @@ async def complete_setup(
             await challenge_unproved_sessions(user_id, session_id, challenge_expires_at, connection) if first else []
         )
         await write_audit(audit.adding(authenticator_id=authenticator.id), connection)
-        await notice.save(using_db=connection)
+        await queue_message(notice, connection)
         return CompletedSetup(authenticator, first, challenged)
 
     try:

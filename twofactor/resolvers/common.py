@@ -115,16 +115,6 @@ def audits_waits(
     return resolve
 
 
-async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
-    """Hold the user's row until the transaction ends: one change to a user's factors at a time.
-
-    PostgreSQL only: a SQLite transaction holds the whole database's write lock from its
-    start (twofactor/server/sqlite_backend.py).
-    """
-    if not plain_sql.is_sqlite(connection):
-        await plain_sql.fetch('SELECT "id" FROM "users" WHERE "id" = ? FOR UPDATE', user_id, connection=connection)
-
-
 async def publish(context: RequestContext, channel: str, event: dict[str, object]) -> None:
     """Tell subscribers (call only after the change is committed)."""
     await context.services.broker.publish(channel, event)

@@ -25,17 +25,16 @@ from twofactor.models import (
     Setup,
     SetupStatus,
     User,
+    account,
     plain_sql,
 )
 from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
-from twofactor.models.sessions import end_other_sessions
 from twofactor.models.setups import (
     CompletedSetup,
     NewAuthenticator,
     SetupNotCompleted,
     complete_setup,
-    replace_recovery_codes,
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
@@ -43,7 +42,6 @@ from twofactor.resolvers.common import (
     audit,
     audit_note,
     audits_waits,
-    lock_user,
     notice_message,
     publish,
     seconds_until,
@@ -265,7 +263,7 @@ async def _require_room_for_setup(user: User, connection: BaseDBAsyncClient | No
     so parallel requests count one after the other and cannot together pass the cap.
     """
     if connection is not None:
-        await lock_user(user.id, connection)
+        await account.lock_user(user.id, connection)
     open_now = await open_setups(user.id, now(), connection)
     if len(open_now) >= MAX_OPEN_SETUPS_PER_USER:
         raise Refused(
@@ -641,43 +639,32 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     if policy.mandatory and remaining == 0:
         raise _last_authenticator()
     used_recovery_code = await require_fresh_factor(context, session, user, code)
-    ended: list[int] = []
-
-    async def remove_it(connection: BaseDBAsyncClient) -> None:
-        # One removal per user at a time, so parallel ones cannot each see the other's row
-        # as "remaining" and together remove the last authenticator.
-        await lock_user(user.id, connection)
-        deleted = await Authenticator.filter(id=row.id, user_id=user.id).using_db(connection).delete()
-        if not deleted:
-            raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
-        remaining = await Authenticator.filter(user_id=user.id).using_db(connection).count()
-        if policy.mandatory and remaining == 0:
-            raise _last_authenticator()
-        if remaining == 0:
-            # No second factor left: recovery codes would be a back door, not a backup, and
-            # the other sessions, which proved a factor that is gone, end.
-            await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
-            ended[:] = await end_other_sessions(user.id, session.id, connection)
-        await audit(
+    removed = await account.remove_authenticator(
+        user_id=user.id,
+        authenticator_id=row.id,
+        keep_session_id=session.id,
+        mandatory=policy.mandatory,
+        audit=audit_note(
             context,
             "authenticator.removed",
             target_id=user.id,
-            connection=connection,
             authenticator_id=row.id,
             method=str(row.method),
             name=row.name,
-            **({"sessions_ended": len(ended)} if ended else {}),
-        )
-        await send_notice(
+        ),
+        notice=notice_message(
             context,
             user,
             messages.authenticator_removed(user.email, row.name, METHOD_LABELS[Method(row.method)]),
             "authenticator_removed",
-            connection,
-        )
-
-    # The removal locks the user's row, then the authenticator's; a code check takes them the other way.
-    await plain_sql.in_transaction_again_after_deadlock(remove_it)
+        ),
+    )
+    if removed == account.NotRemoved.NOT_FOUND:
+        raise Refused(ErrorCode.NOT_FOUND, "There is no such authenticator.", field="id")
+    if removed == account.NotRemoved.LAST_AUTHENTICATOR:
+        raise _last_authenticator()
+    assert isinstance(removed, account.Removed)
+    ended = removed.ended_session_ids
     for session_id in ended:
         await publish(context, session_channel(session_id), {"type": "ended"})
     if used_recovery_code:
@@ -700,16 +687,15 @@ async def regenerate_recovery_codes(context: RequestContext, code: str | None = 
     new = codes.new_recovery_codes()
     digests = [factors.recovery_digest(context.keyring, user.id, c) for c in new]
 
-    async def replace(connection: BaseDBAsyncClient) -> list[str]:
-        await lock_user(user.id, connection)
-        await replace_recovery_codes(user.id, digests, session.id, connection)
-        await audit(context, "recovery_codes.regenerated", target_id=user.id, connection=connection)
-        await send_notice(
-            context, user, messages.recovery_codes_regenerated(user.email), "recovery_codes_regenerated", connection
-        )
-        return new
-
-    new = await plain_sql.in_transaction_again_after_deadlock(replace)
+    await account.regenerate_recovery_codes(
+        user_id=user.id,
+        digests=digests,
+        minted_by_session_id=session.id,
+        audit=audit_note(context, "recovery_codes.regenerated", target_id=user.id),
+        notice=notice_message(
+            context, user, messages.recovery_codes_regenerated(user.email), "recovery_codes_regenerated"
+        ),
+    )
     if used_recovery_code:
         await notify_recovery_code_used(context, user)  # after the new set: the count left is final
     await user_changed(context, user.id)
