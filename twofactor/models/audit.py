@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
+
+from twofactor.models import plain_sql
 
 
 class AuditEvent(Model):
@@ -78,14 +80,17 @@ class AuditNote:
         return replace(self, details={**self.details, **details})
 
 
+# Every request that changes something writes one (a sign-in, too): a plain statement, as
+# Tortoise would store the row (models/plain_sql.py).
+_AUDIT_INSERT = (
+    'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_DETAILS = AuditEvent._meta.fields_map["details"]
+
+
 async def write_audit(note: AuditNote, connection: BaseDBAsyncClient | None = None) -> None:
     """Write one audit row, in `connection`'s transaction when given."""
-    await AuditEvent.create(
-        using_db=connection,
-        action=note.action,
-        actor_id=note.actor_id,
-        target_id=note.target_id,
-        ip=note.ip,
-        user_agent=note.user_agent,
-        details=note.details,
-    )
+    details = _DETAILS.to_db_value(note.details, AuditEvent)
+    values = (datetime.now(UTC), note.action, note.actor_id, note.target_id, note.ip, note.user_agent, details)
+    await plain_sql.execute(_AUDIT_INSERT, *values, connection=connection)

@@ -11,7 +11,6 @@ from tortoise.transactions import in_transaction
 from twofactor.mail import messages
 from twofactor.mail.outbox import enqueue
 from twofactor.models import (
-    Authenticator,
     EmailChallenge,
     KnownDevice,
     Method,
@@ -20,6 +19,7 @@ from twofactor.models import (
     Session,
     SessionState,
     User,
+    attempts,
     devices,
     plain_sql,
     throttles,
@@ -28,10 +28,8 @@ from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
-    AUDIT_COLUMNS,
-    AUDIT_INSERT,
     audit,
-    audit_values,
+    audit_note,
     audits_waits,
     publish,
     seconds_until,
@@ -389,29 +387,17 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
     return factors.invalid_code(left)
 
 
-# Passing the challenge gives the session a new token: the password-only one stops working.
-_SESSION_DONE = (
-    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
-)
-
-
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
     moment = now()
     token = tokens.new_token()
-    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id)
-    audited = audit_values(context, "login.factor_passed", target_id=user.id, method=how)
-    if plain_sql.is_sqlite():
-        await plain_sql.execute(_SESSION_DONE, *done)
-        await factors.user_succeeded(user.id)
-        await plain_sql.execute(AUDIT_INSERT, *audited)
-    else:
-        # One round trip instead of three: each costs more CPU than the rest of the request.
-        await plain_sql.execute(
-            f"WITH s AS ({_SESSION_DONE}), u AS ({factors.USER_SUCCEEDED}) {AUDIT_INSERT}",
-            *done,
-            user.id,
-            *audited,
-        )
+    await attempts.pass_challenge(
+        session_id=session.id,
+        user_id=user.id,
+        token_hash=tokens.token_hash(token),
+        moment=moment,
+        expires_at=moment + SESSION_LIFETIME,
+        audit=audit_note(context, "login.factor_passed", target_id=user.id, method=how),
+    )
     return _signed_in(context, session, user, moment, token)
 
 
@@ -423,39 +409,6 @@ def _signed_in(
     session.token_hash = tokens.token_hash(token)
     _set_cookie(context, token, SESSION_LIFETIME)
     return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))
-
-
-# The audit row of `AUDIT_INSERT`, written only when the statement's claim `c` matched;
-# the casts tell PostgreSQL the parameters' types (a SELECT list has no target columns).
-_AUDIT_IF_CLAIMED = (
-    f'INSERT INTO "audit_events" ({AUDIT_COLUMNS}) '  # noqa: S608 - constants only
-    "SELECT ?::timestamptz, ?::varchar, ?::int, ?::int, ?::varchar, ?::varchar, ?::jsonb WHERE EXISTS (SELECT 1 FROM c)"
-)
-
-
-async def _claim_step_and_pass(
-    context: RequestContext, session: Session, user: User, authenticator: Authenticator, step: int
-) -> types.VerifyLoginPayload | None:
-    """PostgreSQL: claim the app code's time step and finish the sign-in in one statement.
-
-    Each round trip costs more CPU than the rest of the request; data-modifying CTEs that
-    read the claim's RETURNING run only when it matched. None: the step was used before.
-    """
-    moment = now()
-    token = tokens.new_token()
-    audited = audit_values(context, "login.factor_passed", target_id=user.id, method=str(Method.APP))
-    claimed = await plain_sql.fetch(
-        f"WITH c AS ({factors.TOTP_CLAIM} RETURNING 1), "  # noqa: S608 - constants only
-        f"s AS ({_SESSION_DONE} AND EXISTS (SELECT 1 FROM c)), "
-        f"u AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM c)), "
-        f"a AS ({_AUDIT_IF_CLAIMED}) "
-        "SELECT COUNT(*) FROM c",
-        *(step, moment, authenticator.id, step),
-        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id),
-        user.id,
-        *audited,
-    )
-    return _signed_in(context, session, user, moment, token) if claimed[0][0] else None
 
 
 @audits_waits
@@ -473,18 +426,12 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
         step = factors.totp_step(context, row, normalized)
         if step is None:
             raise await _failed(context, session, user, left, str(row.method))
-        if not plain_sql.is_sqlite():
-            passed = await _claim_step_and_pass(context, session, user, row, step)
-        elif await factors.claim_totp_step(row, step):
-            passed = await _passed(context, session, user, str(row.method))
-        else:
-            passed = None
-        if passed is None:
+        if not await factors.claim_totp_step(row, step):
             # A right code used before: no try spent, its own answer; the guard is unchanged.
             used = await factors.code_already_used(context, row, step)
             await give_back()
             raise used.refused
-        return await _second_factor_passed(session, passed)
+        return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
     if not await factors.claim_email_code(context.keyring, session, row, normalized):
         raise await _failed(context, session, user, left, str(row.method))
     return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
@@ -23,8 +22,8 @@ from twofactor.models import (
     Session,
     Setup,
     User,
+    attempts,
     devices,
-    plain_sql,
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
@@ -43,19 +42,6 @@ from twofactor.server.context import RequestContext, now
 
 # Compare-and-swap retries before a request under heavy contention is told to retry.
 _CAS_TRIES = 25
-
-# A set-up still taking codes, in plain SQL (with its values).
-OPEN_STATUSES = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
-SETUP_OPEN = f'"status" IN ({", ".join("?" for _ in OPEN_STATUSES)})'
-
-# The user's failures in a row (and the wait they bring), if the count is still the one read.
-_USER_FAILURE = (
-    'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
-    'WHERE "id" = ? AND "failed_verifications" = ?'
-)
-# One more try of a challenge or a set-up, if the count is still the one read.
-_SESSION_TRY = 'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?'
-_SETUP_TRY = f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}'  # noqa: S608 - constants only
 
 
 def secret_context(user_id: int) -> str:
@@ -106,85 +92,40 @@ async def reserve_user_attempt(known: User) -> None:
                 retry_after_seconds=seconds_until(blocked),
                 wait=Wait("verification.throttled", f"verify:user:{user_id}", blocked, user_id),
             )
-        values = _user_failure(user, moment)
-        if await plain_sql.execute(_USER_FAILURE, *values):
-            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+        if await _count_failure(known, user, moment):
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
-def _user_failure(user: User, moment: datetime) -> tuple[Any, ...]:
-    """`_USER_FAILURE`'s values for the user as read: the count, the wait it brings, the row."""
+async def _count_failure(known: User, user: User, moment: datetime) -> bool:
+    """One more failure in a row for the user, if the count is still the one in `user` (as read);
+    `known` (the request's user) gets the new count."""
     failures = user.failed_verifications + 1
     wait = wait_after(failures)
-    return failures, (moment + wait if wait else None), user.id, user.failed_verifications
-
-
-async def _both_at_once(first_sql: str, first_values: tuple[Any, ...], user: User) -> tuple[bool, bool] | None:
-    """PostgreSQL: a challenge's or set-up's try and the user's failure, both as read, taken
-    in one statement (a round trip less); whether each matched. None where that does not
-    apply (SQLite, a user read as waiting): the caller takes them one by one.
-
-    Both are still counted before any code is checked.
-    """
-    moment = now()
-    blocked = user.verification_blocked_until
-    if plain_sql.is_sqlite() or (blocked is not None and blocked > moment):
-        return None
-    values = _user_failure(user, moment)
-    ((first, second),) = await plain_sql.fetch(
-        f"WITH f AS ({first_sql} RETURNING 1), u AS ({_USER_FAILURE} RETURNING 1) "  # noqa: S608 - constants only
-        'SELECT (SELECT COUNT(*) FROM f) AS "f", (SELECT COUNT(*) FROM u) AS "u"',
-        *first_values,
-        *values,
-    )
-    if second:
-        user.failed_verifications, user.verification_blocked_until = values[0], values[1]
-    return bool(first), bool(second)
+    until = moment + wait if wait else None
+    if await attempts.set_user_failures(user.id, user.failed_verifications, failures, until):
+        known.failed_verifications, known.verification_blocked_until = failures, until
+        return True
+    return False
 
 
 async def _forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
-    """Undo the failure `_both_at_once` counted, unless the count moved on since."""
-    await plain_sql.execute(_USER_FAILURE, *before, user.id, user.failed_verifications)
+    """Undo a failure counted for a code that was then not checked, unless the count moved on since."""
+    await attempts.set_user_failures(user.id, user.failed_verifications, *before)
     user.failed_verifications, user.verification_blocked_until = before
 
 
 async def _reserve_with_user(
-    row: Session | Setup,
-    first_sql: str,
-    key: tuple[Any, ...],
-    take_first: Callable[[], Awaitable[int]],
-    give_back_first: Callable[[], Awaitable[None]],
-    user: User,
+    take_first: Callable[[], Awaitable[int]], give_back_first: Callable[[], Awaitable[None]], user: User
 ) -> int:
-    """A try of a challenge or set-up (`row`, found by `key` in `first_sql`), then the user's
-    failure; the row's tries left if this one fails.
-
-    On PostgreSQL both go in one statement when the rows are as read; whichever did not
-    match is taken again one by one. A refused first try leaves the user's count as it was,
-    and a refused user (waiting) gives the first try back, as when they are taken in turn.
-    """
-    seen = row.failed_attempts
-    before = (user.failed_verifications, user.verification_blocked_until)
-    both = None
-    if seen < ATTEMPTS_PER_VERIFICATION:
-        both = await _both_at_once(first_sql, (seen + 1, *key[:1], seen, *key[1:]), user)
-    if both is not None and both[0]:
-        row.failed_attempts = seen + 1
-        left = ATTEMPTS_PER_VERIFICATION - row.failed_attempts
-    else:
-        try:
-            left = await take_first()
-        except Refused:
-            if both is not None and both[1]:
-                await _forgive_user_failure(user, before)
-            raise
-    if both is None or not both[1]:
-        try:
-            await reserve_user_attempt(user)
-        except Refused:
-            await give_back_first()
-            raise
+    """A try of a challenge or set-up (`take_first`), then the user's failure; the tries left
+    if this one fails. A refused user (waiting) gives the first try back."""
+    left = await take_first()
+    try:
+        await reserve_user_attempt(user)
+    except Refused:
+        await give_back_first()
+        raise
     return left
 
 
@@ -195,7 +136,7 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
     """
     take = partial(reserve_session_attempt, session)
     give_back = partial(give_back_session_attempt, session)
-    return await _reserve_with_user(session, _SESSION_TRY, (session.id,), take, give_back, user)
+    return await _reserve_with_user(take, give_back, user)
 
 
 GiveBack = Callable[[], Awaitable[None]]
@@ -251,9 +192,7 @@ async def _count_user_failure(known: User) -> None:
     for attempt in range(_CAS_TRIES):
         if attempt:
             user = await User.get(id=known.id).only("id", "failed_verifications", "verification_blocked_until")
-        values = _user_failure(user, now())
-        if await plain_sql.execute(_USER_FAILURE, *values):
-            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+        if await _count_failure(known, user, now()):
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
@@ -327,11 +266,7 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Sess
     counted = await _reserve_with_device(counting_device(session) if session else None, take, give_back, user)
     if counted is not None:
         return counted[0]
-    return await _reserve_with_user(setup, _SETUP_TRY, (str(setup.id), *OPEN_STATUSES), take, give_back, user)
-
-
-# A right code: the failures in a row start again from zero.
-USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?'
+    return await _reserve_with_user(take, give_back, user)
 
 
 def try_left_as_read(tries_used: int, user: User) -> bool:
@@ -347,15 +282,13 @@ def try_left_as_read(tries_used: int, user: User) -> bool:
 
 async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    await plain_sql.execute(USER_SUCCEEDED, user_id, connection=connection)
+    await attempts.end_user_failures(user_id, connection)
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:
     """Take one of the set-up's tries; the number of tries left after this one if it fails."""
     seen = setup.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
-        _SETUP_TRY, seen + 1, str(setup.id), seen, *OPEN_STATUSES
-    ):
+    if seen < ATTEMPTS_PER_VERIFICATION and await attempts.take_setup_try(setup.id, seen):
         # Nobody else took a try since the set-up was read: the count is exact without reading it back.
         setup.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
@@ -384,7 +317,7 @@ async def give_back_session_attempt(session: Session) -> None:
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
     seen = session.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(_SESSION_TRY, seen + 1, session.id, seen):
+    if seen < ATTEMPTS_PER_VERIFICATION and await attempts.take_session_try(session.id, seen):
         session.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
     changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(
@@ -476,7 +409,7 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
 
 async def claim_totp_step(authenticator: Authenticator, step: int) -> bool:
     """Claim a matched time step of an APP authenticator; False when it (or a later one) was used."""
-    return bool(await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step))
+    return await attempts.claim_totp_step(authenticator.id, step, now())
 
 
 class CodeAlreadyUsed(Exception):
@@ -503,10 +436,6 @@ async def code_already_used(context: RequestContext, authenticator: Authenticato
             retry_after_seconds=seconds_until(next_code),
         )
     )
-
-
-# Of parallel requests with the same step exactly one matches; an older step never does.
-TOTP_CLAIM = 'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?'
 
 
 def totp_step(context: RequestContext, authenticator: Authenticator, code: str) -> int | None:
