@@ -163,3 +163,40 @@ async def replace_recovery_codes(
         [RecoveryCode(user_id=user_id, code_digest=d, minted_by_session_id=minted_by_session_id) for d in digests],
         using_db=connection,
     )
+
+
+# Runs for every code mail the worker settles: a plain statement (models/plain_sql.py). Only an
+# open set-up moves, only from a state this message can explain, and only if no newer mail (a
+# resend) replaced this code: the newest mail alone speaks for the set-up.
+_MAIL_SETTLED = (
+    'UPDATE "setups" SET "status" = ?, "version" = "version" + 1 WHERE "id" = ? AND "status" IN (?, ?) '
+    'AND NOT EXISTS (SELECT 1 FROM "outbox" WHERE "setup_id" = ? AND "id" > ?)'
+)
+_WAITING_FOR_MAIL = (str(SetupStatus.PENDING), str(SetupStatus.CODE_SENT))
+_OPEN = tuple(str(status) for status in OPEN_SETUP_STATUSES)
+# Runs at every pass of the outbox worker: usually it finds nothing.
+_DUE_TO_EXPIRE = 'SELECT "id", "user_id" FROM "setups" WHERE "status" IN (?, ?, ?) AND "expires_at" <= ? LIMIT 100'
+_EXPIRE = (
+    'UPDATE "setups" SET "status" = ?, "code_digest" = NULL, "secret_encrypted" = NULL, "version" = "version" + 1 '
+    'WHERE "id" = ? AND "status" IN (?, ?, ?)'
+)
+
+
+async def note_code_mail_settled(setup_id: uuid.UUID, message_id: int, sent: bool) -> bool:
+    """A set-up's code mail was sent (CODE_SENT) or given up on (DELIVERY_FAILED); whether the
+    set-up changed (it was waiting for this very mail)."""
+    status = SetupStatus.CODE_SENT if sent else SetupStatus.DELIVERY_FAILED
+    key = str(setup_id)
+    return bool(await plain_sql.execute(_MAIL_SETTLED, str(status), key, *_WAITING_FOR_MAIL, key, message_id))
+
+
+async def setups_due_to_expire(moment: datetime) -> list[tuple[str, int]]:
+    """Open set-ups past their time at `moment` (at most 100): their ids and users."""
+    return [
+        (str(setup_id), int(user_id)) for setup_id, user_id in await plain_sql.fetch(_DUE_TO_EXPIRE, *_OPEN, moment)
+    ]
+
+
+async def expire_setup(setup_id: str) -> bool:
+    """Mark an open set-up EXPIRED (its secret and code go); whether this call did."""
+    return bool(await plain_sql.execute(_EXPIRE, str(SetupStatus.EXPIRED), setup_id, *_OPEN))

@@ -21,11 +21,11 @@ from twofactor.models import (
     User,
     attempts,
     devices,
-    plain_sql,
     throttles,
 )
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
+from twofactor.models.sessions import insert_session
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
     audit,
@@ -168,20 +168,7 @@ async def _start_session(
         device_id=device.id,
         trusted_device=trusted,
     )
-    ((session.id,),) = await plain_sql.fetch(
-        'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
-        '"ip", "user_agent", "device_id", "trusted_device") VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING "id"',
-        session.token_hash,
-        user.id,
-        str(state),
-        moment,
-        session.expires_at,
-        session.ip,
-        session.user_agent,
-        device.id,
-        trusted,
-    )
-    session._saved_in_db = True
+    await insert_session(session)
     session.user = user
     await _end_sessions_over_cap(context, user)
     context.session, context.user = session, user

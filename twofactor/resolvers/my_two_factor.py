@@ -26,7 +26,6 @@ from twofactor.models import (
     SetupStatus,
     User,
     account,
-    plain_sql,
 )
 from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
@@ -36,7 +35,7 @@ from twofactor.models.setups import (
     SetupNotCompleted,
     complete_setup,
 )
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, name_in_use
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
     audit,
@@ -151,12 +150,7 @@ async def _name_or_refuse(
         if any(a.name_key == name_key(name) and a.id != except_id for a in read):
             raise _name_taken()
         return name
-    clash = await plain_sql.fetch(
-        'SELECT 1 FROM "authenticators" WHERE "user_id" = ? AND "name_key" = ? AND "id" <> ? LIMIT 1',
-        user.id,
-        name_key(name),
-        -1 if except_id is None else except_id,
-    )
+    clash = await name_in_use(user.id, name_key(name), except_id)
     if clash:
         raise _name_taken()
     return name
