@@ -260,12 +260,12 @@ async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: H
     from tortoise import Tortoise
 
     from twofactor.mail import outbox
-    from twofactor.models import hot_reads, setups
+    from twofactor.models import hot_reads, mail_queue, setups
     from twofactor.models.sessions import other_setup_sessions
 
     statements = [
         other_setup_sessions(0, 0).delete().sql(),
-        outbox._claim_sql("sqlite"),
+        mail_queue.claim_sql("sqlite", outbox.BATCH_SIZE),
         setups._MAIL_SETTLED,
         setups._DUE_TO_EXPIRE,
         *hot_reads._sql("sqlite").values(),

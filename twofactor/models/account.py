@@ -10,7 +10,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
-from twofactor.models.outbox import OutboxMessage, queue_message
+from twofactor.models.mail_queue import queue_message
+from twofactor.models.outbox import OutboxMessage
 from twofactor.models.policy import Policy
 from twofactor.models.sessions import end_other_sessions
 from twofactor.models.setups import replace_recovery_codes

@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 
@@ -53,11 +52,3 @@ async def release_claim(message_id: int, worker_id: str) -> bool:
         claimed_until=None, claimed_by=None
     )
     return released == 1
-
-
-async def queue_message(message: OutboxMessage, connection: BaseDBAsyncClient) -> int:
-    """Insert a new row like `message` (built by mail/outbox.py, never saved itself) in the
-    caller's transaction, so that a transaction run again after a deadlock inserts it again; its id."""
-    values = {name: getattr(message, name) for name in message._meta.db_fields if name not in ("id", "created_at")}
-    row = await OutboxMessage.create(using_db=connection, **values)
-    return int(row.id)

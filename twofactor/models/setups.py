@@ -14,7 +14,8 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
-from twofactor.models.outbox import OutboxMessage, queue_message
+from twofactor.models.mail_queue import queue_message
+from twofactor.models.outbox import OutboxMessage
 from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
 from twofactor.models.users import Session, SessionState, User

@@ -14,7 +14,7 @@ from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
 from twofactor.models import OutboxMessage, User
 from twofactor.models.audit import AuditNote, first_refusal_of_wait, write_audit
-from twofactor.models.outbox import queue_message
+from twofactor.models.mail_queue import queue_message
 from twofactor.schema.errors import Refused
 from twofactor.server.context import RequestContext, now
 
