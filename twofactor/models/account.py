@@ -16,17 +16,7 @@ from twofactor.models.policy import Policy
 from twofactor.models.sessions import end_other_sessions
 from twofactor.models.setups import replace_recovery_codes
 from twofactor.models.two_factor import Authenticator, RecoveryCode, Setup
-from twofactor.models.users import Session, User
-
-
-async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
-    """Hold the user's row until the transaction ends: one change to a user's factors at a time.
-
-    PostgreSQL only: a SQLite transaction holds the whole database's write lock from its
-    start (twofactor/server/sqlite_backend.py).
-    """
-    if not plain_sql.is_sqlite(connection):
-        await User.filter(id=user_id).select_for_update().using_db(connection).only("id").first()
+from twofactor.models.users import Session, User, lock_user
 
 
 class NotRemoved(StrEnum):

@@ -14,11 +14,52 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
+from twofactor.models.bounds import open_setups
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
 from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
-from twofactor.models.users import Session, SessionState, User
+from twofactor.models.users import Session, SessionState, User, lock_user
+
+
+@dataclass(frozen=True)
+class TooManyOpenSetups:
+    """A set-up not started: the user has the most set-ups in progress allowed, oldest ending first."""
+
+    open_setups: list[Setup]
+
+
+class _Full(Exception):
+    def __init__(self, open_now: list[Setup]) -> None:
+        super().__init__("too many open set-ups")
+        self.open_now = open_now
+
+
+async def start_setup(
+    setup: Setup, *, max_open: int, moment: datetime, audit: AuditNote, code_mail: OutboxMessage | None = None
+) -> Setup | TooManyOpenSetups:
+    """Store a new set-up (built by the caller) with its audit row and, for EMAIL, its code mail,
+    in one transaction; unless the user has `max_open` set-ups in progress at `moment`.
+
+    The user's row is locked first, so parallel starts count one after the other and cannot
+    together pass the cap (tests/test_bounds.py).
+    """
+
+    async def work(connection: BaseDBAsyncClient) -> Setup:
+        await lock_user(setup.user_id, connection)
+        open_now = await open_setups(setup.user_id, moment, connection)
+        if len(open_now) >= max_open:
+            raise _Full(open_now)
+        await setup.save(using_db=connection, force_create=True)
+        await write_audit(audit, connection)
+        if code_mail is not None:
+            await queue_message(code_mail, connection)
+        return setup
+
+    try:
+        return await plain_sql.in_transaction_again_after_deadlock(work)
+    except _Full as full:
+        return TooManyOpenSetups(full.open_now)
 
 
 class SetupNotCompleted(StrEnum):

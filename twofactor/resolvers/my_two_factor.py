@@ -6,13 +6,12 @@ import uuid
 from typing import Any
 
 import strawberry
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
+from twofactor.mail.outbox import outbox_message
 from twofactor.models import (
     Authenticator,
     Method,
@@ -27,13 +26,17 @@ from twofactor.models import (
     User,
     account,
 )
+from twofactor.models.audit import AuditNote
 from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
+from twofactor.models.mail_queue import queue_message
 from twofactor.models.setups import (
     CompletedSetup,
     NewAuthenticator,
     SetupNotCompleted,
+    TooManyOpenSetups,
     complete_setup,
+    start_setup,
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, name_in_use
 from twofactor.resolvers import factors
@@ -205,12 +208,7 @@ async def set_up_app(context: RequestContext, code: str | None = None) -> types.
         secret_encrypted=context.keyring.encrypt(secret, factors.secret_context(user.id)),
         expires_at=now() + SETUP_LIFETIME,
     )
-    async with in_transaction() as connection:
-        await _require_room_for_setup(user, connection)
-        await setup.save(using_db=connection)
-        await audit(
-            context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id), connection=connection
-        )
+    await _start(setup, audit_note(context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id)))
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
@@ -237,48 +235,53 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     )
     code = codes.new_email_code()
     setup.code_digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
-    async with in_transaction() as connection:
-        await _require_room_for_setup(user, connection)
-        await setup.save(using_db=connection)
-        await _queue_setup_code(context, setup, code, connection)
-        await audit(
-            context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id), connection=connection
-        )
+    started = audit_note(context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id))
+    await _start(setup, started, _setup_code_mail(context, setup, code))
     # After the commit: a worker woken earlier would not see the message yet and sleep a whole poll.
     wake_mail(context)
     await _setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
-async def _require_room_for_setup(user: User, connection: BaseDBAsyncClient | None = None) -> None:
-    """RATE_LIMITED when the user has MAX_OPEN_SETUPS_PER_USER set-ups in progress.
-
-    With `connection` (the transaction that adds the set-up), the user's row is locked first,
-    so parallel requests count one after the other and cannot together pass the cap.
-    """
-    if connection is not None:
-        await account.lock_user(user.id, connection)
-    open_now = await open_setups(user.id, now(), connection)
+async def _require_room_for_setup(user: User) -> None:
+    """RATE_LIMITED when the user has MAX_OPEN_SETUPS_PER_USER set-ups in progress (as read:
+    `start_setup` counts them again in its transaction)."""
+    open_now = await open_setups(user.id, now())
     if len(open_now) >= MAX_OPEN_SETUPS_PER_USER:
-        raise Refused(
-            ErrorCode.RATE_LIMITED,
-            f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
-            retry_after_seconds=seconds_until(open_now[0].expires_at),
-        )
+        raise _too_many_open(open_now)
 
 
-async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
+def _too_many_open(open_now: list[Setup]) -> Refused:
+    return Refused(
+        ErrorCode.RATE_LIMITED,
+        f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
+        retry_after_seconds=seconds_until(open_now[0].expires_at),
+    )
+
+
+async def _start(setup: Setup, started: AuditNote, code_mail: OutboxMessage | None = None) -> None:
+    """Store the new set-up (`start_setup`), or refuse when the user has too many in progress."""
+    outcome = await start_setup(
+        setup, max_open=MAX_OPEN_SETUPS_PER_USER, moment=now(), audit=started, code_mail=code_mail
+    )
+    if isinstance(outcome, TooManyOpenSetups):
+        raise _too_many_open(outcome.open_setups)
+
+
+def _setup_code_mail(context: RequestContext, setup: Setup, code: str) -> OutboxMessage:
     minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
-    email = messages.setup_code(setup.email or "", setup.name or "", code, minutes)
-    await enqueue(
-        email,
+    return outbox_message(
+        messages.setup_code(setup.email or "", setup.name or "", code, minutes),
         kind="setup_code",
         keyring=context.keyring,
         deliver_before=setup.expires_at,
         setup_id=setup.id,
         user_id=setup.user_id,
-        connection=connection,
     )
+
+
+async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
+    await queue_message(_setup_code_mail(context, setup, code), connection)
 
 
 @audits_waits
@@ -383,14 +386,18 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if step is not None and factors.try_left_as_read(setup.failed_attempts, user):
         # A right code, with the set-up and the user as read: its writes check them again
         # instead of counting a try that they would forgive at once (two statements fewer).
-        made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=False)
+        made = await _finish_setup(
+            context, session, user, setup, name=final_name, step=step, policy=policy, counted=False
+        )
     if made is None:
         # Any other answer waits for the try to be counted. A user who must wait keeps the
         # set-up's try (RATE_LIMITED), whether the code was right or not.
         attempts_left = await factors.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
             raise await _fail_setup(context, setup, user, attempts_left)
-        made = await _complete(context, session, user, setup, name=final_name, step=step, policy=policy, counted=True)
+        made = await _finish_setup(
+            context, session, user, setup, name=final_name, step=step, policy=policy, counted=True
+        )
         await factors.device_code_passed(session)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
@@ -410,7 +417,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 _Finished = tuple[Authenticator, bool, list[str] | None]
 
 
-async def _complete(
+async def _finish_setup(
     context: RequestContext,
     session: Session,
     user: User,
