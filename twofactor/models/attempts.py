@@ -10,14 +10,23 @@ request won, so parallel requests never get an extra try or use a code twice.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F, Q
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES
-from twofactor.models.users import SessionState
+from twofactor.models.two_factor import (
+    OPEN_SETUP_STATUSES,
+    Authenticator,
+    EmailChallenge,
+    RecoveryCode,
+    Setup,
+    SetupStatus,
+)
+from twofactor.models.users import Session, SessionState, User
 
 _OPEN = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
 
@@ -73,3 +82,132 @@ async def pass_challenge(
     await plain_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, session_id)
     await end_user_failures(user_id)
     await write_audit(audit)
+
+
+async def live_email_challenge(session_id: int, authenticator_id: int, moment: datetime) -> EmailChallenge | None:
+    """The session's unused, unexpired emailed code for that authenticator, if any."""
+    challenge = await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= moment:
+        return None
+    return challenge
+
+
+async def consume_email_challenge(challenge: EmailChallenge, moment: datetime) -> bool:
+    """Use an emailed code whose digest matched, once: False when a parallel request used it,
+    or a resend replaced it, since it was read."""
+    consumed = await EmailChallenge.filter(
+        id=challenge.id, used_at__isnull=True, code_digest=challenge.code_digest
+    ).update(used_at=moment)
+    if consumed:
+        await Authenticator.filter(id=challenge.authenticator_id).update(last_used_at=moment)
+    return bool(consumed)
+
+
+async def claim_recovery_code(
+    user_id: int, digests: list[str], moment: datetime, *, not_minted_by: int | None = None
+) -> bool:
+    """Use one of the user's unused recovery codes whose digest is among `digests` (and that was
+    not shown to the session `not_minted_by`), once: of parallel requests only one wins."""
+    unused = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=digests)
+    if not_minted_by is not None:
+        unused = unused.filter(Q(minted_by_session_id__isnull=True) | ~Q(minted_by_session_id=not_minted_by))
+    row = await unused.first()
+    if row is None:
+        return False
+    return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=moment))
+
+
+async def recovery_code_minted_by(user_id: int, digests: list[str], session_id: int) -> bool:
+    """Whether one of the user's unused recovery codes with a digest among `digests` was shown to that session."""
+    found = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=digests)
+    return await found.filter(minted_by_session_id=session_id).exists()
+
+
+async def recovery_codes_left(user_id: int) -> int:
+    """How many of the user's recovery codes are unused."""
+    return await RecoveryCode.filter(user_id=user_id, used_at__isnull=True).count()
+
+
+async def read_user_failures(user_id: int) -> User:
+    """The user's failures in a row and wait as they are now (after a lost compare-and-swap)."""
+    return await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
+
+
+async def take_setup_try_again(setup_id: uuid.UUID, most: int) -> int | None:
+    """One more try of an open set-up with fewer than `most` used, whatever the count (after a
+    lost compare-and-swap); the tries used now, or None when none is left or it ended."""
+    changed = await Setup.filter(id=setup_id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=most).update(
+        failed_attempts=F("failed_attempts") + 1
+    )
+    if not changed:
+        return None
+    return (await Setup.get(id=setup_id).only("id", "failed_attempts")).failed_attempts
+
+
+async def setup_status(setup_id: uuid.UUID) -> SetupStatus | None:
+    """Where the set-up stands now; None when it is gone."""
+    row = await Setup.get_or_none(id=setup_id).only("id", "status")
+    return SetupStatus(row.status) if row is not None else None
+
+
+async def give_back_setup_try(setup_id: uuid.UUID) -> None:
+    """Return a set-up's try taken by a request that then checked no code."""
+    await Setup.filter(id=setup_id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+
+
+async def take_session_try_again(session_id: int, most: int) -> int | None:
+    """One more try of the session's sign-in challenge with fewer than `most` used, whatever the
+    count (after a lost compare-and-swap); the tries used now, or None when none is left."""
+    changed = await Session.filter(id=session_id, failed_attempts__lt=most).update(
+        failed_attempts=F("failed_attempts") + 1
+    )
+    if not changed:
+        return None
+    return (await Session.get(id=session_id).only("id", "failed_attempts")).failed_attempts
+
+
+async def give_back_session_try(session_id: int) -> None:
+    """Return a sign-in challenge's try taken by a request that then checked no code."""
+    await Session.filter(id=session_id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+
+
+async def last_step(authenticator_id: int) -> int | None:
+    """The last time step an APP authenticator accepted; None when it is gone."""
+    row = await Authenticator.get_or_none(id=authenticator_id).only("id", "last_step")
+    return row.last_step if row is not None else None
+
+
+@dataclass(frozen=True)
+class BudgetSpent:
+    """No code mail left in the user's hourly budget until `until`."""
+
+    until: datetime
+
+
+async def take_code_mail(
+    user_id: int, *, window: str, count: str, per_hour: int, span: timedelta, tries: int
+) -> datetime | BudgetSpent | None:
+    """Take one code mail of a user's budget kept in the users' columns `window` (its start) and
+    `count`: at most `per_hour` per `span`. The window it was counted in (to give it back), the
+    wait when the budget is spent, or None when `tries` parallel claims all won first."""
+    for _ in range(tries):
+        row = await User.filter(id=user_id).values(window, count)
+        start: datetime | None = row[0][window]
+        sends: int = row[0][count]
+        moment = datetime.now(UTC)
+        if start is not None and moment - start < span:
+            if sends >= per_hour:
+                return BudgetSpent(start + span)
+            new_start, new_sends = start, sends + 1
+        else:
+            new_start, new_sends = moment, 1
+        # The row as read: only one of parallel claims matches.
+        guard = {f"{window}__isnull": True} if start is None else {window: start}
+        if await User.filter(id=user_id, **guard, **{count: sends}).update(**{window: new_start, count: new_sends}):
+            return new_start
+    return None
+
+
+async def give_back_code_mail(user_id: int, *, window: str, count: str, window_start: datetime) -> None:
+    """Return a mail `take_code_mail` took for a send that then did not go (a parallel one won)."""
+    await User.filter(id=user_id, **{window: window_start, f"{count}__gt": 0}).update(**{count: F(count) - 1})

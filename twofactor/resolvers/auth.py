@@ -15,7 +15,6 @@ from twofactor.models import (
     KnownDevice,
     Method,
     Policy,
-    RecoveryCode,
     Session,
     SessionState,
     User,
@@ -443,7 +442,7 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
     left, _ = await _challenge_attempt(context, session, user)
     if not await factors.claim_recovery_code(context.keyring, user.id, code):
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
-    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    remaining = await attempts.recovery_codes_left(user.id)
     async with in_transaction() as connection:
         await send_notice(
             context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection

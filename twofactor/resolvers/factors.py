@@ -13,18 +13,16 @@ from datetime import UTC, datetime
 from functools import partial
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
 
 from twofactor.models import (
     Authenticator,
-    EmailChallenge,
-    RecoveryCode,
     Session,
     Setup,
     User,
     attempts,
     devices,
 )
+from twofactor.models.setups import expire_setup
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused, Wait
@@ -80,7 +78,7 @@ async def reserve_user_attempt(known: User) -> None:
     user = known
     for attempt in range(_CAS_TRIES):
         if attempt:
-            user = await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
+            user = await attempts.read_user_failures(user_id)
         moment = now()
         blocked = user.verification_blocked_until
         if blocked is not None and blocked > moment:
@@ -191,7 +189,7 @@ async def _count_user_failure(known: User) -> None:
     user = known
     for attempt in range(_CAS_TRIES):
         if attempt:
-            user = await User.get(id=known.id).only("id", "failed_verifications", "verification_blocked_until")
+            user = await attempts.read_user_failures(known.id)
         if await _count_failure(known, user, now()):
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
@@ -292,26 +290,26 @@ async def reserve_setup_attempt(setup: Setup) -> int:
         # Nobody else took a try since the set-up was read: the count is exact without reading it back.
         setup.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
-    changed = await Setup.filter(
-        id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
-    ).update(failed_attempts=F("failed_attempts") + 1)
-    if not changed:
-        await setup.refresh_from_db(fields=["status"])
-        if setup.status in OPEN_SETUP_STATUSES or setup.status == SetupStatus.LOCKED:
+    used = await attempts.take_setup_try_again(setup.id, ATTEMPTS_PER_VERIFICATION)
+    if used is None:
+        status = await attempts.setup_status(setup.id)
+        if status is not None:
+            setup.status = status
+        if status in OPEN_SETUP_STATUSES or status == SetupStatus.LOCKED:
             raise setup_locked()
         raise setup_ended()
-    setup.failed_attempts = (await Setup.get(id=setup.id).only("id", "failed_attempts")).failed_attempts
+    setup.failed_attempts = used
     return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
 
 
 async def give_back_setup_attempt(setup: Setup) -> None:
     """Return a try taken by a request that then checked no code."""
-    await Setup.filter(id=setup.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+    await attempts.give_back_setup_try(setup.id)
 
 
 async def give_back_session_attempt(session: Session) -> None:
     """Return a sign-in challenge's try taken by a request that then checked no code."""
-    await Session.filter(id=session.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+    await attempts.give_back_session_try(session.id)
 
 
 async def reserve_session_attempt(session: Session) -> int:
@@ -320,12 +318,9 @@ async def reserve_session_attempt(session: Session) -> int:
     if seen < ATTEMPTS_PER_VERIFICATION and await attempts.take_session_try(session.id, seen):
         session.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
-    changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(
-        failed_attempts=F("failed_attempts") + 1
-    )
-    if not changed:
+    used = await attempts.take_session_try_again(session.id, ATTEMPTS_PER_VERIFICATION)
+    if used is None:
         raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.")
-    used = (await Session.get(id=session.id).only("id", "failed_attempts")).failed_attempts
     return ATTEMPTS_PER_VERIFICATION - used
 
 
@@ -360,36 +355,29 @@ async def claim_send(user_id: int, budget: SendBudget) -> datetime:
     The resend cooldown is the set-up's or the challenge's own (their callers'), so the first
     code of a new set-up or sign-in goes out at once.
     """
-    for _ in range(_CAS_TRIES):
-        row = await User.filter(id=user_id).values(budget.window, budget.count)
-        window: datetime | None = row[0][budget.window]
-        sends: int = row[0][budget.count]
-        moment = now()
-        if window is not None and moment - window < SEND_WINDOW:
-            if sends >= budget.per_hour:
-                raise Refused(
-                    ErrorCode.RATE_LIMITED,
-                    "Too many codes were sent in the last hour. Try again later.",
-                    retry_after_seconds=seconds_until(window + SEND_WINDOW),
-                    wait=Wait("code_send.throttled", f"{budget.count}:user:{user_id}", window + SEND_WINDOW, user_id),
-                )
-            new_window, new_sends = window, sends + 1
-        else:
-            new_window, new_sends = moment, 1
-        # The row as read: only one of parallel claims matches.
-        guard = {f"{budget.window}__isnull": True} if window is None else {budget.window: window}
-        if await User.filter(id=user_id, **guard, **{budget.count: sends}).update(
-            **{budget.window: new_window, budget.count: new_sends}
-        ):
-            return new_window
-    raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+    taken = await attempts.take_code_mail(
+        user_id,
+        window=budget.window,
+        count=budget.count,
+        per_hour=budget.per_hour,
+        span=SEND_WINDOW,
+        tries=_CAS_TRIES,
+    )
+    if isinstance(taken, attempts.BudgetSpent):
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many codes were sent in the last hour. Try again later.",
+            retry_after_seconds=seconds_until(taken.until),
+            wait=Wait("code_send.throttled", f"{budget.count}:user:{user_id}", taken.until, user_id),
+        )
+    if taken is None:
+        raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+    return taken
 
 
 async def give_back_send(user_id: int, budget: SendBudget, window: datetime) -> None:
     """Return a mail `claim_send` took for a send that then did not go (a parallel one won)."""
-    await User.filter(id=user_id, **{budget.window: window, f"{budget.count}__gt": 0}).update(
-        **{budget.count: F(budget.count) - 1}
-    )
+    await attempts.give_back_code_mail(user_id, window=budget.window, count=budget.count, window_start=window)
 
 
 async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:
@@ -425,8 +413,8 @@ async def code_already_used(context: RequestContext, authenticator: Authenticato
     """A replayed code: on the record (ASVS 2.8.5; someone saw it), answered with the wait
     until the app shows a code that can work (a step after the last accepted one)."""
     await replay_refused(context, authenticator)
-    row = await Authenticator.get_or_none(id=authenticator.id).only("id", "last_step")
-    last = max(step, row.last_step if row is not None else step)
+    stored = await attempts.last_step(authenticator.id)
+    last = max(step, stored if stored is not None else step)
     next_code = datetime.fromtimestamp((last + 1) * TOTP_PERIOD_SECONDS, UTC)
     return CodeAlreadyUsed(
         Refused(
@@ -453,19 +441,13 @@ async def replay_refused(context: RequestContext, authenticator: Authenticator) 
 
 async def claim_email_code(keyring: Keyring, session: Session, authenticator: Authenticator, code: str) -> bool:
     """True when `code` is the live emailed code of this session and authenticator; consumes it."""
-    challenge = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=authenticator.id)
-    if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
+    challenge = await attempts.live_email_challenge(session.id, authenticator.id, now())
+    if challenge is None:
         return False
     expected = codes.code_digest(keyring.digest_key, challenge_purpose(session.id, authenticator.id), code)
     if not codes.digest_matches(challenge.code_digest, expected):
         return False
-    moment = now()
-    consumed = await EmailChallenge.filter(
-        id=challenge.id, used_at__isnull=True, code_digest=challenge.code_digest
-    ).update(used_at=moment)
-    if consumed:
-        await Authenticator.filter(id=authenticator.id).update(last_used_at=moment)
-    return bool(consumed)
+    return await attempts.consume_email_challenge(challenge, now())
 
 
 def challenge_purpose(session_id: int, authenticator_id: int) -> str:
@@ -491,13 +473,7 @@ async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str, *, not_m
     candidates = _recovery_candidates(keyring, user_id, raw)
     if candidates is None:
         return False
-    unused = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
-    if not_minted_by is not None:
-        unused = unused.filter(Q(minted_by_session_id__isnull=True) | ~Q(minted_by_session_id=not_minted_by))
-    row = await unused.first()
-    if row is None:
-        return False
-    return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))
+    return await attempts.claim_recovery_code(user_id, candidates, now(), not_minted_by=not_minted_by)
 
 
 async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, session_id: int) -> bool:
@@ -505,8 +481,7 @@ async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, sess
     candidates = _recovery_candidates(keyring, user_id, raw)
     if candidates is None:
         return False
-    found = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
-    return await found.filter(minted_by_session_id=session_id).exists()
+    return await attempts.recovery_code_minted_by(user_id, candidates, session_id)
 
 
 def recovery_digest(keyring: Keyring, user_id: int, code: str) -> str:
@@ -522,8 +497,6 @@ async def expire_if_due(setup: Setup) -> bool:
         return True
     if setup.status not in OPEN_SETUP_STATUSES or setup.expires_at > now():
         return False
-    await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
-        status=SetupStatus.EXPIRED, code_digest=None, secret_encrypted=None, version=F("version") + 1
-    )
+    await expire_setup(str(setup.id))
     setup.status = SetupStatus.EXPIRED
     return True

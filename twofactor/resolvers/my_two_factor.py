@@ -18,13 +18,13 @@ from twofactor.models import (
     OutboxMessage,
     OutboxStatus,
     Policy,
-    RecoveryCode,
     Session,
     SessionState,
     Setup,
     SetupStatus,
     User,
     account,
+    attempts,
 )
 from twofactor.models.audit import AuditNote
 from twofactor.models.bounds import open_setups
@@ -558,7 +558,7 @@ async def require_fresh_factor(context: RequestContext, session: Session, user: 
 
 async def notify_recovery_code_used(context: RequestContext, user: User) -> None:
     """Mail the user that a recovery code was used, with how many are left now."""
-    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
+    remaining = await attempts.recovery_codes_left(user.id)
     async with in_transaction() as connection:
         await send_notice(
             context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
