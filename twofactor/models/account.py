@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
@@ -130,3 +131,18 @@ async def change_policy(policy: Policy, audit: AuditNote) -> None:
         await write_audit(audit, connection)
 
     await plain_sql.in_transaction_again_after_deadlock(work)
+
+
+async def rename_authenticator(authenticator_id: int, name: str, key: str, audit: AuditNote) -> bool:
+    """Rename an authenticator with its audit row, in one transaction; False when another of the
+    user's authenticators took the name first (the unique index)."""
+
+    async def work(connection: BaseDBAsyncClient) -> None:
+        await Authenticator.filter(id=authenticator_id).using_db(connection).update(name=name, name_key=key)
+        await write_audit(audit, connection)
+
+    try:
+        await plain_sql.in_transaction_again_after_deadlock(work)
+    except IntegrityError:
+        return False
+    return True

@@ -16,7 +16,7 @@ from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.bounds import open_setups
 from twofactor.models.mail_queue import queue_message
-from twofactor.models.outbox import OutboxMessage
+from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
 from twofactor.models.users import Session, SessionState, User, lock_user
@@ -242,3 +242,66 @@ async def setups_due_to_expire(moment: datetime) -> list[tuple[str, int]]:
 async def expire_setup(setup_id: str) -> bool:
     """Mark an open set-up EXPIRED (its secret and code go); whether this call did."""
     return bool(await plain_sql.execute(_EXPIRE, str(SetupStatus.EXPIRED), setup_id, *_OPEN))
+
+
+async def resend_setup_code(
+    setup_id: uuid.UUID,
+    *,
+    moment: datetime,
+    code_digest: str,
+    expires_at: datetime,
+    resend_at: datetime,
+    code_mail: OutboxMessage,
+    audit: AuditNote,
+) -> bool:
+    """A new code for an open EMAIL set-up out of its cooldown, in one transaction: the set-up
+    takes the code's digest, a mail still waiting with the old code is dropped, the new one is
+    queued. False when the set-up ended or a parallel resend went first (nothing written)."""
+
+    async def work(connection: BaseDBAsyncClient) -> bool:
+        cooled = Q(resend_available_at__isnull=True) | Q(resend_available_at__lte=moment)
+        changed = (
+            await Setup.filter(cooled, id=setup_id, status__in=OPEN_SETUP_STATUSES)
+            .using_db(connection)
+            .update(
+                code_digest=code_digest,
+                status=SetupStatus.PENDING,
+                expires_at=expires_at,
+                resend_available_at=resend_at,
+                version=F("version") + 1,
+            )
+        )
+        if not changed:
+            return False
+        # The old code is dead: a mail still waiting with it would only confuse.
+        not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment)
+        await (
+            OutboxMessage.filter(not_in_flight, setup_id=setup_id, status=OutboxStatus.PENDING)
+            .using_db(connection)
+            .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
+        )
+        await queue_message(code_mail, connection)
+        await write_audit(audit, connection)
+        return True
+
+    return await plain_sql.in_transaction_again_after_deadlock(work)
+
+
+async def cancel_open_setup(setup_id: uuid.UUID) -> bool:
+    """End an open set-up (its secret or code stops working); whether this call did."""
+    changed = await Setup.filter(id=setup_id, status__in=OPEN_SETUP_STATUSES).update(
+        status=SetupStatus.CANCELLED, code_digest=None, secret_encrypted=None, version=F("version") + 1
+    )
+    return bool(changed)
+
+
+async def lock_setup(setup_id: uuid.UUID) -> None:
+    """An open set-up whose tries are spent takes no more codes."""
+    await Setup.filter(id=setup_id, status__in=OPEN_SETUP_STATUSES).update(
+        status=SetupStatus.LOCKED, version=F("version") + 1
+    )
+
+
+async def note_setup_changed(setup_id: uuid.UUID) -> None:
+    """A new version of the set-up (a wrong code was counted), for subscribers to tell old news from new."""
+    await Setup.filter(id=setup_id).update(version=F("version") + 1)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import strawberry
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
@@ -16,7 +12,6 @@ from twofactor.models import (
     Authenticator,
     Method,
     OutboxMessage,
-    OutboxStatus,
     Policy,
     Session,
     SessionState,
@@ -35,7 +30,11 @@ from twofactor.models.setups import (
     NewAuthenticator,
     SetupNotCompleted,
     TooManyOpenSetups,
+    cancel_open_setup,
     complete_setup,
+    lock_setup,
+    note_setup_changed,
+    resend_setup_code,
     start_setup,
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, name_in_use
@@ -47,7 +46,6 @@ from twofactor.resolvers.common import (
     notice_message,
     publish,
     seconds_until,
-    send_notice,
     session_channel,
     user_changed,
     user_channel,
@@ -280,10 +278,6 @@ def _setup_code_mail(context: RequestContext, setup: Setup, code: str) -> Outbox
     )
 
 
-async def _queue_setup_code(context: RequestContext, setup: Setup, code: str, connection: Any) -> None:
-    await queue_message(_setup_code_mail(context, setup, code), connection)
-
-
 @audits_waits
 async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayload:
     """A new code for an EMAIL set-up; the old one stops working."""
@@ -300,47 +294,28 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
     expires = moment + EMAIL_CODE_LIFETIME
-    try:
-        async with in_transaction() as connection:
-            # Still open and out of its cooldown (a parallel resend may have gone first).
-            cooled = Q(resend_available_at__isnull=True) | Q(resend_available_at__lte=moment)
-            changed = (
-                await Setup.filter(cooled, id=setup.id, status__in=OPEN_SETUP_STATUSES)
-                .using_db(connection)
-                .update(
-                    code_digest=digest,
-                    status=SetupStatus.PENDING,
-                    expires_at=expires,
-                    resend_available_at=resend_at,
-                    version=F("version") + 1,
-                )
-            )
-            if not changed:
-                raise _NotResent
-            setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
-            # The old code is dead: a mail still waiting with it would only confuse.
-            not_in_flight = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now())
-            await (
-                OutboxMessage.filter(not_in_flight, setup_id=setup.id, status=OutboxStatus.PENDING)
-                .using_db(connection)
-                .update(status=OutboxStatus.FAILED, last_error="Superseded: a newer code was sent")
-            )
-            await _queue_setup_code(context, setup, code, connection)
-            await audit(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id), connection=connection)
-    except _NotResent:
+    # As the set-up will read if the resend goes: its code mail is due before the new expiry.
+    setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
+    resent = await resend_setup_code(
+        setup.id,
+        moment=moment,
+        code_digest=digest,
+        expires_at=expires,
+        resend_at=resend_at,
+        code_mail=_setup_code_mail(context, setup, code),
+        audit=audit_note(context, "setup.code_resent", target_id=user.id, setup_id=str(setup.id)),
+    )
+    if not resent:
+        # The set-up ended, or a parallel resend went first.
         await factors.give_back_send(user.id, factors.OWN_SENDS, window)
         await setup.refresh_from_db(fields=["status", "resend_available_at"])
         if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
-            raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id) from None
-        raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId") from None
+            raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
+        raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
     wake_mail(context)
     await _setup_changed(context, setup)
     await setup.refresh_from_db()
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
-
-
-class _NotResent(Exception):
-    """The set-up ended, or a parallel resend went first: nothing was written."""
 
 
 async def _require_open(context: RequestContext, setup: Setup) -> None:
@@ -483,13 +458,11 @@ async def _finish_setup(
 async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
     """A wrong code at set-up: lock the set-up at the limit; the answer to give."""
     if attempts_left <= 0:
-        await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
-            status=SetupStatus.LOCKED, version=F("version") + 1
-        )
+        await lock_setup(setup.id)
         await audit(context, "setup.locked", target_id=user.id, setup_id=str(setup.id))
         await _setup_changed(context, setup)
         return factors.setup_locked(attempts_left=0)
-    await Setup.filter(id=setup.id).update(version=F("version") + 1)
+    await note_setup_changed(setup.id)
     await audit(context, "setup.code_failed", target_id=user.id, setup_id=str(setup.id))
     await _setup_changed(context, setup)
     return factors.invalid_code(attempts_left)
@@ -499,10 +472,7 @@ async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPay
     """End a set-up; its secret or code stops working."""
     _, user = require(context, SETTING_UP)
     setup = await _own_setup(user, setup_id)
-    changed = await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
-        status=SetupStatus.CANCELLED, code_digest=None, secret_encrypted=None, version=F("version") + 1
-    )
-    if changed:
+    if await cancel_open_setup(setup.id):
         await audit(context, "setup.cancelled", target_id=user.id, setup_id=str(setup.id))
         forget_qr(setup.id)
         await _setup_changed(context, setup)
@@ -517,20 +487,11 @@ async def edit(context: RequestContext, authenticator_id: str, name: str) -> typ
     row = await own_authenticator(user, authenticator_id, read=read)
     clean = await _name_or_refuse(user, name, except_id=row.id, read=read)
     old = row.name
-    try:
-        async with in_transaction() as connection:
-            await Authenticator.filter(id=row.id).using_db(connection).update(name=clean, name_key=name_key(clean))
-            await audit(
-                context,
-                "authenticator.renamed",
-                target_id=user.id,
-                connection=connection,
-                authenticator_id=row.id,
-                old_name=old,
-                new_name=clean,
-            )
-    except IntegrityError:
-        raise _name_taken() from None
+    renamed = audit_note(
+        context, "authenticator.renamed", target_id=user.id, authenticator_id=row.id, old_name=old, new_name=clean
+    )
+    if not await account.rename_authenticator(row.id, clean, name_key(clean), renamed):
+        raise _name_taken()
     row.name = clean
     await user_changed(context, user.id)
     return types.AuthenticatorPayload(authenticator=types.Authenticator.of(row))
@@ -559,10 +520,9 @@ async def require_fresh_factor(context: RequestContext, session: Session, user: 
 async def notify_recovery_code_used(context: RequestContext, user: User) -> None:
     """Mail the user that a recovery code was used, with how many are left now."""
     remaining = await attempts.recovery_codes_left(user.id)
-    async with in_transaction() as connection:
-        await send_notice(
-            context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
-        )
+    await queue_message(
+        notice_message(context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used")
+    )
     wake_mail(context)
 
 
