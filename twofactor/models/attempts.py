@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from twofactor.models import plain_sql
 from twofactor.models.audit import AuditNote, write_audit
+from twofactor.models.mail_queue import queue_message
+from twofactor.models.outbox import OutboxMessage
 from twofactor.models.two_factor import (
     OPEN_SETUP_STATUSES,
     Authenticator,
@@ -211,3 +214,54 @@ async def take_code_mail(
 async def give_back_code_mail(user_id: int, *, window: str, count: str, window_start: datetime) -> None:
     """Return a mail `take_code_mail` took for a send that then did not go (a parallel one won)."""
     await User.filter(id=user_id, **{window: window_start, f"{count}__gt": 0}).update(**{count: F(count) - 1})
+
+
+async def email_challenge_of(session_id: int, authenticator_id: int) -> EmailChallenge | None:
+    """The session's emailed code for that authenticator, used or not, if one was sent."""
+    return await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
+
+
+async def send_email_challenge(
+    *,
+    session_id: int,
+    authenticator_id: int,
+    replacing: EmailChallenge | None,
+    code_digest: str,
+    moment: datetime,
+    expires_at: datetime,
+    code_mail: OutboxMessage,
+    audit: AuditNote,
+) -> bool:
+    """Store a sign-in (or confirmation) code for the session and authenticator with its mail and
+    audit row, in one transaction; a resend replaces the code `replacing` (one live code per
+    session and authenticator). False when a parallel request sent its code first."""
+
+    async def work(connection: BaseDBAsyncClient) -> bool:
+        if replacing is None:
+            await EmailChallenge.create(
+                session_id=session_id,
+                authenticator_id=authenticator_id,
+                code_digest=code_digest,
+                created_at=moment,
+                expires_at=expires_at,
+                using_db=connection,
+            )
+        elif not (
+            await EmailChallenge.filter(id=replacing.id, created_at=replacing.created_at)
+            .using_db(connection)
+            .update(code_digest=code_digest, created_at=moment, expires_at=expires_at, used_at=None, failed_attempts=0)
+        ):
+            return False
+        await queue_message(code_mail, connection)
+        await write_audit(audit, connection)
+        return True
+
+    try:
+        return await plain_sql.in_transaction_again_after_deadlock(work)
+    except IntegrityError:
+        return False  # the unique (session, authenticator): a parallel first send won
+
+
+async def end_session_at_challenge(session_id: int) -> bool:
+    """End a session (its challenge is over: locked, or outdated); whether this call did."""
+    return bool(await Session.filter(id=session_id).delete())

@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
+from twofactor.mail.outbox import outbox_message
 from twofactor.models import (
-    EmailChallenge,
     KnownDevice,
     Method,
     Policy,
@@ -24,15 +20,16 @@ from twofactor.models import (
 )
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
+from twofactor.models.mail_queue import queue_message
 from twofactor.models.sessions import insert_session
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
     audit,
     audit_note,
     audits_waits,
+    notice_message,
     publish,
     seconds_until,
-    send_notice,
     session_channel,
     wake_mail,
 )
@@ -292,7 +289,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     if not method_enabled(await Policy.current(), Method.EMAIL):
         raise Refused(ErrorCode.METHOD_DISABLED, "Email authentication is turned off.")
     moment = now()
-    live = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=row.id)
+    live = await attempts.email_challenge_of(session.id, row.id)
     # The cooldown spaces resends of this challenge only: the first code goes out at once.
     if live is not None and live.created_at + RESEND_COOLDOWN > moment:
         raise factors.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
@@ -305,45 +302,30 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
     expires = moment + EMAIL_CODE_LIFETIME
     purpose = "sign-in" if session.state == SessionState.CHALLENGE else "confirmation"
-    try:
-        async with in_transaction() as connection:
-            # A resend replaces the code: one live code per session and authenticator.
-            if live is None:
-                await EmailChallenge.create(
-                    session_id=session.id,
-                    authenticator_id=row.id,
-                    code_digest=digest,
-                    created_at=moment,
-                    expires_at=expires,
-                    using_db=connection,
-                )
-            elif (
-                not await EmailChallenge.filter(id=live.id, created_at=live.created_at)
-                .using_db(connection)
-                .update(code_digest=digest, created_at=moment, expires_at=expires, used_at=None, failed_attempts=0)
-            ):
-                raise _SentMeanwhile
-            minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
-            await enqueue(
-                messages.login_code(row.email or user.email, code, minutes, purpose),
-                kind="login_code",
-                keyring=context.keyring,
-                deliver_before=expires,
-                user_id=user.id,
-                connection=connection,
-            )
-            await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
-    except (_SentMeanwhile, IntegrityError):
+    minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
+    sent = await attempts.send_email_challenge(
+        session_id=session.id,
+        authenticator_id=row.id,
+        replacing=live,
+        code_digest=digest,
+        moment=moment,
+        expires_at=expires,
+        code_mail=outbox_message(
+            messages.login_code(row.email or user.email, code, minutes, purpose),
+            kind="login_code",
+            keyring=context.keyring,
+            deliver_before=expires,
+            user_id=user.id,
+        ),
+        audit=audit_note(context, "login.code_sent", target_id=user.id, authenticator_id=row.id),
+    )
+    if not sent:
         # A parallel request of this challenge sent its code first.
         await factors.give_back_send(user.id, budget, window)
-        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id) from None
+        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
-
-
-class _SentMeanwhile(Exception):
-    """A parallel request replaced the challenge's code first."""
 
 
 async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, factors.GiveBack]:
@@ -360,7 +342,7 @@ async def _challenge_attempt(context: RequestContext, session: Session, user: Us
 
 async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:
     # Parallel requests may all see the limit; the one that ends the session tells.
-    if await Session.filter(id=session.id).delete():
+    if await attempts.end_session_at_challenge(session.id):
         await audit(context, "login.locked", target_id=user.id)
         await publish(context, session_channel(session.id), {"type": "ended"})
 
@@ -443,9 +425,8 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
     if not await factors.claim_recovery_code(context.keyring, user.id, code):
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
     remaining = await attempts.recovery_codes_left(user.id)
-    async with in_transaction() as connection:
-        await send_notice(
-            context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
-        )
+    await queue_message(
+        notice_message(context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used")
+    )
     wake_mail(context)
     return await _second_factor_passed(session, await _passed(context, session, user, "RECOVERY_CODE"))
