@@ -17,17 +17,13 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any
 from uuid import UUID
 
-from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail.backends import MailBackend, describe_failure
 from twofactor.mail.messages import Email, to_mime
-from twofactor.models import plain_sql
-from twofactor.models.hot_reads import Loader
+from twofactor.models.mail_queue import claim_due_messages, mark_sent, queue_message, retry_later, settle_message
 from twofactor.models.outbox import OutboxMessage, OutboxStatus, release_claim
 from twofactor.security.keyring import DecryptionError, Keyring
 from twofactor.server.availability import DatabaseAvailability, database_unavailable
@@ -53,50 +49,6 @@ MARK_GATHER = 0.02
 # timeout, at most MAX_MAIL_TIMEOUT), then gives up; a message cut off is sent again after its lease.
 STOP_GRACE = 30.0
 
-OUTBOX_INSERT = (
-    'INSERT INTO "outbox" ("created_at", "kind", "recipient", "subject", "body_encrypted", "status", "attempts", '
-    '"next_attempt_at", "deliver_before", "setup_id", "user_id") VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) '
-    'RETURNING "id"'
-)
-
-# Due: pending, its time come, and unclaimed or its claim lapsed. Checked again by the
-# UPDATE itself, so of two workers (or processes) picking the same row only one claims it;
-# on PostgreSQL, READ COMMITTED re-evaluates it on a row another worker just claimed.
-# PENDING as a literal, so an index limited to pending rows can serve it.
-_DUE = """"status" = 'PENDING' AND "next_attempt_at" <= ? AND ("claimed_until" IS NULL OR "claimed_until" < ?)"""
-# Settling: only the worker holding the claim may, so one whose claim expired and was
-# taken over cannot overwrite the new owner's result. claimed_by stays once settled, as a
-# record of which worker sent it (or gave up).
-
-
-@cache
-def _sent_sql(count: int) -> str:
-    """Marks `count` messages SENT, each only while this worker holds its claim."""
-    ids = ", ".join("?" for _ in range(count))
-    return (
-        'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + 1, "sent_at" = ? '  # noqa: S608
-        f'WHERE "id" IN ({ids}) AND "status" = ? AND "claimed_by" = ?'
-    )
-
-
-@cache
-def _marked_sql(count: int) -> str:
-    """Which of `count` messages a marking changed (RETURNING would cost SQLite more than this rare read)."""
-    ids = ", ".join("?" for _ in range(count))
-    return f'SELECT "id" FROM "outbox" WHERE "id" IN ({ids}) AND "status" = ? AND "claimed_by" = ? AND "sent_at" = ?'  # noqa: S608
-
-
-_GIVEN_UP = (
-    'UPDATE "outbox" SET "status" = ?, "claimed_until" = NULL, "attempts" = "attempts" + ?, "last_error" = ? '
-    'WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
-)
-_RETRY = (
-    'UPDATE "outbox" SET "attempts" = "attempts" + 1, "next_attempt_at" = ?, "claimed_until" = NULL, '
-    '"claimed_by" = NULL, "last_error" = ? WHERE "id" = ? AND "status" = ? AND "claimed_by" = ?'
-)
-_PENDING = str(OutboxStatus.PENDING)
-_ROWS = Loader(OutboxMessage)
-
 # Stored as last_error when a message's code expired before it could be sent.
 _EXPIRED = "DeadlinePassed: not sent before deliver_before"
 
@@ -113,7 +65,7 @@ def _context(kind: str) -> str:
     return f"outbox:{kind}"
 
 
-def outbox_row(
+def outbox_message(
     email: Email,
     *,
     kind: str,
@@ -121,25 +73,24 @@ def outbox_row(
     deliver_before: datetime,
     setup_id: UUID | None = None,
     user_id: int | None = None,
-) -> tuple[Any, ...]:
-    """The values of `OUTBOX_INSERT` for one message: the body encrypted (it may carry a code),
-    recipient and subject in clear."""
+) -> OutboxMessage:
+    """One message to send, not yet saved (models/ saves it in the transaction it belongs to):
+    the body encrypted (it may carry a code), recipient and subject in clear."""
     if deliver_before.tzinfo is None:
         raise ValueError("deliver_before must be timezone-aware")
     body = json.dumps({"to": email.to, "subject": email.subject, "text": email.text, "html": email.html})
-    moment = _now()
-    return (
-        moment,
-        kind,
-        email.to,
-        email.subject,
-        keyring.encrypt(body, _context(kind)),
-        str(OutboxStatus.PENDING),
-        moment,
+    return OutboxMessage(
+        kind=kind,
+        recipient=email.to,
+        subject=email.subject,
+        body_encrypted=keyring.encrypt(body, _context(kind)),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=_now(),
         # UTC throughout: SQLite compares these timestamps as text.
-        deliver_before.astimezone(UTC),
-        str(setup_id) if setup_id is not None else None,
-        user_id,
+        deliver_before=deliver_before.astimezone(UTC),
+        setup_id=setup_id,
+        user_id=user_id,
     )
 
 
@@ -157,34 +108,16 @@ async def enqueue(
 
     Call the worker's `wake()` after the transaction commits.
     """
-    row = outbox_row(
+    message = outbox_message(
         email, kind=kind, keyring=keyring, deliver_before=deliver_before, setup_id=setup_id, user_id=user_id
     )
-    ((message_id,),) = await plain_sql.fetch(OUTBOX_INSERT, *row, connection=connection)
-    return int(message_id)
+    return await queue_message(message, connection)
 
 
 def _open(message: OutboxMessage, keyring: Keyring) -> Email:
     """The decrypted body, kept in memory only for the send."""
     fields = json.loads(keyring.decrypt(message.body_encrypted, _context(message.kind)))
     return Email(to=fields["to"], subject=fields["subject"], text=fields["text"], html=fields["html"])
-
-
-@cache
-def _claim_sql(dialect: str) -> str:
-    """Claims the due messages, oldest first, and returns them: one statement per pass."""
-    # PostgreSQL skips rows another worker is claiming rather than waiting for them;
-    # SQLite runs one writer at a time anyway. MATERIALIZED: the batch is chosen once.
-    lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgres" else ""
-    # Only the model's column names go into the text; every value is a parameter.
-    returning = _ROWS.select('"outbox"')
-    return (
-        f'WITH "due" AS MATERIALIZED (SELECT "id" FROM "outbox" WHERE {_DUE} '  # noqa: S608
-        f'ORDER BY "next_attempt_at" LIMIT {BATCH_SIZE}{lock}) '
-        f'UPDATE "outbox" SET "claimed_until" = ?, "claimed_by" = ? '
-        f'WHERE "id" IN (SELECT "id" FROM "due") AND {_DUE} '
-        f"RETURNING {returning}"
-    )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -325,15 +258,7 @@ class OutboxWorker:
         self._wake.clear()
 
     async def _claim_due(self, now: datetime) -> list[OutboxMessage]:
-        connection = Tortoise.get_connection("default")
-        due = (now, now)
-        rows = await plain_sql.fetch(
-            _claim_sql(connection.capabilities.dialect),
-            *due, now + CLAIM_LEASE, self.worker_id, *due,
-            connection=connection,
-        )  # fmt: skip
-        # RETURNING keeps no order: send the oldest first, as they were chosen.
-        return sorted((_ROWS.load(row) for row in rows), key=lambda message: (message.next_attempt_at, message.id))
+        return await claim_due_messages(now, now + CLAIM_LEASE, self.worker_id, BATCH_SIZE)
 
     async def _deliver(self, message: OutboxMessage, places: asyncio.Semaphore) -> None:
         """Send one message, taking one of the pass's `places` for the send only: its
@@ -374,7 +299,7 @@ class OutboxWorker:
             "outbox message %s (%s): attempt %d failed (%s); retrying at %s",
             message.id, message.kind, attempts, type(error).__name__, next_attempt_at.isoformat(),
         )  # fmt: skip
-        await plain_sql.execute(_RETRY, next_attempt_at, reason, message.id, _PENDING, self.worker_id)
+        await retry_later(message.id, self.worker_id, next_attempt_at, reason)
 
     async def _finish(
         self,
@@ -390,8 +315,7 @@ class OutboxWorker:
             moment = await self._mark_sent(message.id)
         else:
             moment = _now()
-            owned = (message.id, _PENDING, self.worker_id)
-            if not await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, *owned):
+            if not await settle_message(message.id, self.worker_id, status, attempted, error):
                 moment = None
         if moment is None:
             log.warning("outbox message %s (%s): claim lost before %s", message.id, message.kind, status)
@@ -447,12 +371,7 @@ class OutboxWorker:
 
     async def _run_mark_sent(self, ids: list[int], moment: datetime) -> set[int]:
         """Mark the messages `ids` SENT at `moment`; those whose claim this worker still held."""
-        sent, owner = str(OutboxStatus.SENT), self.worker_id
-        if await plain_sql.execute(_sent_sql(len(ids)), sent, moment, *ids, _PENDING, owner) == len(ids):
-            return set(ids)
-        # Another worker took over some claim (this one's lease lapsed): see which were ours.
-        rows = await plain_sql.fetch(_marked_sql(len(ids)), *ids, sent, owner, moment)
-        return {int(message_id) for (message_id,) in rows}
+        return await mark_sent(ids, self.worker_id, moment)
 
     async def _report(self, message: OutboxMessage) -> None:
         try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
+
+from twofactor.models import plain_sql
 
 
 class AuditEvent(Model):
@@ -58,3 +62,35 @@ async def forget_waits_over(moment: datetime) -> int:
 async def purge_audit_events_before(moment: datetime) -> int:
     """Delete audit rows written before `moment` (the retention setting); how many."""
     return await AuditEvent.filter(created_at__lt=moment).delete()
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """One audit row to write inside a models/ transaction. `details` never holds a code, secret or token."""
+
+    action: str
+    actor_id: int | None
+    target_id: int | None
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def adding(self, **details: Any) -> AuditNote:
+        """The same row with more details (known only inside the transaction, e.g. a new row's id)."""
+        return replace(self, details={**self.details, **details})
+
+
+# Every request that changes something writes one (a sign-in, too): a plain statement, as
+# Tortoise would store the row (models/plain_sql.py).
+_AUDIT_INSERT = (
+    'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_DETAILS = AuditEvent._meta.fields_map["details"]
+
+
+async def write_audit(note: AuditNote, connection: BaseDBAsyncClient | None = None) -> None:
+    """Write one audit row, in `connection`'s transaction when given."""
+    details = _DETAILS.to_db_value(note.details, AuditEvent)
+    values = (datetime.now(UTC), note.action, note.actor_id, note.target_id, note.ip, note.user_agent, details)
+    await plain_sql.execute(_AUDIT_INSERT, *values, connection=connection)

@@ -41,16 +41,6 @@ def is_sqlite(connection: BaseDBAsyncClient | None = None) -> bool:
     return (connection or Tortoise.get_connection("default")).capabilities.dialect == "sqlite"
 
 
-def only_if(insert: str, condition: str) -> str:
-    """An `INSERT ... VALUES (...)` of one row (maybe with `RETURNING`) that inserts it only where
-    `condition` holds: `INSERT ... SELECT ... WHERE condition`. PostgreSQL still types each
-    value by its column."""
-    head, _, values = insert.partition(" VALUES (")
-    row, _, tail = values.rpartition(")")
-    assert head and row and "(" not in tail, insert
-    return f"{head} SELECT {row} WHERE {condition}{tail}"
-
-
 async def execute(sql: str, *values: Any, connection: BaseDBAsyncClient | None = None) -> int:
     """Run one INSERT, UPDATE or DELETE; how many rows it changed.
 

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
+from twofactor.models import plain_sql
 from twofactor.models.users import Session, SessionState
 
 
@@ -24,6 +26,35 @@ async def challenge_unproved_sessions(
             .update(state=SessionState.CHALLENGE, expires_at=expires_at, failed_attempts=0)
         )
     return ids
+
+
+# Every sign-in stores one: a plain statement (models/plain_sql.py), as Tortoise would store the row.
+_SESSION_INSERT = (
+    'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
+    '"ip", "user_agent", "device_id", "trusted_device") VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING "id"'
+)
+
+
+async def insert_session(session: Session) -> None:
+    """Store a new session (a sign-in) built by the caller; sets its id."""
+    ((session.id,),) = await plain_sql.fetch(
+        _SESSION_INSERT,
+        session.token_hash,
+        session.user_id,
+        str(session.state),
+        session.created_at,
+        session.expires_at,
+        session.ip,
+        session.user_agent,
+        session.device_id,
+        session.trusted_device,
+    )
+    session._saved_in_db = True
+
+
+def other_setup_sessions(user_id: int, keep_session_id: int) -> QuerySet[Session]:
+    """The user's set-up-only sessions but `keep_session_id` (they end once 2FA is set up)."""
+    return Session.filter(user_id=user_id, state=SessionState.SETUP).exclude(id=keep_session_id)
 
 
 async def end_other_sessions(

@@ -136,3 +136,11 @@ class RecoveryCode(Model):
 
     def __repr__(self) -> str:
         return f"RecoveryCode(id={self.id}, user_id={self.user_id})"
+
+
+async def name_in_use(user_id: int, key: str, except_id: int | None = None) -> bool:
+    """Whether another of the user's authenticators (not `except_id`) has the name whose key is `key`."""
+    others = Authenticator.filter(user_id=user_id, name_key=key)
+    if except_id is not None:
+        others = others.exclude(id=except_id)
+    return await others.exists()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+
+from twofactor.models import plain_sql
 
 
 class User(Model):
@@ -82,3 +85,13 @@ class Session(Model):
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, user_id={self.user_id}, state={self.state})"
+
+
+async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
+    """Hold the user's row until the transaction ends: one change to a user's factors at a time.
+
+    PostgreSQL only: a SQLite transaction holds the whole database's write lock from its
+    start (twofactor/server/sqlite_backend.py).
+    """
+    if not plain_sql.is_sqlite(connection):
+        await User.filter(id=user_id).select_for_update().using_db(connection).only("id").first()

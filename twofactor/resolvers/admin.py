@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
-
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
-from twofactor.models import Authenticator, Policy, RecoveryCode, Session, Setup, User, plain_sql
+from twofactor.mail.outbox import outbox_message
+from twofactor.models import Authenticator, Policy, Setup, User, account
 from twofactor.resolvers.common import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
     audit,
-    lock_user,
+    audit_note,
     publish,
     session_channel,
     user_changed,
@@ -57,18 +54,18 @@ async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput
         policy.mandatory = change.mandatory
     if change.recovery_codes_enabled is not None:
         policy.recovery_codes_enabled = change.recovery_codes_enabled
-    async with in_transaction() as connection:
-        await policy.save(using_db=connection)
-        after = types.TwoFactorPolicy.of(policy)
-        await audit(
+    after = types.TwoFactorPolicy.of(policy)
+    await account.change_policy(
+        policy,
+        audit_note(
             context,
             "policy.changed",
             target_id=None,
             actor_id=admin.id,
-            connection=connection,
             before=_policy_dict(before),
             after=_policy_dict(after),
-        )
+        ),
+    )
     await publish(context, POLICY_CHANNEL, {"type": "changed", "policy": policy_event(policy)})
     return types.PolicyPayload(policy=after)
 
@@ -89,43 +86,17 @@ async def reset_two_factor(
     Returns the ended sessions' ids, so the caller can end their live subscriptions.
     """
 
-    async def remove_all(connection: BaseDBAsyncClient) -> list[int]:
-        # Set-ups go first, so none can complete after: a set-up being completed right now
-        # holds its row (then the user's), and the reset waits for it, then removes what it
-        # made. Rows are locked in the order a set-up's completion takes them, never crosswise.
-        await Setup.filter(user_id=user.id).using_db(connection).delete()
-        await lock_user(user.id, connection)
-        sessions = await Session.filter(user_id=user.id).using_db(connection).values_list("id", flat=True)
-        # Counted, not the DELETE's row count: SQLite's count includes the rows its trigger
-        # changed (users.authenticator_count). The user's row is locked: nothing comes or goes.
-        removed = await Authenticator.filter(user_id=user.id).using_db(connection).count()
-        await Authenticator.filter(user_id=user.id).using_db(connection).delete()
-        await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
-        await Session.filter(user_id=user.id).using_db(connection).delete()
-        await (
-            User.filter(id=user.id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)
-        )
-        await audit(
-            context,
-            "two_factor.reset",
-            target_id=user.id,
-            actor_id=actor_id,
-            connection=connection,
-            authenticators_removed=removed,
-            sessions_ended=len(sessions),
-        )
-        await enqueue(
+    return await account.reset_two_factor(
+        user.id,
+        audit_note(context, "two_factor.reset", target_id=user.id, actor_id=actor_id),
+        outbox_message(
             messages.two_factor_reset(user.email),
             kind="two_factor_reset",
             keyring=keyring,
             deliver_before=now() + NOTICE_DELIVERY_WINDOW,
             user_id=user.id,
-            connection=connection,
-        )
-        return [int(str(s)) for s in sessions]
-
-    # The reset locks the user's row, then the sessions'; a code check takes them the other way.
-    return await plain_sql.in_transaction_again_after_deadlock(remove_all)
+        ),
+    )
 
 
 async def reset_user_two_factor(

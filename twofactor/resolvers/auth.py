@@ -5,37 +5,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from twofactor.mail import messages
-from twofactor.mail.outbox import enqueue
+from twofactor.mail.outbox import outbox_message
 from twofactor.models import (
-    Authenticator,
-    EmailChallenge,
     KnownDevice,
     Method,
     Policy,
-    RecoveryCode,
     Session,
     SessionState,
     User,
+    attempts,
     devices,
-    plain_sql,
     throttles,
 )
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
+from twofactor.models.mail_queue import queue_message
+from twofactor.models.sessions import insert_session
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import (
-    AUDIT_COLUMNS,
-    AUDIT_INSERT,
     audit,
-    audit_values,
+    audit_note,
     audits_waits,
+    notice_message,
     publish,
     seconds_until,
-    send_notice,
     session_channel,
     wake_mail,
 )
@@ -170,20 +164,7 @@ async def _start_session(
         device_id=device.id,
         trusted_device=trusted,
     )
-    ((session.id,),) = await plain_sql.fetch(
-        'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
-        '"ip", "user_agent", "device_id", "trusted_device") VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING "id"',
-        session.token_hash,
-        user.id,
-        str(state),
-        moment,
-        session.expires_at,
-        session.ip,
-        session.user_agent,
-        device.id,
-        trusted,
-    )
-    session._saved_in_db = True
+    await insert_session(session)
     session.user = user
     await _end_sessions_over_cap(context, user)
     context.session, context.user = session, user
@@ -308,7 +289,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     if not method_enabled(await Policy.current(), Method.EMAIL):
         raise Refused(ErrorCode.METHOD_DISABLED, "Email authentication is turned off.")
     moment = now()
-    live = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=row.id)
+    live = await attempts.email_challenge_of(session.id, row.id)
     # The cooldown spaces resends of this challenge only: the first code goes out at once.
     if live is not None and live.created_at + RESEND_COOLDOWN > moment:
         raise factors.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
@@ -321,45 +302,30 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
     expires = moment + EMAIL_CODE_LIFETIME
     purpose = "sign-in" if session.state == SessionState.CHALLENGE else "confirmation"
-    try:
-        async with in_transaction() as connection:
-            # A resend replaces the code: one live code per session and authenticator.
-            if live is None:
-                await EmailChallenge.create(
-                    session_id=session.id,
-                    authenticator_id=row.id,
-                    code_digest=digest,
-                    created_at=moment,
-                    expires_at=expires,
-                    using_db=connection,
-                )
-            elif (
-                not await EmailChallenge.filter(id=live.id, created_at=live.created_at)
-                .using_db(connection)
-                .update(code_digest=digest, created_at=moment, expires_at=expires, used_at=None, failed_attempts=0)
-            ):
-                raise _SentMeanwhile
-            minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
-            await enqueue(
-                messages.login_code(row.email or user.email, code, minutes, purpose),
-                kind="login_code",
-                keyring=context.keyring,
-                deliver_before=expires,
-                user_id=user.id,
-                connection=connection,
-            )
-            await audit(context, "login.code_sent", target_id=user.id, connection=connection, authenticator_id=row.id)
-    except (_SentMeanwhile, IntegrityError):
+    minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
+    sent = await attempts.send_email_challenge(
+        session_id=session.id,
+        authenticator_id=row.id,
+        replacing=live,
+        code_digest=digest,
+        moment=moment,
+        expires_at=expires,
+        code_mail=outbox_message(
+            messages.login_code(row.email or user.email, code, minutes, purpose),
+            kind="login_code",
+            keyring=context.keyring,
+            deliver_before=expires,
+            user_id=user.id,
+        ),
+        audit=audit_note(context, "login.code_sent", target_id=user.id, authenticator_id=row.id),
+    )
+    if not sent:
         # A parallel request of this challenge sent its code first.
         await factors.give_back_send(user.id, budget, window)
-        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id) from None
+        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
-
-
-class _SentMeanwhile(Exception):
-    """A parallel request replaced the challenge's code first."""
 
 
 async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, factors.GiveBack]:
@@ -376,7 +342,7 @@ async def _challenge_attempt(context: RequestContext, session: Session, user: Us
 
 async def _end_challenge(context: RequestContext, session: Session, user: User) -> None:
     # Parallel requests may all see the limit; the one that ends the session tells.
-    if await Session.filter(id=session.id).delete():
+    if await attempts.end_session_at_challenge(session.id):
         await audit(context, "login.locked", target_id=user.id)
         await publish(context, session_channel(session.id), {"type": "ended"})
 
@@ -389,29 +355,17 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
     return factors.invalid_code(left)
 
 
-# Passing the challenge gives the session a new token: the password-only one stops working.
-_SESSION_DONE = (
-    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
-)
-
-
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
     moment = now()
     token = tokens.new_token()
-    done = (str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id)
-    audited = audit_values(context, "login.factor_passed", target_id=user.id, method=how)
-    if plain_sql.is_sqlite():
-        await plain_sql.execute(_SESSION_DONE, *done)
-        await factors.user_succeeded(user.id)
-        await plain_sql.execute(AUDIT_INSERT, *audited)
-    else:
-        # One round trip instead of three: each costs more CPU than the rest of the request.
-        await plain_sql.execute(
-            f"WITH s AS ({_SESSION_DONE}), u AS ({factors.USER_SUCCEEDED}) {AUDIT_INSERT}",
-            *done,
-            user.id,
-            *audited,
-        )
+    await attempts.pass_challenge(
+        session_id=session.id,
+        user_id=user.id,
+        token_hash=tokens.token_hash(token),
+        moment=moment,
+        expires_at=moment + SESSION_LIFETIME,
+        audit=audit_note(context, "login.factor_passed", target_id=user.id, method=how),
+    )
     return _signed_in(context, session, user, moment, token)
 
 
@@ -423,39 +377,6 @@ def _signed_in(
     session.token_hash = tokens.token_hash(token)
     _set_cookie(context, token, SESSION_LIFETIME)
     return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))
-
-
-# The audit row of `AUDIT_INSERT`, written only when the statement's claim `c` matched;
-# the casts tell PostgreSQL the parameters' types (a SELECT list has no target columns).
-_AUDIT_IF_CLAIMED = (
-    f'INSERT INTO "audit_events" ({AUDIT_COLUMNS}) '  # noqa: S608 - constants only
-    "SELECT ?::timestamptz, ?::varchar, ?::int, ?::int, ?::varchar, ?::varchar, ?::jsonb WHERE EXISTS (SELECT 1 FROM c)"
-)
-
-
-async def _claim_step_and_pass(
-    context: RequestContext, session: Session, user: User, authenticator: Authenticator, step: int
-) -> types.VerifyLoginPayload | None:
-    """PostgreSQL: claim the app code's time step and finish the sign-in in one statement.
-
-    Each round trip costs more CPU than the rest of the request; data-modifying CTEs that
-    read the claim's RETURNING run only when it matched. None: the step was used before.
-    """
-    moment = now()
-    token = tokens.new_token()
-    audited = audit_values(context, "login.factor_passed", target_id=user.id, method=str(Method.APP))
-    claimed = await plain_sql.fetch(
-        f"WITH c AS ({factors.TOTP_CLAIM} RETURNING 1), "  # noqa: S608 - constants only
-        f"s AS ({_SESSION_DONE} AND EXISTS (SELECT 1 FROM c)), "
-        f"u AS ({factors.USER_SUCCEEDED} AND EXISTS (SELECT 1 FROM c)), "
-        f"a AS ({_AUDIT_IF_CLAIMED}) "
-        "SELECT COUNT(*) FROM c",
-        *(step, moment, authenticator.id, step),
-        *(str(SessionState.DONE), moment, moment + SESSION_LIFETIME, tokens.token_hash(token), session.id),
-        user.id,
-        *audited,
-    )
-    return _signed_in(context, session, user, moment, token) if claimed[0][0] else None
 
 
 @audits_waits
@@ -473,18 +394,12 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
         step = factors.totp_step(context, row, normalized)
         if step is None:
             raise await _failed(context, session, user, left, str(row.method))
-        if not plain_sql.is_sqlite():
-            passed = await _claim_step_and_pass(context, session, user, row, step)
-        elif await factors.claim_totp_step(row, step):
-            passed = await _passed(context, session, user, str(row.method))
-        else:
-            passed = None
-        if passed is None:
+        if not await factors.claim_totp_step(row, step):
             # A right code used before: no try spent, its own answer; the guard is unchanged.
             used = await factors.code_already_used(context, row, step)
             await give_back()
             raise used.refused
-        return await _second_factor_passed(session, passed)
+        return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
     if not await factors.claim_email_code(context.keyring, session, row, normalized):
         raise await _failed(context, session, user, left, str(row.method))
     return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
@@ -509,10 +424,9 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
     left, _ = await _challenge_attempt(context, session, user)
     if not await factors.claim_recovery_code(context.keyring, user.id, code):
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
-    remaining = await RecoveryCode.filter(user_id=user.id, used_at__isnull=True).count()
-    async with in_transaction() as connection:
-        await send_notice(
-            context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used", connection
-        )
+    remaining = await attempts.recovery_codes_left(user.id)
+    await queue_message(
+        notice_message(context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used")
+    )
     wake_mail(context)
     return await _second_factor_passed(session, await _passed(context, session, user, "RECOVERY_CODE"))

@@ -11,9 +11,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail import messages
-from twofactor.mail.outbox import OUTBOX_INSERT, outbox_row
-from twofactor.models import AuditEvent, User, plain_sql
-from twofactor.models.audit import first_refusal_of_wait
+from twofactor.mail.outbox import outbox_message
+from twofactor.models import OutboxMessage, User
+from twofactor.models.audit import AuditNote, first_refusal_of_wait, write_audit
+from twofactor.models.mail_queue import queue_message
 from twofactor.schema.errors import Refused
 from twofactor.server.context import RequestContext, now
 
@@ -36,29 +37,20 @@ def session_channel(session_id: int) -> str:
 
 POLICY_CHANNEL = "policy"
 
-# The details column as Tortoise stores it (JSON text), so the model reads it back the same.
-_AUDIT_DETAILS = AuditEvent._meta.fields_map["details"]
 
-
-# The columns `audit_values` gives values for, in order.
-AUDIT_COLUMNS = '"created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details"'
-AUDIT_INSERT = f'INSERT INTO "audit_events" ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)'  # noqa: S608 - constants only
-
-
-def audit_values(
+def audit_note(
     context: RequestContext | None, action: str, *, target_id: int | None, actor_id: int | None = None, **details: Any
-) -> tuple[Any, ...]:
-    """The values of `AUDIT_INSERT` for one audit row. `details` must never hold a code, secret or token."""
+) -> AuditNote:
+    """One audit row for models/ to write in its transaction. `details` must never hold a code, secret or token."""
     if actor_id is None and context is not None and context.user is not None:
         actor_id = context.user.id
-    return (
-        now(),
-        action,
-        actor_id,
-        target_id,
-        context.ip if context else None,
-        (context.user_agent or "")[:300] if context else None,
-        _AUDIT_DETAILS.to_db_value(details, AuditEvent),
+    return AuditNote(
+        action=action,
+        actor_id=actor_id,
+        target_id=target_id,
+        ip=context.ip if context else None,
+        user_agent=(context.user_agent or "")[:300] if context else None,
+        details=details,
     )
 
 
@@ -72,8 +64,7 @@ async def audit(
     **details: Any,
 ) -> None:
     """Write one audit row. `details` must never hold a code, secret or token."""
-    values = audit_values(context, action, target_id=target_id, actor_id=actor_id, **details)
-    await plain_sql.execute(AUDIT_INSERT, *values, connection=connection)
+    await write_audit(audit_note(context, action, target_id=target_id, actor_id=actor_id, **details), connection)
 
 
 def audits_waits(
@@ -99,16 +90,6 @@ def audits_waits(
     return resolve
 
 
-async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
-    """Hold the user's row until the transaction ends: one change to a user's factors at a time.
-
-    PostgreSQL only: a SQLite transaction holds the whole database's write lock from its
-    start (twofactor/server/sqlite_backend.py).
-    """
-    if not plain_sql.is_sqlite(connection):
-        await plain_sql.fetch('SELECT "id" FROM "users" WHERE "id" = ? FOR UPDATE', user_id, connection=connection)
-
-
 async def publish(context: RequestContext, channel: str, event: dict[str, object]) -> None:
     """Tell subscribers (call only after the change is committed)."""
     await context.services.broker.publish(channel, event)
@@ -125,9 +106,9 @@ def wake_mail(context: RequestContext) -> None:
     context.services.wake_mail()
 
 
-def notice_row(context: RequestContext, user: User, email: messages.Email, kind: str) -> tuple[Any, ...]:
-    """The values of `OUTBOX_INSERT` for a security notice to the user."""
-    return outbox_row(
+def notice_message(context: RequestContext, user: User, email: messages.Email, kind: str) -> OutboxMessage:
+    """A security notice to the user, for models/ to save in its transaction."""
+    return outbox_message(
         email, kind=kind, keyring=context.keyring, deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id
     )
 
@@ -140,7 +121,7 @@ async def send_notice(
     connection: BaseDBAsyncClient,
 ) -> None:
     """Queue a security notice to the user, in the caller's transaction."""
-    await plain_sql.fetch(OUTBOX_INSERT, *notice_row(context, user, email, kind), connection=connection)
+    await queue_message(notice_message(context, user, email, kind), connection)
 
 
 def seconds_until(moment: datetime) -> int:

@@ -11,21 +11,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
 
 from twofactor.models import (
     Authenticator,
-    EmailChallenge,
-    RecoveryCode,
     Session,
     Setup,
     User,
+    attempts,
     devices,
-    plain_sql,
 )
+from twofactor.models.setups import expire_setup
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
 from twofactor.resolvers.common import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused, Wait
@@ -43,19 +40,6 @@ from twofactor.server.context import RequestContext, now
 
 # Compare-and-swap retries before a request under heavy contention is told to retry.
 _CAS_TRIES = 25
-
-# A set-up still taking codes, in plain SQL (with its values).
-OPEN_STATUSES = tuple(str(status) for status in sorted(OPEN_SETUP_STATUSES))
-SETUP_OPEN = f'"status" IN ({", ".join("?" for _ in OPEN_STATUSES)})'
-
-# The user's failures in a row (and the wait they bring), if the count is still the one read.
-_USER_FAILURE = (
-    'UPDATE "users" SET "failed_verifications" = ?, "verification_blocked_until" = ? '
-    'WHERE "id" = ? AND "failed_verifications" = ?'
-)
-# One more try of a challenge or a set-up, if the count is still the one read.
-_SESSION_TRY = 'UPDATE "sessions" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ?'
-_SETUP_TRY = f'UPDATE "setups" SET "failed_attempts" = ? WHERE "id" = ? AND "failed_attempts" = ? AND {SETUP_OPEN}'  # noqa: S608 - constants only
 
 
 def secret_context(user_id: int) -> str:
@@ -94,7 +78,7 @@ async def reserve_user_attempt(known: User) -> None:
     user = known
     for attempt in range(_CAS_TRIES):
         if attempt:
-            user = await User.get(id=user_id).only("id", "failed_verifications", "verification_blocked_until")
+            user = await attempts.read_user_failures(user_id)
         moment = now()
         blocked = user.verification_blocked_until
         if blocked is not None and blocked > moment:
@@ -106,85 +90,40 @@ async def reserve_user_attempt(known: User) -> None:
                 retry_after_seconds=seconds_until(blocked),
                 wait=Wait("verification.throttled", f"verify:user:{user_id}", blocked, user_id),
             )
-        values = _user_failure(user, moment)
-        if await plain_sql.execute(_USER_FAILURE, *values):
-            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+        if await _count_failure(known, user, moment):
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
-def _user_failure(user: User, moment: datetime) -> tuple[Any, ...]:
-    """`_USER_FAILURE`'s values for the user as read: the count, the wait it brings, the row."""
+async def _count_failure(known: User, user: User, moment: datetime) -> bool:
+    """One more failure in a row for the user, if the count is still the one in `user` (as read);
+    `known` (the request's user) gets the new count."""
     failures = user.failed_verifications + 1
     wait = wait_after(failures)
-    return failures, (moment + wait if wait else None), user.id, user.failed_verifications
-
-
-async def _both_at_once(first_sql: str, first_values: tuple[Any, ...], user: User) -> tuple[bool, bool] | None:
-    """PostgreSQL: a challenge's or set-up's try and the user's failure, both as read, taken
-    in one statement (a round trip less); whether each matched. None where that does not
-    apply (SQLite, a user read as waiting): the caller takes them one by one.
-
-    Both are still counted before any code is checked.
-    """
-    moment = now()
-    blocked = user.verification_blocked_until
-    if plain_sql.is_sqlite() or (blocked is not None and blocked > moment):
-        return None
-    values = _user_failure(user, moment)
-    ((first, second),) = await plain_sql.fetch(
-        f"WITH f AS ({first_sql} RETURNING 1), u AS ({_USER_FAILURE} RETURNING 1) "  # noqa: S608 - constants only
-        'SELECT (SELECT COUNT(*) FROM f) AS "f", (SELECT COUNT(*) FROM u) AS "u"',
-        *first_values,
-        *values,
-    )
-    if second:
-        user.failed_verifications, user.verification_blocked_until = values[0], values[1]
-    return bool(first), bool(second)
+    until = moment + wait if wait else None
+    if await attempts.set_user_failures(user.id, user.failed_verifications, failures, until):
+        known.failed_verifications, known.verification_blocked_until = failures, until
+        return True
+    return False
 
 
 async def _forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
-    """Undo the failure `_both_at_once` counted, unless the count moved on since."""
-    await plain_sql.execute(_USER_FAILURE, *before, user.id, user.failed_verifications)
+    """Undo a failure counted for a code that was then not checked, unless the count moved on since."""
+    await attempts.set_user_failures(user.id, user.failed_verifications, *before)
     user.failed_verifications, user.verification_blocked_until = before
 
 
 async def _reserve_with_user(
-    row: Session | Setup,
-    first_sql: str,
-    key: tuple[Any, ...],
-    take_first: Callable[[], Awaitable[int]],
-    give_back_first: Callable[[], Awaitable[None]],
-    user: User,
+    take_first: Callable[[], Awaitable[int]], give_back_first: Callable[[], Awaitable[None]], user: User
 ) -> int:
-    """A try of a challenge or set-up (`row`, found by `key` in `first_sql`), then the user's
-    failure; the row's tries left if this one fails.
-
-    On PostgreSQL both go in one statement when the rows are as read; whichever did not
-    match is taken again one by one. A refused first try leaves the user's count as it was,
-    and a refused user (waiting) gives the first try back, as when they are taken in turn.
-    """
-    seen = row.failed_attempts
-    before = (user.failed_verifications, user.verification_blocked_until)
-    both = None
-    if seen < ATTEMPTS_PER_VERIFICATION:
-        both = await _both_at_once(first_sql, (seen + 1, *key[:1], seen, *key[1:]), user)
-    if both is not None and both[0]:
-        row.failed_attempts = seen + 1
-        left = ATTEMPTS_PER_VERIFICATION - row.failed_attempts
-    else:
-        try:
-            left = await take_first()
-        except Refused:
-            if both is not None and both[1]:
-                await _forgive_user_failure(user, before)
-            raise
-    if both is None or not both[1]:
-        try:
-            await reserve_user_attempt(user)
-        except Refused:
-            await give_back_first()
-            raise
+    """A try of a challenge or set-up (`take_first`), then the user's failure; the tries left
+    if this one fails. A refused user (waiting) gives the first try back."""
+    left = await take_first()
+    try:
+        await reserve_user_attempt(user)
+    except Refused:
+        await give_back_first()
+        raise
     return left
 
 
@@ -195,7 +134,7 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
     """
     take = partial(reserve_session_attempt, session)
     give_back = partial(give_back_session_attempt, session)
-    return await _reserve_with_user(session, _SESSION_TRY, (session.id,), take, give_back, user)
+    return await _reserve_with_user(take, give_back, user)
 
 
 GiveBack = Callable[[], Awaitable[None]]
@@ -250,10 +189,8 @@ async def _count_user_failure(known: User) -> None:
     user = known
     for attempt in range(_CAS_TRIES):
         if attempt:
-            user = await User.get(id=known.id).only("id", "failed_verifications", "verification_blocked_until")
-        values = _user_failure(user, now())
-        if await plain_sql.execute(_USER_FAILURE, *values):
-            known.failed_verifications, known.verification_blocked_until = values[0], values[1]
+            user = await attempts.read_user_failures(known.id)
+        if await _count_failure(known, user, now()):
             return
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
@@ -327,15 +264,7 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Sess
     counted = await _reserve_with_device(counting_device(session) if session else None, take, give_back, user)
     if counted is not None:
         return counted[0]
-    return await _reserve_with_user(setup, _SETUP_TRY, (str(setup.id), *OPEN_STATUSES), take, give_back, user)
-
-
-# A right code: the failures in a row start again from zero.
-USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_blocked_until" = NULL WHERE "id" = ?'
-# The same for a right code whose try was not counted: only if the user does not wait (now: the value).
-USER_SUCCEEDED_UNLESS_WAITING = (
-    f'{USER_SUCCEEDED} AND ("verification_blocked_until" IS NULL OR "verification_blocked_until" <= ?)'
-)
+    return await _reserve_with_user(take, give_back, user)
 
 
 def try_left_as_read(tries_used: int, user: User) -> bool:
@@ -351,52 +280,47 @@ def try_left_as_read(tries_used: int, user: User) -> bool:
 
 async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the failures in a row start again from zero."""
-    await plain_sql.execute(USER_SUCCEEDED, user_id, connection=connection)
+    await attempts.end_user_failures(user_id, connection)
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:
     """Take one of the set-up's tries; the number of tries left after this one if it fails."""
     seen = setup.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(
-        _SETUP_TRY, seen + 1, str(setup.id), seen, *OPEN_STATUSES
-    ):
+    if seen < ATTEMPTS_PER_VERIFICATION and await attempts.take_setup_try(setup.id, seen):
         # Nobody else took a try since the set-up was read: the count is exact without reading it back.
         setup.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
-    changed = await Setup.filter(
-        id=setup.id, status__in=OPEN_SETUP_STATUSES, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION
-    ).update(failed_attempts=F("failed_attempts") + 1)
-    if not changed:
-        await setup.refresh_from_db(fields=["status"])
-        if setup.status in OPEN_SETUP_STATUSES or setup.status == SetupStatus.LOCKED:
+    used = await attempts.take_setup_try_again(setup.id, ATTEMPTS_PER_VERIFICATION)
+    if used is None:
+        status = await attempts.setup_status(setup.id)
+        if status is not None:
+            setup.status = status
+        if status in OPEN_SETUP_STATUSES or status == SetupStatus.LOCKED:
             raise setup_locked()
         raise setup_ended()
-    setup.failed_attempts = (await Setup.get(id=setup.id).only("id", "failed_attempts")).failed_attempts
+    setup.failed_attempts = used
     return ATTEMPTS_PER_VERIFICATION - setup.failed_attempts
 
 
 async def give_back_setup_attempt(setup: Setup) -> None:
     """Return a try taken by a request that then checked no code."""
-    await Setup.filter(id=setup.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+    await attempts.give_back_setup_try(setup.id)
 
 
 async def give_back_session_attempt(session: Session) -> None:
     """Return a sign-in challenge's try taken by a request that then checked no code."""
-    await Session.filter(id=session.id, failed_attempts__gt=0).update(failed_attempts=F("failed_attempts") - 1)
+    await attempts.give_back_session_try(session.id)
 
 
 async def reserve_session_attempt(session: Session) -> int:
     """Take one of the sign-in challenge's tries; the tries left after this one if it fails."""
     seen = session.failed_attempts
-    if seen < ATTEMPTS_PER_VERIFICATION and await plain_sql.execute(_SESSION_TRY, seen + 1, session.id, seen):
+    if seen < ATTEMPTS_PER_VERIFICATION and await attempts.take_session_try(session.id, seen):
         session.failed_attempts = seen + 1
         return ATTEMPTS_PER_VERIFICATION - session.failed_attempts
-    changed = await Session.filter(id=session.id, failed_attempts__lt=ATTEMPTS_PER_VERIFICATION).update(
-        failed_attempts=F("failed_attempts") + 1
-    )
-    if not changed:
+    used = await attempts.take_session_try_again(session.id, ATTEMPTS_PER_VERIFICATION)
+    if used is None:
         raise Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.")
-    used = (await Session.get(id=session.id).only("id", "failed_attempts")).failed_attempts
     return ATTEMPTS_PER_VERIFICATION - used
 
 
@@ -431,36 +355,29 @@ async def claim_send(user_id: int, budget: SendBudget) -> datetime:
     The resend cooldown is the set-up's or the challenge's own (their callers'), so the first
     code of a new set-up or sign-in goes out at once.
     """
-    for _ in range(_CAS_TRIES):
-        row = await User.filter(id=user_id).values(budget.window, budget.count)
-        window: datetime | None = row[0][budget.window]
-        sends: int = row[0][budget.count]
-        moment = now()
-        if window is not None and moment - window < SEND_WINDOW:
-            if sends >= budget.per_hour:
-                raise Refused(
-                    ErrorCode.RATE_LIMITED,
-                    "Too many codes were sent in the last hour. Try again later.",
-                    retry_after_seconds=seconds_until(window + SEND_WINDOW),
-                    wait=Wait("code_send.throttled", f"{budget.count}:user:{user_id}", window + SEND_WINDOW, user_id),
-                )
-            new_window, new_sends = window, sends + 1
-        else:
-            new_window, new_sends = moment, 1
-        # The row as read: only one of parallel claims matches.
-        guard = {f"{budget.window}__isnull": True} if window is None else {budget.window: window}
-        if await User.filter(id=user_id, **guard, **{budget.count: sends}).update(
-            **{budget.window: new_window, budget.count: new_sends}
-        ):
-            return new_window
-    raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+    taken = await attempts.take_code_mail(
+        user_id,
+        window=budget.window,
+        count=budget.count,
+        per_hour=budget.per_hour,
+        span=SEND_WINDOW,
+        tries=_CAS_TRIES,
+    )
+    if isinstance(taken, attempts.BudgetSpent):
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many codes were sent in the last hour. Try again later.",
+            retry_after_seconds=seconds_until(taken.until),
+            wait=Wait("code_send.throttled", f"{budget.count}:user:{user_id}", taken.until, user_id),
+        )
+    if taken is None:
+        raise Refused(ErrorCode.RATE_LIMITED, "Too many requests at once. Try again.", retry_after_seconds=1)
+    return taken
 
 
 async def give_back_send(user_id: int, budget: SendBudget, window: datetime) -> None:
     """Return a mail `claim_send` took for a send that then did not go (a parallel one won)."""
-    await User.filter(id=user_id, **{budget.window: window, f"{budget.count}__gt": 0}).update(
-        **{budget.count: F(budget.count) - 1}
-    )
+    await attempts.give_back_code_mail(user_id, window=budget.window, count=budget.count, window_start=window)
 
 
 async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:
@@ -480,7 +397,7 @@ async def claim_totp(context: RequestContext, authenticator: Authenticator, code
 
 async def claim_totp_step(authenticator: Authenticator, step: int) -> bool:
     """Claim a matched time step of an APP authenticator; False when it (or a later one) was used."""
-    return bool(await plain_sql.execute(TOTP_CLAIM, step, now(), authenticator.id, step))
+    return await attempts.claim_totp_step(authenticator.id, step, now())
 
 
 class CodeAlreadyUsed(Exception):
@@ -496,8 +413,8 @@ async def code_already_used(context: RequestContext, authenticator: Authenticato
     """A replayed code: on the record (ASVS 2.8.5; someone saw it), answered with the wait
     until the app shows a code that can work (a step after the last accepted one)."""
     await replay_refused(context, authenticator)
-    row = await Authenticator.get_or_none(id=authenticator.id).only("id", "last_step")
-    last = max(step, row.last_step if row is not None else step)
+    stored = await attempts.last_step(authenticator.id)
+    last = max(step, stored if stored is not None else step)
     next_code = datetime.fromtimestamp((last + 1) * TOTP_PERIOD_SECONDS, UTC)
     return CodeAlreadyUsed(
         Refused(
@@ -507,10 +424,6 @@ async def code_already_used(context: RequestContext, authenticator: Authenticato
             retry_after_seconds=seconds_until(next_code),
         )
     )
-
-
-# Of parallel requests with the same step exactly one matches; an older step never does.
-TOTP_CLAIM = 'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?'
 
 
 def totp_step(context: RequestContext, authenticator: Authenticator, code: str) -> int | None:
@@ -528,19 +441,13 @@ async def replay_refused(context: RequestContext, authenticator: Authenticator) 
 
 async def claim_email_code(keyring: Keyring, session: Session, authenticator: Authenticator, code: str) -> bool:
     """True when `code` is the live emailed code of this session and authenticator; consumes it."""
-    challenge = await EmailChallenge.get_or_none(session_id=session.id, authenticator_id=authenticator.id)
-    if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
+    challenge = await attempts.live_email_challenge(session.id, authenticator.id, now())
+    if challenge is None:
         return False
     expected = codes.code_digest(keyring.digest_key, challenge_purpose(session.id, authenticator.id), code)
     if not codes.digest_matches(challenge.code_digest, expected):
         return False
-    moment = now()
-    consumed = await EmailChallenge.filter(
-        id=challenge.id, used_at__isnull=True, code_digest=challenge.code_digest
-    ).update(used_at=moment)
-    if consumed:
-        await Authenticator.filter(id=authenticator.id).update(last_used_at=moment)
-    return bool(consumed)
+    return await attempts.consume_email_challenge(challenge, now())
 
 
 def challenge_purpose(session_id: int, authenticator_id: int) -> str:
@@ -566,13 +473,7 @@ async def claim_recovery_code(keyring: Keyring, user_id: int, raw: str, *, not_m
     candidates = _recovery_candidates(keyring, user_id, raw)
     if candidates is None:
         return False
-    unused = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
-    if not_minted_by is not None:
-        unused = unused.filter(Q(minted_by_session_id__isnull=True) | ~Q(minted_by_session_id=not_minted_by))
-    row = await unused.first()
-    if row is None:
-        return False
-    return bool(await RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now()))
+    return await attempts.claim_recovery_code(user_id, candidates, now(), not_minted_by=not_minted_by)
 
 
 async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, session_id: int) -> bool:
@@ -580,8 +481,7 @@ async def recovery_code_minted_by(keyring: Keyring, user_id: int, raw: str, sess
     candidates = _recovery_candidates(keyring, user_id, raw)
     if candidates is None:
         return False
-    found = RecoveryCode.filter(user_id=user_id, used_at__isnull=True, code_digest__in=candidates)
-    return await found.filter(minted_by_session_id=session_id).exists()
+    return await attempts.recovery_code_minted_by(user_id, candidates, session_id)
 
 
 def recovery_digest(keyring: Keyring, user_id: int, code: str) -> str:
@@ -597,8 +497,6 @@ async def expire_if_due(setup: Setup) -> bool:
         return True
     if setup.status not in OPEN_SETUP_STATUSES or setup.expires_at > now():
         return False
-    await Setup.filter(id=setup.id, status__in=OPEN_SETUP_STATUSES).update(
-        status=SetupStatus.EXPIRED, code_digest=None, secret_encrypted=None, version=F("version") + 1
-    )
+    await expire_setup(str(setup.id))
     setup.status = SetupStatus.EXPIRED
     return True
