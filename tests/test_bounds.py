@@ -264,14 +264,15 @@ async def test_the_clean_up_deletes_only_rows_past_their_use(app: Harness, ada: 
     )
 
     async def mail(status: OutboxStatus, created: Any) -> OutboxMessage:
+        # Due only in an hour: the app's own mail worker must leave the pending one alone.
         row = await OutboxMessage.create(
             kind="notice",
             recipient=ada,
             subject="s",
             body_encrypted="x",
             status=status,
-            next_attempt_at=created,
-            deliver_before=created,
+            next_attempt_at=moment + timedelta(hours=1),
+            deliver_before=moment + timedelta(hours=1),
         )
         await OutboxMessage.filter(id=row.id).update(created_at=created)
         return row
