@@ -120,23 +120,11 @@ async def _known_device(user: User | None, token: str | None, moment: datetime) 
     return device
 
 
-def _set_device_cookie(context: RequestContext, token: str) -> None:
+def _set_cookie(context: RequestContext, token: str, lifetime: timedelta, name: str = SESSION_COOKIE) -> None:
+    """An HttpOnly, same-site-only cookie (Secure in production): the session's, or the device's."""
     if context.response is not None:
         context.response.set_cookie(
-            DEVICE_COOKIE,
-            token,
-            max_age=int(DEVICE_LIFETIME.total_seconds()),
-            httponly=True,
-            secure=context.settings.secure_cookies,
-            samesite="strict",
-            path="/",
-        )
-
-
-def _set_cookie(context: RequestContext, token: str, lifetime: timedelta) -> None:
-    if context.response is not None:
-        context.response.set_cookie(
-            SESSION_COOKIE,
+            name,
             token,
             max_age=int(lifetime.total_seconds()),
             httponly=True,
@@ -237,7 +225,7 @@ async def login(
     else:
         state = SessionState.DONE
     token = await _start_session(context, user, state, device, trusted)
-    _set_device_cookie(context, device_token)
+    _set_cookie(context, device_token, DEVICE_LIFETIME, DEVICE_COOKIE)
     await audit(
         context, "login.password_ok", target_id=user.id, next_step=str(state), known_device=device_token == presented
     )
