@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -813,3 +814,21 @@ async def test_set_up_app_needs_a_session(app: Harness) -> None:
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await Setup.all().count() == 0
+
+
+async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None:
+    """DESIGN: a setup key, QR code or otpauth URI is returned only while its set-up is pending."""
+    _, token = await signed_in(app, EMAIL)
+    setup = (await app.gql(SET_UP_APP, token=token))["data"]["myTwoFactor"]["setUpApp"]["setup"]
+    pending = await app.gql(SETUP_QUERY, {"id": setup["id"]}, token=token)
+    assert pending["data"]["myTwoFactor"]["setup"]["app"]["setupKey"] == setup["app"]["setupKey"]
+    secret = secret_of(setup)
+    variables = {"id": setup["id"], "code": totp.code_at(secret, totp.current_step()), "name": "Phone"}
+    done = (await app.gql(SUBMIT, variables, token=token))["data"]["myTwoFactor"]["submitCode"]
+    assert done["error"] is None, done
+    assert done["setup"] is None or done["setup"]["app"] is None, done
+    after = await app.gql(SETUP_QUERY, {"id": setup["id"]}, token=token)
+    assert "errors" not in after, after
+    assert after["data"]["myTwoFactor"]["setup"] is None
+    text = json.dumps(after) + json.dumps(done)
+    assert secret not in text and setup["app"]["otpauthUri"] not in text
