@@ -26,13 +26,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from tortoise.contrib.starlette import RegisterTortoise
 
-from twofactor.mail.backends import backend_for
-from twofactor.mail.outbox import OutboxWorker
 from twofactor.models.hot_reads import session_with_user
-from twofactor.resolvers.delivery import delivery_result, expire_due_setups
 from twofactor.schema.guard import parse_document
 from twofactor.schema.root import MAX_TOKENS, build_schema
-from twofactor.security.keyring import Keyring
 from twofactor.server.availability import (
     SERVICE_UNAVAILABLE,
     Availability,
@@ -53,9 +49,8 @@ from twofactor.server.context import (
     request_token,
 )
 from twofactor.server.database import apply_migrations, tortoise_config
-from twofactor.server.events import make_broker
 from twofactor.server.housekeeping import Housekeeper
-from twofactor.server.mail_worker import mail_wake_sender
+from twofactor.server.mail_worker import mail_wake_sender, outbox_worker, process_services
 from twofactor.server.settings import Settings, load_settings
 from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
 from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
@@ -284,11 +279,7 @@ def create_app(
     the settings leave it to `twofactor worker`); `served`: run by uvicorn, whose exit signals
     close the WebSockets first (server/shutdown.py)."""
     settings = settings or load_settings()
-    services = Services(
-        settings=settings,
-        keyring=Keyring(settings.secret_keys),
-        broker=make_broker(settings.redis_url, settings.redis_prefix),
-    )
+    services = process_services(settings)
     graphql = TwoFactorGraphQL(
         services,
         schema=build_schema(introspection=settings.introspection, trusted=settings.trusted_documents),
@@ -325,14 +316,7 @@ def create_app(
             await services.broker.start()
             worker = None
             if run_worker and settings.serve_sends_mail:
-                worker = OutboxWorker(
-                    backend_for(settings.mail),
-                    services.keyring,
-                    settings.mail_from,
-                    on_result=lambda message: delivery_result(services, message),
-                    on_tick=lambda: expire_due_setups(services),
-                    database=services.database,
-                )
+                worker = outbox_worker(services)
                 services.outbox = worker
                 worker.start()
             else:

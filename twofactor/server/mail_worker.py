@@ -77,6 +77,28 @@ class MailWakeSender:
             await asyncio.gather(task, return_exceptions=True)
 
 
+def process_services(settings: Settings) -> Services:
+    """What lives as long as a server or worker process: settings, keys, the event broker."""
+    return Services(
+        settings=settings,
+        keyring=Keyring(settings.secret_keys),
+        broker=make_broker(settings.redis_url, settings.redis_prefix),
+    )
+
+
+def outbox_worker(services: Services) -> OutboxWorker:
+    """The mail worker of a process: delivery results and expired set-ups are told to subscribers."""
+    settings = services.settings
+    return OutboxWorker(
+        backend_for(settings.mail),
+        services.keyring,
+        settings.mail_from,
+        on_result=lambda message: delivery_result(services, message),
+        on_tick=lambda: expire_due_setups(services),
+        database=services.database,
+    )
+
+
 def mail_wake_sender(services: Services) -> MailWakeSender | None:
     """What wakes an external worker from this `serve` process: through Redis, or nothing without it."""
     if services.settings.serve_sends_mail or not isinstance(services.broker, RedisBroker):
@@ -119,21 +141,10 @@ async def run_mail_worker(settings: Settings, *, migrate: bool = False, stop: as
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    services = Services(
-        settings=settings,
-        keyring=Keyring(settings.secret_keys),
-        broker=make_broker(settings.redis_url, settings.redis_prefix),
-    )
+    services = process_services(settings)
     try:
         await services.broker.start()
-        worker = OutboxWorker(
-            backend_for(settings.mail),
-            services.keyring,
-            settings.mail_from,
-            on_result=lambda message: delivery_result(services, message),
-            on_tick=lambda: expire_due_setups(services),
-            database=services.database,
-        )
+        worker = outbox_worker(services)
         services.outbox = worker
         housekeeper = Housekeeper(settings.audit_retention)
         services.housekeeper = housekeeper
