@@ -26,6 +26,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from tortoise.contrib.starlette import RegisterTortoise
 
+from twofactor.models.health import select_one
 from twofactor.models.hot_reads import session_with_user
 from twofactor.schema.guard import parse_document
 from twofactor.schema.root import MAX_TOKENS, build_schema
@@ -34,7 +35,6 @@ from twofactor.server.availability import (
     Availability,
     DatabaseUnavailable,
     database_unavailable,
-    select_one,
     unavailable_error,
 )
 from twofactor.server.context import (

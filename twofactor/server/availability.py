@@ -20,9 +20,9 @@ import asyncpg
 from graphql import GraphQLError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
-from tortoise.transactions import in_transaction
+
+from twofactor.models.health import can_write
 
 log = logging.getLogger("twofactor")
 
@@ -95,18 +95,6 @@ def unavailable_response() -> JSONResponse:
 
 
 Probe = Callable[[], Awaitable[object]]
-
-
-async def select_one() -> None:
-    """One round trip to the database (the health check)."""
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
-
-
-async def can_write() -> None:
-    """A transaction begun and ended: on SQLite it takes the write lock (BEGIN IMMEDIATE), waiting up
-    to the busy timeout, so a database another process holds locked does not count as back."""
-    async with in_transaction() as connection:
-        await connection.execute_query("SELECT 1")
 
 
 class DatabaseAvailability:
