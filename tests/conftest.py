@@ -31,9 +31,11 @@ from twofactor.models import (
     OutboxStatus,
     Policy,
     RecoveryCode,
+    SecurityKey,
     Session,
     Setup,
     User,
+    WebAuthnChallenge,
 )
 from twofactor.security import totp
 from twofactor.security.passwords import hash_password_sync
@@ -149,6 +151,8 @@ async def harness(
 
 
 _TABLES = (
+    WebAuthnChallenge,
+    SecurityKey,
     AuditedWait,
     EmailChallenge,
     RecoveryCode,

@@ -25,6 +25,7 @@ from twofactor.models.audit import AuditNote
 from twofactor.models.bounds import open_setups
 from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.mail_queue import queue_message
+from twofactor.models.security_keys import NewSecurityKey
 from twofactor.models.setups import (
     CompletedSetup,
     NewAuthenticator,
@@ -69,7 +70,7 @@ from twofactor.security.rules import (
 from twofactor.server.auth import FULL, SETTING_UP, require
 from twofactor.server.context import RequestContext, now
 
-METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app", Method.SECURITY_KEY: "Security key"}
 SET_UP_MESSAGE = "Two-factor authentication is set up."
 ADDED_MESSAGE = "The authenticator was added."
 
@@ -345,6 +346,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     setup = await _own_setup(user, setup_id)
     policy = await Policy.current()
     _require_method(policy, Method(setup.method))
+    if setup.method == Method.SECURITY_KEY:
+        raise Refused(ErrorCode.INVALID_INPUT, "A security key is set up with submitSecurityKey.", field="setupId")
     await _require_open(context, setup)
     if setup.method == Method.APP:
         if name is None:
@@ -402,10 +405,13 @@ async def _finish_setup(
     step: int,
     policy: Policy,
     counted: bool,
+    security_key: NewSecurityKey | None = None,
 ) -> _Finished | None:
     """Create the authenticator of a set-up whose code was right (`complete_setup`), with its
     refusals as answers. None when its try was not counted and the set-up or the user changed
-    since they were read (the caller then counts the try like any other)."""
+    since they were read (the caller then counts the try like any other).
+
+    `security_key`: a SECURITY_KEY set-up's verified credential, stored with the authenticator."""
     method = Method(setup.method)
     moment = now()
     # Made beforehand; stored and shown only if this turns out to be the user's first factor.
@@ -423,6 +429,7 @@ async def _finish_setup(
             email=user.email if method == Method.EMAIL else None,
             secret_encrypted=setup.secret_encrypted,
             last_step=step if method == Method.APP else -1,
+            security_key=security_key,
         ),
         counted=counted,
         tries=ATTEMPTS_PER_VERIFICATION,
@@ -452,7 +459,21 @@ async def _finish_setup(
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.")
     if done == SetupNotCompleted.NAME_TAKEN:
         raise _name_taken()
+    if done == SetupNotCompleted.CREDENTIAL_TAKEN:
+        raise credential_taken()
+    if done == SetupNotCompleted.CHALLENGE_USED:
+        raise challenge_gone()
     raise factors.setup_ended()
+
+
+def credential_taken() -> Refused:
+    """The answer to a security key that is registered already (to this account or another)."""
+    return Refused(ErrorCode.INVALID_INPUT, "This security key is already registered.", field="credential")
+
+
+def challenge_gone() -> Refused:
+    """The answer to a security key's response whose challenge expired, was used, or never was."""
+    return Refused(ErrorCode.CODE_EXPIRED, "This security key request has expired. Start again.", field="credential")
 
 
 async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:

@@ -53,7 +53,12 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
 
 
 def method_enabled(policy: Policy, method: Method) -> bool:
-    return policy.email_enabled if method == Method.EMAIL else policy.app_enabled
+    switches = {
+        Method.EMAIL: policy.email_enabled,
+        Method.APP: policy.app_enabled,
+        Method.SECURITY_KEY: policy.security_key_enabled,
+    }
+    return switches[method]
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,9 @@ async def load_rows(user_id: int) -> TwoFactorRows:
     return TwoFactorRows(user_id, authenticators, remaining)
 
 
-_POLICY_FIELDS = frozenset({"mandatory", "email_enabled", "app_enabled", "recovery_codes_enabled"})
+_POLICY_FIELDS = frozenset(
+    {"mandatory", "email_enabled", "app_enabled", "security_key_enabled", "recovery_codes_enabled"}
+)
 
 
 def policy_event(policy: Policy) -> dict[str, object]:
@@ -81,12 +88,7 @@ def policy_event(policy: Policy) -> dict[str, object]:
 
 def policy_from_event(data: object) -> Policy | None:
     """The policy a live event carries, or None when it carries none."""
-    if not isinstance(data, dict) or set(data) != {
-        "mandatory",
-        "email_enabled",
-        "app_enabled",
-        "recovery_codes_enabled",
-    }:
+    if not isinstance(data, dict) or set(data) != _POLICY_FIELDS:
         return None
     return Policy(**{key: bool(value) for key, value in data.items()})
 
@@ -118,7 +120,7 @@ def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
 # (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
 UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-_CHALLENGE_LABELS = {Method.APP: "Authenticator app", Method.EMAIL: "Email"}
+_CHALLENGE_LABELS = {Method.APP: "Authenticator app", Method.EMAIL: "Email", Method.SECURITY_KEY: "Security key"}
 
 
 def masked_email(address: str) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class TwoFactorMethod(Enum):
     EMAIL = strawberry.enum_value("EMAIL", description="A code mailed to the address the user signs in with.")
     APP = strawberry.enum_value("APP", description="A time-based code (RFC 6238) from an authenticator app.")
+    SECURITY_KEY = strawberry.enum_value("SECURITY_KEY", description="A security key or passkey (WebAuthn).")
 
 
 @strawberry.enum(description="Where a sign-in stands after the password.")
@@ -110,14 +111,30 @@ class TwoFactorPolicy:
 
     @classmethod
     def of(cls, policy: PolicyModel) -> TwoFactorPolicy:
-        methods = [
-            m
-            for m, on in ((TwoFactorMethod.EMAIL, policy.email_enabled), (TwoFactorMethod.APP, policy.app_enabled))
-            if on
-        ]
+        switches = (
+            (TwoFactorMethod.EMAIL, policy.email_enabled),
+            (TwoFactorMethod.APP, policy.app_enabled),
+            (TwoFactorMethod.SECURITY_KEY, policy.security_key_enabled),
+        )
+        methods = [m for m, on in switches if on]
         return cls(
             mandatory=policy.mandatory, enabled_methods=methods, recovery_codes_enabled=policy.recovery_codes_enabled
         )
+
+
+@strawberry.type(description="What the API shows of a security key (an authenticator of method SECURITY_KEY).")
+class SecurityKeyDetails:
+    synced: bool = strawberry.field(
+        description="A passkey that may sync between devices (backup-eligible flag); false: bound to one device."
+    )
+    backed_up: bool = strawberry.field(description="The credential is backed up now (backup-state flag).")
+    aaguid: str | None = strawberry.field(
+        description="The authenticator model's AAGUID; null when it gave none (all zeros)."
+    )
+    suspended_at: datetime | None = strawberry.field(
+        description="Set when the key's signature counter went backwards: it can't be used again; "
+        "remove it and set up a new one."
+    )
 
 
 @strawberry.type
@@ -128,6 +145,15 @@ class Authenticator:
     email: str | None = strawberry.field(description="EMAIL: the address codes go to.")
     created_at: datetime
     last_used_at: datetime | None
+
+    @strawberry.field(description="SECURITY_KEY only, else null (and null at a sign-in challenge).")
+    async def security_key(self, info: Info[Any, None]) -> SecurityKeyDetails | None:
+        if self.method != TwoFactorMethod.SECURITY_KEY:
+            return None
+        # Imported here: the resolvers import these types.
+        from twofactor.resolvers.security_keys import key_details
+
+        return await key_details(info.context, self.id)
 
     @classmethod
     def of(cls, row: AuthenticatorModel) -> Authenticator:
@@ -171,6 +197,14 @@ class AppSetupDetails:
     qr_key: strawberry.Private[str]
 
 
+@strawberry.type(description="What the browser needs to create a security key; on an unfinished SECURITY_KEY set-up.")
+class SecurityKeySetupDetails:
+    creation_options: strawberry.scalars.JSON = strawberry.field(
+        description="PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3): "
+        "PublicKeyCredential.parseCreationOptionsFromJSON takes it."
+    )
+
+
 @strawberry.type(description="A set-up in progress: from 'Set up ...' until 'Submit Code and Create'.")
 class TwoFactorSetup:
     id: strawberry.ID
@@ -182,6 +216,17 @@ class TwoFactorSetup:
     attempts_left: int
     resend_available_at: datetime | None = strawberry.field(description="EMAIL: when resendCode will be accepted.")
     app: AppSetupDetails | None
+
+    @strawberry.field(description="An unfinished SECURITY_KEY set-up, else null.")
+    async def security_key(self) -> SecurityKeySetupDetails | None:
+        if self.method != TwoFactorMethod.SECURITY_KEY or self.status not in _OPEN_STATUSES:
+            return None
+        from twofactor.resolvers.security_keys import setup_details
+
+        return await setup_details(self.id)
+
+
+_OPEN_STATUSES = (VerificationStatus.PENDING, VerificationStatus.CODE_SENT, VerificationStatus.DELIVERY_FAILED)
 
 
 @strawberry.type(description="One security event of the audit log (no secret is ever in it).")
@@ -257,6 +302,16 @@ class VerifyLoginPayload:
         description="The session's new Bearer token (the one from login stops working); also set as the cookie.",
     )
     session: Session | None = None
+    error: UserError | None = None
+
+
+@strawberry.type
+class SecurityKeyOptionsPayload:
+    request_options: strawberry.scalars.JSON | None = strawberry.field(
+        default=None,
+        description="PublicKeyCredentialRequestOptionsJSON: PublicKeyCredential.parseRequestOptionsFromJSON takes it.",
+    )
+    expires_at: datetime | None = None
     error: UserError | None = None
 
 

@@ -331,6 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The setting, so that each server process uvicorn starts reads it too.
             os.environ["TWOFACTOR_MAIL_WORKER"] = MAIL_WORKER_EXTERNAL
         settings = load_settings()
+        if args.command == "serve" and settings.webauthn_origins_defaulted:
+            # Security keys work from the pages this server serves: the setting, so that each
+            # server process uvicorn starts reads it too.
+            os.environ["TWOFACTOR_WEBAUTHN_ORIGINS"] = f"http://localhost:{args.port}"
+            settings = load_settings()
         if args.command == "worker":
             from twofactor.server.mail_worker import NotMigrated, run_mail_worker
 
