@@ -168,7 +168,9 @@ async def test_a_credential_registered_already_is_refused(app: Harness, ada: str
     key = SoftKey()
     await add_key(app, token, key, "One")
     started = await start(app, token, "Again")
-    again = await submit(app, token, started["setup"]["id"], key.create(started["setup"]["securityKey"]["creationOptions"]))
+    again = await submit(
+        app, token, started["setup"]["id"], key.create(started["setup"]["securityKey"]["creationOptions"])
+    )
     assert again["error"]["code"] == "INVALID_INPUT"
     assert "already registered" in again["error"]["message"]
     assert await SecurityKey.filter(credential_id=key.id).count() == 1

@@ -54,9 +54,7 @@ class SoftKey:
 
     def _cose_key(self) -> bytes:
         numbers = self.private_key.public_key().public_numbers()
-        return cbor2.dumps(
-            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
-        )
+        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
 
     def create(
         self, options: dict[str, Any], *, origin: str = ORIGIN, rp_id: str | None = None, challenge: str | None = None
