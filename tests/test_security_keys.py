@@ -19,7 +19,12 @@ from conftest import (
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
-from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, MAX_OPEN_SETUPS_PER_USER, WEBAUTHN_CHALLENGE_LIFETIME
+from twofactor.security.rules import (
+    ATTEMPTS_PER_VERIFICATION,
+    MAX_OPEN_SETUPS_PER_USER,
+    USER_FAILURES_BEFORE_WAIT,
+    WEBAUTHN_CHALLENGE_LIFETIME,
+)
 from twofactor.server.context import now
 
 SET_UP_KEY = """
@@ -135,8 +140,7 @@ async def test_a_key_is_set_up_with_creation_options_and_shown_with_its_flags(ap
     stored = await SecurityKey.get(credential_id=key.id)
     assert stored.user_handle == creation["user"]["id"]
     assert stored.transports == "usb,nfc"
-    actions = await AuditEvent.filter(target_id=user.id).values_list("action", flat=True)
-    assert "authenticator.added" in actions
+    assert await AuditEvent.filter(target_id=user.id, action="authenticator.added").exists()
     notice = (await app.mails_to(ada))[0]
     assert "Security key" in notice.part("text/plain")
 
@@ -277,8 +281,8 @@ async def test_a_key_signs_in_at_the_challenge_like_verify_login(app: Harness, a
     listed = (await app.gql(KEYS, token=token))["data"]["myTwoFactor"]["authenticators"]
     assert listed[0]["lastUsedAt"] is not None
     assert (await SecurityKey.get(credential_id=key.id)).sign_count == 1
-    actions = await AuditEvent.filter(target_id=user_id, action="login.factor_passed").values_list("details", flat=True)
-    assert {"method": "SECURITY_KEY"} in actions
+    passed_events = await AuditEvent.filter(target_id=user_id, action="login.factor_passed")
+    assert [e.details for e in passed_events] == [{"method": "SECURITY_KEY"}]
 
 
 async def test_a_sign_in_challenge_is_used_once_and_only_by_its_session(app: Harness, ada: str) -> None:
@@ -458,3 +462,22 @@ async def test_origins_come_from_the_settings(app: Harness, ada: str) -> None:
     assert app.settings.webauthn_origins == (ORIGIN,)
     assert app.settings.webauthn_rp_id == RP_ID
     await create_user(ada)
+
+
+async def test_wrong_keys_count_on_the_user_across_set_ups(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    failures = 0
+    while failures < USER_FAILURES_BEFORE_WAIT:
+        setup = (await start(app, token, f"Key {failures}"))["setup"]
+        creation = setup["securityKey"]["creationOptions"]
+        for _ in range(min(ATTEMPTS_PER_VERIFICATION, USER_FAILURES_BEFORE_WAIT - failures)):
+            failed = await submit(app, token, setup["id"], key.create(creation, origin="https://evil.example"))
+            assert failed["error"]["code"] in {"INVALID_CODE", "TOO_MANY_ATTEMPTS"}
+            failures += 1
+    # The user waits now, whichever set-up the next answer is for, right or wrong.
+    setup = (await start(app, token, "After"))["setup"]
+    waiting = await submit(app, token, setup["id"], key.create(setup["securityKey"]["creationOptions"]))
+    assert waiting["error"]["code"] == "RATE_LIMITED"
+    assert not await SecurityKey.exists()
