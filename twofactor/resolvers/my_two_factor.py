@@ -23,8 +23,8 @@ from twofactor.models import (
 )
 from twofactor.models.audit import AuditNote
 from twofactor.models.bounds import open_setups
-from twofactor.models.hot_reads import authenticator_of, setup_of
 from twofactor.models.mail_queue import queue_message
+from twofactor.models.request_reads import authenticator_of, setup_of
 from twofactor.models.setups import (
     CompletedSetup,
     NewAuthenticator,
@@ -38,8 +38,9 @@ from twofactor.models.setups import (
     start_setup,
 )
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, name_in_use
-from twofactor.resolvers import factors
-from twofactor.resolvers.common import (
+from twofactor.resolvers import code_checks
+from twofactor.resolvers.api_objects import forget_qr, method_enabled, my_two_factor, setup_view
+from twofactor.resolvers.notices import (
     audit,
     audit_note,
     audits_waits,
@@ -51,7 +52,6 @@ from twofactor.resolvers.common import (
     user_channel,
     wake_mail,
 )
-from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
 from twofactor.security import codes, totp
@@ -171,7 +171,7 @@ async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> ty
     setup = await Setup.get_or_none(id=parsed, user_id=user.id)
     if setup is None:
         return None
-    if await factors.expire_if_due(setup):
+    if await code_checks.expire_if_due(setup):
         await publish(context, user_channel(user.id), {"type": "setup", "id": str(setup.id)})
     if setup.status not in OPEN_SETUP_STATUSES:
         # The contract: "still in progress, else null". Final states reach clients through
@@ -203,7 +203,7 @@ async def set_up_app(context: RequestContext, code: str | None = None) -> types.
         id=uuid.uuid4(),
         user_id=user.id,
         method=Method.APP,
-        secret_encrypted=context.keyring.encrypt(secret, factors.secret_context(user.id)),
+        secret_encrypted=context.keyring.encrypt(secret, code_checks.secret_context(user.id)),
         expires_at=now() + SETUP_LIFETIME,
     )
     await _start(setup, audit_note(context, "setup.started", target_id=user.id, method="APP", setup_id=str(setup.id)))
@@ -220,7 +220,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     await _require_room_for_setup(user)
     await _require_fresh_to_add(context, session, user, code)
     # A new set-up's first code goes out at once: the cooldown spaces resends of one set-up.
-    await factors.claim_send(user.id, factors.OWN_SENDS)
+    await code_checks.claim_send(user.id, code_checks.OWN_SENDS)
     resend_at = now() + RESEND_COOLDOWN
     setup = Setup(
         id=uuid.uuid4(),
@@ -232,7 +232,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
         resend_available_at=resend_at,
     )
     code = codes.new_email_code()
-    setup.code_digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    setup.code_digest = codes.code_digest(context.keyring.digest_key, code_checks.setup_purpose(setup), code)
     started = audit_note(context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id))
     await _start(setup, started, _setup_code_mail(context, setup, code))
     # After the commit: a worker woken earlier would not see the message yet and sleep a whole poll.
@@ -288,11 +288,11 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     await _require_open(context, setup)
     moment = now()
     if setup.resend_available_at is not None and setup.resend_available_at > moment:
-        raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
-    window = await factors.claim_send(user.id, factors.OWN_SENDS)
+        raise code_checks.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
+    window = await code_checks.claim_send(user.id, code_checks.OWN_SENDS)
     resend_at = moment + RESEND_COOLDOWN
     code = codes.new_email_code()
-    digest = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    digest = codes.code_digest(context.keyring.digest_key, code_checks.setup_purpose(setup), code)
     expires = moment + EMAIL_CODE_LIFETIME
     # As the set-up will read if the resend goes: its code mail is due before the new expiry.
     setup.expires_at, setup.status, setup.resend_available_at = expires, SetupStatus.PENDING, resend_at
@@ -307,10 +307,10 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     )
     if not resent:
         # The set-up ended, or a parallel resend went first.
-        await factors.give_back_send(user.id, factors.OWN_SENDS, window)
+        await code_checks.give_back_send(user.id, code_checks.OWN_SENDS, window)
         await setup.refresh_from_db(fields=["status", "resend_available_at"])
         if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
-            raise factors.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
+            raise code_checks.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
         raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
     wake_mail(context)
     await _setup_changed(context, setup)
@@ -319,22 +319,22 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
 
 
 async def _require_open(context: RequestContext, setup: Setup) -> None:
-    if await factors.expire_if_due(setup):
+    if await code_checks.expire_if_due(setup):
         await _setup_changed(context, setup)
         raise Refused(ErrorCode.CODE_EXPIRED, "The code has expired. Start the set-up again.", field="code")
     if setup.status == SetupStatus.LOCKED:
-        raise factors.setup_locked()
+        raise code_checks.setup_locked()
     if setup.status not in OPEN_SETUP_STATUSES:
-        raise factors.setup_ended()
+        raise code_checks.setup_ended()
 
 
 async def _check_setup_code(context: RequestContext, setup: Setup, code: str) -> int | None:
     """The TOTP step (APP) or 0 (EMAIL) when `code` is right, else None."""
     if setup.method == Method.APP:
         assert setup.secret_encrypted is not None
-        secret = context.keyring.decrypt(setup.secret_encrypted, factors.secret_context(setup.user_id))
+        secret = context.keyring.decrypt(setup.secret_encrypted, code_checks.secret_context(setup.user_id))
         return totp.matching_step(secret, code)
-    expected = codes.code_digest(context.keyring.digest_key, factors.setup_purpose(setup), code)
+    expected = codes.code_digest(context.keyring.digest_key, code_checks.setup_purpose(setup), code)
     return 0 if setup.code_digest and codes.digest_matches(setup.code_digest, expected) else None
 
 
@@ -358,7 +358,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 
     step = await _check_setup_code(context, setup, normalized)
     made = None
-    if step is not None and factors.try_left_as_read(setup.failed_attempts, user):
+    if step is not None and code_checks.try_left_as_read(setup.failed_attempts, user):
         # A right code, with the set-up and the user as read: its writes check them again
         # instead of counting a try that they would forgive at once (two statements fewer).
         made = await _finish_setup(
@@ -367,13 +367,13 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if made is None:
         # Any other answer waits for the try to be counted. A user who must wait keeps the
         # set-up's try (RATE_LIMITED), whether the code was right or not.
-        attempts_left = await factors.reserve_setup_and_user_attempt(setup, user, session)
+        attempts_left = await code_checks.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
             raise await _fail_setup(context, setup, user, attempts_left)
         made = await _finish_setup(
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=True
         )
-        await factors.device_code_passed(session)
+        await code_checks.device_code_passed(session)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
     forget_qr(setup.id)
@@ -426,7 +426,9 @@ async def _finish_setup(
         ),
         counted=counted,
         tries=ATTEMPTS_PER_VERIFICATION,
-        recovery_digests=[factors.recovery_digest(context.keyring, user.id, c) for c in recovery] if recovery else None,
+        recovery_digests=[code_checks.recovery_digest(context.keyring, user.id, c) for c in recovery]
+        if recovery
+        else None,
         moment=moment,
         full_session_expires_at=moment + SESSION_LIFETIME,
         challenge_expires_at=moment + PENDING_SESSION_LIFETIME,
@@ -445,14 +447,14 @@ async def _finish_setup(
     if not counted and done in (SetupNotCompleted.SETUP_NOT_OPEN, SetupNotCompleted.USER_WAITS):
         return None
     # The code was right, whatever else stopped the set-up: the failures in a row end.
-    await factors.user_succeeded(user.id)
+    await code_checks.user_succeeded(user.id)
     if done == SetupNotCompleted.OUTDATED_SESSION:
         await Session.filter(id=session.id).delete()
         await audit(context, "session.ended_outdated_setup", target_id=user.id)
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.")
     if done == SetupNotCompleted.NAME_TAKEN:
         raise _name_taken()
-    raise factors.setup_ended()
+    raise code_checks.setup_ended()
 
 
 async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
@@ -461,11 +463,11 @@ async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempt
         await lock_setup(setup.id)
         await audit(context, "setup.locked", target_id=user.id, setup_id=str(setup.id))
         await _setup_changed(context, setup)
-        return factors.setup_locked(attempts_left=0)
+        return code_checks.setup_locked(attempts_left=0)
     await note_setup_changed(setup.id)
     await audit(context, "setup.code_failed", target_id=user.id, setup_id=str(setup.id))
     await _setup_changed(context, setup)
-    return factors.invalid_code(attempts_left)
+    return code_checks.invalid_code(attempts_left)
 
 
 async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPayload:
@@ -513,7 +515,7 @@ async def require_fresh_factor(context: RequestContext, session: Session, user: 
         )
     proof = await prove_fresh_factor(context, session, user, code)
     if proof is None:
-        raise factors.invalid_code(None)
+        raise code_checks.invalid_code(None)
     return proof == "recovery code"
 
 
@@ -543,7 +545,7 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
     """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
-    give_back = await factors.reserve_code_check(session, user)
+    give_back = await code_checks.reserve_code_check(session, user)
     normalized = codes.normalize_code(code)
     policy = await Policy.current()
     proved = by_recovery_code = False
@@ -553,24 +555,24 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
                 continue  # a method administrators turned off proves nothing, here as at sign-in
             if candidate.method == Method.APP:
                 try:
-                    proved = await factors.claim_totp(context, candidate, normalized)
-                except factors.CodeAlreadyUsed as used:
+                    proved = await code_checks.claim_totp(context, candidate, normalized)
+                except code_checks.CodeAlreadyUsed as used:
                     # A right code used before: it costs no try, and gets its own answer.
                     await give_back()
                     raise used.refused from None
             else:
-                proved = await factors.claim_email_code(context.keyring, session, candidate, normalized)
+                proved = await code_checks.claim_email_code(context.keyring, session, candidate, normalized)
             if proved:
                 break
     elif policy.recovery_codes_enabled:
-        if await factors.recovery_code_minted_by(context.keyring, user.id, code, session.id):
+        if await code_checks.recovery_code_minted_by(context.keyring, user.id, code, session.id):
             await audit(context, "session.factor_refresh_failed", target_id=user.id, reason="own_recovery_code")
             raise _own_recovery_code()
-        proved = by_recovery_code = await factors.claim_recovery_code(
+        proved = by_recovery_code = await code_checks.claim_recovery_code(
             context.keyring, user.id, code, not_minted_by=session.id
         )
     if proved:
-        await factors.code_check_passed(session, user)
+        await code_checks.code_check_passed(session, user)
         session.second_factor_at = now()
         await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
@@ -646,7 +648,7 @@ async def regenerate_recovery_codes(context: RequestContext, code: str | None = 
     used_recovery_code = await require_fresh_factor(context, session, user, code)
 
     new = codes.new_recovery_codes()
-    digests = [factors.recovery_digest(context.keyring, user.id, c) for c in new]
+    digests = [code_checks.recovery_digest(context.keyring, user.id, c) for c in new]
 
     await account.regenerate_recovery_codes(
         user_id=user.id,

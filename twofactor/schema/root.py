@@ -14,9 +14,9 @@ from strawberry.types import ExecutionContext, Info
 from twofactor.resolvers import admin, audit, auth, my_two_factor, sessions, subscriptions
 from twofactor.schema import types
 from twofactor.schema.errors import Refused
-from twofactor.schema.event_execution import EventExecutor
-from twofactor.schema.guard import guarded_operations
+from twofactor.schema.executor import OperationExecutor
 from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.schema.operation_checks import guarded_operations
 from twofactor.server.auth import context_of, require_admin
 
 P = TypeVar("P")
@@ -239,7 +239,7 @@ class Subscription:
 
 
 class TwoFactorSchema(strawberry.Schema):
-    """The schema; errors are logged by GuardedOperations (masking), once, not again here."""
+    """The schema; errors are logged by OperationChecks (masking), once, not again here."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors (validation, UNAUTHENTICATED, ...) are answers, not incidents.
@@ -262,5 +262,5 @@ def build_schema(*, introspection: bool, trusted: Mapping[str, str] | None = Non
         subscription=Subscription,
         extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection, trusted=trusted)],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
-        execution_context_class=EventExecutor,
+        execution_context_class=OperationExecutor,
     )

@@ -1,4 +1,4 @@
-"""Turning stored rows into the API's types."""
+"""The API's objects built from stored rows: set-ups, `myTwoFactor`, policy events, sign-in choices."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
-from twofactor.models.hot_reads import authenticators_and_codes_left
+from twofactor.models.request_reads import authenticators_and_codes_left
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
-from twofactor.resolvers.factors import secret_context
+from twofactor.resolvers.code_checks import secret_context
 from twofactor.schema import types
 from twofactor.security import qr, totp
 from twofactor.security.keyring import Keyring
