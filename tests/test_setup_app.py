@@ -44,7 +44,7 @@ from twofactor.models import (
 )
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.code_checks import recovery_digest, secret_context
-from twofactor.resolvers.my_two_factor import _finish_setup
+from twofactor.resolvers.complete_setup import _finish_setup
 from twofactor.security import codes, qr, totp
 from twofactor.security.keyring import DecryptionError, Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION

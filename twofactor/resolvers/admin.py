@@ -7,7 +7,8 @@ from twofactor.mail.outbox import outbox_message
 from twofactor.models import Authenticator, Policy, Setup, User, account
 from twofactor.resolvers.api_objects import policy_event
 from twofactor.resolvers.code_checks import secret_context
-from twofactor.resolvers.my_two_factor import notify_recovery_code_used, parse_int_id, require_fresh_factor
+from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
+from twofactor.resolvers.ids import parse_int_id
 from twofactor.resolvers.notices import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,

@@ -16,6 +16,9 @@ from twofactor.security import qr, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
 
+# How the API and the mails name each method.
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
+
 
 def forget_qr(setup_id: object) -> None:
     """Drop a finished set-up's QR codes from memory."""
@@ -118,7 +121,6 @@ def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
 # (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
 UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-_CHALLENGE_LABELS = {Method.APP: "Authenticator app", Method.EMAIL: "Email"}
 
 
 def masked_email(address: str) -> str:
@@ -140,7 +142,7 @@ def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authent
         method = Method(row.method)
         seen[method] += 1
         email = masked_email(row.email) if method == Method.EMAIL and row.email else None
-        label = _CHALLENGE_LABELS[method]
+        label = METHOD_LABELS[method]
         if email is not None:
             label = f"{label} to {email}"
         if counts[method] > 1:

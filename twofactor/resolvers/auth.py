@@ -24,7 +24,7 @@ from twofactor.models.request_reads import authenticators_and_codes_left, user_b
 from twofactor.models.sessions import insert_session
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import challenge_choices, method_enabled
-from twofactor.resolvers.my_two_factor import authenticators_read, own_authenticator
+from twofactor.resolvers.authenticators import authenticators_read, own_authenticator
 from twofactor.resolvers.notices import (
     audit,
     audit_note,

@@ -15,7 +15,7 @@ from twofactor.models import Policy, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
-from twofactor.resolvers.my_two_factor import parse_setup_id
+from twofactor.resolvers.ids import parse_setup_id
 from twofactor.resolvers.notices import POLICY_CHANNEL, session_channel, user_channel
 from twofactor.schema import types
 from twofactor.schema.errors import RATE_LIMITED
