@@ -12,7 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
@@ -123,7 +123,7 @@ async def replace_session_challenge(
             expires_at=expires_at,
         )
 
-    await plain_sql.in_transaction_again_after_deadlock(work)
+    await raw_sql.in_transaction_again_after_deadlock(work)
 
 
 async def claim_challenge(challenge_id: int, moment: datetime, connection: BaseDBAsyncClient | None = None) -> bool:
@@ -205,7 +205,7 @@ async def key_signed_in(
         return True
 
     try:
-        return await plain_sql.in_transaction_again_after_deadlock(work)
+        return await raw_sql.in_transaction_again_after_deadlock(work)
     except _Lost:
         return False
 
@@ -230,4 +230,4 @@ async def suspend_security_key(key_id: int, moment: datetime, audit: AuditNote, 
         await queue_message(notice, connection)
         return True
 
-    return await plain_sql.in_transaction_again_after_deadlock(work)
+    return await raw_sql.in_transaction_again_after_deadlock(work)

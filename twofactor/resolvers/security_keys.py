@@ -30,27 +30,28 @@ from twofactor.models.security_keys import (
     suspend_security_key,
 )
 from twofactor.models.setups import TooManyOpenSetups, start_setup
-from twofactor.resolvers import auth, factors
-from twofactor.resolvers.common import audit, audit_note, audits_waits, notice_message, user_changed, wake_mail
-from twofactor.resolvers.my_two_factor import (
+from twofactor.resolvers import auth, code_checks
+from twofactor.resolvers.api_objects import setup_view
+from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse
+from twofactor.resolvers.complete_setup import (
     ADDED_MESSAGE,
     SET_UP_MESSAGE,
     _fail_setup,
     _finish_setup,
-    _name_or_refuse,
-    _own_setup,
-    _require_fresh_to_add,
-    _require_method,
-    _require_open,
-    _require_room_for_setup,
-    _setup_changed,
-    _too_many_open,
-    authenticators_read,
     challenge_gone,
     credential_taken,
-    parse_int_id,
 )
-from twofactor.resolvers.views import setup_view
+from twofactor.resolvers.ids import parse_int_id
+from twofactor.resolvers.notices import audit, audit_note, audits_waits, notice_message, user_changed, wake_mail
+from twofactor.resolvers.setups import (
+    _require_fresh_to_add,
+    _require_room_for_setup,
+    _too_many_open,
+    own_setup,
+    require_method,
+    require_open,
+    setup_changed,
+)
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security import webauthn
@@ -88,7 +89,7 @@ def _suspended() -> Refused:
 
 
 def _require_enabled(policy: Policy) -> None:
-    _require_method(policy, Method.SECURITY_KEY)
+    require_method(policy, Method.SECURITY_KEY)
 
 
 def _known(keys: list[SecurityKey]) -> list[webauthn.KnownCredential]:
@@ -100,7 +101,7 @@ async def set_up_security_key(context: RequestContext, name: str, code: str | No
     """'Add a security key': a set-up with the creation options for navigator.credentials.create."""
     session, user = require(context, SETTING_UP)
     _require_enabled(await Policy.current())
-    clean = await _name_or_refuse(user, name, read=authenticators_read(context))
+    clean = await name_or_refuse(user, name, read=authenticators_read(context))
     await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
     await _require_fresh_to_add(context, session, user, code)
     keys = await security_keys_of(user.id)
@@ -134,7 +135,7 @@ async def set_up_security_key(context: RequestContext, name: str, code: str | No
     )
     if isinstance(outcome, TooManyOpenSetups):
         raise _too_many_open(outcome.open_setups)
-    await _setup_changed(context, setup)
+    await setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
@@ -144,7 +145,7 @@ async def submit_security_key(
 ) -> types.SubmitCodePayload:
     """The browser's new credential for a SECURITY_KEY set-up: verified, it becomes an authenticator."""
     session, user = require(context, SETTING_UP)
-    setup = await _own_setup(user, setup_id)
+    setup = await own_setup(user, setup_id)
     if setup.method != Method.SECURITY_KEY:
         raise Refused(ErrorCode.INVALID_INPUT, "This set-up is not for a security key.", field="setupId")
     policy = await Policy.current()
@@ -152,14 +153,14 @@ async def submit_security_key(
     challenge = await setup_challenge(setup.id)
     if challenge is None or challenge.used_at is not None:
         raise challenge_gone()
-    await _require_open(context, setup)
+    await require_open(context, setup)
     if challenge.expires_at <= now():
         raise challenge_gone()
-    final_name = await _name_or_refuse(user, name or setup.name or "", read=authenticators_read(context))
+    final_name = await name_or_refuse(user, name or setup.name or "", read=authenticators_read(context))
     if not isinstance(credential, dict):
         raise Refused(ErrorCode.INVALID_INPUT, "Send the credential as PublicKeyCredential.toJSON() gives it.")
     # The try is counted before the check, as for a code: a failure is never answered for free.
-    attempts_left = await factors.reserve_setup_and_user_attempt(setup, user, session)
+    attempts_left = await code_checks.reserve_setup_and_user_attempt(setup, user, session)
     settings = context.settings
     registered = webauthn.verify_registration(
         credential, challenge=challenge.challenge, rp_id=settings.webauthn_rp_id, origins=settings.webauthn_origins
@@ -168,7 +169,7 @@ async def submit_security_key(
         raise _as_key_answer(await _fail_setup(context, setup, user, attempts_left))
     if await credential_registered(registered.credential_id):
         # A key that answered right, but is in use already: not a guess.
-        await factors.user_succeeded(user.id)
+        await code_checks.user_succeeded(user.id)
         raise credential_taken()
     made = await _finish_setup(
         context,
@@ -191,11 +192,11 @@ async def submit_security_key(
             transports=",".join(registered.transports),
         ),
     )
-    await factors.device_code_passed(session)
+    await code_checks.device_code_passed(session)
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
     setup.status = SetupStatus.VERIFIED
-    await _setup_changed(context, setup)
+    await setup_changed(context, setup)
     await user_changed(context, user.id)
     return types.SubmitCodePayload(
         authenticator=types.Authenticator.of(authenticator),
@@ -249,7 +250,7 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     if signing_in:
         left, give_back = await auth.challenge_attempt(context, session, user)
     else:
-        left, give_back = None, await factors.reserve_code_check(session, user)
+        left, give_back = None, await code_checks.reserve_code_check(session, user)
     settings = context.settings
     asserted = (
         webauthn.verify_assertion(
@@ -283,7 +284,7 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
         raise challenge_gone()
     if signing_in:
         return await auth.challenge_passed(context, session, user, _HOW)
-    await factors.code_check_passed(session, user)
+    await code_checks.code_check_passed(session, user)
     session.second_factor_at = moment
     await audit(context, "session.factor_refreshed", target_id=user.id, method=_HOW)
     return types.VerifyLoginPayload(session=types.Session.of(session, user))
