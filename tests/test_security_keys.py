@@ -3,12 +3,14 @@ with a software authenticator (tests/webauthn_support.py) against py_webauthn's 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import (
     MY_TWO_FACTOR,
+    VERIFY_LOGIN,
     Harness,
     add_app,
     create_user,
@@ -446,6 +448,14 @@ async def test_a_code_mutation_refuses_a_key_set_up_and_a_key(app: Harness, ada:
     )
     assert submitted["data"]["myTwoFactor"]["submitCode"]["error"]["code"] == "INVALID_INPUT"
     assert (await Setup.get(id=setup["id"])).failed_attempts == 0
+    key = SoftKey()
+    await submit(app, token, setup["id"], key.create(setup["securityKey"]["creationOptions"]))
+    challenged = await login(app, ada)
+    code_for_key = await app.gql(
+        VERIFY_LOGIN, {"id": challenged["authenticators"][0]["id"], "code": "123456"}, token=challenged["token"]
+    )
+    assert code_for_key["data"]["verifyLogin"]["error"]["code"] == "INVALID_INPUT"
+    assert (await Session.get(token_hash__isnull=False, state="challenge")).failed_attempts == 0
 
 
 @pytest.mark.parametrize("credential", [[], "text", {"id": ""}, {"id": "not base64!"}])
@@ -481,3 +491,43 @@ async def test_wrong_keys_count_on_the_user_across_set_ups(app: Harness, ada: st
     waiting = await submit(app, token, setup["id"], key.create(setup["securityKey"]["creationOptions"]))
     assert waiting["error"]["code"] == "RATE_LIMITED"
     assert not await SecurityKey.exists()
+
+
+async def test_parallel_answers_to_one_challenge_win_once(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    started = (await start(app, token))["setup"]
+    answer = key.create(started["securityKey"]["creationOptions"])
+    made = await asyncio.gather(*(submit(app, token, started["id"], answer) for _ in range(4)))
+    assert sum(m["error"] is None for m in made) == 1, made
+    assert await SecurityKey.all().count() == 1
+    request = (await options(app, token))["requestOptions"]
+    signed = key.get(request)
+    results = await asyncio.gather(*(verify(app, token, signed) for _ in range(4)))
+    assert sum(r["error"] is None for r in results) == 1, results
+    assert {r["error"]["code"] for r in results if r["error"]} == {"CODE_EXPIRED"}
+    assert (await SecurityKey.get(credential_id=key.id)).sign_count == 1
+
+
+async def test_a_stale_session_adds_a_key_after_proving_one(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    await add_key(app, token, key, "One")
+    await Session.all().update(second_factor_at=now() - timedelta(hours=1))
+    assert (await start(app, token, "Two"))["error"]["code"] == "FRESH_CODE_REQUIRED"
+    assert (await verify(app, token, key.get((await options(app, token))["requestOptions"])))["error"] is None
+    assert (await start(app, token, "Two"))["error"] is None
+
+
+async def test_a_sign_in_challenge_shows_no_key_details(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    _, pending = await user_with_key(app, ada, key)
+    shown = await app.gql("{ session { authenticators { name method securityKey { aaguid } } } }", token=pending)
+    assert shown["data"]["session"]["authenticators"] == [
+        {"name": "Security key", "method": "SECURITY_KEY", "securityKey": None}
+    ]
+    assert (await app.gql("{ session { nextStep } }", token=pending))["data"]["session"]["nextStep"] == (
+        "TWO_FACTOR_CHALLENGE"
+    )
