@@ -18,9 +18,11 @@ from conftest import (
     remove,
     signed_in,
 )
+from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
+from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     MAX_OPEN_SETUPS_PER_USER,
@@ -531,3 +533,38 @@ async def test_a_sign_in_challenge_shows_no_key_details(app: Harness, ada: str) 
     assert (await app.gql("{ session { nextStep } }", token=pending))["data"]["session"]["nextStep"] == (
         "TWO_FACTOR_CHALLENGE"
     )
+
+
+KEY_VERIFICATION = """
+subscription($id: ID!) { myTwoFactorVerification(setupId: $id) {
+  id status method attemptsLeft securityKey { creationOptions }
+} }"""
+
+KEYS_CHANGED = """
+subscription { myTwoFactorChanged { authenticators { name method securityKey { synced } } } }"""
+
+
+async def test_a_key_set_up_is_live_like_the_others(app: Harness, ada: str) -> None:
+    await enable_keys()
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    key = SoftKey(backup_eligible=True)
+    async with signed_socket(app, token) as socket:
+        await socket.subscribe("v", KEY_VERIFICATION, {"id": setup["id"]})
+        await socket.subscribe("c", KEYS_CHANGED)
+        first = (await socket.data("v"))["myTwoFactorVerification"]
+        assert (first["status"], first["method"], first["attemptsLeft"]) == ("PENDING", "SECURITY_KEY", 5)
+        assert first["securityKey"]["creationOptions"] == creation
+        await listening(app, user_channel(user.id), 2)
+        wrong = await submit(app, token, setup["id"], key.create(creation, origin="https://evil.example"))
+        assert wrong["error"]["code"] == "INVALID_CODE"
+        assert (await socket.data("v"))["myTwoFactorVerification"]["attemptsLeft"] == 4
+        assert (await submit(app, token, setup["id"], key.create(creation)))["error"] is None
+        verified = await socket.data_until("v", "myTwoFactorVerification", lambda s: s["status"] != "PENDING")
+        assert verified["status"] == "VERIFIED" and verified["securityKey"] is None
+        assert await socket.ended("v") == "complete"
+        changed = await socket.data_until("c", "myTwoFactorChanged", lambda s: bool(s["authenticators"]))
+        assert changed["authenticators"] == [
+            {"name": "YubiKey", "method": "SECURITY_KEY", "securityKey": {"synced": True}}
+        ]
