@@ -568,3 +568,28 @@ async def test_a_key_set_up_is_live_like_the_others(app: Harness, ada: str) -> N
         assert changed["authenticators"] == [
             {"name": "YubiKey", "method": "SECURITY_KEY", "securityKey": {"synced": True}}
         ]
+
+
+async def test_a_key_is_renamed_and_removed_like_any_authenticator(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    added = await add_key(app, token, key, "One")
+    await add_app(app, token, "Phone")
+    key_id = added["authenticator"]["id"]
+    renamed = await app.gql(
+        """mutation($id: ID!) { myTwoFactor { edit(id: $id, name: "Blue key") { authenticator { name } } } }""",
+        {"id": key_id},
+        token=token,
+    )
+    assert renamed["data"]["myTwoFactor"]["edit"]["authenticator"]["name"] == "Blue key"
+    assert (await remove(app, token, key_id))["error"] is None
+    # The credential goes with its authenticator: the same key may be set up again.
+    assert not await SecurityKey.exists()
+    removed = [m for m in await app.mails_to(ada, 3) if "removed" in m.part("text/plain")]
+    assert removed and "(Security key)" in removed[0].part("text/plain")
+    started = (await start(app, token, "Again"))["setup"]
+    assert started["securityKey"]["creationOptions"]["excludeCredentials"] == []
+    assert (await submit(app, token, started["id"], key.create(started["securityKey"]["creationOptions"])))[
+        "error"
+    ] is None
