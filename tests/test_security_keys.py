@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import (
     MY_TWO_FACTOR,
+    PASSWORD,
     VERIFY_LOGIN,
     Harness,
     add_app,
@@ -593,3 +594,44 @@ async def test_a_key_is_renamed_and_removed_like_any_authenticator(app: Harness,
     assert (await submit(app, token, started["id"], key.create(started["securityKey"]["creationOptions"])))[
         "error"
     ] is None
+
+
+LOGIN_ON_DEVICE = """
+mutation($email: String!, $password: String!, $device: String) {
+  login(email: $email, password: $password, deviceToken: $device) { token deviceToken session { nextStep } }
+}"""
+
+
+async def test_a_stranger_making_the_user_wait_does_not_stop_the_owners_device(app: Harness, ada: str) -> None:
+    await enable_keys()
+    await create_user(ada)
+
+    async def login_on(device: str | None) -> dict[str, Any]:
+        body = await app.gql(LOGIN_ON_DEVICE, {"email": ada, "password": PASSWORD, "device": device})
+        payload: dict[str, Any] = body["data"]["login"]
+        return payload
+
+    first = await login_on(None)
+    owner_device = first["deviceToken"]
+    key = SoftKey()
+    await add_key(app, first["token"], key)
+    # The owner's device passes a second factor once: it counts wrong answers on its own from now on.
+    owner = await login_on(owner_device)
+    assert (await verify(app, owner["token"], key.get((await options(app, owner["token"]))["requestOptions"])))[
+        "error"
+    ] is None
+    # A stranger with the password, on other devices, answers wrong until the user must wait.
+    answers: list[str] = []
+    while len(answers) < USER_FAILURES_BEFORE_WAIT + 1:
+        stranger = (await login_on(None))["token"]
+        request = (await options(app, stranger))["requestOptions"]
+        for _ in range(ATTEMPTS_PER_VERIFICATION):
+            refused = await verify(app, stranger, key.get(request, origin="https://evil.example"))
+            answers.append(refused["error"]["code"])
+            if refused["error"]["code"] != "INVALID_CODE" or len(answers) > USER_FAILURES_BEFORE_WAIT:
+                break
+    assert answers[-1] == "RATE_LIMITED"
+    # The owner's device still signs in with the key.
+    again = await login_on(owner_device)
+    passed = await verify(app, again["token"], key.get((await options(app, again["token"]))["requestOptions"]))
+    assert passed["error"] is None and passed["session"]["nextStep"] == "DONE"
