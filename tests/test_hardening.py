@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import (
+from helpers import (
     LOGIN,
     MY_TWO_FACTOR,
     PASSWORD,

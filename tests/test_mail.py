@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from conftest import Harness
+from helpers import Harness
 from mail_support import SmtpServer, free_port
 from test_query_counts import counting
 from tortoise import Tortoise

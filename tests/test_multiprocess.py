@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, fresh_database
+from helpers import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, fresh_database
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from mail_support import SmtpServer, free_port
 from redis.asyncio import Redis

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     LOGIN,
     MY_TWO_FACTOR,
     PASSWORD,

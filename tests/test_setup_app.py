@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import zxingcpp
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     SET_UP_APP,
     SUBMIT,

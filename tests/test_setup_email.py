@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     SET_UP_EMAIL,
     SUBMIT,

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
-from conftest import Harness, create_user
+from helpers import Harness, create_user
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction

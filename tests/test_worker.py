@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, Harness, fresh_database, signed_in
+from helpers import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, Harness, fresh_database, signed_in
 from mail_support import Collector, SmtpServer, free_port
 from redis.asyncio import Redis
 from test_multiprocess import (
