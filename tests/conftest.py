@@ -27,6 +27,33 @@ from twofactor.models import (
 )
 from twofactor.server.app import create_app
 
+# A test that holds only on one database carries its marker (registered in pyproject.toml).
+BACKEND_MARKERS = {"postgres_only": "postgres", "sqlite_only": "sqlite"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `postgres_only` or `sqlite_only` runs only with that database's harness:
+    its other parametrization is deselected at collection, never skipped in the test's body.
+    A marker on a test that does not run on the harness is a mistake, and stops the run."""
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers() if mark.name in BACKEND_MARKERS}
+        if not marks:
+            kept.append(item)
+            continue
+        callspec = getattr(item, "callspec", None)
+        backend = None if callspec is None else callspec.params.get("harness")
+        if backend is None or len(marks) > 1:
+            raise pytest.UsageError(
+                f"{item.nodeid}: marked {' and '.join(sorted(marks))}; a database marker belongs on a test "
+                "that runs on the app's harness (the `app` or `harness` fixture), one marker per test"
+            )
+        (kept if BACKEND_MARKERS[marks.pop()] == backend else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpServer]:

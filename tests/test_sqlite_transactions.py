@@ -21,6 +21,8 @@ from tortoise.transactions import in_transaction
 from twofactor.models import User
 from twofactor.server.sqlite_backend import CHECKPOINT_EVERY, ImmediateSqliteClient, ImmediateTransactionWrapper
 
+pytestmark = pytest.mark.sqlite_only
+
 # Short enough to keep the test fast; a held write lock makes it fail, a free one never does.
 NO_WAIT = 0.05
 # The other worker waits as long as sqlite3's default busy timeout.
@@ -29,8 +31,6 @@ BUSY_TIMEOUT = 5.0
 
 @contextlib.contextmanager
 def other_worker(app: Harness, timeout: float) -> Iterator[sqlite3.Connection]:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's locking only")
     path = app.settings.database_url.removeprefix("sqlite://").split("?")[0]
     connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
@@ -71,8 +71,6 @@ async def test_a_read_then_write_survives_a_concurrent_writer(app: Harness) -> N
 
 
 async def test_nested_transactions_are_savepoints_of_the_same_kind(app: Harness) -> None:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     user = await create_user()
     async with in_transaction() as outer:
         assert isinstance(outer, ImmediateTransactionWrapper)
@@ -86,8 +84,6 @@ async def test_nested_transactions_are_savepoints_of_the_same_kind(app: Harness)
 
 
 def loop_connection(app: Harness) -> sqlite3.Connection:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     client = Tortoise.get_connection("default")
     assert isinstance(client, ImmediateSqliteClient)
     assert client._loop_connection is not None, "the default settings run statements on the loop"
@@ -200,8 +196,6 @@ async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) 
 async def test_a_transaction_that_never_got_the_lock_leaves_the_process_working(app: Harness) -> None:
     """Another process held the write lock past the busy timeout: BEGIN fails, and the process's
     own lock and connection context are given back (Tortoise kept them: every later statement hung)."""
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     user = await create_user()
     with other_worker(app, NO_WAIT) as other:
         other.execute("BEGIN IMMEDIATE")
