@@ -21,6 +21,7 @@ import httpx
 from mail_support import Received, SmtpServer
 from starlette.applications import Starlette
 
+from twofactor.mail.outbox import OutboxWorker
 from twofactor.models import Authenticator, OutboxMessage, OutboxStatus, User
 from twofactor.security import totp
 from twofactor.security.passwords import hash_password_sync
@@ -223,3 +224,16 @@ async def signed_in_again(harness: Harness, email: str, authenticator_id: str, s
     assert passed["error"] is None, passed
     token: str = passed["token"]
     return token
+
+
+class CountedWorker(OutboxWorker):
+    """The outbox worker, telling the test how many messages each of its passes handled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes: asyncio.Queue[int] = asyncio.Queue()
+
+    async def run_once(self) -> int:
+        handled = await super().run_once()
+        self.passes.put_nowait(handled)
+        return handled
