@@ -832,3 +832,23 @@ async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None
     assert after["data"]["myTwoFactor"]["setup"] is None
     text = json.dumps(after) + json.dumps(done)
     assert secret not in text and setup["app"]["otpauthUri"] not in text
+
+
+async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset removes set-ups: one gone before the answer is read again is NOT_FOUND."""
+    import twofactor.resolvers.setups
+
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+
+    async def removed_first(setup_id: uuid.UUID) -> bool:
+        await Setup.filter(id=setup_id).delete()
+        return False
+
+    monkeypatch.setattr(twofactor.resolvers.setups, "cancel_open_setup", removed_first)
+    body = await app.gql(CANCEL, {"id": setup["id"]}, token=token)
+    assert "errors" not in body, body
+    assert_refused(body["data"]["myTwoFactor"]["cancelSetup"], "NOT_FOUND", "setupId")
+    assert await Setup.filter(user_id=user.id).count() == 0
