@@ -838,8 +838,6 @@ async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
     app: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An administrator's reset removes set-ups: one gone before the answer is read again is NOT_FOUND."""
-    import twofactor.resolvers.setups
-
     user, token = await signed_in(app, EMAIL)
     setup = await start_app_setup(app, token)
 
@@ -847,7 +845,7 @@ async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
         await Setup.filter(id=setup_id).delete()
         return False
 
-    monkeypatch.setattr(twofactor.resolvers.setups, "cancel_open_setup", removed_first)
+    monkeypatch.setattr("twofactor.resolvers.setups.cancel_open_setup", removed_first)
     body = await app.gql(CANCEL, {"id": setup["id"]}, token=token)
     assert "errors" not in body, body
     assert_refused(body["data"]["myTwoFactor"]["cancelSetup"], "NOT_FOUND", "setupId")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness
 
 from twofactor.models import User
 from twofactor.models.users import create_user, user_by_id
 
 
-async def test_create_user_refuses_a_taken_address_also_after_losing_a_race(
-    app: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("app")
+async def test_create_user_refuses_a_taken_address_also_after_losing_a_race(monkeypatch: pytest.MonkeyPatch) -> None:
     created = await create_user("grace@example.test", "Grace", is_admin=True, password_hash="hash")
     assert created is not None and created.is_admin
     assert await user_by_id(created.id) == created
