@@ -148,6 +148,29 @@ def test_resolvers_mail_schema_and_server_query_only_through_models() -> None:
     )
 
 
+def tortoise_imports(source: str) -> list[int]:
+    """The lines of `source` that import Tortoise (its models, queries, connections, anything)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "tortoise")
+        or (isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "tortoise" for alias in node.names))
+    ]
+
+
+def test_resolvers_and_the_schema_do_not_import_tortoise() -> None:
+    assert tortoise_imports("from tortoise.backends.base.client import BaseDBAsyncClient") == [1]
+    assert tortoise_imports("import tortoise.transactions") == [1]
+    assert tortoise_imports("from twofactor.models import tortoise_free") == []
+    found = {
+        f"{area}/{path.name}": lines
+        for area in ("resolvers", "schema")
+        for path in sorted((PACKAGE / area).glob("*.py"))
+        if (lines := tortoise_imports(path.read_text()))
+    }
+    assert found == {}, "a resolver or a schema type that needs a connection or a query wants a function in models/"
+
+
 def test_the_pattern_finds_raw_sql_and_its_helpers() -> None:
     for line in (
         'x = \'UPDATE "users" SET "name" = ? WHERE "id" = ?\'',
