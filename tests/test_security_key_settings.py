@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, Harness, fresh_database, signed_in
+from helpers import BACKENDS, Harness, fresh_database, signed_in
 from test_settings_cli import production
 
 from twofactor.models import Policy

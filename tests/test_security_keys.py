@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     PASSWORD,
     VERIFY_LOGIN,
