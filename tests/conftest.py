@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from twofactor.mail.settings import MailSettings
 from twofactor.models import (
     AuditedWait,
     AuditEvent,
@@ -38,7 +39,7 @@ from twofactor.models import (
 from twofactor.security import totp
 from twofactor.security.passwords import hash_password_sync
 from twofactor.server.app import create_app
-from twofactor.server.settings import MailSettings, Settings
+from twofactor.server.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("TWOFACTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"

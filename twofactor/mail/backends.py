@@ -12,7 +12,7 @@ from typing import Protocol, TextIO
 import aiosmtplib
 
 from twofactor.mail.messages import WireMessage
-from twofactor.server.settings import MailSettings
+from twofactor.mail.settings import MailSettings
 
 log = logging.getLogger("twofactor.mail")
 

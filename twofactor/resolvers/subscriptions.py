@@ -12,6 +12,7 @@ from typing import Final, ParamSpec, TypeVar
 from graphql import GraphQLError
 
 from twofactor.models import Policy, Session, Setup, User
+from twofactor.models.health import PROBE_INTERVAL, database_unavailable
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import factors
 from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_channel
@@ -20,7 +21,6 @@ from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_vi
 from twofactor.schema import types
 from twofactor.schema.errors import RATE_LIMITED
 from twofactor.server.auth import FULL, SETTING_UP, require
-from twofactor.server.availability import PROBE_INTERVAL, database_unavailable
 from twofactor.server.context import RequestContext, now
 from twofactor.server.events import RESYNC_TYPE
 
