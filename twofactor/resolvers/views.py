@@ -9,7 +9,7 @@ import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
 from twofactor.models.hot_reads import authenticators_and_codes_left
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method, SetupStatus
 from twofactor.resolvers.factors import secret_context
 from twofactor.schema import types
 from twofactor.security import qr, totp
@@ -41,8 +41,8 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
     show_app = setup.method == Method.APP and is_open
     return types.TwoFactorSetup(
         id=strawberry.ID(str(setup.id)),
-        method=types.TwoFactorMethod(str(setup.method)),
-        status=types.VerificationStatus(str(setup.status)),
+        method=Method(setup.method),
+        status=SetupStatus(setup.status),
         name=setup.name,
         email=setup.email,
         expires_at=setup.expires_at,
@@ -149,7 +149,7 @@ def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authent
             types.Authenticator(
                 id=strawberry.ID(str(row.id)),
                 name=label,
-                method=types.TwoFactorMethod(str(method)),
+                method=method,
                 email=email,
                 created_at=UNDISCLOSED_TIME,
                 last_used_at=None,
