@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 from strawberry.types.enum import has_enum_definition
 
+from twofactor.models import Authenticator as AuthenticatorModel
+from twofactor.models import Policy as PolicyModel
+from twofactor.models import Session as SessionModel
+from twofactor.models import User as UserModel
 from twofactor.models.two_factor import DescribedEnum, Method, SetupStatus
 from twofactor.schema.errors import UserError
 from twofactor.security import qr
-
-if TYPE_CHECKING:
-    from twofactor.models import Authenticator as AuthenticatorModel
-    from twofactor.models import Policy as PolicyModel
-    from twofactor.models import Session as SessionModel
-    from twofactor.models import User as UserModel
 
 Described = TypeVar("Described", bound=type[DescribedEnum])
 

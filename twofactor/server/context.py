@@ -6,27 +6,23 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from twofactor.mail.outbox import OutboxWorker
 from twofactor.models import Authenticator, Policy, Session, SessionState, User
 from twofactor.models.health import DatabaseAvailability
 from twofactor.models.hot_reads import SignedIn, signed_in
 from twofactor.models.sessions import note_seen
+from twofactor.security.keyring import Keyring
 from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER, SESSION_SEEN_EVERY
 from twofactor.security.tokens import token_hash
-from twofactor.server.events import SubscriptionSlots
+from twofactor.server.events import Broker, MailWakeSender, SubscriptionSlots
+from twofactor.server.housekeeping import Housekeeper
+from twofactor.server.settings import Settings
 from twofactor.server.shutdown import OpenSockets
-
-if TYPE_CHECKING:
-    from twofactor.mail.outbox import OutboxWorker
-    from twofactor.security.keyring import Keyring
-    from twofactor.server.events import Broker
-    from twofactor.server.housekeeping import Housekeeper
-    from twofactor.server.mail_worker import MailWakeSender
-    from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
 # A known device's token (models/devices.py): long-lived, HttpOnly, SameSite=Strict.
