@@ -17,8 +17,9 @@ from strawberry.types import Info
 
 from twofactor.models import Method
 from twofactor.schema.event_execution import EventExecutor
+from twofactor.schema.my_two_factor import MyTwoFactor
 from twofactor.schema.root import build_schema
-from twofactor.schema.types import Authenticator, MyTwoFactor
+from twofactor.schema.types import Authenticator
 
 
 @strawberry.enum

@@ -51,7 +51,7 @@ from twofactor.resolvers.common import (
     user_channel,
     wake_mail,
 )
-from twofactor.resolvers.views import forget_qr, method_enabled, my_two_factor, setup_view
+from twofactor.resolvers.views import forget_qr, method_enabled, setup_view
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, unauthenticated
 from twofactor.security import codes, totp
@@ -178,13 +178,6 @@ async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> ty
         # the submitCode/cancelSetup payloads and the verification subscription.
         return None
     return setup_view(setup, user, context.keyring, context.settings.issuer)
-
-
-async def read_my_two_factor(context: RequestContext) -> types.MyTwoFactor:
-    """`myTwoFactor` query."""
-    _, user = require(context, SETTING_UP)
-    # A query changes nothing: the authenticators read with the session are current.
-    return await my_two_factor(user, read=context.factors_read)
 
 
 async def _setup_changed(context: RequestContext, setup: Setup) -> None:

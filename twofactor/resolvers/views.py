@@ -91,30 +91,6 @@ def policy_from_event(data: object) -> Policy | None:
     return Policy(**{key: bool(value) for key, value in data.items()})
 
 
-async def my_two_factor(
-    user: User, policy: Policy | None = None, read: tuple[list[Authenticator], int] | None = None
-) -> types.MyTwoFactor:
-    """The 'Your 2FA' page of one user (from `read`, its rows read earlier in the request, if given)."""
-    rows = TwoFactorRows(user.id, *read) if read is not None else await load_rows(user.id)
-    return my_two_factor_view(rows, policy or await Policy.current())
-
-
-def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
-    """The 'Your 2FA' page from rows already read."""
-    authenticators, remaining = rows.authenticators, rows.recovery_codes_remaining
-    usable = any(method_enabled(policy, Method(a.method)) for a in authenticators)
-    return types.MyTwoFactor(
-        enabled=bool(authenticators),
-        mandatory=policy.mandatory,
-        # Authenticators of a method administrators turned off no longer count.
-        setup_required=policy.mandatory and not usable,
-        available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
-        authenticators=[types.Authenticator.of(a) for a in authenticators],
-        recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
-        user_id=rows.user_id,
-    )
-
-
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
 # (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
 UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)

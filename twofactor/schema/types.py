@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
-from strawberry.types import Info
 from strawberry.types.enum import has_enum_definition
 
 from twofactor.models import Authenticator as AuthenticatorModel
@@ -196,30 +195,6 @@ class AuditEvent:
 class AuditEventPage:
     events: list[AuditEvent]
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null at the end.")
-
-
-@strawberry.type(description="The signed-in user's 2FA: the 'Your 2FA' page of the profile.")
-class MyTwoFactor:
-    enabled: bool = strawberry.field(description="At least one authenticator is set up.")
-    mandatory: bool
-    setup_required: bool = strawberry.field(description="Mandatory and none set up: the client must show set-up now.")
-    available_methods: list[Method] = strawberry.field(description="The methods administrators have enabled.")
-    authenticators: list[Authenticator]
-    recovery_codes_remaining: int
-    user_id: strawberry.Private[int]
-
-    @strawberry.field(description="A set-up of this user's that is still in progress, else null.")
-    async def setup(self, info: Info[Any, None], id: strawberry.ID) -> TwoFactorSetup | None:
-        # Imported here: the resolvers import these types.
-        from twofactor.resolvers.my_two_factor import find_setup
-
-        return await find_setup(info.context, self.user_id, id)
-
-    @strawberry.field(description="The security events of the signed-in user's account, newest first.")
-    async def audit_events(self, info: Info[Any, None], first: int = 20, after: str | None = None) -> AuditEventPage:
-        from twofactor.resolvers.audit import own_audit_page
-
-        return await own_audit_page(info.context, user_id=self.user_id, first=first, after=after)
 
 
 @strawberry.type
