@@ -42,7 +42,7 @@ class Services:
     housekeeper: Housekeeper | None = None
     # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
     subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
-    # Whether the database answered last; logs its outages once (server/availability.py).
+    # Whether the database answered last; logs its outages once (models/health.py).
     database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
     # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
     sockets: OpenSockets = field(default_factory=OpenSockets)
