@@ -24,7 +24,7 @@ from twofactor.mail.outbox import OutboxWorker
 from twofactor.mail.settings import MailSettings
 from twofactor.models import Authenticator, OutboxMessage, Setup
 from twofactor.models.outbox import OutboxStatus
-from twofactor.resolvers.delivery import delivery_result
+from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.context import now
 
 HOSTILE = "<script>alert(1)</script>"

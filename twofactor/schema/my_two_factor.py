@@ -13,9 +13,9 @@ import strawberry
 from strawberry.types import Info
 
 from twofactor.models import Method, Policy
+from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, method_enabled
 from twofactor.resolvers.audit import own_audit_page
-from twofactor.resolvers.my_two_factor import find_setup
-from twofactor.resolvers.views import TwoFactorRows, load_rows, method_enabled
+from twofactor.resolvers.setups import find_setup
 from twofactor.schema import types
 from twofactor.server.auth import SETTING_UP, require
 from twofactor.server.context import RequestContext

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from twofactor.mail.outbox import OutboxWorker
 from twofactor.models import Authenticator, Policy, Session, SessionState, User
 from twofactor.models.health import DatabaseAvailability
-from twofactor.models.hot_reads import SignedIn, signed_in
+from twofactor.models.request_reads import SignedIn, signed_in
 from twofactor.models.sessions import note_seen
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER, SESSION_SEEN_EVERY

@@ -326,7 +326,7 @@ class ImmediateSqliteClient(SqliteClient):
                 return None
         if connection.total_changes != before and self._checkpoints is not None:
             self._checkpoints.committed()
-        # Let other requests' I/O in, as the hop to the thread did (see hot_reads._rows).
+        # Let other requests' I/O in, as the hop to the thread did (see request_reads._rows).
         await asyncio.sleep(0)
         return result
 

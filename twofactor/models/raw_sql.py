@@ -1,10 +1,10 @@
-"""Plain parameterized SQL for the writes every sign-in and code check makes.
+"""Running raw SQL: parameterized statements on the current connection, and transactions retried after a deadlock.
 
-Tortoise builds each statement's SQL anew through pypika, which costs more than running a
-conditional UPDATE, and a code check makes several of them (measured by bench/run). The
-statements here are written once with `?` placeholders (PostgreSQL gets `$n`), run on the
-current connection (a transaction's, inside one) and take values as Tortoise would pass
-them, so rows written either way read back the same.
+Used for the writes every sign-in and code check makes. Tortoise builds each statement's SQL
+anew through pypika, which costs more than running a conditional UPDATE, and a code check makes
+several of them (measured by bench/run). The statements here are written once with `?`
+placeholders (PostgreSQL gets `$n`), run on the current connection (a transaction's, inside one)
+and take values as Tortoise would pass them, so rows written either way read back the same.
 """
 
 from __future__ import annotations
