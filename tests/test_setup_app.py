@@ -832,3 +832,46 @@ async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None
     assert after["data"]["myTwoFactor"]["setup"] is None
     text = json.dumps(after) + json.dumps(done)
     assert secret not in text and setup["app"]["otpauthUri"] not in text
+
+
+async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset removes set-ups: one gone before the answer is read again is NOT_FOUND."""
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+
+    async def removed_first(setup_id: uuid.UUID) -> bool:
+        await Setup.filter(id=setup_id).delete()
+        return False
+
+    monkeypatch.setattr("twofactor.resolvers.setups.cancel_open_setup", removed_first)
+    body = await app.gql(CANCEL, {"id": setup["id"]}, token=token)
+    assert "errors" not in body, body
+    assert_refused(body["data"]["myTwoFactor"]["cancelSetup"], "NOT_FOUND", "setupId")
+    assert await Setup.filter(user_id=user.id).count() == 0
+
+
+async def test_a_set_up_removed_while_its_code_is_resent_is_refused_with_an_answer(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset removes set-ups: one gone before the resend's answer is read again
+    is NOT_FOUND (the resend went) or CODE_EXPIRED (it did not), not an unexpected error."""
+    set_up_email = "mutation($name: String!) { myTwoFactor { setUpEmail(name: $name) { setup { id } } } }"
+    resend = """mutation($id: ID!) { myTwoFactor { resendCode(setupId: $id) {
+      setup { id } error { code message field } } } }"""
+    user, token = await signed_in(app, EMAIL)
+    for went, answer in ((True, "NOT_FOUND"), (False, "CODE_EXPIRED")):
+        started = await app.gql(set_up_email, {"name": f"Mail {answer}"}, token=token)
+        setup_id = started["data"]["myTwoFactor"]["setUpEmail"]["setup"]["id"]
+        await Setup.filter(user_id=user.id).update(resend_available_at=now() - timedelta(seconds=1))
+
+        async def removed_meanwhile(setup_id: uuid.UUID, *, went: bool = went, **_: object) -> bool:
+            await Setup.filter(id=setup_id).delete()
+            return went
+
+        monkeypatch.setattr("twofactor.resolvers.setups.resend_setup_code", removed_meanwhile)
+        body = await app.gql(resend, {"id": setup_id}, token=token)
+        assert "errors" not in body, body
+        assert_refused(body["data"]["myTwoFactor"]["resendCode"], answer, "setupId")
+        assert await Setup.filter(id=uuid.UUID(setup_id)).count() == 0
