@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import zxingcpp
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     SET_UP_APP,
     SUBMIT,
@@ -393,12 +393,11 @@ async def test_a_user_who_must_wait_gets_the_same_statements_for_a_right_and_a_w
     assert len(runs[0]) >= 3
 
 
+@pytest.mark.postgres_only
 async def test_a_right_code_waiting_for_its_set_up_while_the_last_try_goes_is_refused(app: Harness) -> None:
     """End to end: a right code's writes wait for the set-up's row, which a wrong code's request
     holds; that one takes the last try and locks the set-up. The right code then takes its try
     like any other and is refused, with nothing written."""
-    if app.backend != "postgres":
-        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its writes")
     user, token = await signed_in(app, EMAIL)
     setup = await start_app_setup(app, token)
     await Setup.filter(id=uuid.UUID(setup["id"])).update(failed_attempts=ATTEMPTS_PER_VERIFICATION - 1)
@@ -754,11 +753,10 @@ async def test_a_name_taken_meanwhile_leaves_the_set_up_open(app: Harness) -> No
     assert retried["error"] is None, retried
 
 
+@pytest.mark.postgres_only
 async def test_a_factor_removed_while_its_user_sets_up_another_makes_it_the_first(app: Harness) -> None:
     """PostgreSQL makes the recovery codes before its one statement when the session's read says
     the user has no authenticator. Here it says one, which is gone by the time the set-up commits."""
-    if app.backend != "postgres":
-        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its transaction")
     user, token = await signed_in(app, EMAIL)
     phone = await start_app_setup(app, token)
     assert (await submit(app, token, phone["id"], current_code(phone["app"]["setupKey"])))["error"] is None
