@@ -1,8 +1,8 @@
 """The reads every request makes (session, user, authenticators, set-ups), as plain parameterized SQL.
 
-Tortoise builds each query's SQL anew (pypika), which costs more than running it:
-looking up a session with its user took ~400 us through the query builder and ~85 us
-this way (bench/). Rows become the same model instances Tortoise would build (`Loader`).
+Tortoise builds each query's SQL anew (pypika), which costs more than running it, and every
+request makes these reads (measured by bench/run). Rows become the same model instances
+Tortoise would build (`Loader`).
 """
 
 from __future__ import annotations
@@ -145,8 +145,8 @@ async def _rows(connection: BaseDBAsyncClient, sql: str, values: list[Any]) -> S
             # a garbage collection, and later reads then saw the snapshot it started (tested).
             cursor.close()
             # Let other requests' I/O in here, as the hop to the thread did: without this yield,
-            # whole requests ran without a break and the p99 of myTwoFactor at 64 connections
-            # went from 67 ms to 531 ms in bench/ (and throughput fell).
+            # whole requests run without a break, and under load the slowest requests wait for
+            # many others (measured by bench/run).
             await asyncio.sleep(0)
             return found
         except sqlite3.OperationalError as error:
@@ -159,8 +159,8 @@ async def _rows(connection: BaseDBAsyncClient, sql: str, values: list[Any]) -> S
 def _reader(connection: BaseDBAsyncClient) -> sqlite3.Connection | None:
     """A read-only connection of this process to the same SQLite file, used on the event loop.
 
-    A read here is an index lookup of a few cached pages (~10 us), while a hop to aiosqlite's
-    thread and back cost ~100 us of CPU per request in bench/ (myTwoFactor: 519 -> 403 us).
+    A read here is an index lookup of a few cached pages, cheaper than the hop to aiosqlite's
+    thread and back that it saves (measured by bench/run).
     In WAL mode a reader never waits for the writer, and with `timeout=0` a rare busy answer
     falls back to the thread instead of blocking the loop. It sees committed rows only, so a
     transaction (which must see its own writes) reads through its own connection.
@@ -203,7 +203,7 @@ async def signed_in(token_hash: str) -> SignedIn | None:
     """`session_with_user` and `authenticators_and_codes_left` in one statement (one round trip).
 
     Most requests of a signed-in user look at their authenticators; on PostgreSQL a round
-    trip costs more CPU than the rest of a small request's reads (bench/).
+    trip costs more CPU than the rest of a small request's reads (measured by bench/run).
     """
     connection, sql = _connection()
     rows = await _rows(connection, sql["signed_in"], [token_hash])

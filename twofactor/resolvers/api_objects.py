@@ -9,7 +9,7 @@ import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
 from twofactor.models.request_reads import authenticators_and_codes_left
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method, SetupStatus
 from twofactor.resolvers.code_checks import secret_context
 from twofactor.schema import types
 from twofactor.security import qr, totp
@@ -44,8 +44,8 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
     show_app = setup.method == Method.APP and is_open
     return types.TwoFactorSetup(
         id=strawberry.ID(str(setup.id)),
-        method=types.TwoFactorMethod(str(setup.method)),
-        status=types.VerificationStatus(str(setup.status)),
+        method=Method(setup.method),
+        status=SetupStatus(setup.status),
         name=setup.name,
         email=setup.email,
         expires_at=setup.expires_at,
@@ -96,30 +96,6 @@ def policy_from_event(data: object) -> Policy | None:
     return Policy(**{key: bool(value) for key, value in data.items()})
 
 
-async def my_two_factor(
-    user: User, policy: Policy | None = None, read: tuple[list[Authenticator], int] | None = None
-) -> types.MyTwoFactor:
-    """The 'Your 2FA' page of one user (from `read`, its rows read earlier in the request, if given)."""
-    rows = TwoFactorRows(user.id, *read) if read is not None else await load_rows(user.id)
-    return my_two_factor_view(rows, policy or await Policy.current())
-
-
-def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
-    """The 'Your 2FA' page from rows already read."""
-    authenticators, remaining = rows.authenticators, rows.recovery_codes_remaining
-    usable = any(method_enabled(policy, Method(a.method)) for a in authenticators)
-    return types.MyTwoFactor(
-        enabled=bool(authenticators),
-        mandatory=policy.mandatory,
-        # Authenticators of a method administrators turned off no longer count.
-        setup_required=policy.mandatory and not usable,
-        available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
-        authenticators=[types.Authenticator.of(a) for a in authenticators],
-        recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
-        user_id=rows.user_id,
-    )
-
-
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
 # (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
 UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -153,7 +129,7 @@ def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authent
             types.Authenticator(
                 id=strawberry.ID(str(row.id)),
                 name=label,
-                method=types.TwoFactorMethod(str(method)),
+                method=method,
                 email=email,
                 created_at=UNDISCLOSED_TIME,
                 last_used_at=None,

@@ -23,7 +23,6 @@ from twofactor.models.security_keys import (
     credential_registered,
     key_signed_in,
     replace_session_challenge,
-    security_key_of_authenticator,
     security_keys_of,
     session_challenge,
     setup_challenge,
@@ -41,7 +40,6 @@ from twofactor.resolvers.complete_setup import (
     challenge_gone,
     credential_taken,
 )
-from twofactor.resolvers.ids import parse_int_id
 from twofactor.resolvers.notices import audit, audit_note, audits_waits, notice_message, user_changed, wake_mail
 from twofactor.resolvers.setups import (
     _require_fresh_to_add,
@@ -314,29 +312,3 @@ async def _suspend(context: RequestContext, user: User, key: SecurityKey) -> Non
     if suspended:
         wake_mail(context)
         await user_changed(context, user.id)
-
-
-async def key_details(context: RequestContext, authenticator_id: str) -> types.SecurityKeyDetails | None:
-    """`Authenticator.securityKey`: null until the sign-in is done (a password alone learns nothing of a key)."""
-    session = context.session
-    parsed = parse_int_id(authenticator_id)
-    if session is None or session.state != SessionState.DONE or parsed is None:
-        return None
-    key = await security_key_of_authenticator(parsed)
-    if key is None:
-        return None
-    return types.SecurityKeyDetails(
-        synced=key.backup_eligible, backed_up=key.backup_state, aaguid=key.aaguid, suspended_at=key.suspended_at
-    )
-
-
-async def setup_details(setup_id: str) -> types.SecurityKeySetupDetails | None:
-    """`TwoFactorSetup.securityKey`: the creation options the set-up was started with."""
-    try:
-        parsed = uuid.UUID(str(setup_id))
-    except ValueError:
-        return None
-    challenge = await setup_challenge(parsed)
-    if challenge is None or challenge.options is None:
-        return None
-    return types.SecurityKeySetupDetails(creation_options=cast(JSON, json.loads(challenge.options)))

@@ -28,6 +28,7 @@ from twofactor.schema import types
 from twofactor.schema.errors import Refused
 from twofactor.schema.executor import OperationExecutor
 from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.schema.my_two_factor import MyTwoFactor, read_my_two_factor
 from twofactor.schema.operation_checks import guarded_operations
 from twofactor.server.auth import context_of, require_admin
 
@@ -88,8 +89,8 @@ class Query:
         return await admin.read_policy()
 
     @strawberry.field
-    async def my_two_factor(self, info: Info) -> types.MyTwoFactor:
-        return await authenticators.read_my_two_factor(context_of(info))
+    async def my_two_factor(self, info: Info) -> MyTwoFactor:
+        return await read_my_two_factor(context_of(info))
 
     @strawberry.field(description="Every device signed in to the account, the newest first (full sessions only).")
     async def my_sessions(self, info: Info) -> list[types.SignedInSession]:
@@ -283,7 +284,7 @@ class Subscription:
             yield state
 
     @strawberry.subscription(description="The user's 2FA after every change made from any session or device.")
-    async def my_two_factor_changed(self, info: Info) -> AsyncGenerator[types.MyTwoFactor, None]:
+    async def my_two_factor_changed(self, info: Info) -> AsyncGenerator[MyTwoFactor, None]:
         async for state in subscriptions.changes(context_of(info)):
             yield state
 

@@ -113,7 +113,7 @@ MAX_OPERATIONS = 10
 MAX_NESTING = 40
 # A production secret key must also look random: its characters' Shannon entropy times its
 # length at least this many bits (`secrets.token_urlsafe(32)` and `openssl rand -base64 32`
-# estimate 170 or more, 32 random hex digits about 86 at the least; 32 x "a" estimates 0) ...
+# estimate 170 or more, 32 random hex digits about 86 at the least, "a" repeated 32 times 0) ...
 SECRET_KEY_MIN_BITS = 75
 # ... and no stretch of this many characters repeated ("passwordpassword") or in a run
 # ("abcdefgh", "87654321", "aaaaaaaa"); random keys have either about once in a million.

@@ -26,18 +26,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from tortoise.contrib.starlette import RegisterTortoise
 
-from twofactor.models.health import select_one
+from twofactor.models.health import DatabaseUnavailable, database_unavailable, select_one
 from twofactor.models.policy import security_keys_enabled
 from twofactor.models.request_reads import session_with_user
+from twofactor.schema.errors import SERVICE_UNAVAILABLE, unavailable_error
 from twofactor.schema.operation_checks import parse_document
 from twofactor.schema.root import MAX_TOKENS, build_schema
-from twofactor.server.availability import (
-    SERVICE_UNAVAILABLE,
-    Availability,
-    DatabaseUnavailable,
-    database_unavailable,
-    unavailable_error,
-)
+from twofactor.server.availability import Availability
 from twofactor.server.context import (
     RequestContext,
     Services,

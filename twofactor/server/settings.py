@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.config import Config
 
+from twofactor.mail.settings import MAX_MAIL_TIMEOUT, MailSettings
 from twofactor.schema.trusted import read_manifest
 from twofactor.security.keyring import key_weakness
 from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
@@ -26,11 +27,6 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 class SettingsError(Exception):
     """A configuration value is missing or wrong; the message says which and why."""
-
-
-# The longest a message's send may take, connecting included (the SMTP `timeout=`): well within
-# the outbox worker's claim on the message (60 s), so no other worker sends it meanwhile.
-MAX_MAIL_TIMEOUT = 30.0
 
 
 # Every variable load_settings reads, with what it is for: `twofactor --help` lists them.
@@ -65,20 +61,6 @@ DEFAULT_PORT = 8000
 # Who sends the outbox: every `serve` process (inside), or only `twofactor worker` (external).
 MAIL_WORKER_INSIDE = "inside"
 MAIL_WORKER_EXTERNAL = "external"
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    """Where mail goes: the console (development) or an SMTP server."""
-
-    backend: str  # "console" or "smtp"
-    host: str = ""
-    port: int = 0
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    tls: bool = False
-    timeout: float = 10.0  # seconds for each message in all (see SmtpBackend.send)
 
 
 @dataclass(frozen=True)
