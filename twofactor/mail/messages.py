@@ -139,6 +139,18 @@ def authenticator_removed(to: str, name: str, method_label: str) -> Email:
     )
 
 
+def security_key_suspended(to: str, name: str) -> Email:
+    """Notice that a security key was suspended: its signature counter went backwards."""
+    return _compose(
+        to,
+        "A security key of yours was suspended",
+        f'The security key "{name}" answered with a signature counter that did not go up since its last use. '
+        "That can mean the key was copied, so it is suspended: it can no longer be used. If you still have "
+        "the key, remove it from your two-factor authentication and set it up again.",
+        _IF_NOT_YOU,
+    )
+
+
 def recovery_codes_used(to: str, remaining: int) -> Email:
     """Notice that a recovery code was used; says how many are left."""
     if remaining == 0:

@@ -31,6 +31,7 @@ class Method(DescribedEnum):
 
     EMAIL = "EMAIL", "A code mailed to the address the user signs in with."
     APP = "APP", "A time-based code (RFC 6238) from an authenticator app."
+    SECURITY_KEY = "SECURITY_KEY", "A security key or passkey (WebAuthn)."
 
 
 class SetupStatus(DescribedEnum):
@@ -56,7 +57,7 @@ class Authenticator(Model):
         "twofactor.User", related_name="authenticators", on_delete=fields.CASCADE
     )
     user_id: int
-    method = fields.CharEnumField(Method, max_length=8)
+    method = fields.CharEnumField(Method, max_length=16)
     name = fields.CharField(max_length=64)
     # Case-folded name: unique per user, so "Phone" and "PHONE" cannot both exist.
     name_key = fields.CharField(max_length=256)
@@ -83,7 +84,7 @@ class Setup(Model):
         "twofactor.User", related_name="setups", on_delete=fields.CASCADE
     )
     user_id: int
-    method = fields.CharEnumField(Method, max_length=8)
+    method = fields.CharEnumField(Method, max_length=16)
     status = fields.CharEnumField(SetupStatus, max_length=16, default=SetupStatus.PENDING)
     name = fields.CharField(max_length=64, null=True)
     email = fields.CharField(max_length=254, null=True)

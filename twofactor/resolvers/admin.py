@@ -54,6 +54,13 @@ async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput
             raise Refused(ErrorCode.INVALID_INPUT, "Enable at least one method.", field="enabledMethods")
         policy.email_enabled = Method.EMAIL in methods
         policy.app_enabled = Method.APP in methods
+        if Method.SECURITY_KEY in methods and not context.settings.webauthn_origins:
+            raise Refused(
+                ErrorCode.INVALID_INPUT,
+                "Security keys need the server's origins (TWOFACTOR_WEBAUTHN_ORIGINS) to be set first.",
+                field="enabledMethods",
+            )
+        policy.security_key_enabled = Method.SECURITY_KEY in methods
     if change.mandatory is not None:
         policy.mandatory = change.mandatory
     if change.recovery_codes_enabled is not None:

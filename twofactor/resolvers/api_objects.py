@@ -17,7 +17,7 @@ from twofactor.security.keyring import Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
 
 # How the API and the mails name each method.
-METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app", Method.SECURITY_KEY: "Security key"}
 
 
 def forget_qr(setup_id: object) -> None:
@@ -56,7 +56,12 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
 
 
 def method_enabled(policy: Policy, method: Method) -> bool:
-    return policy.email_enabled if method == Method.EMAIL else policy.app_enabled
+    switches = {
+        Method.EMAIL: policy.email_enabled,
+        Method.APP: policy.app_enabled,
+        Method.SECURITY_KEY: policy.security_key_enabled,
+    }
+    return switches[method]
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ async def load_rows(user_id: int) -> TwoFactorRows:
     return TwoFactorRows(user_id, authenticators, remaining)
 
 
-_POLICY_FIELDS = frozenset({"mandatory", "email_enabled", "app_enabled", "recovery_codes_enabled"})
+_POLICY_FIELDS = frozenset(
+    {"mandatory", "email_enabled", "app_enabled", "security_key_enabled", "recovery_codes_enabled"}
+)
 
 
 def policy_event(policy: Policy) -> dict[str, object]:
@@ -84,12 +91,7 @@ def policy_event(policy: Policy) -> dict[str, object]:
 
 def policy_from_event(data: object) -> Policy | None:
     """The policy a live event carries, or None when it carries none."""
-    if not isinstance(data, dict) or set(data) != {
-        "mandatory",
-        "email_enabled",
-        "app_enabled",
-        "recovery_codes_enabled",
-    }:
+    if not isinstance(data, dict) or set(data) != _POLICY_FIELDS:
         return None
     return Policy(**{key: bool(value) for key, value in data.items()})
 

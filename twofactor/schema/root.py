@@ -19,6 +19,7 @@ from twofactor.resolvers import (
     complete_setup,
     ids,
     recovery_codes,
+    security_keys,
     sessions,
     setups,
     subscriptions,
@@ -128,6 +129,26 @@ class MyTwoFactorMutations:
         work = complete_setup.submit_code(context_of(info), setup_id, code, name)
         return await _answer(types.SubmitCodePayload, work)
 
+    @strawberry.mutation(description="'Add a security key': creation options for navigator.credentials.create.")
+    async def set_up_security_key(
+        self,
+        info: Info,
+        name: str,
+        code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None,
+    ) -> types.SetupPayload:
+        work = security_keys.set_up_security_key(context_of(info), name, code)
+        return await _answer(types.SetupPayload, work)
+
+    @strawberry.mutation(
+        description="The browser's credential (PublicKeyCredential.toJSON()) for that set-up; "
+        "name overrides the set-up's."
+    )
+    async def submit_security_key(
+        self, info: Info, setup_id: strawberry.ID, credential: strawberry.scalars.JSON, name: str | None = None
+    ) -> types.SubmitCodePayload:
+        work = security_keys.submit_security_key(context_of(info), setup_id, credential, name)
+        return await _answer(types.SubmitCodePayload, work)
+
     @strawberry.mutation
     async def cancel_setup(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
         return await _answer(types.SetupPayload, setups.cancel_setup(context_of(info), setup_id))
@@ -208,6 +229,24 @@ class Mutation:
     @strawberry.mutation
     async def verify_login_with_recovery_code(self, info: Info, code: str) -> types.VerifyLoginPayload:
         work = auth.verify_login_with_recovery_code(context_of(info), code)
+        return await _answer(types.VerifyLoginPayload, work)
+
+    @strawberry.mutation(
+        description="At TWO_FACTOR_CHALLENGE: request options for the user's keys, for signing in.\n"
+        "Signed in: the same, for proving a fresh second factor (before remove or regenerateRecoveryCodes)."
+    )
+    async def security_key_options(self, info: Info) -> types.SecurityKeyOptionsPayload:
+        work = security_keys.security_key_options(context_of(info))
+        return await _answer(types.SecurityKeyOptionsPayload, work)
+
+    @strawberry.mutation(
+        description="The assertion (PublicKeyCredential.toJSON()) for those options. At TWO_FACTOR_CHALLENGE it "
+        "completes\nthe sign-in like verifyLogin (new token). Signed in, it makes the session's second factor fresh."
+    )
+    async def verify_login_with_security_key(
+        self, info: Info, credential: strawberry.scalars.JSON
+    ) -> types.VerifyLoginPayload:
+        work = security_keys.verify_login_with_security_key(context_of(info), credential)
         return await _answer(types.VerifyLoginPayload, work)
 
     @strawberry.mutation

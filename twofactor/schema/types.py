@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types.enum import has_enum_definition
 
 from twofactor.models import Authenticator as AuthenticatorModel
 from twofactor.models import Policy as PolicyModel
 from twofactor.models import Session as SessionModel
 from twofactor.models import User as UserModel
-from twofactor.models.two_factor import DescribedEnum, Method, SetupStatus
+from twofactor.models.security_keys import security_key_of_authenticator, setup_challenge
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, DescribedEnum, Method, SetupStatus
 from twofactor.schema.errors import UserError
 from twofactor.security import qr
 
@@ -109,10 +113,30 @@ class TwoFactorPolicy:
 
     @classmethod
     def of(cls, policy: PolicyModel) -> TwoFactorPolicy:
-        methods = [m for m, on in ((Method.EMAIL, policy.email_enabled), (Method.APP, policy.app_enabled)) if on]
+        switches = (
+            (Method.EMAIL, policy.email_enabled),
+            (Method.APP, policy.app_enabled),
+            (Method.SECURITY_KEY, policy.security_key_enabled),
+        )
+        methods = [m for m, on in switches if on]
         return cls(
             mandatory=policy.mandatory, enabled_methods=methods, recovery_codes_enabled=policy.recovery_codes_enabled
         )
+
+
+@strawberry.type(description="What the API shows of a security key (an authenticator of method SECURITY_KEY).")
+class SecurityKeyDetails:
+    synced: bool = strawberry.field(
+        description="A passkey that may sync between devices (backup-eligible flag); false: bound to one device."
+    )
+    backed_up: bool = strawberry.field(description="The credential is backed up now (backup-state flag).")
+    aaguid: str | None = strawberry.field(
+        description="The authenticator model's AAGUID; null when it gave none (all zeros)."
+    )
+    suspended_at: datetime | None = strawberry.field(
+        description="Set when the key's signature counter went backwards: it can't be used again; "
+        "remove it and set up a new one."
+    )
 
 
 @strawberry.type
@@ -123,6 +147,19 @@ class Authenticator:
     email: str | None = strawberry.field(description="EMAIL: the address codes go to.")
     created_at: datetime
     last_used_at: datetime | None
+    # The stored row's id, on the full view only (`of`): a sign-in challenge's choices show no key details.
+    row_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="SECURITY_KEY only, else null (and null at a sign-in challenge).")
+    async def security_key(self) -> SecurityKeyDetails | None:
+        if self.method != Method.SECURITY_KEY or self.row_id is None:
+            return None
+        key = await security_key_of_authenticator(self.row_id)
+        if key is None:
+            return None
+        return SecurityKeyDetails(
+            synced=key.backup_eligible, backed_up=key.backup_state, aaguid=key.aaguid, suspended_at=key.suspended_at
+        )
 
     @classmethod
     def of(cls, row: AuthenticatorModel) -> Authenticator:
@@ -133,6 +170,7 @@ class Authenticator:
             email=row.email,
             created_at=row.created_at,
             last_used_at=row.last_used_at,
+            row_id=row.id,
         )
 
 
@@ -166,6 +204,14 @@ class AppSetupDetails:
     qr_key: strawberry.Private[str]
 
 
+@strawberry.type(description="What the browser needs to create a security key; on an unfinished SECURITY_KEY set-up.")
+class SecurityKeySetupDetails:
+    creation_options: strawberry.scalars.JSON = strawberry.field(
+        description="PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3): "
+        "PublicKeyCredential.parseCreationOptionsFromJSON takes it."
+    )
+
+
 @strawberry.type(description="A set-up in progress: from 'Set up ...' until 'Submit Code and Create'.")
 class TwoFactorSetup:
     id: strawberry.ID
@@ -177,6 +223,15 @@ class TwoFactorSetup:
     attempts_left: int
     resend_available_at: datetime | None = strawberry.field(description="EMAIL: when resendCode will be accepted.")
     app: AppSetupDetails | None
+
+    @strawberry.field(description="An unfinished SECURITY_KEY set-up, else null.")
+    async def security_key(self) -> SecurityKeySetupDetails | None:
+        if self.method != Method.SECURITY_KEY or self.status not in OPEN_SETUP_STATUSES:
+            return None
+        challenge = await setup_challenge(uuid.UUID(str(self.id)))
+        if challenge is None or challenge.options is None:
+            return None
+        return SecurityKeySetupDetails(creation_options=cast(JSON, json.loads(challenge.options)))
 
 
 @strawberry.type(description="One security event of the audit log (no secret is ever in it).")
@@ -228,6 +283,16 @@ class VerifyLoginPayload:
         description="The session's new Bearer token (the one from login stops working); also set as the cookie.",
     )
     session: Session | None = None
+    error: UserError | None = None
+
+
+@strawberry.type
+class SecurityKeyOptionsPayload:
+    request_options: strawberry.scalars.JSON | None = strawberry.field(
+        default=None,
+        description="PublicKeyCredentialRequestOptionsJSON: PublicKeyCredential.parseRequestOptionsFromJSON takes it.",
+    )
+    expires_at: datetime | None = None
     error: UserError | None = None
 
 

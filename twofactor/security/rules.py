@@ -39,6 +39,10 @@ SESSION_LIFETIME = timedelta(days=7)
 # Removing an authenticator needs a current code when the session proved a factor longer ago.
 FRESH_FACTOR_WINDOW = timedelta(minutes=15)
 
+# Security keys (WebAuthn): a challenge is answered within 5 minutes (the browser's prompt
+# times out then too), so a challenge seen by someone else is soon worth nothing.
+WEBAUTHN_CHALLENGE_LIFETIME = timedelta(minutes=5)
+
 # Recovery codes: ten, each 10 characters of a 32-letter alphabet (50 bits), single use.
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10

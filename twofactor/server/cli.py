@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import uvicorn
 from tortoise import Tortoise
 
+from twofactor.models.policy import security_keys_enabled
 from twofactor.models.request_reads import user_by_email
 from twofactor.models.users import create_user
 from twofactor.resolvers.admin import reset_two_factor, rotate_secrets
@@ -34,6 +35,7 @@ from twofactor.server.settings import (
     Settings,
     SettingsError,
     load_settings,
+    require_security_key_origins,
 )
 from twofactor.server.shutdown import SHUTDOWN_TIMEOUT
 
@@ -252,9 +254,21 @@ async def _rotate(settings: Settings) -> str:
     return f"re-encrypted {rotated} secret(s) with the current key"
 
 
+async def _require_security_key_origins(settings: Settings) -> None:
+    """Production with no security key origin: refuse to serve if the policy enables keys."""
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        require_security_key_origins(settings, await security_keys_enabled())
+    finally:
+        await Tortoise.close_connections()
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     if migrate:
         asyncio.run(apply_migrations(settings.database_url))
+    if settings.production and not settings.webauthn_origins:
+        # Said here, before uvicorn starts: each server process would refuse to start too.
+        asyncio.run(_require_security_key_origins(settings))
     print(startup_summary(settings, host, port, workers), flush=True)
     if not settings.serve_sends_mail and settings.redis_url is None:
         logging.getLogger("twofactor").warning(
@@ -316,6 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The setting, so that each server process uvicorn starts reads it too.
             os.environ["TWOFACTOR_MAIL_WORKER"] = MAIL_WORKER_EXTERNAL
         settings = load_settings()
+        if args.command == "serve" and settings.webauthn_origins_defaulted:
+            # Security keys work from the pages this server serves: the setting, so that each
+            # server process uvicorn starts reads it too.
+            os.environ["TWOFACTOR_WEBAUTHN_ORIGINS"] = f"http://localhost:{args.port}"
+            settings = load_settings()
         if args.command == "worker":
             print(worker_summary(settings, args.migrate), flush=True)
             try:
