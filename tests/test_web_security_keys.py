@@ -27,6 +27,8 @@ USERS = (
     ("kim@example.test", "Kim", False),
     ("lee@example.test", "Lee", False),
     ("max@example.test", "Max", False),
+    ("nia@example.test", "Nia", False),
+    ("ned@example.test", "Ned", False),
 )
 
 
@@ -251,6 +253,79 @@ async def test_a_browser_without_webauthn_is_told_so_before_anything_starts(
     await page.get_by_role("button", name="Security Key or Passkey").click()
     await expect(page.get_by_role("alert")).to_contain_text(re.compile("cannot use security keys"), timeout=WAIT)
     await expect(page.get_by_role("button", name="Add security key")).to_be_disabled()
+    await context.close()
+    assert_clean(watched)
+
+
+async def test_a_key_whose_counter_goes_backwards_is_suspended_and_the_page_says_what_to_do(
+    server: LiveServer, browser: Browser
+) -> None:
+    await enable_security_keys(server)
+    context, watched = await watched_context(browser, server)
+    page = await context.new_page()
+    watch(page, watched)
+    cdp, device = await authenticator(context, page, synced=False)
+    await sign_in(page, server, "nia@example.test")
+    await add_key(page, "Blue key")
+    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
+    await page.get_by_role("button", name="I saved them").click()
+    # One sign-in with the key: the server has seen its counter move forward.
+    await sign_out(page)
+    await sign_in(page, server, "nia@example.test")
+    await page.get_by_role("button", name="Use security key").click()
+    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+    await sign_out(page)
+
+    # A copy of the key with an older counter: the same private key, its counter back at zero.
+    [credential] = (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": device}))["credentials"]
+    assert credential["signCount"] >= 2, credential
+    await cdp.send("WebAuthn.clearCredentials", {"authenticatorId": device})
+    await cdp.send("WebAuthn.addCredential", {"authenticatorId": device, "credential": {**credential, "signCount": 0}})
+    await sign_in(page, server, "nia@example.test")
+    await page.get_by_role("button", name="Use security key").click()
+    await expect(page.get_by_role("alert")).to_contain_text("suspended", timeout=WAIT)
+    await expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+
+    # Signed in another way, the list shows the key suspended, and it can be removed.
+    await page.get_by_role("button", name="Use a recovery code").click()
+    await page.get_by_label("Recovery code").fill(recovery[0])
+    await page.get_by_role("button", name="Verify").click()
+    row = authenticators(page).first
+    await expect(row).to_contain_text("Suspended", timeout=WAIT)
+    await expect(row).to_contain_text("Remove it, and set up your key again")
+    await page.get_by_role("button", name="Remove Blue key").click()
+    await page.get_by_role("button", name="Yes, remove").click()
+    await expect(page.get_by_text('"Blue key" was removed.')).to_be_visible(timeout=WAIT)
+    await context.close()
+    assert_clean(watched)
+
+
+async def test_a_browser_without_the_webauthn_json_helpers_adds_and_uses_a_key_all_the_same(
+    server: LiveServer, browser: Browser
+) -> None:
+    """Browsers before WebAuthn Level 3 lack parse...FromJSON and toJSON: the client encodes by hand."""
+    await enable_security_keys(server)
+    context, watched = await watched_context(browser, server)
+    await context.add_init_script(
+        "delete PublicKeyCredential.parseCreationOptionsFromJSON;"
+        " delete PublicKeyCredential.parseRequestOptionsFromJSON;"
+        " delete PublicKeyCredential.prototype.toJSON;"
+    )
+    page = await context.new_page()
+    watch(page, watched)
+    await authenticator(context, page, synced=True)
+    await sign_in(page, server, "ned@example.test")
+    assert await page.evaluate("() => typeof PublicKeyCredential.parseCreationOptionsFromJSON") == "undefined"
+    assert await page.evaluate("() => typeof PublicKeyCredential.prototype.toJSON") == "undefined"
+    await add_key(page, "Old browser key")
+    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    await page.get_by_role("button", name="I saved them").click()
+    await expect(authenticators(page).first).to_contain_text("Passkey, synced", timeout=WAIT)
+    await sign_out(page)
+    await sign_in(page, server, "ned@example.test")
+    await page.get_by_role("button", name="Use security key").click()
+    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
     await context.close()
     assert_clean(watched)
 

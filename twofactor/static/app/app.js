@@ -203,7 +203,7 @@ var Qt=Object.defineProperty;var Xt=(e,t,n)=>t in e?Qt(e,t,{enumerable:!0,config
     <h3 id="key-setup-title">Security key or passkey</h3>
     ${s.needCode?d`<${ie} authenticators=${e} error=${s.error} busy=${s.busy}
           onCode=${async _=>p(await f(_))} onRetry=${async()=>p(await f(null))} onCancel=${n} />`:d`<p>A security key (such as a YubiKey) or a passkey on this device or your phone signs you in with a touch
-          or your fingerprint, face or screen lock. It cannot be phished.</p>
+          or your fingerprint, face or screen lock. It works only on this site, so a look-alike page cannot use it.</p>
         ${a?null:d`<p class="error" role="alert">This browser cannot use security keys or passkeys. Use a current Chrome, Edge,
               Firefox or Safari, or another method.</p>`}
         <form onSubmit=${y}>

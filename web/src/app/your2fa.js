@@ -501,7 +501,7 @@ function SecurityKeySetup({ authenticators, onCreated, onCancel }) {
       ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
           onCode=${async (code) => finish(await go(code))} onRetry=${async () => finish(await go(null))} onCancel=${onCancel} />`
       : html`<p>A security key (such as a YubiKey) or a passkey on this device or your phone signs you in with a touch
-          or your fingerprint, face or screen lock. It cannot be phished.</p>
+          or your fingerprint, face or screen lock. It works only on this site, so a look-alike page cannot use it.</p>
         ${supported
           ? null
           : html`<p class="error" role="alert">This browser cannot use security keys or passkeys. Use a current Chrome, Edge,
