@@ -326,6 +326,14 @@ async def test_a_browser_without_the_webauthn_json_helpers_adds_and_uses_a_key_a
     await sign_in(page, server, "ned@example.test")
     await page.get_by_role("button", name="Use security key").click()
     await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+
+    # New recovery codes when the session's factor is old: the key proves a fresh one here too.
+    age_second_factor(server, "ned@example.test")
+    await page.get_by_role("button", name="Regenerate recovery codes").click()
+    await page.get_by_role("button", name="Regenerate", exact=True).click()
+    await page.get_by_role("button", name="Use security key").click()
+    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    await expect(page.locator(".codes code")).to_have_count(10)
     await context.close()
     assert_clean(watched)
 
