@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -184,3 +185,32 @@ async def test_enabling_security_keys_without_origins_is_refused(app: Harness, m
     assert payload["error"]["code"] == "INVALID_INPUT"
     assert payload["error"]["field"] == "enabledMethods"
     assert not (await Policy.current(fresh=True)).security_key_enabled
+
+
+def test_serve_in_production_says_why_it_refuses_to_start(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'keys.db'}"
+    enable = (
+        "import asyncio\n"
+        "from tortoise import Tortoise\n"
+        "from twofactor.models import Policy\n"
+        "from twofactor.server.database import apply_migrations, tortoise_config\n"
+        "async def main(url):\n"
+        "    await apply_migrations(url)\n"
+        "    await Tortoise.init(config=tortoise_config(url))\n"
+        "    policy = await Policy.current(fresh=True)\n"
+        "    policy.security_key_enabled = True\n"
+        "    await policy.save()\n"
+        "    await Tortoise.close_connections()\n"
+        f"asyncio.run(main({url!r}))\n"
+    )
+    subprocess.run([sys.executable, "-c", enable], check=True, timeout=60)
+    production(env, DATABASE_URL=url)
+    started = subprocess.run(
+        [str(Path(sys.executable).parent / "twofactor"), "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert started.returncode == 2, started.stdout
+    assert "TWOFACTOR_WEBAUTHN_ORIGINS is not set" in started.stderr

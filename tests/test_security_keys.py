@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import (
     MY_TWO_FACTOR,
+    PASSWORD,
     VERIFY_LOGIN,
     Harness,
     add_app,
@@ -18,9 +19,11 @@ from conftest import (
     remove,
     signed_in,
 )
+from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
+from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     MAX_OPEN_SETUPS_PER_USER,
@@ -531,3 +534,104 @@ async def test_a_sign_in_challenge_shows_no_key_details(app: Harness, ada: str) 
     assert (await app.gql("{ session { nextStep } }", token=pending))["data"]["session"]["nextStep"] == (
         "TWO_FACTOR_CHALLENGE"
     )
+
+
+KEY_VERIFICATION = """
+subscription($id: ID!) { myTwoFactorVerification(setupId: $id) {
+  id status method attemptsLeft securityKey { creationOptions }
+} }"""
+
+KEYS_CHANGED = """
+subscription { myTwoFactorChanged { authenticators { name method securityKey { synced } } } }"""
+
+
+async def test_a_key_set_up_is_live_like_the_others(app: Harness, ada: str) -> None:
+    await enable_keys()
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    key = SoftKey(backup_eligible=True)
+    async with signed_socket(app, token) as socket:
+        await socket.subscribe("v", KEY_VERIFICATION, {"id": setup["id"]})
+        await socket.subscribe("c", KEYS_CHANGED)
+        first = (await socket.data("v"))["myTwoFactorVerification"]
+        assert (first["status"], first["method"], first["attemptsLeft"]) == ("PENDING", "SECURITY_KEY", 5)
+        assert first["securityKey"]["creationOptions"] == creation
+        await listening(app, user_channel(user.id), 2)
+        wrong = await submit(app, token, setup["id"], key.create(creation, origin="https://evil.example"))
+        assert wrong["error"]["code"] == "INVALID_CODE"
+        assert (await socket.data("v"))["myTwoFactorVerification"]["attemptsLeft"] == 4
+        assert (await submit(app, token, setup["id"], key.create(creation)))["error"] is None
+        verified = await socket.data_until("v", "myTwoFactorVerification", lambda s: s["status"] != "PENDING")
+        assert verified["status"] == "VERIFIED" and verified["securityKey"] is None
+        assert await socket.ended("v") == "complete"
+        changed = await socket.data_until("c", "myTwoFactorChanged", lambda s: bool(s["authenticators"]))
+        assert changed["authenticators"] == [
+            {"name": "YubiKey", "method": "SECURITY_KEY", "securityKey": {"synced": True}}
+        ]
+
+
+async def test_a_key_is_renamed_and_removed_like_any_authenticator(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    added = await add_key(app, token, key, "One")
+    await add_app(app, token, "Phone")
+    key_id = added["authenticator"]["id"]
+    renamed = await app.gql(
+        """mutation($id: ID!) { myTwoFactor { edit(id: $id, name: "Blue key") { authenticator { name } } } }""",
+        {"id": key_id},
+        token=token,
+    )
+    assert renamed["data"]["myTwoFactor"]["edit"]["authenticator"]["name"] == "Blue key"
+    assert (await remove(app, token, key_id))["error"] is None
+    # The credential goes with its authenticator: the same key may be set up again.
+    assert not await SecurityKey.exists()
+    removed = [m for m in await app.mails_to(ada, 3) if "removed" in m.part("text/plain")]
+    assert removed and "(Security key)" in removed[0].part("text/plain")
+    started = (await start(app, token, "Again"))["setup"]
+    assert started["securityKey"]["creationOptions"]["excludeCredentials"] == []
+    assert (await submit(app, token, started["id"], key.create(started["securityKey"]["creationOptions"])))[
+        "error"
+    ] is None
+
+
+LOGIN_ON_DEVICE = """
+mutation($email: String!, $password: String!, $device: String) {
+  login(email: $email, password: $password, deviceToken: $device) { token deviceToken session { nextStep } }
+}"""
+
+
+async def test_a_stranger_making_the_user_wait_does_not_stop_the_owners_device(app: Harness, ada: str) -> None:
+    await enable_keys()
+    await create_user(ada)
+
+    async def login_on(device: str | None) -> dict[str, Any]:
+        body = await app.gql(LOGIN_ON_DEVICE, {"email": ada, "password": PASSWORD, "device": device})
+        payload: dict[str, Any] = body["data"]["login"]
+        return payload
+
+    first = await login_on(None)
+    owner_device = first["deviceToken"]
+    key = SoftKey()
+    await add_key(app, first["token"], key)
+    # The owner's device passes a second factor once: it counts wrong answers on its own from now on.
+    owner = await login_on(owner_device)
+    assert (await verify(app, owner["token"], key.get((await options(app, owner["token"]))["requestOptions"])))[
+        "error"
+    ] is None
+    # A stranger with the password, on other devices, answers wrong until the user must wait.
+    answers: list[str] = []
+    while len(answers) < USER_FAILURES_BEFORE_WAIT + 1:
+        stranger = (await login_on(None))["token"]
+        request = (await options(app, stranger))["requestOptions"]
+        for _ in range(ATTEMPTS_PER_VERIFICATION):
+            refused = await verify(app, stranger, key.get(request, origin="https://evil.example"))
+            answers.append(refused["error"]["code"])
+            if refused["error"]["code"] != "INVALID_CODE" or len(answers) > USER_FAILURES_BEFORE_WAIT:
+                break
+    assert answers[-1] == "RATE_LIMITED"
+    # The owner's device still signs in with the key.
+    again = await login_on(owner_device)
+    passed = await verify(app, again["token"], key.get((await options(app, again["token"]))["requestOptions"]))
+    assert passed["error"] is None and passed["session"]["nextStep"] == "DONE"

@@ -32,7 +32,7 @@ from twofactor.models.security_keys import (
 from twofactor.models.setups import TooManyOpenSetups, start_setup
 from twofactor.resolvers import auth, code_checks
 from twofactor.resolvers.api_objects import setup_view
-from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse
+from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse, own_authenticator
 from twofactor.resolvers.complete_setup import (
     ADDED_MESSAGE,
     SET_UP_MESSAGE,
@@ -300,7 +300,7 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
 
 async def _suspend(context: RequestContext, user: User, key: SecurityKey) -> None:
     """A counter that went backwards: the key is suspended, on the record, and the user is told."""
-    authenticator = await key.authenticator
+    authenticator = await own_authenticator(user, str(key.authenticator_id), read=authenticators_read(context))
     suspended = await suspend_security_key(
         key.id,
         now(),

@@ -24,6 +24,7 @@ from twofactor.server.settings import (
     Settings,
     SettingsError,
     load_settings,
+    require_security_key_origins,
 )
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -256,6 +257,18 @@ async def _rotate(settings: Settings) -> str:
     return f"re-encrypted {rotated} secret(s) with the current key"
 
 
+async def _require_security_key_origins(settings: Settings) -> None:
+    """Production with no security key origin: refuse to serve if the policy enables keys."""
+    from twofactor.models.policy import security_keys_enabled
+    from twofactor.server.database import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        require_security_key_origins(settings, await security_keys_enabled())
+    finally:
+        await Tortoise.close_connections()
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     import uvicorn
 
@@ -266,6 +279,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         from twofactor.server.database import apply_migrations
 
         asyncio.run(apply_migrations(settings.database_url))
+    if settings.production and not settings.webauthn_origins:
+        # Said here, before uvicorn starts: each server process would refuse to start too.
+        asyncio.run(_require_security_key_origins(settings))
     print(startup_summary(settings, host, port, workers), flush=True)
     if not settings.serve_sends_mail and settings.redis_url is None:
         logging.getLogger("twofactor").warning(
