@@ -23,6 +23,7 @@ from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
+from twofactor.models.security_keys import claim_challenge
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
@@ -635,3 +636,16 @@ async def test_a_stranger_making_the_user_wait_does_not_stop_the_owners_device(a
     again = await login_on(owner_device)
     passed = await verify(app, again["token"], key.get((await options(app, again["token"]))["requestOptions"]))
     assert passed["error"] is None and passed["session"]["nextStep"] == "DONE"
+
+
+async def test_a_challenge_replaced_after_it_was_read_cannot_be_claimed(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    _, pending = await user_with_key(app, ada, key)
+    await options(app, pending)
+    read = await WebAuthnChallenge.get(session_id__isnull=False)
+    await options(app, pending)  # a parallel request replaces it
+    assert not await claim_challenge(read.id, read.challenge, now())
+    replaced = await WebAuthnChallenge.get(id=read.id)
+    assert replaced.challenge != read.challenge and replaced.used_at is None
+    assert await claim_challenge(replaced.id, replaced.challenge, now())
+    assert not await claim_challenge(replaced.id, replaced.challenge, now())

@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.models import Model
 
@@ -111,25 +113,23 @@ async def replace_session_challenge(
     *, session_id: int, user_id: int, challenge: str, moment: datetime, expires_at: datetime
 ) -> None:
     """The session's one challenge becomes `challenge`: an earlier one it was given stops working."""
-
-    async def work(connection: BaseDBAsyncClient) -> None:
-        await WebAuthnChallenge.filter(session_id=session_id).using_db(connection).delete()
-        await WebAuthnChallenge.create(
-            using_db=connection,
-            user_id=user_id,
-            session_id=session_id,
-            challenge=challenge,
-            created_at=moment,
-            expires_at=expires_at,
-        )
-
-    await raw_sql.in_transaction_again_after_deadlock(work)
+    fresh: dict[str, Any] = {"user_id": user_id, "challenge": challenge, "created_at": moment, "expires_at": expires_at}
+    if await WebAuthnChallenge.filter(session_id=session_id).update(**fresh, used_at=None):
+        return
+    try:
+        await WebAuthnChallenge.create(session_id=session_id, **fresh)
+    except IntegrityError:
+        # A parallel request made the session's row first: this one's challenge replaces it.
+        await WebAuthnChallenge.filter(session_id=session_id).update(**fresh, used_at=None)
 
 
-async def claim_challenge(challenge_id: int, moment: datetime, connection: BaseDBAsyncClient | None = None) -> bool:
-    """Use a challenge once: of parallel requests only one wins, and an expired one never does."""
+async def claim_challenge(
+    challenge_id: int, challenge: str, moment: datetime, connection: BaseDBAsyncClient | None = None
+) -> bool:
+    """Use a challenge once, as it was read (its row still holds `challenge`): of parallel requests
+    only one wins, and an expired or replaced one never does."""
     claimed = await (
-        WebAuthnChallenge.filter(id=challenge_id, used_at__isnull=True, expires_at__gt=moment)
+        WebAuthnChallenge.filter(id=challenge_id, challenge=challenge, used_at__isnull=True, expires_at__gt=moment)
         .using_db(connection)
         .update(used_at=moment)
     )
@@ -141,6 +141,7 @@ class NewSecurityKey:
     """The verified credential a SECURITY_KEY set-up stores, with the challenge it answered."""
 
     challenge_id: int
+    challenge: str
     credential_id: str
     public_key: str
     sign_count: int
@@ -156,7 +157,7 @@ async def store_security_key(
 ) -> bool:
     """In the set-up's transaction: claim its challenge and store the key. False when the challenge
     was used or expired meanwhile; IntegrityError when the credential is registered already."""
-    if not await claim_challenge(new.challenge_id, moment, connection):
+    if not await claim_challenge(new.challenge_id, new.challenge, moment, connection):
         return False
     await SecurityKey.create(
         using_db=connection,
@@ -176,6 +177,7 @@ async def store_security_key(
 async def key_signed_in(
     *,
     challenge_id: int,
+    challenge: str,
     key: SecurityKey,
     sign_count: int,
     backup_state: bool,
@@ -188,7 +190,7 @@ async def key_signed_in(
     expired meanwhile, or the key was suspended (nothing written)."""
 
     async def work(connection: BaseDBAsyncClient) -> bool:
-        if not await claim_challenge(challenge_id, moment, connection):
+        if not await claim_challenge(challenge_id, challenge, moment, connection):
             return False
         # Only forward, and never on a suspended key (a parallel request may have suspended it).
         forward = Q(sign_count__lt=sign_count) | Q(sign_count=0)

@@ -182,6 +182,7 @@ async def submit_security_key(
         counted=True,
         security_key=NewSecurityKey(
             challenge_id=challenge.id,
+            challenge=challenge.challenge,
             credential_id=registered.credential_id,
             public_key=registered.public_key,
             sign_count=registered.sign_count,
@@ -272,6 +273,7 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     moment = now()
     won = await key_signed_in(
         challenge_id=challenge.id,
+        challenge=challenge.challenge,
         key=key,
         sign_count=asserted.sign_count,
         backup_state=asserted.backup_state,
