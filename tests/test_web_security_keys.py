@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_support import LiveServer, chromium, live_server, screenshots, watch, watched_context
-from conftest import PASSWORD
+from helpers import PASSWORD
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Route, expect
 from test_web_client import WAIT, assert_clean, authenticators, sign_in, sign_out
 

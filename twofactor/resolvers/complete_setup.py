@@ -81,7 +81,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if step is not None and code_checks.try_left_as_read(setup.failed_attempts, user):
         # A right code, with the set-up and the user as read: its writes check them again
         # instead of counting a try that they would forgive at once (two statements fewer).
-        made = await _finish_setup(
+        made = await finish_setup(
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=False
         )
     if made is None:
@@ -89,8 +89,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         # set-up's try (RATE_LIMITED), whether the code was right or not.
         attempts_left = await code_checks.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
-            raise await _fail_setup(context, setup, user, attempts_left)
-        made = await _finish_setup(
+            raise await fail_setup(context, setup, user, attempts_left)
+        made = await finish_setup(
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=True
         )
         await code_checks.device_code_passed(session)
@@ -112,7 +112,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 _Finished = tuple[Authenticator, bool, list[str] | None]
 
 
-async def _finish_setup(
+async def finish_setup(
     context: RequestContext,
     session: Session,
     user: User,
@@ -195,7 +195,7 @@ def challenge_gone() -> Refused:
     return Refused(ErrorCode.CODE_EXPIRED, "This security key request has expired. Start again.", field="credential")
 
 
-async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
+async def fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
     """A wrong code at set-up: lock the set-up at the limit; the answer to give."""
     if attempts_left <= 0:
         await lock_setup(setup.id)

@@ -35,20 +35,20 @@ from twofactor.resolvers.authenticators import authenticators_read, name_or_refu
 from twofactor.resolvers.complete_setup import (
     ADDED_MESSAGE,
     SET_UP_MESSAGE,
-    _fail_setup,
-    _finish_setup,
     challenge_gone,
     credential_taken,
+    fail_setup,
+    finish_setup,
 )
 from twofactor.resolvers.notices import audit, audit_note, audits_waits, notice_message, user_changed, wake_mail
 from twofactor.resolvers.setups import (
-    _require_fresh_to_add,
-    _require_room_for_setup,
-    _too_many_open,
     own_setup,
+    require_fresh_to_add,
     require_method,
     require_open,
+    require_room_for_setup,
     setup_changed,
+    too_many_open,
 )
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
@@ -100,8 +100,8 @@ async def set_up_security_key(context: RequestContext, name: str, code: str | No
     session, user = require(context, SETTING_UP)
     _require_enabled(await Policy.current())
     clean = await name_or_refuse(user, name, read=authenticators_read(context))
-    await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
-    await _require_fresh_to_add(context, session, user, code)
+    await require_room_for_setup(user)  # before a code is checked: a refusal spends none
+    await require_fresh_to_add(context, session, user, code)
     keys = await security_keys_of(user.id)
     # One handle per user: a key that stores several of this site's accounts tells them apart by it.
     handle = keys[0].user_handle if keys else webauthn.new_user_handle()
@@ -132,7 +132,7 @@ async def set_up_security_key(context: RequestContext, name: str, code: str | No
         setup, max_open=MAX_OPEN_SETUPS_PER_USER, moment=moment, audit=started, challenge=stored
     )
     if isinstance(outcome, TooManyOpenSetups):
-        raise _too_many_open(outcome.open_setups)
+        raise too_many_open(outcome.open_setups)
     await setup_changed(context, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
@@ -164,12 +164,12 @@ async def submit_security_key(
         credential, challenge=challenge.challenge, rp_id=settings.webauthn_rp_id, origins=settings.webauthn_origins
     )
     if registered is None:
-        raise _as_key_answer(await _fail_setup(context, setup, user, attempts_left))
+        raise _as_key_answer(await fail_setup(context, setup, user, attempts_left))
     if await credential_registered(registered.credential_id):
         # A key that answered right, but is in use already: not a guess.
         await code_checks.user_succeeded(user.id)
         raise credential_taken()
-    made = await _finish_setup(
+    made = await finish_setup(
         context,
         session,
         user,
