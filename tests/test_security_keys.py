@@ -186,6 +186,33 @@ async def test_a_credential_registered_already_is_refused(app: Harness, ada: str
     assert await SecurityKey.filter(credential_id=key.id).count() == 1
 
 
+async def test_a_credential_id_of_another_users_key_proves_nothing(app: Harness, ada: str) -> None:
+    # Attestation "none": anyone can make a registration that verifies, for any credential id.
+    # Naming another user's key neither registers it nor ends the failures in a row.
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    bobs_key = SoftKey()
+    await add_key(app, bob, bobs_key)
+    _, token = await signed_in(app, ada)
+    failures = 0
+    while failures < USER_FAILURES_BEFORE_WAIT - 1:
+        setup = (await start(app, token, f"Key {failures}"))["setup"]
+        creation = setup["securityKey"]["creationOptions"]
+        for _ in range(min(ATTEMPTS_PER_VERIFICATION - 1, USER_FAILURES_BEFORE_WAIT - 1 - failures)):
+            failed = await submit(app, token, setup["id"], SoftKey().create(creation, origin="https://evil.example"))
+            assert failed["error"]["code"] == "INVALID_CODE"
+            failures += 1
+    setup = (await start(app, token, "Squatter"))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    squatted = await submit(app, token, setup["id"], SoftKey(credential_id=bobs_key.credential_id).create(creation))
+    assert squatted["error"]["code"] == "INVALID_INPUT"
+    # The answer counted as the failure that makes the user wait.
+    waiting = await submit(app, token, setup["id"], SoftKey().create(creation))
+    assert waiting["error"]["code"] == "RATE_LIMITED"
+    stored = await SecurityKey.get(credential_id=bobs_key.id).prefetch_related("authenticator")
+    assert stored.authenticator.name == "YubiKey" and await SecurityKey.all().count() == 1
+
+
 async def test_a_wrong_origin_or_rp_id_is_refused_and_counts_a_try(app: Harness, ada: str) -> None:
     await enable_keys()
     _, token = await signed_in(app, ada)

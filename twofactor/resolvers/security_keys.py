@@ -166,8 +166,8 @@ async def submit_security_key(
     if registered is None:
         raise _as_key_answer(await fail_setup(context, setup, user, attempts_left))
     if await credential_registered(registered.credential_id):
-        # A key that answered right, but is in use already: not a guess.
-        await code_checks.user_succeeded(user.id)
+        # The try stays counted: with attestation "none" anyone can make an answer that verifies,
+        # for any credential id, so it proves nothing and must not end the failures in a row.
         raise credential_taken()
     made = await finish_setup(
         context,
