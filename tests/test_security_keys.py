@@ -24,6 +24,7 @@ from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
 from twofactor.models.security_keys import claim_challenge
+from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
@@ -413,6 +414,29 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     assert refused["error"]["code"] == "INVALID_CODE" and "suspended" in refused["error"]["message"]
     await app.gql(KEYS, token=again)  # still at the challenge: nothing to read
     assert (await SecurityKey.get(credential_id=key.id)).sign_count == 7
+
+
+async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    real = security_keys.key_signed_in
+
+    async def behind(**kwargs: Any) -> Any:
+        # Between this request's read of the key and its write, another sign-in (a copy of the key,
+        # or the same key on another session) reported the same counter and was stored.
+        await SecurityKey.filter(credential_id=key.id).update(sign_count=5)
+        return await real(**kwargs)
+
+    monkeypatch.setattr(security_keys, "key_signed_in", behind)
+    raced = await verify(app, pending, key.get(request, sign_count=5))
+    assert raced["error"]["code"] == "INVALID_CODE" and "suspended" in raced["error"]["message"]
+    stored = await SecurityKey.get(credential_id=key.id)
+    assert stored.suspended_at is not None and stored.sign_count == 5
+    assert await AuditEvent.filter(target_id=user_id, action="security_key.suspended").count() == 1
+    assert await Session.filter(user_id=user_id, state="challenge").exists()
 
 
 async def test_the_api_shows_a_suspended_key(app: Harness, ada: str) -> None:

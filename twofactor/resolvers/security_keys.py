@@ -17,12 +17,14 @@ from strawberry.scalars import JSON
 from twofactor.mail import messages
 from twofactor.models import Method, Policy, Session, SessionState, Setup, SetupStatus, User
 from twofactor.models.security_keys import (
+    KeyUse,
     NewSecurityKey,
     SecurityKey,
     WebAuthnChallenge,
     credential_registered,
     key_signed_in,
     replace_session_challenge,
+    security_key_of_authenticator,
     security_keys_of,
     session_challenge,
     setup_challenge,
@@ -269,7 +271,7 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
         await _failed(context, session, user, left)
         raise _suspended()
     moment = now()
-    won = await key_signed_in(
+    used = await key_signed_in(
         challenge_id=challenge.id,
         challenge=challenge.challenge,
         key=key,
@@ -278,8 +280,14 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
         moment=moment,
         fresh_session_id=None if signing_in else session.id,
     )
-    if not won:
-        # A parallel request used the challenge (or suspended the key) first: this one checked nothing new.
+    if used == KeyUse.COUNTER_BEHIND and await security_key_of_authenticator(key.authenticator_id) is not None:
+        # A parallel sign-in got the counter to this one's first: seen one after the other, this
+        # counter went backwards, and so it does now (the key is suspended, once).
+        await _suspend(context, user, key)
+        await _failed(context, session, user, left)
+        raise _suspended()
+    if used != KeyUse.SIGNED_IN:
+        # A parallel request used the challenge (or removed the key) first: this one checked nothing new.
         await give_back()
         raise challenge_gone()
     if signing_in:
