@@ -23,7 +23,7 @@ from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
-from twofactor.models.security_keys import claim_challenge
+from twofactor.models.security_keys import claim_challenge, key_signed_in
 from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
@@ -422,13 +422,12 @@ async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
     key = SoftKey()
     user_id, pending = await user_with_key(app, ada, key)
     request = (await options(app, pending))["requestOptions"]
-    real = security_keys.key_signed_in
 
     async def behind(**kwargs: Any) -> Any:
         # Between this request's read of the key and its write, another sign-in (a copy of the key,
         # or the same key on another session) reported the same counter and was stored.
         await SecurityKey.filter(credential_id=key.id).update(sign_count=5)
-        return await real(**kwargs)
+        return await key_signed_in(**kwargs)
 
     monkeypatch.setattr(security_keys, "key_signed_in", behind)
     raced = await verify(app, pending, key.get(request, sign_count=5))
