@@ -19,11 +19,12 @@ from helpers import (
     remove,
     signed_in,
 )
+from test_admin import RESET, admin_token
 from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
-from twofactor.models.security_keys import claim_challenge, key_signed_in
+from twofactor.models.security_keys import claim_challenge, credential_registered, key_signed_in
 from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
@@ -699,3 +700,27 @@ async def test_a_challenge_replaced_after_it_was_read_cannot_be_claimed(app: Har
     assert replaced.challenge != read.challenge and replaced.used_at is None
     assert await claim_challenge(replaced.id, replaced.challenge, now())
     assert not await claim_challenge(replaced.id, replaced.challenge, now())
+
+
+async def test_an_administrators_reset_removes_the_keys_and_their_challenges(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    await options(app, pending)
+    _, token = await signed_in(app, "other-" + ada)
+    await start(app, token)  # another user's set-up and challenge stay
+    _, admin = await admin_token(app)
+    reset = await app.gql(RESET, {"id": str(user_id)}, token=admin)
+    assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+    assert not await SecurityKey.filter(authenticator__user_id=user_id).exists()
+    assert not await WebAuthnChallenge.filter(user_id=user_id).exists()
+    assert await WebAuthnChallenge.exclude(user_id=user_id).count() == 1
+    # The key can be registered again, by its owner or anyone.
+    assert not await credential_registered(key.id)
+
+
+async def test_key_mutations_need_a_password_first(app: Harness, ada: str) -> None:
+    await enable_keys()
+    for document, name in ((KEY_OPTIONS, "securityKeyOptions"), (VERIFY_KEY, "verifyLoginWithSecurityKey")):
+        body = await app.gql(document, {"credential": SoftKey().get({"challenge": "AAAA", "rpId": RP_ID})})
+        assert body["data"] is None and body["errors"][0]["path"] == [name], body
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
