@@ -724,3 +724,14 @@ async def test_key_mutations_need_a_password_first(app: Harness, ada: str) -> No
         body = await app.gql(document, {"credential": SoftKey().get({"challenge": "AAAA", "rpId": RP_ID})})
         assert body["data"] is None and body["errors"][0]["path"] == [name], body
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_key_set_up_turned_off_midway_registers_nothing(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    await enable_keys(False)
+    refused = await submit(app, token, setup["id"], SoftKey().create(setup["securityKey"]["creationOptions"]))
+    assert refused["error"]["code"] == "METHOD_DISABLED"
+    assert not await SecurityKey.exists()
+    assert await WebAuthnChallenge.filter(used_at__isnull=True).count() == 1
