@@ -404,6 +404,7 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     cloned = await verify(app, again, key.get(request, sign_count=7))
     assert cloned["error"]["code"] == "INVALID_CODE"
     assert "suspended" in cloned["error"]["message"]
+    assert cloned["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
     stored = await SecurityKey.get(credential_id=key.id)
     assert stored.suspended_at is not None and stored.sign_count == 7
     assert await AuditEvent.filter(target_id=user_id, action="security_key.suspended").count() == 1
@@ -433,10 +434,26 @@ async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
     monkeypatch.setattr(security_keys, "key_signed_in", behind)
     raced = await verify(app, pending, key.get(request, sign_count=5))
     assert raced["error"]["code"] == "INVALID_CODE" and "suspended" in raced["error"]["message"]
+    assert raced["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
     stored = await SecurityKey.get(credential_id=key.id)
     assert stored.suspended_at is not None and stored.sign_count == 5
     assert await AuditEvent.filter(target_id=user_id, action="security_key.suspended").count() == 1
     assert await Session.filter(user_id=user_id, state="challenge").exists()
+
+
+async def test_a_counter_that_goes_back_on_the_last_try_ends_the_sign_in(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    for _ in range(ATTEMPTS_PER_VERIFICATION - 1):
+        failed = await verify(app, pending, key.get(request, origin="https://evil.example"))
+        assert failed["error"]["code"] == "INVALID_CODE"
+    # The key was last seen at 3: a copy reporting 2 is behind it.
+    await SecurityKey.filter(credential_id=key.id).update(sign_count=3)
+    last = await verify(app, pending, key.get(request, sign_count=2))
+    assert last["error"]["code"] == "TOO_MANY_ATTEMPTS" and last["error"]["attemptsLeft"] == 0
+    assert (await SecurityKey.get(credential_id=key.id)).suspended_at is not None
+    assert not await Session.filter(user_id=user_id, state="challenge").exists()
 
 
 async def test_the_api_shows_a_suspended_key(app: Harness, ada: str) -> None:
