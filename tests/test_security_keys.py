@@ -752,3 +752,14 @@ async def test_a_key_set_up_turned_off_midway_registers_nothing(app: Harness, ad
     assert refused["error"]["code"] == "METHOD_DISABLED"
     assert not await SecurityKey.exists()
     assert await WebAuthnChallenge.filter(used_at__isnull=True).count() == 1
+
+
+async def test_a_suspended_key_is_removed_like_any_authenticator(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    key_id = (await add_key(app, token, key))["authenticator"]["id"]
+    await SecurityKey.filter(credential_id=key.id).update(suspended_at=now())
+    # Still the user's factor (2FA stays on), shown as suspended, and removable.
+    assert (await remove(app, token, key_id))["error"] is None
+    assert not await SecurityKey.exists() and not await Authenticator.exists()
