@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import cbor2
 import pytest
 from helpers import (
     MY_TWO_FACTOR,
@@ -29,7 +30,9 @@ from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
+    MAX_CREDENTIAL_ID_BYTES,
     MAX_OPEN_SETUPS_PER_USER,
+    MAX_PUBLIC_KEY_BYTES,
     USER_FAILURES_BEFORE_WAIT,
     WEBAUTHN_CHALLENGE_LIFETIME,
 )
@@ -213,6 +216,40 @@ async def test_a_credential_id_of_another_users_key_proves_nothing(app: Harness,
     assert waiting["error"]["code"] == "RATE_LIMITED"
     stored = await SecurityKey.get(credential_id=bobs_key.id).prefetch_related("authenticator")
     assert stored.authenticator.name == "YubiKey" and await SecurityKey.all().count() == 1
+
+
+class PaddedKey(SoftKey):
+    """A software key whose COSE public key carries a large extra field (the parser ignores it)."""
+
+    def _cose_key(self) -> bytes:
+        numbers = self.private_key.public_key().public_numbers()
+        x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: y, -70000: bytes(MAX_PUBLIC_KEY_BYTES)})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SoftKey(credential_id=bytes(MAX_CREDENTIAL_ID_BYTES + 1)), PaddedKey()],
+    ids=["long credential id", "padded public key"],
+)
+async def test_an_oversized_credential_is_refused_and_counts_a_try(app: Harness, ada: str, key: SoftKey) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    refused = await submit(app, token, setup["id"], key.create(setup["securityKey"]["creationOptions"]))
+    assert refused["error"]["code"] == "INVALID_CODE"
+    assert refused["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    assert not await SecurityKey.exists()
+
+
+async def test_repeated_transports_are_stored_once(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    answer = SoftKey(credential_id=bytes(MAX_CREDENTIAL_ID_BYTES)).create(setup["securityKey"]["creationOptions"])
+    answer["response"]["transports"] = ["usb", "nfc"] * 100 + ["warp-drive"]
+    assert (await submit(app, token, setup["id"], answer))["error"] is None
+    assert (await SecurityKey.get()).transports == "usb,nfc"
 
 
 async def test_a_wrong_origin_or_rp_id_is_refused_and_counts_a_try(app: Harness, ada: str) -> None:
