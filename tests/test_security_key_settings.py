@@ -66,6 +66,16 @@ def test_origins_on_the_rp_id_or_a_subdomain_are_accepted(env: pytest.MonkeyPatc
         ("https://example.com", "https://example.com", "TWOFACTOR_WEBAUTHN_RP_ID"),
         ("127.0.0.1", "http://127.0.0.1:8000", "TWOFACTOR_WEBAUTHN_RP_ID"),
         ("example.com:443", "https://example.com", "TWOFACTOR_WEBAUTHN_RP_ID"),
+        # A browser's origin is compared as text: these would never match one, so they are refused.
+        ("example.com", "https://*.example.com", "no wildcards"),
+        ("example.com", "https://a_b.example.com", "no wildcards"),
+        ("example.com", "https://.example.com", "no wildcards"),
+        ("example.com", "https://user@example.com", "expected origins"),
+        ("example.com", "https://example.com#top", "expected origins"),
+        ("example.com", "https://example.com?", "expected origins"),
+        ("example.com", "example.com", "expected origins"),
+        # Production: https only, localhost too.
+        ("localhost", "http://localhost:8000", "http only for localhost in development"),
     ],
 )
 def test_origins_that_cannot_use_the_rp_id_are_refused(
@@ -74,6 +84,18 @@ def test_origins_that_cannot_use_the_rp_id_are_refused(
     production(env, WEBAUTHN_RP_ID=rp_id, WEBAUTHN_ORIGINS=origins)
     with pytest.raises(SettingsError, match=reason):
         load_settings(env_file=None)
+
+
+def test_origins_are_kept_as_a_browser_writes_them(env: pytest.MonkeyPatch) -> None:
+    production(
+        env, WEBAUTHN_RP_ID="example.com", WEBAUTHN_ORIGINS="HTTPS://Example.COM:443, https://app.example.com:8443"
+    )
+    assert load_settings(env_file=None).webauthn_origins == ("https://example.com", "https://app.example.com:8443")
+
+
+def test_development_takes_http_on_localhost(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TWOFACTOR_WEBAUTHN_ORIGINS", "http://localhost:3000")
+    assert load_settings(env_file=None).webauthn_origins == ("http://localhost:3000",)
 
 
 def test_an_rp_id_without_origins_is_refused_in_development(env: pytest.MonkeyPatch) -> None:

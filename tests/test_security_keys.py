@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import cbor2
 import pytest
 from helpers import (
     MY_TWO_FACTOR,
@@ -19,15 +20,19 @@ from helpers import (
     remove,
     signed_in,
 )
+from test_admin import RESET, admin_token
 from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
 from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
-from twofactor.models.security_keys import claim_challenge
+from twofactor.models.security_keys import claim_challenge, credential_registered, key_signed_in
+from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
+    MAX_CREDENTIAL_ID_BYTES,
     MAX_OPEN_SETUPS_PER_USER,
+    MAX_PUBLIC_KEY_BYTES,
     USER_FAILURES_BEFORE_WAIT,
     WEBAUTHN_CHALLENGE_LIFETIME,
 )
@@ -184,6 +189,67 @@ async def test_a_credential_registered_already_is_refused(app: Harness, ada: str
     assert again["error"]["code"] == "INVALID_INPUT"
     assert "already registered" in again["error"]["message"]
     assert await SecurityKey.filter(credential_id=key.id).count() == 1
+
+
+async def test_a_credential_id_of_another_users_key_proves_nothing(app: Harness, ada: str) -> None:
+    # Attestation "none": anyone can make a registration that verifies, for any credential id.
+    # Naming another user's key neither registers it nor ends the failures in a row.
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    bobs_key = SoftKey()
+    await add_key(app, bob, bobs_key)
+    _, token = await signed_in(app, ada)
+    failures = 0
+    while failures < USER_FAILURES_BEFORE_WAIT - 1:
+        setup = (await start(app, token, f"Key {failures}"))["setup"]
+        creation = setup["securityKey"]["creationOptions"]
+        for _ in range(min(ATTEMPTS_PER_VERIFICATION - 1, USER_FAILURES_BEFORE_WAIT - 1 - failures)):
+            failed = await submit(app, token, setup["id"], SoftKey().create(creation, origin="https://evil.example"))
+            assert failed["error"]["code"] == "INVALID_CODE"
+            failures += 1
+    setup = (await start(app, token, "Squatter"))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    squatted = await submit(app, token, setup["id"], SoftKey(credential_id=bobs_key.credential_id).create(creation))
+    assert squatted["error"]["code"] == "INVALID_INPUT"
+    # The answer counted as the failure that makes the user wait.
+    waiting = await submit(app, token, setup["id"], SoftKey().create(creation))
+    assert waiting["error"]["code"] == "RATE_LIMITED"
+    stored = await SecurityKey.get(credential_id=bobs_key.id).prefetch_related("authenticator")
+    assert stored.authenticator.name == "YubiKey" and await SecurityKey.all().count() == 1
+
+
+class PaddedKey(SoftKey):
+    """A software key whose COSE public key carries a large extra field (the parser ignores it)."""
+
+    def _cose_key(self) -> bytes:
+        numbers = self.private_key.public_key().public_numbers()
+        x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: y, -70000: bytes(MAX_PUBLIC_KEY_BYTES)})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SoftKey(credential_id=bytes(MAX_CREDENTIAL_ID_BYTES + 1)), PaddedKey()],
+    ids=["long credential id", "padded public key"],
+)
+async def test_an_oversized_credential_is_refused_and_counts_a_try(app: Harness, ada: str, key: SoftKey) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    refused = await submit(app, token, setup["id"], key.create(setup["securityKey"]["creationOptions"]))
+    assert refused["error"]["code"] == "INVALID_CODE"
+    assert refused["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    assert not await SecurityKey.exists()
+
+
+async def test_repeated_transports_are_stored_once(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    answer = SoftKey(credential_id=bytes(MAX_CREDENTIAL_ID_BYTES)).create(setup["securityKey"]["creationOptions"])
+    answer["response"]["transports"] = ["usb", "nfc"] * 100 + ["warp-drive"]
+    assert (await submit(app, token, setup["id"], answer))["error"] is None
+    assert (await SecurityKey.get()).transports == "usb,nfc"
 
 
 async def test_a_wrong_origin_or_rp_id_is_refused_and_counts_a_try(app: Harness, ada: str) -> None:
@@ -375,6 +441,7 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     cloned = await verify(app, again, key.get(request, sign_count=7))
     assert cloned["error"]["code"] == "INVALID_CODE"
     assert "suspended" in cloned["error"]["message"]
+    assert cloned["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
     stored = await SecurityKey.get(credential_id=key.id)
     assert stored.suspended_at is not None and stored.sign_count == 7
     assert await AuditEvent.filter(target_id=user_id, action="security_key.suspended").count() == 1
@@ -386,6 +453,44 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     assert refused["error"]["code"] == "INVALID_CODE" and "suspended" in refused["error"]["message"]
     await app.gql(KEYS, token=again)  # still at the challenge: nothing to read
     assert (await SecurityKey.get(credential_id=key.id)).sign_count == 7
+
+
+async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+
+    async def behind(**kwargs: Any) -> Any:
+        # Between this request's read of the key and its write, another sign-in (a copy of the key,
+        # or the same key on another session) reported the same counter and was stored.
+        await SecurityKey.filter(credential_id=key.id).update(sign_count=5)
+        return await key_signed_in(**kwargs)
+
+    monkeypatch.setattr(security_keys, "key_signed_in", behind)
+    raced = await verify(app, pending, key.get(request, sign_count=5))
+    assert raced["error"]["code"] == "INVALID_CODE" and "suspended" in raced["error"]["message"]
+    assert raced["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    stored = await SecurityKey.get(credential_id=key.id)
+    assert stored.suspended_at is not None and stored.sign_count == 5
+    assert await AuditEvent.filter(target_id=user_id, action="security_key.suspended").count() == 1
+    assert await Session.filter(user_id=user_id, state="challenge").exists()
+
+
+async def test_a_counter_that_goes_back_on_the_last_try_ends_the_sign_in(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    for _ in range(ATTEMPTS_PER_VERIFICATION - 1):
+        failed = await verify(app, pending, key.get(request, origin="https://evil.example"))
+        assert failed["error"]["code"] == "INVALID_CODE"
+    # The key was last seen at 3: a copy reporting 2 is behind it.
+    await SecurityKey.filter(credential_id=key.id).update(sign_count=3)
+    last = await verify(app, pending, key.get(request, sign_count=2))
+    assert last["error"]["code"] == "TOO_MANY_ATTEMPTS" and last["error"]["attemptsLeft"] == 0
+    assert (await SecurityKey.get(credential_id=key.id)).suspended_at is not None
+    assert not await Session.filter(user_id=user_id, state="challenge").exists()
 
 
 async def test_the_api_shows_a_suspended_key(app: Harness, ada: str) -> None:
@@ -649,3 +754,49 @@ async def test_a_challenge_replaced_after_it_was_read_cannot_be_claimed(app: Har
     assert replaced.challenge != read.challenge and replaced.used_at is None
     assert await claim_challenge(replaced.id, replaced.challenge, now())
     assert not await claim_challenge(replaced.id, replaced.challenge, now())
+
+
+async def test_an_administrators_reset_removes_the_keys_and_their_challenges(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    await options(app, pending)
+    _, token = await signed_in(app, "other-" + ada)
+    await start(app, token)  # another user's set-up and challenge stay
+    _, admin = await admin_token(app)
+    reset = await app.gql(RESET, {"id": str(user_id)}, token=admin)
+    assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+    assert not await SecurityKey.filter(authenticator__user_id=user_id).exists()
+    assert not await WebAuthnChallenge.filter(user_id=user_id).exists()
+    assert await WebAuthnChallenge.exclude(user_id=user_id).count() == 1
+    # The key can be registered again, by its owner or anyone.
+    assert not await credential_registered(key.id)
+
+
+async def test_key_mutations_need_a_password_first(app: Harness, ada: str) -> None:
+    await enable_keys()
+    for document, name in ((KEY_OPTIONS, "securityKeyOptions"), (VERIFY_KEY, "verifyLoginWithSecurityKey")):
+        body = await app.gql(document, {"credential": SoftKey().get({"challenge": "AAAA", "rpId": RP_ID})})
+        assert body["data"] is None and body["errors"][0]["path"] == [name], body
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_key_set_up_turned_off_midway_registers_nothing(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    await enable_keys(False)
+    refused = await submit(app, token, setup["id"], SoftKey().create(setup["securityKey"]["creationOptions"]))
+    assert refused["error"]["code"] == "METHOD_DISABLED"
+    assert not await SecurityKey.exists()
+    assert await WebAuthnChallenge.filter(used_at__isnull=True).count() == 1
+
+
+async def test_a_suspended_key_is_removed_like_any_authenticator(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    key_id = (await add_key(app, token, key))["authenticator"]["id"]
+    await SecurityKey.filter(credential_id=key.id).update(suspended_at=now())
+    # Still the user's factor (2FA stays on), shown as suspended, and removable.
+    assert (await remove(app, token, key_id))["error"] is None
+    assert not await SecurityKey.exists() and not await Authenticator.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
@@ -174,6 +175,17 @@ async def store_security_key(
     return True
 
 
+class KeyUse(StrEnum):
+    """What became of an assertion that verified (`key_signed_in`)."""
+
+    SIGNED_IN = "signed_in"
+    # Its challenge was used, replaced or expired meanwhile: nothing written.
+    CHALLENGE_GONE = "challenge_gone"
+    # The key's counter reached the reported one meanwhile (a parallel sign-in with the same key, or
+    # a copy of it), the key was suspended or removed: nothing written, the challenge still unused.
+    COUNTER_BEHIND = "counter_behind"
+
+
 async def key_signed_in(
     *,
     challenge_id: int,
@@ -183,15 +195,14 @@ async def key_signed_in(
     backup_state: bool,
     moment: datetime,
     fresh_session_id: int | None,
-) -> bool:
+) -> KeyUse:
     """An assertion that verified, in one transaction: its challenge is claimed (once), the key
     keeps the new counter and backup state, its authenticator the time of use; `fresh_session_id`
-    (a signed-in session proving a fresh factor) records it. False when the challenge was used or
-    expired meanwhile, or the key was suspended (nothing written)."""
+    (a signed-in session proving a fresh factor) records it."""
 
-    async def work(connection: BaseDBAsyncClient) -> bool:
+    async def work(connection: BaseDBAsyncClient) -> KeyUse:
         if not await claim_challenge(challenge_id, challenge, moment, connection):
-            return False
+            return KeyUse.CHALLENGE_GONE
         # Only forward, and never on a suspended key (a parallel request may have suspended it).
         forward = Q(sign_count__lt=sign_count) | Q(sign_count=0)
         counted = (
@@ -204,12 +215,12 @@ async def key_signed_in(
         await Authenticator.filter(id=key.authenticator_id).using_db(connection).update(last_used_at=moment)
         if fresh_session_id is not None:
             await Session.filter(id=fresh_session_id).using_db(connection).update(second_factor_at=moment)
-        return True
+        return KeyUse.SIGNED_IN
 
     try:
         return await raw_sql.in_transaction_again_after_deadlock(work)
     except _Lost:
-        return False
+        return KeyUse.COUNTER_BEHIND
 
 
 class _Lost(Exception):

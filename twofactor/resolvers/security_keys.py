@@ -17,12 +17,14 @@ from strawberry.scalars import JSON
 from twofactor.mail import messages
 from twofactor.models import Method, Policy, Session, SessionState, Setup, SetupStatus, User
 from twofactor.models.security_keys import (
+    KeyUse,
     NewSecurityKey,
     SecurityKey,
     WebAuthnChallenge,
     credential_registered,
     key_signed_in,
     replace_session_challenge,
+    security_key_of_authenticator,
     security_keys_of,
     session_challenge,
     setup_challenge,
@@ -77,12 +79,13 @@ def _as_key_answer(refused: Refused) -> Refused:
     return refused
 
 
-def _suspended() -> Refused:
+def _suspended(attempts_left: int | None = None) -> Refused:
     return Refused(
         ErrorCode.INVALID_CODE,
         "This security key is suspended: its signature counter went backwards, so it may have been copied. "
         "Remove it and set up a new one.",
         field="credential",
+        attempts_left=attempts_left,
     )
 
 
@@ -166,8 +169,8 @@ async def submit_security_key(
     if registered is None:
         raise _as_key_answer(await fail_setup(context, setup, user, attempts_left))
     if await credential_registered(registered.credential_id):
-        # A key that answered right, but is in use already: not a guess.
-        await code_checks.user_succeeded(user.id)
+        # The try stays counted: with attestation "none" anyone can make an answer that verifies,
+        # for any credential id, so it proves nothing and must not end the failures in a row.
         raise credential_taken()
     made = await finish_setup(
         context,
@@ -265,11 +268,9 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     if key is None or asserted is None:
         raise await _failed(context, session, user, left)
     if webauthn.counter_went_back(key.sign_count, asserted.sign_count):
-        await _suspend(context, user, key)
-        await _failed(context, session, user, left)
-        raise _suspended()
+        raise await _counter_went_back(context, session, user, key, left)
     moment = now()
-    won = await key_signed_in(
+    used = await key_signed_in(
         challenge_id=challenge.id,
         challenge=challenge.challenge,
         key=key,
@@ -278,8 +279,12 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
         moment=moment,
         fresh_session_id=None if signing_in else session.id,
     )
-    if not won:
-        # A parallel request used the challenge (or suspended the key) first: this one checked nothing new.
+    if used == KeyUse.COUNTER_BEHIND and await security_key_of_authenticator(key.authenticator_id) is not None:
+        # A parallel sign-in got the counter to this one's first: seen one after the other, this
+        # counter went backwards, and so it does now (the key is suspended, once).
+        raise await _counter_went_back(context, session, user, key, left)
+    if used != KeyUse.SIGNED_IN:
+        # A parallel request used the challenge (or removed the key) first: this one checked nothing new.
         await give_back()
         raise challenge_gone()
     if signing_in:
@@ -296,6 +301,18 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
         return _as_key_answer(await auth.challenge_failed(context, session, user, left, _HOW))
     await audit(context, "session.factor_refresh_failed", target_id=user.id, method=_HOW)
     return _not_verified(None)
+
+
+async def _counter_went_back(
+    context: RequestContext, session: Session, user: User, key: SecurityKey, left: int | None
+) -> Refused:
+    """A verified assertion whose counter went backwards: the key is suspended and the try counts
+    as a wrong answer; its last try ends the sign-in (TOO_MANY_ATTEMPTS), as a wrong code's does."""
+    await _suspend(context, user, key)
+    failed = await _failed(context, session, user, left)
+    if failed.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
+        return failed
+    return _suspended(failed.error.attempts_left)
 
 
 async def _suspend(context: RequestContext, user: User, key: SecurityKey) -> None:

@@ -42,6 +42,10 @@ FRESH_FACTOR_WINDOW = timedelta(minutes=15)
 # Security keys (WebAuthn): a challenge is answered within 5 minutes (the browser's prompt
 # times out then too), so a challenge seen by someone else is soon worth nothing.
 WEBAUTHN_CHALLENGE_LIFETIME = timedelta(minutes=5)
+# A new key's credential id: WebAuthn §7.1 has relying parties refuse longer ones. Its public key
+# (COSE): an RSA-4096 key takes about 550 bytes, so more is padding that every sign-in would read.
+MAX_CREDENTIAL_ID_BYTES = 1023
+MAX_PUBLIC_KEY_BYTES = 2048
 
 # Recovery codes: ten, each 10 characters of a 32-letter alphabet (50 bits), single use.
 RECOVERY_CODE_COUNT = 10

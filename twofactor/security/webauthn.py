@@ -24,7 +24,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from twofactor.security.rules import WEBAUTHN_CHALLENGE_LIFETIME
+from twofactor.security.rules import MAX_CREDENTIAL_ID_BYTES, MAX_PUBLIC_KEY_BYTES, WEBAUTHN_CHALLENGE_LIFETIME
 
 # 32 random bytes: WebAuthn asks for at least 16.
 CHALLENGE_BYTES = 32
@@ -154,9 +154,14 @@ def verify_registration(
     except Exception:
         # Whatever a misshapen credential makes the parser raise, it is a refusal like any other.
         return None
+    too_long = len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES
+    if too_long or len(verified.credential_public_key) > MAX_PUBLIC_KEY_BYTES:
+        return None
     response = credential.get("response")
     raw = response.get("transports") if isinstance(response, dict) else None
-    transports = tuple(t for t in raw if isinstance(t, str) and t in _TRANSPORTS) if isinstance(raw, list) else ()
+    # Each known transport once: the stored list has room for all of them, not for repeats.
+    known = dict.fromkeys(t for t in raw if isinstance(t, str) and t in _TRANSPORTS) if isinstance(raw, list) else {}
+    transports = tuple(known)
     return Registered(
         credential_id=bytes_to_base64url(verified.credential_id),
         public_key=bytes_to_base64url(verified.credential_public_key),

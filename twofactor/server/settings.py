@@ -185,10 +185,14 @@ def _check_database_url(url: str) -> str:
     return url
 
 
+def _host_like(name: str) -> bool:
+    """A DNS name: dot-separated labels of ASCII letters, digits and hyphens (no wildcard, no empty label)."""
+    return bool(name) and all(part.isascii() and part.replace("-", "").isalnum() for part in name.split("."))
+
+
 def _check_rp_id(raw: str) -> str:
     rp_id = raw.strip().lower()
-    host_like = rp_id and all(part.isascii() and part.replace("-", "").isalnum() for part in rp_id.split("."))
-    if not host_like or rp_id.replace(".", "").isdigit():
+    if not _host_like(rp_id) or rp_id.replace(".", "").isdigit():
         raise SettingsError(
             f"TWOFACTOR_WEBAUTHN_RP_ID: expected a domain name such as example.com (no scheme, port or IP address), "
             f"got {raw!r}"
@@ -196,28 +200,39 @@ def _check_rp_id(raw: str) -> str:
     return rp_id
 
 
-def _check_origins(raw: str, rp_id: str) -> tuple[str, ...]:
-    """The origins, each the RP id or a subdomain of it, over https (http only for localhost)."""
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _check_origins(raw: str, rp_id: str, *, production: bool) -> tuple[str, ...]:
+    """The origins, each the RP id or a subdomain of it, over https (http only for localhost, and
+    never in production), written as a browser writes an origin: the browser's is compared as text."""
     origins = []
     for origin in (o.strip().rstrip("/") for o in raw.split(",") if o.strip()):
         parts = urlsplit(origin)
         host = (parts.hostname or "").lower()
         try:
-            parts.port  # noqa: B018 (a bad port raises)
+            port = parts.port
         except ValueError:
-            host = ""
-        local = host == "localhost" and parts.scheme == "http"
-        if (parts.scheme != "https" and not local) or parts.path or parts.query or not host:
+            host, port = "", None
+        local = host == "localhost" and parts.scheme == "http" and not production
+        exact = not (parts.path or parts.query or parts.fragment or "?" in origin or "#" in origin)
+        if (parts.scheme != "https" and not local) or not exact or "@" in parts.netloc or port == 0:
             raise SettingsError(
                 f"TWOFACTOR_WEBAUTHN_ORIGINS: expected origins such as https://example.com, got {origin!r} "
-                "(http only for localhost)"
+                "(http only for localhost in development)"
+            )
+        if not _host_like(host):
+            raise SettingsError(
+                f"TWOFACTOR_WEBAUTHN_ORIGINS: {origin!r} does not name one host (no wildcards): list each origin"
             )
         if host != rp_id and not host.endswith("." + rp_id):
             raise SettingsError(
                 f"TWOFACTOR_WEBAUTHN_ORIGINS: {origin} is not on {rp_id} (TWOFACTOR_WEBAUTHN_RP_ID) "
                 "or a subdomain of it: a browser would refuse its keys"
             )
-        origins.append(origin)
+        # A browser's origin has no default port and a lower-case host.
+        shown_port = "" if port is None or port == _DEFAULT_PORTS[parts.scheme] else f":{port}"
+        origins.append(f"{parts.scheme}://{host}{shown_port}")
     return tuple(origins)
 
 
@@ -318,7 +333,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
     if defaulted and rp_id != "localhost":
         raise SettingsError("TWOFACTOR_WEBAUTHN_ORIGINS: set the origins that go with TWOFACTOR_WEBAUTHN_RP_ID")
     webauthn_origins = (
-        _check_origins(str(raw_origins or ""), rp_id) if not defaulted else (f"http://localhost:{DEFAULT_PORT}",)
+        _check_origins(str(raw_origins or ""), rp_id, production=production)
+        if not defaulted
+        else (f"http://localhost:{DEFAULT_PORT}",)
     )
     manifest = str(config("TRUSTED_DOCUMENTS", default="")).strip()
     try:
