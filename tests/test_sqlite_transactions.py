@@ -1,5 +1,4 @@
-"""SQLite transactions hold the write lock from BEGIN, so a second worker process cannot make them fail;
-statements run on the event loop unless they would wait.
+"""SQLite transactions hold the write lock from BEGIN, so a second worker process cannot make them fail.
 
 A plain sqlite3 connection to the same file stands in for the other uvicorn worker.
 """
@@ -8,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 
@@ -19,7 +17,7 @@ from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from twofactor.models import User
-from twofactor.server.sqlite_backend import CHECKPOINT_EVERY, ImmediateSqliteClient, ImmediateTransactionWrapper
+from twofactor.server.sqlite_backend import ImmediateSqliteClient, ImmediateTransactionWrapper
 
 # Short enough to keep the test fast; a held write lock makes it fail, a free one never does.
 NO_WAIT = 0.05
@@ -85,36 +83,12 @@ async def test_nested_transactions_are_savepoints_of_the_same_kind(app: Harness)
     assert (await User.get(id=user.id)).name == "Outer"
 
 
-def loop_connection(app: Harness) -> sqlite3.Connection:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
-    client = Tortoise.get_connection("default")
-    assert isinstance(client, ImmediateSqliteClient)
-    assert client._loop_connection is not None, "the default settings run statements on the loop"
-    return client._loop_connection
-
-
-async def test_statements_and_transactions_run_on_the_loop_connection(app: Harness) -> None:
-    on_loop = loop_connection(app)
-    user = await create_user()
-    before = on_loop.total_changes
-    await User.filter(id=user.id).update(name="Ada Loop")
-    async with in_transaction() as connection:
-        assert isinstance(connection, ImmediateTransactionWrapper)
-        assert connection._on_loop is on_loop
-        await User.filter(id=user.id).using_db(connection).update(name="Ada Loop 2")
-    assert on_loop.total_changes == before + 2
-    assert (await User.get(id=user.id)).name == "Ada Loop 2"
-
-
 async def rename_ours(user_id: int) -> None:
     await User.filter(id=user_id).update(name="Ada ours")
 
 
-async def test_a_write_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
-    # The loop's connection never waits: "busy" sends the statement to aiosqlite's thread,
-    # which waits for the lock while the loop serves everything else.
-    loop_connection(app)
+async def test_a_write_waits_while_another_process_writes(app: Harness) -> None:
+    # aiosqlite's thread waits for the lock (the busy timeout) while the loop serves everything else.
     user = await create_user()
     with other_worker(app, BUSY_TIMEOUT) as other:
         other.execute("BEGIN IMMEDIATE")
@@ -130,8 +104,7 @@ async def test_a_write_waits_in_the_thread_while_another_process_writes(app: Har
     assert (await User.get(id=user.id)).name == "Ada ours"
 
 
-async def test_a_transaction_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
-    loop_connection(app)
+async def test_a_transaction_waits_while_another_process_writes(app: Harness) -> None:
     user = await create_user()
 
     async def ours() -> ImmediateTransactionWrapper:
@@ -148,41 +121,15 @@ async def test_a_transaction_waits_in_the_thread_while_another_process_writes(ap
         assert not transaction.done()
         rename(other, user.id, " theirs")
         other.execute("COMMIT")
-        connection = await transaction
-    assert connection._on_loop is None, "it began while the other process held the lock"
+        await transaction
     assert (await User.get(id=user.id)).name == "Ada theirs ours"
 
 
-def pragma(connection: sqlite3.Connection, name: str) -> int:
-    cursor = connection.execute(f"PRAGMA {name}")
-    value = int(cursor.fetchone()[0])
-    cursor.close()  # an open cursor would keep its snapshot, and the WAL with it
-    return value
-
-
-async def test_the_wal_is_checkpointed_off_the_loop(app: Harness) -> None:
-    # The loop's connection does not checkpoint (that would fsync on the loop): a thread does,
-    # every CHECKPOINT_EVERY commits. Without it the WAL grows by a page or more per commit.
-    on_loop = loop_connection(app)
-    assert pragma(on_loop, "wal_autocheckpoint") == 0
-    user = await create_user()
-    path = app.settings.database_url.removeprefix("sqlite://").split("?")[0]
-    page_size = pragma(on_loop, "page_size")
-    commits = 5 * CHECKPOINT_EVERY
-    for number in range(commits):
-        await User.filter(id=user.id).update(name=f"Ada {number}")
-    client = Tortoise.get_connection("default")
-    assert isinstance(client, ImmediateSqliteClient) and client._checkpoints is not None
-    if client._checkpoints.running is not None:
-        await client._checkpoints.running
-    wal_pages = os.path.getsize(path + "-wal") / page_size
-    assert wal_pages < commits / 2, f"the WAL kept {wal_pages:.0f} pages for {commits} commits"
-
-
-async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) -> None:
+async def test_a_failed_commit_leaves_the_connection_usable(app: Harness) -> None:
     # With deferred foreign keys SQLite checks them at COMMIT, which then fails and leaves the
     # transaction open: the next transaction must still begin (and the row must be gone).
-    on_loop = loop_connection(app)
+    if app.backend != "sqlite":
+        pytest.skip("SQLite's engine only")
     user = await create_user()
     with pytest.raises(IntegrityError):
         async with in_transaction() as connection:
@@ -191,7 +138,6 @@ async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) 
                 'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES (?, ?, ?)',
                 [user.id + 1000, "x" * 64, "2026-01-01 00:00:00+00:00"],
             )
-    assert not on_loop.in_transaction
     async with in_transaction() as connection:
         await User.filter(id=user.id).using_db(connection).update(name="Ada After")
     assert (await User.get(id=user.id)).name == "Ada After"
