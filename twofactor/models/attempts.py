@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -199,7 +200,9 @@ async def take_code_mail(
     """
     for _ in range(tries):
         moment = datetime.now(UTC)
-        over = Q(**{f"{window}__isnull": True}) | Q(**{f"{window}__lte": moment - span})
+        unset: dict[str, Any] = {f"{window}__isnull": True}
+        ended: dict[str, Any] = {f"{window}__lte": moment - span}
+        over = Q(**unset) | Q(**ended)
         if await User.filter(over, id=user_id).update(**{window: moment, count: 1}):
             return moment
         live = {f"{window}__gt": moment - span, f"{count}__lt": per_hour}
