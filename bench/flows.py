@@ -23,7 +23,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from twofactor.models import Authenticator, Method, RecoveryCode, Session, SessionState, Setup, User
-from twofactor.resolvers.factors import recovery_digest, secret_context
+from twofactor.resolvers.code_checks import recovery_digest, secret_context
 from twofactor.security import codes, rules, tokens, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.names import name_key

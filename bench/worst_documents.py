@@ -36,9 +36,9 @@ from graphql import GraphQLError, get_introspection_query, parse, specified_rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from twofactor.schema import guard
-from twofactor.schema.guard import GuardedOperations, _checked
+from twofactor.schema import operation_checks
 from twofactor.schema.limits import too_large, too_large_error
+from twofactor.schema.operation_checks import OperationChecks, _checked
 from twofactor.schema.root import MAX_TOKENS, build_schema
 from twofactor.security.rules import (
     CACHED_DOCUMENT_MAX_CHARS,
@@ -139,22 +139,22 @@ def over() -> dict[str, str]:
 
 def cache_memory(schema: Any, rules: tuple[Any, ...]) -> float:
     """MiB the parse and validation caches hold when filled with the largest cacheable documents we know."""
-    guard._parse.cache_clear()
-    guard._validate.cache_clear()
+    operation_checks._parse.cache_clear()
+    operation_checks._validate.cache_clear()
     tracemalloc.start()
     gc.collect()
     before = tracemalloc.get_traced_memory()[0]
     options = (("max_tokens", MAX_TOKENS),)
-    for i in range(guard.CACHE_SIZE * 2):
+    for i in range(operation_checks.CACHE_SIZE * 2):
         # About 490 tokens in 1 KiB, and an error message that prints the whole list.
         head, tail = f"{{admin{{auditEvents(userId:[{i}", "]){nextCursor}}}"
         text = head + " 1" * ((CACHED_DOCUMENT_MAX_CHARS - len(head) - len(tail)) // 2) + tail
-        guard.parse_document(text, max_tokens=MAX_TOKENS)
-        guard._validate(schema, text, options, rules)
+        operation_checks.parse_document(text, max_tokens=MAX_TOKENS)
+        operation_checks._validate(schema, text, options, rules)
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert guard._parse.cache_info().currsize == guard.CACHE_SIZE
+    assert operation_checks._parse.cache_info().currsize == operation_checks.CACHE_SIZE
     return held / 2**20
 
 
@@ -246,7 +246,7 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=200, help="probe requests alone, then under the flood")
     args = parser.parse_args()
     schema = build_schema(introspection=True)
-    extension = cast(GuardedOperations, schema.extensions[0]())
+    extension = cast(OperationChecks, schema.extensions[0]())
     rules = (*specified_rules, *extension.rules)
 
     def check(text: str) -> Callable[[], object]:
@@ -298,7 +298,9 @@ def main() -> None:
             f"max {figures['max_ms']:7.2f} ms  ({figures['count']} requests)"
         )
     cached = cache_memory(schema._schema, rules)
-    print(f"caches full of the largest cacheable documents ({guard.CACHE_SIZE} entries each): {cached:.1f} MiB")
+    print(
+        f"caches full of the largest cacheable documents ({operation_checks.CACHE_SIZE} entries each): {cached:.1f} MiB"
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(

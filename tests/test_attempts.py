@@ -11,7 +11,7 @@ import pytest
 from conftest import SET_UP_APP, Harness, login, signed_in
 
 from twofactor.models import Session, Setup, User
-from twofactor.resolvers import factors
+from twofactor.resolvers import code_checks
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
 from twofactor.security.tokens import token_hash
@@ -34,11 +34,11 @@ async def _counts(session: Session, user: User) -> tuple[int, int]:
 
 async def test_a_try_and_the_users_failure_are_counted_together(app: Harness) -> None:
     session, user = await _session_and_user(app)
-    left = await factors.reserve_session_and_user_attempt(session, user)
+    left = await code_checks.reserve_session_and_user_attempt(session, user)
     assert left == ATTEMPTS_PER_VERIFICATION - 1
     assert await _counts(session, user) == (1, 1)
     assert (session.failed_attempts, user.failed_verifications) == (1, 1)
-    left = await factors.reserve_session_and_user_attempt(session, user)
+    left = await code_checks.reserve_session_and_user_attempt(session, user)
     assert left == ATTEMPTS_PER_VERIFICATION - 2
     assert await _counts(session, user) == (2, 2)
 
@@ -48,7 +48,7 @@ async def test_rows_changed_since_they_were_read_are_counted_exactly(app: Harnes
     # A parallel request took a try and counted a failure after these rows were read.
     await Session.filter(id=session.id).update(failed_attempts=2)
     await User.filter(id=user.id).update(failed_verifications=1)
-    left = await factors.reserve_session_and_user_attempt(session, user)
+    left = await code_checks.reserve_session_and_user_attempt(session, user)
     assert left == ATTEMPTS_PER_VERIFICATION - 3
     assert await _counts(session, user) == (3, 2)
 
@@ -59,7 +59,7 @@ async def test_a_spent_challenge_leaves_the_users_count_as_it_was(app: Harness) 
     await Session.filter(id=session.id).update(failed_attempts=ATTEMPTS_PER_VERIFICATION)
     session.failed_attempts = ATTEMPTS_PER_VERIFICATION - 1
     with pytest.raises(Refused) as refused:
-        await factors.reserve_session_and_user_attempt(session, user)
+        await code_checks.reserve_session_and_user_attempt(session, user)
     assert refused.value.error.code == ErrorCode.TOO_MANY_ATTEMPTS
     assert await _counts(session, user) == (ATTEMPTS_PER_VERIFICATION, 0)
     assert user.failed_verifications == 0
@@ -71,7 +71,7 @@ async def test_a_user_who_must_wait_keeps_the_challenges_try(app: Harness) -> No
     blocked = now() + timedelta(minutes=5)
     await User.filter(id=user.id).update(failed_verifications=7, verification_blocked_until=blocked)
     with pytest.raises(Refused) as refused:
-        await factors.reserve_session_and_user_attempt(session, user)
+        await code_checks.reserve_session_and_user_attempt(session, user)
     assert refused.value.error.code == ErrorCode.RATE_LIMITED
     assert await _counts(session, user) == (0, 7)
 
@@ -82,7 +82,7 @@ async def test_a_user_read_as_waiting_is_refused_before_anything_is_counted(app:
     await User.filter(id=user.id).update(failed_verifications=7, verification_blocked_until=blocked)
     user = await User.get(id=user.id)
     with pytest.raises(Refused) as refused:
-        await factors.reserve_session_and_user_attempt(session, user)
+        await code_checks.reserve_session_and_user_attempt(session, user)
     assert refused.value.error.code == ErrorCode.RATE_LIMITED
     assert await _counts(session, user) == (0, 7)
 
@@ -92,13 +92,13 @@ async def test_a_set_up_try_and_the_users_failure_are_counted_together(app: Harn
     started = (await app.gql(SET_UP_APP, token=token))["data"]["myTwoFactor"]["setUpApp"]["setup"]
     setup = await Setup.get(id=started["id"])
     user = await User.get(id=setup.user_id)
-    left = await factors.reserve_setup_and_user_attempt(setup, user)
+    left = await code_checks.reserve_setup_and_user_attempt(setup, user)
     assert left == ATTEMPTS_PER_VERIFICATION - 1
     assert (await Setup.get(id=setup.id)).failed_attempts == 1
     assert (await User.get(id=user.id)).failed_verifications == 1
     # Ended meanwhile: refused, and the user's count stays where it was.
     await Setup.filter(id=setup.id).update(status="CANCELLED")
     with pytest.raises(Refused) as refused:
-        await factors.reserve_setup_and_user_attempt(setup, user)
+        await code_checks.reserve_setup_and_user_attempt(setup, user)
     assert refused.value.error.code == ErrorCode.NOT_FOUND
     assert (await User.get(id=user.id)).failed_verifications == 1

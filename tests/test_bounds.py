@@ -29,7 +29,7 @@ from twofactor.models import (
     SetupStatus,
     User,
 )
-from twofactor.resolvers.common import user_channel
+from twofactor.resolvers.notices import user_channel
 from twofactor.security import tokens
 from twofactor.security.rules import (
     LOGIN_STREAK_LIFETIME,

@@ -16,7 +16,7 @@ from conftest import Harness, signed_in
 from graphql import OperationDefinitionNode, get_introspection_query, parse
 from test_subscriptions import refused_code, signed_socket
 
-from twofactor.schema import guard
+from twofactor.schema import operation_checks
 from twofactor.schema.limits import DocumentShape
 from twofactor.schema.root import MAX_TOKENS
 from twofactor.security.rules import (
@@ -110,16 +110,16 @@ AT_THE_CAPS = {
 def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """The documents graphql-core's validation ran on (the real validation, counted)."""
     seen: list[Any] = []
-    validate = guard.validate_document  # type: ignore[attr-defined]
+    validate = operation_checks.validate_document  # type: ignore[attr-defined]
 
     def counted(schema: Any, document: Any, rules: Any) -> Any:
         seen.append(document)
         return validate(schema, document, rules)
 
-    monkeypatch.setattr(guard, "validate_document", counted)
-    guard._validate.cache_clear()
+    monkeypatch.setattr(operation_checks, "validate_document", counted)
+    operation_checks._validate.cache_clear()
     yield seen
-    guard._validate.cache_clear()
+    operation_checks._validate.cache_clear()
 
 
 def messages(body: dict[str, Any]) -> list[str]:
@@ -222,7 +222,7 @@ def padded(size: int, filler: str = "x") -> str:
 
 
 async def test_a_document_over_the_size_cap_is_refused_with_a_clear_error(app: Harness, validations: list[Any]) -> None:
-    parsed = guard._parse.cache_info().misses
+    parsed = operation_checks._parse.cache_info().misses
     for document in (padded(MAX_DOCUMENT_BYTES + 1), padded(MAX_DOCUMENT_BYTES + 1, "é"), padded(900_000)):
         async with app.client() as client:
             response = await client.post("/graphql", json={"query": document})
@@ -231,7 +231,7 @@ async def test_a_document_over_the_size_cap_is_refused_with_a_clear_error(app: H
         assert body["data"] is None
         assert body["errors"][0]["message"] == f"The document is larger than {MAX_DOCUMENT_BYTES} bytes."
         assert body["errors"][0]["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
-    assert guard._parse.cache_info().misses == parsed and validations == []
+    assert operation_checks._parse.cache_info().misses == parsed and validations == []
     # Characters are not bytes: the same count of two-byte characters is over the cap.
     assert len(padded(MAX_DOCUMENT_BYTES + 1, "é")) < MAX_DOCUMENT_BYTES
     body = await app.gql(padded(MAX_DOCUMENT_BYTES))
@@ -268,19 +268,19 @@ async def test_a_subscription_over_the_size_cap_gets_an_error_and_the_socket_sta
 
 
 async def test_big_texts_are_not_cached(app: Harness) -> None:
-    guard._parse.cache_clear()
-    guard._validate.cache_clear()
+    operation_checks._parse.cache_clear()
+    operation_checks._validate.cache_clear()
     big = padded(CACHED_DOCUMENT_MAX_CHARS + 1)
     for _ in range(3):
         assert await app.gql(big) == {"data": {"__typename": "Query"}}
-    assert guard._parse.cache_info().currsize == 0
-    assert guard._validate.cache_info().currsize == 0
+    assert operation_checks._parse.cache_info().currsize == 0
+    assert operation_checks._validate.cache_info().currsize == 0
     small = padded(CACHED_DOCUMENT_MAX_CHARS)
     for _ in range(3):
         assert await app.gql(small) == {"data": {"__typename": "Query"}}
-    assert guard._parse.cache_info().currsize == 1
-    assert guard._validate.cache_info().currsize == 1
-    assert guard._validate.cache_info().hits == 2
+    assert operation_checks._parse.cache_info().currsize == 1
+    assert operation_checks._validate.cache_info().currsize == 1
+    assert operation_checks._validate.cache_info().hits == 2
 
 
 # Which operation runs

@@ -48,9 +48,9 @@ from twofactor.models import (
     SessionState,
     Setup,
     User,
-    plain_sql,
+    raw_sql,
 )
-from twofactor.resolvers.factors import recovery_digest
+from twofactor.resolvers.code_checks import recovery_digest
 from twofactor.security import tokens, totp
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, RESEND_COOLDOWN, USER_FAILURES_BEFORE_WAIT
 from twofactor.server.context import client_ip, now
@@ -560,7 +560,7 @@ async def test_a_reset_ended_by_two_deadlocks_in_a_row_runs_a_third_time(
     """The other side may cross the reset again on its next run: each run is ended in turn, up
     to `DEADLOCK_ATTEMPTS` (the test's connection holds a session's row and takes the user's
     twice, each time in a savepoint it then rolls back)."""
-    assert plain_sql.DEADLOCK_ATTEMPTS == 3
+    assert raw_sql.DEADLOCK_ATTEMPTS == 3
     async with a_reset_the_test_crosses(app, ada) as (user, reset, hold, watcher, holder):
         own = "SELECT transactionid::text FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid'"
         holding_xid = await holder.fetchval(own)

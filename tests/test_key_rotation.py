@@ -9,7 +9,7 @@ from conftest import SET_UP_APP, Harness, add_app, signed_in
 
 from twofactor.models import Authenticator, Setup
 from twofactor.resolvers.admin import rotate_secrets
-from twofactor.resolvers.factors import secret_context
+from twofactor.resolvers.code_checks import secret_context
 from twofactor.security.keyring import DecryptionError, Keyring
 
 

@@ -24,7 +24,7 @@ from conftest import (
 )
 
 from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
-from twofactor.resolvers import factors
+from twofactor.resolvers import code_checks
 from twofactor.security import tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
@@ -446,7 +446,7 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     challenge_row = await EmailChallenge.get(session_id=row.id)
     assert challenge_row.used_at is not None
     authenticator = await Authenticator.get(id=int(authenticator_id))
-    assert await factors.claim_email_code(app.app.state.services.keyring, row, authenticator, code) is False
+    assert await code_checks.claim_email_code(app.app.state.services.keyring, row, authenticator, code) is False
     other = await challenge(app)
     assert (await verify(app, other, authenticator_id, code))["error"]["code"] == "INVALID_CODE"
     assert len([m for m in app.smtp.received if m.message["Subject"] == SIGN_IN_SUBJECT]) == 1

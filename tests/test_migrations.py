@@ -21,7 +21,7 @@ import asyncio, json, sys
 from datetime import UTC, datetime
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.server.database import tortoise_config
 
 USER = (
@@ -41,20 +41,20 @@ async def main(url):
     moment = datetime.now(UTC)
     ids = []
     for email in ("two@example.test", "none@example.test"):
-        ((user_id,),) = await plain_sql.fetch(USER, email, "x", False, "hash", moment)
+        ((user_id,),) = await raw_sql.fetch(USER, email, "x", False, "hash", moment)
         ids.append(user_id)
     for name in ("Phone", "Tablet"):
-        await plain_sql.execute(AUTHENTICATOR, ids[0], name, name.lower(), moment)
+        await raw_sql.execute(AUTHENTICATOR, ids[0], name, name.lower(), moment)
     await Tortoise.close_connections()
     await migrate(config=config)
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     counts = {}
     read = 'SELECT "authenticator_count" FROM "users" WHERE "id" = ?'
-    counts["migrated"] = [(await plain_sql.fetch(read, user_id))[0][0] for user_id in ids]
-    await plain_sql.execute(AUTHENTICATOR, ids[1], "Laptop", "laptop", moment)
-    await plain_sql.execute('DELETE FROM "authenticators" WHERE "user_id" = ? AND "name" = ?', ids[0], "Phone")
-    counts["changed"] = [(await plain_sql.fetch(read, user_id))[0][0] for user_id in ids]
+    counts["migrated"] = [(await raw_sql.fetch(read, user_id))[0][0] for user_id in ids]
+    await raw_sql.execute(AUTHENTICATOR, ids[1], "Laptop", "laptop", moment)
+    await raw_sql.execute('DELETE FROM "authenticators" WHERE "user_id" = ? AND "name" = ?', ids[0], "Phone")
+    counts["changed"] = [(await raw_sql.fetch(read, user_id))[0][0] for user_id in ids]
     await Tortoise.close_connections()
     print(json.dumps(counts))
 
@@ -83,7 +83,7 @@ import asyncio, json, sys
 from datetime import UTC, datetime
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.server.database import tortoise_config
 
 USER = (
@@ -102,20 +102,20 @@ async def main(url):
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     moment = datetime.now(UTC)
-    ((user_id,),) = await plain_sql.fetch(USER, "old@example.test", "x", False, "hash", moment)
-    ((session_id,),) = await plain_sql.fetch(SESSION, "a" * 64, user_id, moment, moment)
-    await plain_sql.execute(CODE, user_id, "digest", moment)
+    ((user_id,),) = await raw_sql.fetch(USER, "old@example.test", "x", False, "hash", moment)
+    ((session_id,),) = await raw_sql.fetch(SESSION, "a" * 64, user_id, moment, moment)
+    await raw_sql.execute(CODE, user_id, "digest", moment)
     await Tortoise.close_connections()
     await migrate(config=config)
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     found = {}
-    found["sessions"] = [list(r) for r in await plain_sql.fetch('SELECT "id", "last_seen_at" FROM "sessions"')]
-    found["codes"] = [r[0] for r in await plain_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')]
-    await plain_sql.execute('UPDATE "sessions" SET "last_seen_at" = ? WHERE "id" = ?', moment, session_id)
-    await plain_sql.execute('UPDATE "recovery_codes" SET "minted_by_session_id" = ?', session_id)
-    found["seen"] = (await plain_sql.fetch('SELECT "last_seen_at" IS NOT NULL FROM "sessions"'))[0][0]
-    minted = await plain_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')
+    found["sessions"] = [list(r) for r in await raw_sql.fetch('SELECT "id", "last_seen_at" FROM "sessions"')]
+    found["codes"] = [r[0] for r in await raw_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')]
+    await raw_sql.execute('UPDATE "sessions" SET "last_seen_at" = ? WHERE "id" = ?', moment, session_id)
+    await raw_sql.execute('UPDATE "recovery_codes" SET "minted_by_session_id" = ?', session_id)
+    found["seen"] = (await raw_sql.fetch('SELECT "last_seen_at" IS NOT NULL FROM "sessions"'))[0][0]
+    minted = await raw_sql.fetch('SELECT "minted_by_session_id" FROM "recovery_codes"')
     found["minted"] = [r[0] == session_id for r in minted]
     found["session_id"] = session_id
     await Tortoise.close_connections()
@@ -152,7 +152,7 @@ import asyncio, json, sys
 from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.server.database import tortoise_config
 
 async def main(url):
@@ -161,17 +161,17 @@ async def main(url):
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     moment = datetime.now(UTC)
-    ((user_id,),) = await plain_sql.fetch(
+    ((user_id,),) = await raw_sql.fetch(
         'INSERT INTO "users" ("email", "name", "is_admin", "password_hash", "created_at", '
         '"failed_verifications", "sends_in_window") VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING "id"',
         "old@example.test", "x", False, "hash", moment,
     )
-    await plain_sql.execute(
+    await raw_sql.execute(
         'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts") '
         "VALUES (?, ?, 'done', ?, ?, 0)",
         "a" * 64, user_id, moment, moment + timedelta(days=1),
     )
-    await plain_sql.execute(
+    await raw_sql.execute(
         'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 3)', "address:x", moment
     )
     await Tortoise.close_connections()
@@ -179,11 +179,11 @@ async def main(url):
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     found = {
-        "session": list((await plain_sql.fetch('SELECT "device_id", "trusted_device" FROM "sessions"'))[0]),
-        "user": list((await plain_sql.fetch(
+        "session": list((await raw_sql.fetch('SELECT "device_id", "trusted_device" FROM "sessions"'))[0]),
+        "user": list((await raw_sql.fetch(
             'SELECT "sign_in_send_window_start", "sign_in_sends_in_window" FROM "users"'))[0]),
-        "throttle": list((await plain_sql.fetch('SELECT "failures", "blocked_until" FROM "login_throttles"'))[0]),
-        "devices": (await plain_sql.fetch('SELECT COUNT(*) FROM "known_devices"'))[0][0],
+        "throttle": list((await raw_sql.fetch('SELECT "failures", "blocked_until" FROM "login_throttles"'))[0]),
+        "devices": (await raw_sql.fetch('SELECT COUNT(*) FROM "known_devices"'))[0][0],
     }
     await Tortoise.close_connections()
     print(json.dumps(found))

@@ -175,17 +175,17 @@ async def test_send_login_code_runs_a_bounded_number_of_statements(app: Harness)
 
 async def test_a_repeated_document_is_validated_once(app: Harness) -> None:
     """The caches are keyed by the rules too: rule classes made per request would never hit them."""
-    from twofactor.schema import guard
+    from twofactor.schema import operation_checks
 
     _, token = await signed_in(app)
     await app.gql(MY_TWO_FACTOR, token=token)
-    parsed, validated = guard._parse.cache_info(), guard._validate.cache_info()
+    parsed, validated = operation_checks._parse.cache_info(), operation_checks._validate.cache_info()
     for _ in range(3):
         await app.gql(MY_TWO_FACTOR, token=token)
-    assert guard._parse.cache_info().misses == parsed.misses
-    assert guard._parse.cache_info().hits == parsed.hits + 3
-    assert guard._validate.cache_info().misses == validated.misses
-    assert guard._validate.cache_info().hits == validated.hits + 3
+    assert operation_checks._parse.cache_info().misses == parsed.misses
+    assert operation_checks._parse.cache_info().hits == parsed.hits + 3
+    assert operation_checks._validate.cache_info().misses == validated.misses
+    assert operation_checks._validate.cache_info().hits == validated.hits + 3
 
 
 def _fields(instance: Any) -> dict[str, Any]:
@@ -195,13 +195,13 @@ def _fields(instance: Any) -> dict[str, Any]:
     return found
 
 
-async def test_the_plain_sql_reads_build_the_models_tortoise_would(app: Harness) -> None:
-    """hot_reads builds instances itself (datetimes by fromisoformat): they must equal Tortoise's own."""
+async def test_the_request_reads_build_the_models_tortoise_would(app: Harness) -> None:
+    """request_reads builds instances itself (datetimes by fromisoformat): they must equal Tortoise's own."""
     from datetime import UTC, datetime
 
     from twofactor.models import Authenticator, Method, RecoveryCode, Session, User
-    from twofactor.models.hot_reads import authenticator_of, authenticators_and_codes_left, session_with_user
-    from twofactor.models.hot_reads import signed_in as signed_in_read
+    from twofactor.models.request_reads import authenticator_of, authenticators_and_codes_left, session_with_user
+    from twofactor.models.request_reads import signed_in as signed_in_read
     from twofactor.security.tokens import token_hash
 
     user, token = await signed_in(app)
@@ -242,22 +242,22 @@ async def test_the_plain_sql_reads_build_the_models_tortoise_would(app: Harness)
     assert await authenticator_of(other.id, expected[0].id) is None
 
 
-async def test_plain_sql_counts_the_rows_each_statement_changed(app: Harness) -> None:
+async def test_raw_sql_counts_the_rows_each_statement_changed(app: Harness) -> None:
     """Row counts decide claims: an INSERT that did nothing must say 0 (PostgreSQL reports an oid too)."""
     from datetime import UTC, datetime
 
-    from twofactor.models import plain_sql
+    from twofactor.models import raw_sql
 
     insert = 'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, 1) ON CONFLICT DO NOTHING'
     moment = datetime.now(UTC)
-    assert await plain_sql.execute(insert, "k1", moment) == 1
-    assert await plain_sql.execute(insert, "k1", moment) == 0
-    assert await plain_sql.execute(insert, "k2", moment) == 1
+    assert await raw_sql.execute(insert, "k1", moment) == 1
+    assert await raw_sql.execute(insert, "k1", moment) == 0
+    assert await raw_sql.execute(insert, "k2", moment) == 1
     bump = 'UPDATE "login_throttles" SET "failures" = "failures" + 1 WHERE "failures" < ?'
-    assert await plain_sql.execute(bump, 2) == 2
-    assert await plain_sql.execute(bump, 2) == 0
-    assert await plain_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', "k1") == 1
-    assert await plain_sql.fetch('SELECT "key", "failures" FROM "login_throttles"') == [("k2", 2)]
+    assert await raw_sql.execute(bump, 2) == 2
+    assert await raw_sql.execute(bump, 2) == 0
+    assert await raw_sql.execute('DELETE FROM "login_throttles" WHERE "key" = ?', "k1") == 1
+    assert await raw_sql.fetch('SELECT "key", "failures" FROM "login_throttles"') == [("k2", 2)]
 
 
 async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_rollback(app: Harness) -> None:
@@ -266,7 +266,7 @@ async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_roll
     from tortoise import Tortoise
     from tortoise.transactions import in_transaction
 
-    from twofactor.models import User, plain_sql
+    from twofactor.models import User, raw_sql
     from twofactor.server.database import _keep_session
 
     connection: Any = Tortoise.get_connection("default")
@@ -276,11 +276,11 @@ async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_roll
     user, _ = await signed_in(app)
     with pytest.raises(RuntimeError):
         async with in_transaction():
-            await plain_sql.execute('UPDATE "users" SET "name" = ? WHERE "id" = ?', "Changed", user.id)
+            await raw_sql.execute('UPDATE "users" SET "name" = ? WHERE "id" = ?', "Changed", user.id)
             raise RuntimeError("rolled back")
     for _ in range(30):  # every pooled connection in turn
         assert (await User.get(id=user.id)).name == "Ada"
-    rows = await plain_sql.fetch(
+    rows = await raw_sql.fetch(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
     )
     assert rows == [(0,)]
@@ -295,7 +295,7 @@ async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: H
     from tortoise import Tortoise
 
     from twofactor.mail import outbox
-    from twofactor.models import hot_reads, mail_queue, setups
+    from twofactor.models import mail_queue, request_reads, setups
     from twofactor.models.sessions import other_setup_sessions
 
     statements = [
@@ -303,7 +303,7 @@ async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: H
         mail_queue.claim_sql("sqlite", outbox.BATCH_SIZE),
         setups._MAIL_SETTLED,
         setups._DUE_TO_EXPIRE,
-        *hot_reads._sql("sqlite").values(),
+        *request_reads._sql("sqlite").values(),
     ]
     connection: Any = Tortoise.get_connection("default")
     for sql in statements:
@@ -321,8 +321,8 @@ async def test_reads_see_every_commit_and_transactions_see_their_own_writes(app:
 
     from tortoise.transactions import in_transaction
 
-    from twofactor.models import plain_sql
-    from twofactor.models.hot_reads import authenticators_and_codes_left
+    from twofactor.models import raw_sql
+    from twofactor.models.request_reads import authenticators_and_codes_left
 
     user, _ = await signed_in(app)
     insert = (
@@ -330,16 +330,16 @@ async def test_reads_see_every_commit_and_transactions_see_their_own_writes(app:
         "VALUES (?, 'APP', ?, ?, -1, ?)"
     )
     async with in_transaction() as connection:
-        await plain_sql.execute(insert, user.id, "Phone", "phone", datetime.now(UTC), connection=connection)
+        await raw_sql.execute(insert, user.id, "Phone", "phone", datetime.now(UTC), connection=connection)
         inside, _ = await authenticators_and_codes_left(user.id)
         assert [a.name for a in inside] == ["Phone"]  # the transaction sees its uncommitted row
     # Committed: the very next read outside sees it.
     assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone"]
-    await plain_sql.execute(insert, user.id, "Tablet", "tablet", datetime.now(UTC))
+    await raw_sql.execute(insert, user.id, "Tablet", "tablet", datetime.now(UTC))
     assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone", "Tablet"]
     with pytest.raises(RuntimeError):
         async with in_transaction() as connection:
-            await plain_sql.execute(insert, user.id, "Laptop", "laptop", datetime.now(UTC), connection=connection)
+            await raw_sql.execute(insert, user.id, "Laptop", "laptop", datetime.now(UTC), connection=connection)
             raise RuntimeError("rolled back")
     assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone", "Tablet"]
 
@@ -349,9 +349,9 @@ async def test_a_read_never_sees_an_older_snapshot_than_the_last_commit(app: Har
     and a later read of another statement on the same connection would miss rows committed meanwhile."""
     from datetime import UTC, datetime
 
-    from twofactor.models import plain_sql
-    from twofactor.models.hot_reads import authenticators_and_codes_left
-    from twofactor.models.hot_reads import signed_in as signed_in_read
+    from twofactor.models import raw_sql
+    from twofactor.models.request_reads import authenticators_and_codes_left
+    from twofactor.models.request_reads import signed_in as signed_in_read
     from twofactor.security.tokens import token_hash
 
     user, token = await signed_in(app)
@@ -364,7 +364,7 @@ async def test_a_read_never_sees_an_older_snapshot_than_the_last_commit(app: Har
     try:
         for count in range(1, 11):
             assert await signed_in_read(token_hash(token)) is not None  # one statement...
-            await plain_sql.execute(insert, user.id, f"App {count}", f"app {count}", datetime.now(UTC))
+            await raw_sql.execute(insert, user.id, f"App {count}", f"app {count}", datetime.now(UTC))
             authenticators, _ = await authenticators_and_codes_left(user.id)  # ...then another
             assert len(authenticators) == count
     finally:
@@ -377,14 +377,14 @@ async def test_authenticators_of_every_kind_are_read_whatever_their_null_columns
     dropped every app factor in some processes, and sign-in then skipped the second factor.)"""
     from datetime import UTC, datetime
 
-    from twofactor.models import Method, plain_sql
-    from twofactor.models.hot_reads import AUTHENTICATORS, SESSIONS, SETUPS, USERS, authenticators_and_codes_left
+    from twofactor.models import Method, raw_sql
+    from twofactor.models.request_reads import AUTHENTICATORS, SESSIONS, SETUPS, USERS, authenticators_and_codes_left
 
     for loader in (AUTHENTICATORS, SESSIONS, SETUPS, USERS):
         assert loader.columns[0] == loader.model._meta.db_pk_column
     user, token = await signed_in(app)
     await add_app(app, token, "Phone")
-    await plain_sql.execute(
+    await raw_sql.execute(
         'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "email", "last_step", "created_at") '
         "VALUES (?, 'EMAIL', 'Work', 'work', ?, -1, ?)",
         user.id,

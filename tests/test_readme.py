@@ -25,7 +25,7 @@ from test_manage import stale
 from test_subscriptions import listening, signed_socket
 
 from twofactor.models import Authenticator, User
-from twofactor.resolvers.common import user_channel
+from twofactor.resolvers.notices import user_channel
 from twofactor.security import totp
 
 ROOT = Path(__file__).resolve().parent.parent

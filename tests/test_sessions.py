@@ -37,7 +37,7 @@ from test_hardening import (
 from test_subscriptions import CHANGED, listening, refused_code, signed_socket
 
 from twofactor.models import AuditEvent, OutboxMessage, RecoveryCode, Session, SessionState, User
-from twofactor.resolvers.common import user_channel
+from twofactor.resolvers.notices import user_channel
 from twofactor.resolvers.sessions import device_label
 from twofactor.security import tokens, totp
 from twofactor.security.rules import PENDING_SESSION_LIFETIME, SESSION_SEEN_EVERY

@@ -23,7 +23,7 @@ from twofactor.mail.backends import SmtpBackend
 from twofactor.mail.outbox import OutboxWorker
 from twofactor.models import Authenticator, OutboxMessage, Setup
 from twofactor.models.outbox import OutboxStatus
-from twofactor.resolvers.delivery import delivery_result
+from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.context import now
 from twofactor.server.settings import MailSettings
 

@@ -36,8 +36,8 @@ from mail_support import Collector
 
 from twofactor.models import OutboxMessage, Policy, Setup
 from twofactor.resolvers import subscriptions
-from twofactor.resolvers.common import user_channel
-from twofactor.resolvers.views import TwoFactorRows, load_rows
+from twofactor.resolvers.api_objects import TwoFactorRows, load_rows
+from twofactor.resolvers.notices import user_channel
 from twofactor.security import totp
 from twofactor.server.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from twofactor.server.context import SESSION_COOKIE, now

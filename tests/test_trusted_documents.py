@@ -15,7 +15,7 @@ import pytest
 from conftest import Harness, signed_in
 from test_subscriptions import refused_code, signed_socket
 
-from twofactor.schema import guard
+from twofactor.schema import operation_checks
 from twofactor.schema.trusted import document_hash, read_manifest
 from twofactor.server.app import create_app
 from twofactor.server.settings import SettingsError, load_settings
@@ -54,12 +54,12 @@ async def test_a_trusted_document_runs_by_its_text_or_its_hash(app: Harness) -> 
 
 
 async def test_any_other_document_is_refused_before_parsing(app: Harness) -> None:
-    parsed = guard._parse.cache_info().misses
+    parsed = operation_checks._parse.cache_info().misses
     for text in ("{ twoFactorPolicy { mandatory enabledMethods } }", POLICY + " ", "{ __typename"):
         body = await ask(app, query=text)
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED", body
-    assert guard._parse.cache_info().misses == parsed
+    assert operation_checks._parse.cache_info().misses == parsed
     unknown = await ask(app, extensions=persisted(document_hash("{ session { nextStep } }")))
     assert unknown["errors"][0] == {
         "message": "PersistedQueryNotFound",

@@ -43,7 +43,7 @@ from test_subscriptions import VERIFICATION, WAIT
 
 from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import STOP_GRACE, OutboxWorker
-from twofactor.resolvers.delivery import delivery_result
+from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.cli import startup_summary
 from twofactor.server.events import RedisBroker
 from twofactor.server.mail_worker import MAIL_WAKE_CHANNEL, MailWakeSender, follow_wakes

@@ -9,7 +9,7 @@ from enum import StrEnum
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
@@ -74,7 +74,7 @@ async def remove_authenticator(
 
     try:
         # The removal locks the user's row, then the authenticator's; a code check takes them the other way.
-        return await plain_sql.in_transaction_again_after_deadlock(work)
+        return await raw_sql.in_transaction_again_after_deadlock(work)
     except _Undo as undo:
         return undo.reason
 
@@ -91,7 +91,7 @@ async def regenerate_recovery_codes(
         await write_audit(audit, connection)
         await queue_message(notice, connection)
 
-    await plain_sql.in_transaction_again_after_deadlock(work)
+    await raw_sql.in_transaction_again_after_deadlock(work)
 
 
 async def reset_two_factor(user_id: int, audit: AuditNote, notice: OutboxMessage) -> list[int]:
@@ -120,7 +120,7 @@ async def reset_two_factor(user_id: int, audit: AuditNote, notice: OutboxMessage
         return [int(str(s)) for s in sessions]
 
     # The reset locks the user's row, then the sessions'; a code check takes them the other way.
-    return await plain_sql.in_transaction_again_after_deadlock(work)
+    return await raw_sql.in_transaction_again_after_deadlock(work)
 
 
 async def change_policy(policy: Policy, audit: AuditNote) -> None:
@@ -130,7 +130,7 @@ async def change_policy(policy: Policy, audit: AuditNote) -> None:
         await policy.save(using_db=connection)
         await write_audit(audit, connection)
 
-    await plain_sql.in_transaction_again_after_deadlock(work)
+    await raw_sql.in_transaction_again_after_deadlock(work)
 
 
 async def rename_authenticator(authenticator_id: int, name: str, key: str, audit: AuditNote) -> bool:
@@ -142,7 +142,7 @@ async def rename_authenticator(authenticator_id: int, name: str, key: str, audit
         await write_audit(audit, connection)
 
     try:
-        await plain_sql.in_transaction_again_after_deadlock(work)
+        await raw_sql.in_transaction_again_after_deadlock(work)
     except IntegrityError:
         return False
     return True

@@ -2,7 +2,7 @@
 user's failures in a row, a TOTP time step claimed, a sign-in challenge passed.
 
 They run on every sign-in (a hot path), so they are plain parameterized statements
-(models/plain_sql.py), written once for both databases. Each changes its row only while it
+(models/raw_sql.py), written once for both databases. Each changes its row only while it
 is as the request read it (a claim: only forward), and its row count says whether this
 request won, so parallel requests never get an extra try or use a code twice.
 """
@@ -18,7 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
@@ -54,27 +54,27 @@ assert len(_OPEN) == _SETUP_TRY.count("?") - 3
 
 async def set_user_failures(user_id: int, seen: int, failures: int, blocked_until: datetime | None) -> bool:
     """Set the user's failures in a row (and the wait they bring), if the count is still `seen`."""
-    return bool(await plain_sql.execute(_USER_FAILURES, failures, blocked_until, user_id, seen))
+    return bool(await raw_sql.execute(_USER_FAILURES, failures, blocked_until, user_id, seen))
 
 
 async def end_user_failures(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
     """A right code: the user's failures in a row start again from zero."""
-    await plain_sql.execute(_USER_SUCCEEDED, user_id, connection=connection)
+    await raw_sql.execute(_USER_SUCCEEDED, user_id, connection=connection)
 
 
 async def take_session_try(session_id: int, seen: int) -> bool:
     """One more try of the session's sign-in challenge, if its count is still `seen`."""
-    return bool(await plain_sql.execute(_SESSION_TRY, seen + 1, session_id, seen))
+    return bool(await raw_sql.execute(_SESSION_TRY, seen + 1, session_id, seen))
 
 
 async def take_setup_try(setup_id: uuid.UUID, seen: int) -> bool:
     """One more try of an open set-up, if its count is still `seen`."""
-    return bool(await plain_sql.execute(_SETUP_TRY, seen + 1, str(setup_id), seen, *_OPEN))
+    return bool(await raw_sql.execute(_SETUP_TRY, seen + 1, str(setup_id), seen, *_OPEN))
 
 
 async def claim_totp_step(authenticator_id: int, step: int, moment: datetime) -> bool:
     """Claim a matched time step of an APP authenticator; False when it (or a later one) was used."""
-    return bool(await plain_sql.execute(_TOTP_CLAIM, step, moment, authenticator_id, step))
+    return bool(await raw_sql.execute(_TOTP_CLAIM, step, moment, authenticator_id, step))
 
 
 async def pass_challenge(
@@ -83,7 +83,7 @@ async def pass_challenge(
     """A sign-in challenge passed: the session is done under a new token, the user's failures in
     a row end, and the audit row says so. Called once the code was claimed (a guarded update):
     a request that did not win its claim never gets here."""
-    await plain_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, session_id)
+    await raw_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, session_id)
     await end_user_failures(user_id)
     await write_audit(audit)
 
@@ -205,7 +205,9 @@ async def take_code_mail(
         over = Q(**unset) | Q(**ended)
         if await User.filter(over, id=user_id).update(**{window: moment, count: 1}):
             return moment
-        live = {f"{window}__gt": moment - span, f"{count}__lt": per_hour}
+        # A window begun by a parallel take whose clock read came later waits for the next round:
+        # `moment` stays inside the window it counts in, for `give_back_code_mail`.
+        live = {f"{window}__gt": moment - span, f"{window}__lte": moment, f"{count}__lt": per_hour}
         if await User.filter(id=user_id, **live).update(**{count: F(count) + 1}):
             return moment
         row = await User.filter(id=user_id).values(window, count)
@@ -263,7 +265,7 @@ async def send_email_challenge(
         return True
 
     try:
-        return await plain_sql.in_transaction_again_after_deadlock(work)
+        return await raw_sql.in_transaction_again_after_deadlock(work)
     except IntegrityError:
         return False  # the unique (session, authenticator): a parallel first send won
 

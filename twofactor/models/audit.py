@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 
 
 class AuditEvent(Model):
@@ -81,7 +81,7 @@ class AuditNote:
 
 
 # Every request that changes something writes one (a sign-in, too): a plain statement, as
-# Tortoise would store the row (models/plain_sql.py).
+# Tortoise would store the row (models/raw_sql.py).
 _AUDIT_INSERT = (
     'INSERT INTO "audit_events" ("created_at", "action", "actor_id", "target_id", "ip", "user_agent", "details") '
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -93,4 +93,4 @@ async def write_audit(note: AuditNote, connection: BaseDBAsyncClient | None = No
     """Write one audit row, in `connection`'s transaction when given."""
     details = _DETAILS.to_db_value(note.details, AuditEvent)
     values = (datetime.now(UTC), note.action, note.actor_id, note.target_id, note.ip, note.user_agent, details)
-    await plain_sql.execute(_AUDIT_INSERT, *values, connection=connection)
+    await raw_sql.execute(_AUDIT_INSERT, *values, connection=connection)

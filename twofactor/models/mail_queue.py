@@ -2,7 +2,7 @@
 transaction of the code it carries, claimed by one worker, then settled.
 
 Every code mail and every pass of the worker runs these (hot paths): plain parameterized
-statements (models/plain_sql.py), written once for both databases; the claim alone differs
+statements (models/raw_sql.py), written once for both databases; the claim alone differs
 by dialect, inside its text.
 """
 
@@ -14,9 +14,9 @@ from functools import cache
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from twofactor.models import plain_sql
-from twofactor.models.hot_reads import Loader
+from twofactor.models import raw_sql
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.models.request_reads import Loader
 
 _INSERT = (
     'INSERT INTO "outbox" ("created_at", "kind", "recipient", "subject", "body_encrypted", "status", "attempts", '
@@ -48,7 +48,7 @@ async def queue_message(message: OutboxMessage, connection: BaseDBAsyncClient | 
     caller's transaction so it commits with its code; its id. A transaction run again after a
     deadlock inserts it again."""
     setup_id = message.setup_id
-    ((message_id,),) = await plain_sql.fetch(
+    ((message_id,),) = await raw_sql.fetch(
         _INSERT,
         datetime.now(UTC),
         message.kind,
@@ -88,7 +88,7 @@ async def claim_due_messages(
     """Claim the messages due at `moment` for `worker_id` until `claimed_until`; oldest first."""
     connection = Tortoise.get_connection("default")
     due = (moment, moment)
-    rows = await plain_sql.fetch(
+    rows = await raw_sql.fetch(
         claim_sql(connection.capabilities.dialect, batch), *due, claimed_until, worker_id, *due, connection=connection
     )
     # RETURNING keeps no order: send the oldest first, as they were chosen.
@@ -97,14 +97,14 @@ async def claim_due_messages(
 
 async def retry_later(message_id: int, worker_id: str, next_attempt_at: datetime, reason: str) -> None:
     """A failed send of a message this worker holds: released, to be tried again at `next_attempt_at`."""
-    await plain_sql.execute(_RETRY, next_attempt_at, reason, message_id, _PENDING, worker_id)
+    await raw_sql.execute(_RETRY, next_attempt_at, reason, message_id, _PENDING, worker_id)
 
 
 async def settle_message(
     message_id: int, worker_id: str, status: OutboxStatus, attempted: bool, error: str | None
 ) -> bool:
     """Settle a message this worker holds (given up on); False when another worker holds its claim now."""
-    changed = await plain_sql.execute(_GIVEN_UP, str(status), int(attempted), error, message_id, _PENDING, worker_id)
+    changed = await raw_sql.execute(_GIVEN_UP, str(status), int(attempted), error, message_id, _PENDING, worker_id)
     return bool(changed)
 
 
@@ -128,8 +128,8 @@ def _marked_sql(count: int) -> str:
 async def mark_sent(ids: list[int], worker_id: str, moment: datetime) -> set[int]:
     """Mark the messages `ids` SENT at `moment`; those whose claim this worker still held."""
     sent = str(OutboxStatus.SENT)
-    if await plain_sql.execute(_sent_sql(len(ids)), sent, moment, *ids, _PENDING, worker_id) == len(ids):
+    if await raw_sql.execute(_sent_sql(len(ids)), sent, moment, *ids, _PENDING, worker_id) == len(ids):
         return set(ids)
     # Another worker took over some claim (this one's lease lapsed): see which were ours.
-    rows = await plain_sql.fetch(_marked_sql(len(ids)), *ids, sent, worker_id, moment)
+    rows = await raw_sql.fetch(_marked_sql(len(ids)), *ids, sent, worker_id, moment)
     return {int(message_id) for (message_id,) in rows}

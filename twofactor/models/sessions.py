@@ -8,7 +8,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.models.users import Session, SessionState
 
 
@@ -28,7 +28,7 @@ async def challenge_unproved_sessions(
     return ids
 
 
-# Every sign-in stores one: a plain statement (models/plain_sql.py), as Tortoise would store the row.
+# Every sign-in stores one: a plain statement (models/raw_sql.py), as Tortoise would store the row.
 _SESSION_INSERT = (
     'INSERT INTO "sessions" ("token_hash", "user_id", "state", "created_at", "expires_at", "failed_attempts", '
     '"ip", "user_agent", "device_id", "trusted_device") VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING "id"'
@@ -37,7 +37,7 @@ _SESSION_INSERT = (
 
 async def insert_session(session: Session) -> None:
     """Store a new session (a sign-in) built by the caller; sets its id."""
-    ((session.id,),) = await plain_sql.fetch(
+    ((session.id,),) = await raw_sql.fetch(
         _SESSION_INSERT,
         session.token_hash,
         session.user_id,

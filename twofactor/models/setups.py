@@ -12,7 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.bounds import open_setups
 from twofactor.models.mail_queue import queue_message
@@ -57,7 +57,7 @@ async def start_setup(
         return setup
 
     try:
-        return await plain_sql.in_transaction_again_after_deadlock(work)
+        return await raw_sql.in_transaction_again_after_deadlock(work)
     except _Full as full:
         return TooManyOpenSetups(full.open_now)
 
@@ -190,7 +190,7 @@ async def complete_setup(
         return CompletedSetup(authenticator, first, challenged)
 
     try:
-        return await plain_sql.in_transaction_again_after_deadlock(work)
+        return await raw_sql.in_transaction_again_after_deadlock(work)
     except _Undo as undo:
         return undo.reason
 
@@ -207,7 +207,7 @@ async def replace_recovery_codes(
     )
 
 
-# Runs for every code mail the worker settles: a plain statement (models/plain_sql.py). Only an
+# Runs for every code mail the worker settles: a plain statement (models/raw_sql.py). Only an
 # open set-up moves, only from a state this message can explain, and only if no newer mail (a
 # resend) replaced this code: the newest mail alone speaks for the set-up.
 _MAIL_SETTLED = (
@@ -229,19 +229,17 @@ async def note_code_mail_settled(setup_id: uuid.UUID, message_id: int, sent: boo
     set-up changed (it was waiting for this very mail)."""
     status = SetupStatus.CODE_SENT if sent else SetupStatus.DELIVERY_FAILED
     key = str(setup_id)
-    return bool(await plain_sql.execute(_MAIL_SETTLED, str(status), key, *_WAITING_FOR_MAIL, key, message_id))
+    return bool(await raw_sql.execute(_MAIL_SETTLED, str(status), key, *_WAITING_FOR_MAIL, key, message_id))
 
 
 async def setups_due_to_expire(moment: datetime) -> list[tuple[str, int]]:
     """Open set-ups past their time at `moment` (at most 100): their ids and users."""
-    return [
-        (str(setup_id), int(user_id)) for setup_id, user_id in await plain_sql.fetch(_DUE_TO_EXPIRE, *_OPEN, moment)
-    ]
+    return [(str(setup_id), int(user_id)) for setup_id, user_id in await raw_sql.fetch(_DUE_TO_EXPIRE, *_OPEN, moment)]
 
 
 async def expire_setup(setup_id: str) -> bool:
     """Mark an open set-up EXPIRED (its secret and code go); whether this call did."""
-    return bool(await plain_sql.execute(_EXPIRE, str(SetupStatus.EXPIRED), setup_id, *_OPEN))
+    return bool(await raw_sql.execute(_EXPIRE, str(SetupStatus.EXPIRED), setup_id, *_OPEN))
 
 
 async def resend_setup_code(
@@ -284,7 +282,7 @@ async def resend_setup_code(
         await write_audit(audit, connection)
         return True
 
-    return await plain_sql.in_transaction_again_after_deadlock(work)
+    return await raw_sql.in_transaction_again_after_deadlock(work)
 
 
 async def cancel_open_setup(setup_id: uuid.UUID) -> bool:

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.models import Model
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 
 # Compare-and-swap retries before a request under heavy contention gives up.
 _CAS_TRIES = 25
@@ -55,7 +55,7 @@ async def reserve_login_failure(
     `free`) or a guarded update of the row as read, so parallel attempts are all counted
     (tests/test_throttles.py).
     """
-    if free > 1 and await plain_sql.execute(_FREE_FAILURE, key, moment, moment - streak, free - 1, moment):
+    if free > 1 and await raw_sql.execute(_FREE_FAILURE, key, moment, moment - streak, free - 1, moment):
         return None
     for _ in range(_CAS_TRIES):
         row = await LoginThrottle.get_or_none(key=key)

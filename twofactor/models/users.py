@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
-from twofactor.models import plain_sql
+from twofactor.models import raw_sql
 
 
 class User(Model):
@@ -93,5 +93,5 @@ async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
     PostgreSQL only: a SQLite transaction holds the whole database's write lock from its
     start (twofactor/server/sqlite_backend.py).
     """
-    if not plain_sql.is_sqlite(connection):
+    if not raw_sql.is_sqlite(connection):
         await User.filter(id=user_id).select_for_update().using_db(connection).only("id").first()

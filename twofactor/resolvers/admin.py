@@ -5,7 +5,11 @@ from __future__ import annotations
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
 from twofactor.models import Authenticator, Policy, Setup, User, account
-from twofactor.resolvers.common import (
+from twofactor.resolvers.api_objects import policy_event
+from twofactor.resolvers.code_checks import secret_context
+from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
+from twofactor.resolvers.ids import parse_int_id
+from twofactor.resolvers.notices import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
     audit,
@@ -14,9 +18,6 @@ from twofactor.resolvers.common import (
     session_channel,
     user_changed,
 )
-from twofactor.resolvers.factors import secret_context
-from twofactor.resolvers.my_two_factor import notify_recovery_code_used, parse_int_id, require_fresh_factor
-from twofactor.resolvers.views import policy_event
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, forbidden
 from twofactor.security.keyring import Keyring

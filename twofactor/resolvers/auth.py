@@ -19,11 +19,13 @@ from twofactor.models import (
     throttles,
 )
 from twofactor.models.bounds import end_sessions_beyond
-from twofactor.models.hot_reads import authenticators_and_codes_left, user_by_email
 from twofactor.models.mail_queue import queue_message
+from twofactor.models.request_reads import authenticators_and_codes_left, user_by_email
 from twofactor.models.sessions import insert_session
-from twofactor.resolvers import factors
-from twofactor.resolvers.common import (
+from twofactor.resolvers import code_checks
+from twofactor.resolvers.api_objects import challenge_choices, method_enabled
+from twofactor.resolvers.authenticators import authenticators_read, own_authenticator
+from twofactor.resolvers.notices import (
     audit,
     audit_note,
     audits_waits,
@@ -33,8 +35,6 @@ from twofactor.resolvers.common import (
     session_channel,
     wake_mail,
 )
-from twofactor.resolvers.my_two_factor import authenticators_read, own_authenticator
-from twofactor.resolvers.views import challenge_choices, method_enabled
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, passwords, tokens
@@ -282,14 +282,14 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     live = await attempts.email_challenge_of(session.id, row.id)
     # The cooldown spaces resends of this challenge only: the first code goes out at once.
     if live is not None and live.created_at + RESEND_COOLDOWN > moment:
-        raise factors.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
+        raise code_checks.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     # A sign-in not from a device that passed a second factor before spends its own budget,
     # never the one the user's set-ups and confirmations use.
     unproven = session.state == SessionState.CHALLENGE and not session.trusted_device
-    budget = factors.SIGN_IN_SENDS if unproven else factors.OWN_SENDS
-    taken_at = await factors.claim_send(user.id, budget)
+    budget = code_checks.SIGN_IN_SENDS if unproven else code_checks.OWN_SENDS
+    taken_at = await code_checks.claim_send(user.id, budget)
     code = codes.new_email_code()
-    digest = codes.code_digest(context.keyring.digest_key, factors.challenge_purpose(session.id, row.id), code)
+    digest = codes.code_digest(context.keyring.digest_key, code_checks.challenge_purpose(session.id, row.id), code)
     expires = moment + EMAIL_CODE_LIFETIME
     purpose = "sign-in" if session.state == SessionState.CHALLENGE else "confirmation"
     minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)
@@ -311,19 +311,19 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     )
     if not sent:
         # A parallel request of this challenge sent its code first.
-        await factors.give_back_send(user.id, budget, taken_at)
-        raise factors.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
+        await code_checks.give_back_send(user.id, budget, taken_at)
+        raise code_checks.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
 
 
-async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, factors.GiveBack]:
+async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, code_checks.GiveBack]:
     """Reserve one try of this challenge and a failure in a row; the tries left after a
     failure, and how to give them back."""
     try:
         # A user who must wait keeps the challenge's try: this request checked no code.
-        return await factors.reserve_challenge_attempt(session, user)
+        return await code_checks.reserve_challenge_attempt(session, user)
     except Refused as refused:
         if refused.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
             await _end_challenge(context, session, user)
@@ -342,7 +342,7 @@ async def _failed(context: RequestContext, session: Session, user: User, left: i
     if left <= 0:
         await _end_challenge(context, session, user)
         return Refused(ErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong codes. Sign in again.", attempts_left=0)
-    return factors.invalid_code(left)
+    return code_checks.invalid_code(left)
 
 
 async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
@@ -381,16 +381,16 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
     left, give_back = await _challenge_attempt(context, session, user)
     if row.method == Method.APP:
-        step = factors.totp_step(context, row, normalized)
+        step = code_checks.totp_step(context, row, normalized)
         if step is None:
             raise await _failed(context, session, user, left, str(row.method))
-        if not await factors.claim_totp_step(row, step):
+        if not await code_checks.claim_totp_step(row, step):
             # A right code used before: no try spent, its own answer; the guard is unchanged.
-            used = await factors.code_already_used(context, row, step)
+            used = await code_checks.code_already_used(context, row, step)
             await give_back()
             raise used.refused
         return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
-    if not await factors.claim_email_code(context.keyring, session, row, normalized):
+    if not await code_checks.claim_email_code(context.keyring, session, row, normalized):
         raise await _failed(context, session, user, left, str(row.method))
     return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
 
@@ -412,7 +412,7 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
     if codes.normalize_recovery_code(code) is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A recovery code has 10 letters and digits.", field="code")
     left, _ = await _challenge_attempt(context, session, user)
-    if not await factors.claim_recovery_code(context.keyring, user.id, code):
+    if not await code_checks.claim_recovery_code(context.keyring, user.id, code):
         raise await _failed(context, session, user, left, "RECOVERY_CODE")
     remaining = await attempts.recovery_codes_left(user.id)
     await queue_message(

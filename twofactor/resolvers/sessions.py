@@ -6,8 +6,8 @@ import strawberry
 
 from twofactor.models import Session
 from twofactor.models.sessions import end_other_sessions, end_session, live_sessions
-from twofactor.resolvers.common import audit, publish, session_channel
-from twofactor.resolvers.my_two_factor import parse_int_id
+from twofactor.resolvers.ids import parse_int_id
+from twofactor.resolvers.notices import audit, publish, session_channel
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.server.auth import FULL, require

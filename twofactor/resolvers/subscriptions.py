@@ -13,10 +13,10 @@ from graphql import GraphQLError
 
 from twofactor.models import Policy, Session, Setup, User
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
-from twofactor.resolvers import factors
-from twofactor.resolvers.common import POLICY_CHANNEL, session_channel, user_channel
-from twofactor.resolvers.my_two_factor import parse_setup_id
-from twofactor.resolvers.views import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
+from twofactor.resolvers import code_checks
+from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
+from twofactor.resolvers.ids import parse_setup_id
+from twofactor.resolvers.notices import POLICY_CHANNEL, session_channel, user_channel
 from twofactor.schema import types
 from twofactor.schema.errors import RATE_LIMITED
 from twofactor.server.auth import FULL, SETTING_UP, require
@@ -97,7 +97,7 @@ async def _verification(
         # Ended between the connection's check and the subscribe?
         if not await _once_available(context, _signed_in, session):
             return
-        await factors.expire_if_due(setup)
+        await code_checks.expire_if_due(setup)
         last = _state(setup)
         yield _view(context, setup, user)
         while setup.status in OPEN_SETUP_STATUSES:
@@ -117,7 +117,7 @@ async def _verification(
             if fresh is None:  # removed by an administrator's reset
                 return
             setup = fresh
-            await _once_available(context, factors.expire_if_due, setup)
+            await _once_available(context, code_checks.expire_if_due, setup)
             # After a resync (the broker came back, events may be lost) the client gets the state once.
             if _state(setup) != last or event.get("type") == RESYNC_TYPE:
                 last = _state(setup)

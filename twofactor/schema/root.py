@@ -11,12 +11,23 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
-from twofactor.resolvers import admin, audit, auth, my_two_factor, sessions, subscriptions
+from twofactor.resolvers import (
+    admin,
+    audit,
+    auth,
+    authenticators,
+    complete_setup,
+    ids,
+    recovery_codes,
+    sessions,
+    setups,
+    subscriptions,
+)
 from twofactor.schema import types
 from twofactor.schema.errors import Refused
-from twofactor.schema.event_execution import EventExecutor
-from twofactor.schema.guard import guarded_operations
+from twofactor.schema.executor import OperationExecutor
 from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.schema.operation_checks import guarded_operations
 from twofactor.server.auth import context_of, require_admin
 
 P = TypeVar("P")
@@ -52,7 +63,7 @@ class AdminQueries:
     ) -> types.AuditEventPage:
         context = context_of(info)
         require_admin(context)
-        target = my_two_factor.parse_int_id(user_id) if user_id is not None else None
+        target = ids.parse_int_id(user_id) if user_id is not None else None
         if user_id is not None and target is None:
             return types.AuditEventPage(events=[], next_cursor=None)
         try:
@@ -77,7 +88,7 @@ class Query:
 
     @strawberry.field
     async def my_two_factor(self, info: Info) -> types.MyTwoFactor:
-        return await my_two_factor.read_my_two_factor(context_of(info))
+        return await authenticators.read_my_two_factor(context_of(info))
 
     @strawberry.field(description="Every device signed in to the account, the newest first (full sessions only).")
     async def my_sessions(self, info: Info) -> list[types.SignedInSession]:
@@ -97,32 +108,32 @@ class MyTwoFactorMutations:
     async def set_up_email(
         self, info: Info, name: str, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None
     ) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.set_up_email(context_of(info), name, code))
+        return await _answer(types.SetupPayload, setups.set_up_email(context_of(info), name, code))
 
     @strawberry.mutation
     async def resend_code(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.resend_code(context_of(info), setup_id))
+        return await _answer(types.SetupPayload, setups.resend_code(context_of(info), setup_id))
 
     @strawberry.mutation(description="'Set up authentication app': a new secret with its QR code and setup key.")
     async def set_up_app(
         self, info: Info, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None
     ) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.set_up_app(context_of(info), code))
+        return await _answer(types.SetupPayload, setups.set_up_app(context_of(info), code))
 
     @strawberry.mutation(description="'Submit Code and Create'. For APP set-ups the name is given here.")
     async def submit_code(
         self, info: Info, setup_id: strawberry.ID, code: str, name: str | None = None
     ) -> types.SubmitCodePayload:
-        work = my_two_factor.submit_code(context_of(info), setup_id, code, name)
+        work = complete_setup.submit_code(context_of(info), setup_id, code, name)
         return await _answer(types.SubmitCodePayload, work)
 
     @strawberry.mutation
     async def cancel_setup(self, info: Info, setup_id: strawberry.ID) -> types.SetupPayload:
-        return await _answer(types.SetupPayload, my_two_factor.cancel_setup(context_of(info), setup_id))
+        return await _answer(types.SetupPayload, setups.cancel_setup(context_of(info), setup_id))
 
     @strawberry.mutation(description="'Edit': rename an authenticator.")
     async def edit(self, info: Info, id: strawberry.ID, name: str) -> types.AuthenticatorPayload:
-        return await _answer(types.AuthenticatorPayload, my_two_factor.edit(context_of(info), id, name))
+        return await _answer(types.AuthenticatorPayload, authenticators.edit(context_of(info), id, name))
 
     @strawberry.mutation(
         description="Remove an authenticator. When the session's last second factor is older\n"
@@ -130,13 +141,13 @@ class MyTwoFactorMutations:
         "(or a recovery code) must come with it."
     )
     async def remove(self, info: Info, id: strawberry.ID, code: str | None = None) -> types.RemovePayload:
-        return await _answer(types.RemovePayload, my_two_factor.remove(context_of(info), id, code))
+        return await _answer(types.RemovePayload, authenticators.remove(context_of(info), id, code))
 
     @strawberry.mutation(description="A new set of recovery codes; the old set stops working.")
     async def regenerate_recovery_codes(
         self, info: Info, code: Annotated[str | None, strawberry.argument(description=FRESH_CODE_NOT_OWN)] = None
     ) -> types.RecoveryCodesPayload:
-        work = my_two_factor.regenerate_recovery_codes(context_of(info), code)
+        work = recovery_codes.regenerate_recovery_codes(context_of(info), code)
         return await _answer(types.RecoveryCodesPayload, work)
 
 
@@ -239,7 +250,7 @@ class Subscription:
 
 
 class TwoFactorSchema(strawberry.Schema):
-    """The schema; errors are logged by GuardedOperations (masking), once, not again here."""
+    """The schema; errors are logged by OperationChecks (masking), once, not again here."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors (validation, UNAUTHENTICATED, ...) are answers, not incidents.
@@ -262,5 +273,5 @@ def build_schema(*, introspection: bool, trusted: Mapping[str, str] | None = Non
         subscription=Subscription,
         extensions=[guarded_operations(rules, max_tokens=MAX_TOKENS, introspection=introspection, trusted=trusted)],
         config=StrawberryConfig(disable_field_suggestions=not introspection),
-        execution_context_class=EventExecutor,
+        execution_context_class=OperationExecutor,
     )

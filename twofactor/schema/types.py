@@ -215,7 +215,7 @@ class MyTwoFactor:
     @strawberry.field(description="A set-up of this user's that is still in progress, else null.")
     async def setup(self, info: Info[Any, None], id: strawberry.ID) -> TwoFactorSetup | None:
         # Imported here: the resolvers import these types.
-        from twofactor.resolvers.my_two_factor import find_setup
+        from twofactor.resolvers.setups import find_setup
 
         return await find_setup(info.context, self.user_id, id)
 

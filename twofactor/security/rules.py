@@ -90,7 +90,7 @@ SESSION_SEEN_EVERY = timedelta(minutes=1)
 # A document's text may have at most this many bytes (UTF-8): parsing reads every character
 # (comments too), and the project's largest documents (GraphiQL's introspection query) are under 3 KiB.
 MAX_DOCUMENT_BYTES = 16 * 1024
-# Only texts this short (in characters) enter the parse and validation caches (schema/guard.py,
+# Only texts this short (in characters) enter the parse and validation caches (schema/operation_checks.py,
 # 128 entries), so the caches cannot be filled with big texts and their trees (a parsed
 # document keeps every token: about 400 bytes each). The project's documents are under 400.
 CACHED_DOCUMENT_MAX_CHARS = 1024

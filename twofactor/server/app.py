@@ -27,8 +27,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 from tortoise.contrib.starlette import RegisterTortoise
 
 from twofactor.models.health import select_one
-from twofactor.models.hot_reads import session_with_user
-from twofactor.schema.guard import parse_document
+from twofactor.models.request_reads import session_with_user
+from twofactor.schema.operation_checks import parse_document
 from twofactor.schema.root import MAX_TOKENS, build_schema
 from twofactor.server.availability import (
     SERVICE_UNAVAILABLE,
@@ -179,7 +179,7 @@ def _is_subscription(query: str | None, operation_name: str | None) -> bool:
     if not query or "subscription" not in query:
         return False
     try:
-        # The schema's parse: its limits, and its cache, which the guard then finds this document in.
+        # The schema's parse: its limits, and its cache, which the operation checks then find this document in.
         document = parse_document(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return False  # strawberry answers the syntax error (or the size) itself

@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from twofactor.models import Authenticator, Policy, Session, SessionState, User
-from twofactor.models.hot_reads import SignedIn, signed_in
+from twofactor.models.request_reads import SignedIn, signed_in
 from twofactor.models.sessions import note_seen
 from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER, SESSION_SEEN_EVERY
 from twofactor.security.tokens import token_hash

@@ -23,7 +23,7 @@ from tortoise import Tortoise
 from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import STOP_GRACE, OutboxWorker
 from twofactor.models.health import select_one
-from twofactor.resolvers.delivery import delivery_result, expire_due_setups
+from twofactor.resolvers.setup_status import delivery_result, expire_due_setups
 from twofactor.security.keyring import Keyring
 from twofactor.server.context import Services
 from twofactor.server.database import apply_migrations, pending_migrations, tortoise_config

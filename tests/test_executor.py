@@ -15,7 +15,7 @@ from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
-from twofactor.schema.event_execution import EventExecutor
+from twofactor.schema.executor import OperationExecutor
 from twofactor.schema.root import build_schema
 from twofactor.schema.types import Authenticator, MyTwoFactor, TwoFactorMethod
 
@@ -70,7 +70,7 @@ class Subscription:
             yield view
 
 
-PLANNED = strawberry.Schema(query=Query, subscription=Subscription, execution_context_class=EventExecutor)
+PLANNED = strawberry.Schema(query=Query, subscription=Subscription, execution_context_class=OperationExecutor)
 PLAIN = strawberry.Schema(query=Query, subscription=Subscription)
 
 ITEMS = [
@@ -165,8 +165,8 @@ async def test_my_two_factor_changed_is_planned(graphql_core_calls: list[object]
     document = parse(
         "subscription { myTwoFactorChanged { enabled availableMethods authenticators { id name method } } }"
     )
-    executor = EventExecutor.build(schema._schema, document)
-    assert isinstance(executor, EventExecutor)
+    executor = OperationExecutor.build(schema._schema, document)
+    assert isinstance(executor, OperationExecutor)
     result = executor.build_per_event_executor(view).execute_operation(False)
     assert result.data == {
         "myTwoFactorChanged": {
@@ -179,17 +179,17 @@ async def test_my_two_factor_changed_is_planned(graphql_core_calls: list[object]
     assert graphql_core_calls == []
 
 
-@pytest.mark.parametrize("executor_class", [StrawberryGraphQLCoreExecutionContext, EventExecutor])
+@pytest.mark.parametrize("executor_class", [StrawberryGraphQLCoreExecutionContext, OperationExecutor])
 def test_the_memo_of_a_subscription_does_not_grow_with_its_events(executor_class: type[Any]) -> None:
     # A resolver keeps the plan out: this is graphql-core's own execution of each event.
     executor = executor_class.build(PLAIN._schema, parse(DOCUMENTS["a field with a resolver"]))
     for _ in range(50):
         assert executor.build_per_event_executor(VIEW).execute_operation(False).errors is None
     memo = len(executor._relevant_sub_fields)
-    if executor_class is EventExecutor:
+    if executor_class is OperationExecutor:
         assert memo == 0
     else:
-        assert memo >= 50  # graphql-core 3.3.2's growth, which EventExecutor avoids
+        assert memo >= 50  # graphql-core 3.3.2's growth, which OperationExecutor avoids
 
 
 def as_query(document: str) -> str:
@@ -229,16 +229,16 @@ async def test_query_selections_with_a_directive_or_a_resolver_go_to_graphql_cor
 
 def test_subscribers_of_one_document_share_its_plan_unless_a_directive_needs_their_variables() -> None:
     shared = parse(DOCUMENTS["plain"])
-    first = EventExecutor.build(PLANNED._schema, shared)
-    second = EventExecutor.build(PLANNED._schema, shared)
-    assert isinstance(first, EventExecutor) and isinstance(second, EventExecutor)
+    first = OperationExecutor.build(PLANNED._schema, shared)
+    second = OperationExecutor.build(PLANNED._schema, shared)
+    assert isinstance(first, OperationExecutor) and isinstance(second, OperationExecutor)
     assert first.event_plan() is not None
     assert second.event_plan() is first.event_plan()
 
     directed = parse(DOCUMENTS["skip and include"])
-    on = EventExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": True})
-    off = EventExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": False})
-    assert isinstance(on, EventExecutor) and isinstance(off, EventExecutor)
+    on = OperationExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": True})
+    off = OperationExecutor.build(PLANNED._schema, directed, raw_variable_values={"on": False})
+    assert isinstance(on, OperationExecutor) and isinstance(off, OperationExecutor)
     assert on.event_plan() is not None and off.event_plan() is not None
     assert on.event_plan() is not off.event_plan()
     assert on.build_per_event_executor(VIEW).execute_operation(False).data == {

@@ -1,4 +1,4 @@
-"""How operations are executed: graphql-core's executor, less three of its costs.
+"""The executor of every operation (queries, mutations, subscription events): graphql-core's, less three costs.
 
 1. graphql-core 3.3 memoizes sub-selections by the identity of the field lists it collects anew
    for every event, in a dict that all events of a subscription share: it grows by every event
@@ -83,16 +83,16 @@ class _Unplanned(Exception):
     """This event's values need graphql-core (and its error reporting)."""
 
 
-class EventExecutor(StrawberryGraphQLCoreExecutionContext):
+class OperationExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor; per subscription event a fresh memo, and the plan when there is one."""
 
-    _subscription: EventExecutor | None = None  # set on per-event executors only
+    _subscription: OperationExecutor | None = None  # set on per-event executors only
     _plan: Plan | None = None
     _planned = False
 
-    def build_per_event_executor(self, payload: Any) -> EventExecutor:
+    def build_per_event_executor(self, payload: Any) -> OperationExecutor:
         executor = super().build_per_event_executor(payload)
-        assert isinstance(executor, EventExecutor)
+        assert isinstance(executor, OperationExecutor)
         executor._relevant_sub_fields = {}
         executor._stream_usages = RefMap()
         executor._subscription = self
@@ -132,7 +132,7 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
     def _object_plan(self, return_type: GraphQLObjectType, details: FieldDetailsList) -> Plan | None:
         """The plan of an object's selection, compiled once for all requests of the same document.
 
-        Parsed documents are cached (schema/guard.py), so the same selection comes with the
+        Parsed documents are cached (schema/operation_checks.py), so the same selection comes with the
         same syntax nodes: they and the type are the key, and the cache holds them so that
         their ids cannot be reused. A selection with a directive (which may depend on the
         variables) or anything `_steps` refuses has no plan.

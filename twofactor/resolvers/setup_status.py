@@ -1,10 +1,10 @@
-"""What follows a mail's delivery, and set-ups whose time ran out: statuses and live events."""
+"""Set-up statuses that change outside a request: code mail sent or given up on, time run out."""
 
 from __future__ import annotations
 
 from twofactor.models import OutboxMessage, OutboxStatus
 from twofactor.models.setups import expire_setup, note_code_mail_settled, setups_due_to_expire
-from twofactor.resolvers.common import user_channel
+from twofactor.resolvers.notices import user_channel
 from twofactor.server.context import Services, now
 
 

@@ -1,4 +1,4 @@
-"""What every area's resolvers share: audit rows, events after commit, security mail."""
+"""What a change tells others: audit rows, live events after commit, notices by mail."""
 
 from __future__ import annotations
 

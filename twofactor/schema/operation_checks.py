@@ -1,4 +1,4 @@
-"""One schema extension around every operation: cached parsing and validation, the limits, masking.
+"""The checks around every operation, as one schema extension: cached parsing and validation, limits, masking.
 
 Strawberry offers each of these as its own extension (ParserCache, ValidationCache,
 MaxTokensLimiter, AddValidationRules, DisableIntrospection, MaskErrors), and it looks up
@@ -95,13 +95,13 @@ def guarded_operations(
     max_tokens: int,
     introspection: bool,
     trusted: Mapping[str, str] | None = None,
-) -> Callable[[], GuardedOperations]:
+) -> Callable[[], OperationChecks]:
     """The extension factory for `strawberry.Schema(extensions=[...])`; `trusted`: the only documents run."""
     extra = tuple(rules) + (() if introspection else (NoSchemaIntrospectionCustomRule,))
-    return lambda: GuardedOperations(extra, max_tokens, trusted)
+    return lambda: OperationChecks(extra, max_tokens, trusted)
 
 
-class GuardedOperations(MaskUnexpectedErrors):
+class OperationChecks(MaskUnexpectedErrors):
     """Limits the document (size, tokens, shape, validation rules), caches parse and validation, masks errors."""
 
     def __init__(

@@ -1,10 +1,10 @@
-"""Plain parameterized SQL for the writes every sign-in and code check makes.
+"""Running raw SQL: parameterized statements on the current connection, and transactions retried after a deadlock.
 
-Tortoise builds each statement's SQL anew through pypika: a conditional UPDATE cost
-~235 us that way against ~110 us as plain text (bench/), and a code check makes six of
-them. The statements here are written once with `?` placeholders (PostgreSQL gets `$n`),
-run on the current connection (a transaction's, inside one) and take values as Tortoise
-would pass them, so rows written either way read back the same.
+Used for the writes every sign-in and code check makes. Tortoise builds each statement's SQL
+anew through pypika: a conditional UPDATE cost ~235 us that way against ~110 us as plain text
+(bench/), and a code check makes six of them. The statements here are written once with `?`
+placeholders (PostgreSQL gets `$n`), run on the current connection (a transaction's, inside one)
+and take values as Tortoise would pass them, so rows written either way read back the same.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The reads every request makes, as plain parameterized SQL.
+"""The reads every request makes (session, user, authenticators, set-ups), as plain parameterized SQL.
 
 Tortoise builds each query's SQL anew (pypika), which costs more than running it:
 looking up a session with its user took ~400 us through the query builder and ~85 us

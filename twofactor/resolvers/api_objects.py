@@ -1,4 +1,4 @@
-"""Turning stored rows into the API's types."""
+"""The API's objects built from stored rows: set-ups, `myTwoFactor`, policy events, sign-in choices."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from datetime import UTC, datetime
 import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
-from twofactor.models.hot_reads import authenticators_and_codes_left
+from twofactor.models.request_reads import authenticators_and_codes_left
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
-from twofactor.resolvers.factors import secret_context
+from twofactor.resolvers.code_checks import secret_context
 from twofactor.schema import types
 from twofactor.security import qr, totp
 from twofactor.security.keyring import Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
+
+# How the API and the mails name each method.
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
 
 
 def forget_qr(setup_id: object) -> None:
@@ -118,7 +121,6 @@ def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
 # (`createdAt` is non-null in the contract): the password alone must not tell when it was added.
 UNDISCLOSED_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-_CHALLENGE_LABELS = {Method.APP: "Authenticator app", Method.EMAIL: "Email"}
 
 
 def masked_email(address: str) -> str:
@@ -140,7 +142,7 @@ def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authent
         method = Method(row.method)
         seen[method] += 1
         email = masked_email(row.email) if method == Method.EMAIL and row.email else None
-        label = _CHALLENGE_LABELS[method]
+        label = METHOD_LABELS[method]
         if email is not None:
             label = f"{label} to {email}"
         if counts[method] > 1:

@@ -1,4 +1,4 @@
-"""One lifecycle for every second factor: attempt accounting, code checks, replay guards.
+"""Code checks for every second factor: attempt accounting, send budgets, code claims, replay guards.
 
 Every counter lives in the database and changes only by a guarded atomic
 UPDATE whose row count says whether this request won, so parallel requests,
@@ -24,7 +24,7 @@ from twofactor.models import (
 )
 from twofactor.models.setups import expire_setup
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, SetupStatus
-from twofactor.resolvers.common import audit, seconds_until
+from twofactor.resolvers.notices import audit, seconds_until
 from twofactor.schema.errors import ErrorCode, Refused, Wait
 from twofactor.security import codes, totp
 from twofactor.security.keyring import Keyring
