@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     PASSWORD,
     SET_UP_APP,
@@ -317,7 +317,7 @@ def test_cli_reset_two_factor(tmp_path: Path) -> None:
 
 async def test_a_disabled_method_does_not_turn_sign_in_into_password_only(app: Harness) -> None:
     """Attack case 20: the user's only factor was turned off; the password alone is not enough."""
-    from conftest import add_app, login
+    from helpers import add_app, login
 
     from twofactor.models import Policy
 

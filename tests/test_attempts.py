@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import SET_UP_APP, Harness, login, signed_in
+from helpers import SET_UP_APP, Harness, login, signed_in
 
 from twofactor.models import Session, Setup, User
 from twofactor.resolvers import code_checks

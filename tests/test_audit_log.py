@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from conftest import PASSWORD, Harness, add_app, create_user, login, signed_in
+from helpers import PASSWORD, Harness, add_app, create_user, login, signed_in
 
 from twofactor.models import AuditEvent, Authenticator, LoginThrottle, Method, User
 from twofactor.security import totp

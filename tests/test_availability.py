@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-from conftest import PG_ADMIN_DSN
 from graphql import GraphQLError
+from helpers import PG_ADMIN_DSN
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 

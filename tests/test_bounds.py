@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SET_UP_APP, SET_UP_EMAIL, Harness, add_app, create_user, login, signed_in
+from helpers import SET_UP_APP, SET_UP_EMAIL, Harness, add_app, create_user, login, signed_in
 from test_subscriptions import CHANGED, listening, refused_code, signed_socket, subscribers
 
 from twofactor.models import (

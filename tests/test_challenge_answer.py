@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import PASSWORD, Harness, add_app, create_user, signed_in
+from helpers import PASSWORD, Harness, add_app, create_user, signed_in
 
 from twofactor.models import Authenticator, Method, Policy
 from twofactor.security import totp

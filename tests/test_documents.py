@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Harness, signed_in
 from graphql import OperationDefinitionNode, get_introspection_query, parse
+from helpers import Harness, signed_in
 from test_subscriptions import refused_code, signed_socket
 
 from twofactor.schema import operation_checks

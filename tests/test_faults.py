@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import MY_TWO_FACTOR, PASSWORD, SET_UP_APP, SET_UP_EMAIL, SUBMIT
+from helpers import MY_TWO_FACTOR, PASSWORD, SET_UP_APP, SET_UP_EMAIL, SUBMIT
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from mail_support import SmtpServer
 from redis.asyncio import Redis

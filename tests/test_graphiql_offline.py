@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser_support import LiveServer, chromium, live_server, screenshot, watch, watched_context
-from conftest import PASSWORD
+from helpers import PASSWORD
 from playwright.async_api import Page, expect
 
 from twofactor.server.web import CONTENT_SECURITY_POLICY

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import SET_UP_APP, VERIFY_LOGIN, Harness, add_app, login, signed_in
+from helpers import SET_UP_APP, VERIFY_LOGIN, Harness, add_app, login, signed_in
 
 from twofactor.models import Authenticator, Session, Setup, User
 from twofactor.resolvers import admin as admin_resolvers

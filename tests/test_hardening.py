@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import (
+from helpers import (
     LOGIN,
     MY_TWO_FACTOR,
     PASSWORD,
@@ -435,9 +435,8 @@ async def holding(
         await watcher.close()
 
 
+@pytest.mark.postgres_only
 async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_made(app: Harness, ada: str) -> None:
-    if app.backend != "postgres":
-        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
     user, token = await signed_in(app, ada)
     setup = (await set_up_app(app, token))["setup"]
     session = await live_session(token)
@@ -465,6 +464,7 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
     assert (await login(app, ada))["session"]["nextStep"] == "DONE"
 
 
+@pytest.mark.postgres_only
 async def test_a_code_check_beside_a_reset_gets_a_clear_answer(
     app: Harness, ada: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -474,8 +474,6 @@ async def test_a_code_check_beside_a_reset_gets_a_clear_answer(
     (its session is gone), not an unexpected error. (Before, the two were one PostgreSQL
     statement that held the session's row while waiting for the user's, and the crossing
     ended in a deadlock that was run again.)"""
-    if app.backend != "postgres":
-        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
     user, token = await signed_in(app, ada)
     phone, secret, step = await add_app(app, token)
     authenticator_id = phone["authenticator"]["id"]
@@ -511,8 +509,7 @@ async def a_reset_the_test_crosses(
     the test then crosses it, the reset is the side PostgreSQL ends.
 
     Yields the user, the reset's task, and `holding`'s transaction and connections."""
-    if app.backend != "postgres":
-        pytest.skip("needs PostgreSQL row locks (SQLite runs one write transaction at a time)")
+    assert app.backend == "postgres", "a test that crosses a reset is marked postgres_only"
     user, token = await signed_in(app, ada)
     await add_app(app, token)
     session = await live_session(token)
@@ -524,6 +521,7 @@ async def a_reset_the_test_crosses(
         yield user, reset, hold, watcher, holder
 
 
+@pytest.mark.postgres_only
 async def test_a_reset_ended_by_a_deadlock_runs_again(app: Harness, ada: str, caplog: pytest.LogCaptureFixture) -> None:
     """The other side of that crossing: when PostgreSQL ends the reset's transaction instead,
     it ran on the rows the other side now holds, so it runs again (not an unexpected error).
@@ -554,6 +552,7 @@ async def waiting_for(watcher: asyncpg.Connection, xid: str) -> None:
             await asyncio.sleep(0.01)
 
 
+@pytest.mark.postgres_only
 async def test_a_reset_ended_by_two_deadlocks_in_a_row_runs_a_third_time(
     app: Harness, ada: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import SET_UP_APP, Harness, add_app, signed_in
+from helpers import SET_UP_APP, Harness, add_app, signed_in
 
 from twofactor.models import Authenticator, Setup
 from twofactor.resolvers.admin import rotate_secrets

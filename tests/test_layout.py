@@ -7,6 +7,7 @@ has: the list only shrinks (a file with fewer lines fails until its number is lo
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -26,6 +27,148 @@ NOT_MOVED_YET: dict[str, int] = {}
 def sql_lines(path: Path) -> list[str]:
     """The lines of `path` that run or hold SQL."""
     return [line.strip() for line in path.read_text().splitlines() if _SQL_LINE.search(line)]
+
+
+# Resolvers, mail, the schema and the server (the command line too) run no Tortoise query or
+# transaction themselves either: they call the functions of models/.
+
+# Tortoise's query methods. These names mean a query whatever they are called on (no other
+# object in the checked files has them); a query starts from a model, so chains are caught too.
+_QUERY_METHODS = frozenset(
+    {
+        "filter",
+        "exclude",
+        "get_or_none",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "in_bulk",
+        "values_list",
+        "order_by",
+        "select_for_update",
+        "select_related",
+        "prefetch_related",
+        "using_db",
+        "annotate",
+        "refresh_from_db",
+        "fetch_related",
+        "save",
+        "delete",
+    }
+)
+# These are queries when called on a model class (`User.create(...)`, `Policy.all()`), and
+# ordinary methods elsewhere (`dict.get`, `Path.exists`).
+_MODEL_METHODS = frozenset(
+    {"all", "get", "create", "exists", "first", "count", "update", "raw", "only", "limit", "values"}
+)
+
+
+def _model_names() -> set[str]:
+    """The names of the Tortoise models defined in twofactor/models/."""
+    return {
+        node.name
+        for path in sorted((PACKAGE / "models").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(base) == "Model" for base in node.bases)
+    }
+
+
+def direct_queries(source: str, models: set[str]) -> list[str]:
+    """The Tortoise queries and transactions `source` runs itself (line: code), not through models/."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        what = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method, receiver = node.func.attr, node.func.value
+            if method in _QUERY_METHODS:
+                what = f".{method}()"
+            elif method in _MODEL_METHODS and isinstance(receiver, ast.Name) and receiver.id in models:
+                what = f"{receiver.id}.{method}()"
+        if isinstance(node, ast.Call) and any(k.arg and "__" in k.arg for k in node.keywords):
+            what = what or "a field lookup (field__lookup=...)"
+        named = {ast.Name: "id", ast.Attribute: "attr", ast.alias: "name"}.get(type(node))
+        if named is not None and getattr(node, named) == "in_transaction":
+            what = "in_transaction"
+        if what is not None:
+            found.append(f"{getattr(node, 'lineno', '?')}: {what}")
+    return found
+
+
+def test_the_query_check_finds_tortoise_queries_and_transactions() -> None:
+    models = _model_names()
+    assert {"User", "Session", "Authenticator", "Setup", "AuditEvent", "Policy"} <= models
+    for source in (
+        "await User.get_or_none(email=address)",
+        "await Authenticator.filter(user_id=1).exclude(id=2).count()",
+        "await User.exists(email=address)",
+        "user = await User.create(email=address)",
+        "for model in (Authenticator, Setup):\n    await model.filter(id=1).update(x=2)",
+        "rows = await query.order_by('-id')",
+        "await setup.refresh_from_db()",
+        "await Session.filter(id=1).delete()",
+        "from tortoise.transactions import in_transaction",
+        "async with in_transaction() as connection:\n    pass",
+        "await policy.save()",
+        "await AuditEvent.all()",
+        "await Policy.filter(id=1).values('mandatory')",
+    ):
+        assert direct_queries(source, models), source
+    for source in (
+        "task = self._rows.get(user_id)",
+        "manifest = path.exists()",
+        "found = await user_by_email(address)",
+        "await Policy.current()",
+        "seen.update(more)",
+        "n = text.count('a')",
+        "for value in fields.values():\n    pass",
+    ):
+        assert direct_queries(source, models) == [], source
+
+
+# The database engine and its set-up: the layer below models/, not a user of it.
+_ENGINE = {"database.py", "sqlite_backend.py", "postgres_backend.py"}
+
+
+def test_resolvers_mail_schema_and_server_query_only_through_models() -> None:
+    models = _model_names()
+    paths = [
+        path for area in ("resolvers", "mail", "schema", "server") for path in sorted((PACKAGE / area).glob("*.py"))
+    ]
+    assert PACKAGE / "server" / "cli.py" in paths
+    found = {
+        f"{path.parent.name}/{path.name}": queries
+        for path in paths
+        if path.name not in _ENGINE or path.parent.name != "server"
+        if (queries := direct_queries(path.read_text(), models))
+    }
+    assert found == {}, (
+        "resolvers/, mail/, schema/ and server/ (the command line too) run no Tortoise query or "
+        "transaction of their own: call a function in models/ named for what it does"
+    )
+
+
+def tortoise_imports(source: str) -> list[int]:
+    """The lines of `source` that import Tortoise (its models, queries, connections, anything)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "tortoise")
+        or (isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "tortoise" for alias in node.names))
+    ]
+
+
+def test_resolvers_and_the_schema_do_not_import_tortoise() -> None:
+    assert tortoise_imports("from tortoise.backends.base.client import BaseDBAsyncClient") == [1]
+    assert tortoise_imports("import tortoise.transactions") == [1]
+    assert tortoise_imports("from twofactor.models import tortoise_free") == []
+    found = {
+        f"{area}/{path.name}": lines
+        for area in ("resolvers", "schema")
+        for path in sorted((PACKAGE / area).glob("*.py"))
+        if (lines := tortoise_imports(path.read_text()))
+    }
+    assert found == {}, "a resolver or a schema type that needs a connection or a query wants a function in models/"
 
 
 def test_the_pattern_finds_raw_sql_and_its_helpers() -> None:

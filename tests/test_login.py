@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from conftest import (
+from helpers import (
     LOGIN,
     MY_TWO_FACTOR,
     PASSWORD,

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from conftest import Harness
+from helpers import CountedWorker, Harness
 from mail_support import SmtpServer, free_port
 from test_query_counts import counting
 from tortoise import Tortoise
@@ -81,6 +81,11 @@ def smtp_backend(port: int) -> SmtpBackend:
 
 def worker(port: int, results: Results | None = None) -> OutboxWorker:
     return OutboxWorker(smtp_backend(port), KEYRING, MAIL_FROM, results or Results())
+
+
+async def backoff_over(message_id: int) -> None:
+    """Make a message that waits out its retry delay due now, as if the delay had passed."""
+    await OutboxMessage.filter(id=message_id).update(next_attempt_at=datetime.now(UTC))
 
 
 async def queue(email: Email | None = None, *, within: timedelta = timedelta(minutes=10)) -> int:
@@ -391,7 +396,7 @@ async def test_retries_while_the_server_is_down_then_delivers_once(db: None) -> 
     server = SmtpServer(port)
     server.start()
     try:
-        await asyncio.sleep((row.next_attempt_at - datetime.now(UTC)).total_seconds() + 0.05)
+        await backoff_over(message_id)
         assert await mailer.run_once() == 1
         assert await mailer.run_once() == 0
         assert len(server.received) == 1
@@ -480,10 +485,11 @@ async def test_background_worker_sends_at_once_when_woken(db: None) -> None:
         ticks += 1
 
     # A long poll: only wake() can explain a prompt delivery.
-    mailer = OutboxWorker(ConsoleBackend(stream), KEYRING, MAIL_FROM, results, on_tick, poll_interval=30)
+    mailer = CountedWorker(ConsoleBackend(stream), KEYRING, MAIL_FROM, results, on_tick, poll_interval=30)
     mailer.start()
     try:
-        await asyncio.sleep(0.05)  # the first pass finds nothing and starts waiting
+        async with asyncio.timeout(5):
+            assert await mailer.passes.get() == 0  # the first pass found nothing: the worker waits
         await queue()
         mailer.wake()
         async with asyncio.timeout(5):
@@ -593,12 +599,15 @@ async def test_no_more_than_the_pool_size_stay_open(sink: SmtpServer) -> None:
 
 
 async def test_a_connection_the_server_closed_while_idle_is_replaced(db: None, sink: SmtpServer) -> None:
-    mailer = worker(sink.port)
+    backend = smtp_backend(sink.port)
+    mailer = OutboxWorker(backend, KEYRING, MAIL_FROM, Results())
     try:
         await queue()
         assert await mailer.run_once() == 1
+        ((idle, _),) = backend._idle
         sink.hang_up()
-        await asyncio.sleep(0.05)  # the client reads the server's goodbye
+        # The client reads the server's goodbye: its idle connection knows it is closed.
+        await until(lambda: not idle.is_connected)
 
         await queue()
         assert await mailer.run_once() == 1
@@ -945,7 +954,7 @@ async def test_a_server_that_accepts_then_hangs_costs_a_retry_then_the_message_g
     server = SmtpServer(port)
     server.start()
     try:
-        await asyncio.sleep((row.next_attempt_at - datetime.now(UTC)).total_seconds() + 0.05)
+        await backoff_over(message_id)
         assert await mailer.run_once() == 1
         assert await mailer.run_once() == 0
         assert len(server.received) == 1

@@ -9,7 +9,7 @@ import unicodedata
 from datetime import timedelta
 from typing import Any
 
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     REMOVE,
     SET_UP_EMAIL,

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BACKENDS, fresh_database
+from helpers import BACKENDS, fresh_database
 
 # Migrates to 0003, writes users and authenticators as they stood then, migrates to the
 # latest, adds and removes an authenticator, and prints each user's stored count.

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, fresh_database
+from helpers import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, fresh_database
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from mail_support import SmtpServer, free_port
 from redis.asyncio import Redis
@@ -38,6 +38,9 @@ REDIS_URL = os.environ.get("TWOFACTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 TWOFACTOR = Path(sys.executable).with_name("twofactor")
 # Start-up applies nothing new (migrations ran once before), so this covers a slow, shared machine.
 START_TIMEOUT = 30.0
+# Users 0-12 belong to the tests; the rest send the messages that show every mail worker made a pass.
+TEST_USERS = 13
+PASS_MARKERS = 6
 LOGIN = """
 mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { token session { nextStep user { id } } error { code } }
@@ -236,7 +239,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
                 stdin=PASSWORD + "\n",
             )
             assert "created user template@example.test" in created
-            users = await add_users(database_url, "template@example.test", 13)
+            users = await add_users(database_url, "template@example.test", TEST_USERS + PASS_MARKERS)
             servers.append(start_server("a", env, directory))
             servers.append(start_server("b", env, directory))
             await asyncio.gather(*(wait_healthy(s, http) for s in servers))
@@ -366,12 +369,39 @@ async def test_each_outbox_message_is_sent_once_with_two_workers(cluster: Cluste
     assert sorted(r["recipient"] for r in rows) == sorted(addresses)
     assert {(r["status"], r["attempts"]) for r in rows} == {("SENT", 1)}
 
-    # Longer than both workers' poll interval: a duplicate would have been sent by now.
-    await asyncio.sleep(2.5)
+    # Every pass that could have claimed these messages is over, its sends (duplicates too) with it.
+    await every_worker_passed(cluster, servers)
     received = [m for m in cluster.smtp.received if addresses & set(m.rcpt_tos)]
     per_address = {address: len(cluster.mails_to(address)) for address in addresses}
     assert len(received) == 10
     assert per_address == dict.fromkeys(addresses, 1)
+
+
+async def every_worker_passed(cluster: Cluster, servers: list[Server]) -> None:
+    """Each server's mail worker claims a message queued from now on: it began a pass since, so
+    its earlier passes are over, and their sends with them (a pass ends once its sends have).
+
+    Each marker message is a set-up by email started through a server not seen yet, whose own
+    worker it wakes first; its row tells which worker claimed it (the process id is in its id)."""
+    waiting = {server.process.pid: server for server in servers}
+    markers = [cluster.user(number) for number in range(TEST_USERS, TEST_USERS + PASS_MARKERS)]
+    connection = await asyncpg.connect(cluster.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        for user_id, email in markers:
+            if not waiting:
+                return
+            server = next(iter(waiting.values()))
+            token = await cluster.login(server, email)
+            started = (await cluster.gql(server, SET_UP_EMAIL, {"name": "Mail"}, token))["myTwoFactor"]["setUpEmail"]
+            assert started["error"] is None, started
+            sql = "SELECT claimed_by FROM outbox WHERE user_id = $1 AND status = 'SENT'"
+            async with asyncio.timeout(WAIT):
+                while (claimed_by := await connection.fetchval(sql, user_id)) is None:
+                    await asyncio.sleep(0.02)
+            waiting.pop(int(claimed_by.split(":")[-2]), None)
+    finally:
+        await connection.close()
+    assert not waiting, f"server {[s.name for s in waiting.values()]} claimed none of {PASS_MARKERS} messages"
 
 
 async def test_every_subscription_is_confirmed_by_redis(cluster: Cluster) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SET_UP_EMAIL, Harness, signed_in
+from helpers import SET_UP_EMAIL, Harness, signed_in
 
 from twofactor.security.names import clean_name
 

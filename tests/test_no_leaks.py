@@ -7,7 +7,7 @@ import logging
 import re
 
 import pytest
-from conftest import LOGIN, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, Harness, add_app, signed_in
+from helpers import LOGIN, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, Harness, add_app, signed_in
 
 from twofactor.models import AuditEvent
 from twofactor.security import totp

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     LOGIN,
     MY_TWO_FACTOR,
     PASSWORD,
@@ -260,6 +260,7 @@ async def test_raw_sql_counts_the_rows_each_statement_changed(app: Harness) -> N
     assert await raw_sql.fetch('SELECT "key", "failures" FROM "login_throttles"') == [("k2", 2)]
 
 
+@pytest.mark.postgres_only
 async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_rollback(app: Harness) -> None:
     """The pool hands connections back without asyncpg's reset round trip (twofactor.server.database),
     yet a transaction that failed leaves nothing behind for the next statement on that connection."""
@@ -270,8 +271,6 @@ async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_roll
     from twofactor.server.database import _keep_session
 
     connection: Any = Tortoise.get_connection("default")
-    if app.backend != "postgres":
-        pytest.skip("PostgreSQL's pool only")
     assert connection._pool._reset is _keep_session
     user, _ = await signed_in(app)
     with pytest.raises(RuntimeError):
@@ -286,12 +285,11 @@ async def test_pooled_postgres_connections_skip_the_reset_query_but_not_the_roll
     assert rows == [(0,)]
 
 
+@pytest.mark.sqlite_only
 async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: Harness) -> None:
     """A statement that scans a whole table gets slower with every user and every mail sent
     (a session DELETE cost 1.6 ms per submitCode in bench/ before its index). SQLite's plan
     says SCAN for a full scan; PostgreSQL plans tiny test tables with scans either way."""
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's query plans")
     from tortoise import Tortoise
 
     from twofactor.mail import outbox

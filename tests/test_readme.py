@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from conftest import PASSWORD, Harness, add_app, create_user
+from helpers import PASSWORD, Harness, add_app, create_user
 from mail_support import free_port
 from test_manage import stale
 from test_subscriptions import listening, signed_socket
@@ -274,7 +274,7 @@ async def test_the_walkthrough_runs_as_written(app: Harness) -> None:
 
 async def bob_token(app: Harness) -> str:
     """A session of Bob's, signed in after the policy made 2FA mandatory."""
-    from conftest import login as sign_in
+    from helpers import login as sign_in
 
     payload = await sign_in(app, BOB)
     # 2FA is mandatory now: without any, Bob may only set one up, as the README says.

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     PASSWORD,
     SUBMIT,

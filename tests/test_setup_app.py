@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import zxingcpp
-from conftest import (
+from helpers import (
     MY_TWO_FACTOR,
     SET_UP_APP,
     SUBMIT,
@@ -393,12 +393,11 @@ async def test_a_user_who_must_wait_gets_the_same_statements_for_a_right_and_a_w
     assert len(runs[0]) >= 3
 
 
+@pytest.mark.postgres_only
 async def test_a_right_code_waiting_for_its_set_up_while_the_last_try_goes_is_refused(app: Harness) -> None:
     """End to end: a right code's writes wait for the set-up's row, which a wrong code's request
     holds; that one takes the last try and locks the set-up. The right code then takes its try
     like any other and is refused, with nothing written."""
-    if app.backend != "postgres":
-        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its writes")
     user, token = await signed_in(app, EMAIL)
     setup = await start_app_setup(app, token)
     await Setup.filter(id=uuid.UUID(setup["id"])).update(failed_attempts=ATTEMPTS_PER_VERIFICATION - 1)
@@ -754,11 +753,10 @@ async def test_a_name_taken_meanwhile_leaves_the_set_up_open(app: Harness) -> No
     assert retried["error"] is None, retried
 
 
+@pytest.mark.postgres_only
 async def test_a_factor_removed_while_its_user_sets_up_another_makes_it_the_first(app: Harness) -> None:
     """PostgreSQL makes the recovery codes before its one statement when the session's read says
     the user has no authenticator. Here it says one, which is gone by the time the set-up commits."""
-    if app.backend != "postgres":
-        pytest.skip("needs a PostgreSQL row lock to hold the request between its read and its transaction")
     user, token = await signed_in(app, EMAIL)
     phone = await start_app_setup(app, token)
     assert (await submit(app, token, phone["id"], current_code(phone["app"]["setupKey"])))["error"] is None
@@ -832,3 +830,46 @@ async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None
     assert after["data"]["myTwoFactor"]["setup"] is None
     text = json.dumps(after) + json.dumps(done)
     assert secret not in text and setup["app"]["otpauthUri"] not in text
+
+
+async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset removes set-ups: one gone before the answer is read again is NOT_FOUND."""
+    user, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+
+    async def removed_first(setup_id: uuid.UUID) -> bool:
+        await Setup.filter(id=setup_id).delete()
+        return False
+
+    monkeypatch.setattr("twofactor.resolvers.setups.cancel_open_setup", removed_first)
+    body = await app.gql(CANCEL, {"id": setup["id"]}, token=token)
+    assert "errors" not in body, body
+    assert_refused(body["data"]["myTwoFactor"]["cancelSetup"], "NOT_FOUND", "setupId")
+    assert await Setup.filter(user_id=user.id).count() == 0
+
+
+async def test_a_set_up_removed_while_its_code_is_resent_is_refused_with_an_answer(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset removes set-ups: one gone before the resend's answer is read again
+    is NOT_FOUND (the resend went) or CODE_EXPIRED (it did not), not an unexpected error."""
+    set_up_email = "mutation($name: String!) { myTwoFactor { setUpEmail(name: $name) { setup { id } } } }"
+    resend = """mutation($id: ID!) { myTwoFactor { resendCode(setupId: $id) {
+      setup { id } error { code message field } } } }"""
+    user, token = await signed_in(app, EMAIL)
+    for went, answer in ((True, "NOT_FOUND"), (False, "CODE_EXPIRED")):
+        started = await app.gql(set_up_email, {"name": f"Mail {answer}"}, token=token)
+        setup_id = started["data"]["myTwoFactor"]["setUpEmail"]["setup"]["id"]
+        await Setup.filter(user_id=user.id).update(resend_available_at=now() - timedelta(seconds=1))
+
+        async def removed_meanwhile(setup_id: uuid.UUID, *, went: bool = went, **_: object) -> bool:
+            await Setup.filter(id=setup_id).delete()
+            return went
+
+        monkeypatch.setattr("twofactor.resolvers.setups.resend_setup_code", removed_meanwhile)
+        body = await app.gql(resend, {"id": setup_id}, token=token)
+        assert "errors" not in body, body
+        assert_refused(body["data"]["myTwoFactor"]["resendCode"], answer, "setupId")
+        assert await Setup.filter(id=uuid.UUID(setup_id)).count() == 0

@@ -1,6 +1,6 @@
 """The first session a reader of the README would try."""
 
-from conftest import MY_TWO_FACTOR, Harness, add_app, signed_in
+from helpers import MY_TWO_FACTOR, Harness, add_app, signed_in
 
 
 async def test_login_then_my_two_factor(app: Harness) -> None:

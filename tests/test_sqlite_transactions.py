@@ -8,16 +8,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from conftest import Harness, create_user
+from helpers import Harness, create_user
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from twofactor.models import User
 from twofactor.server.sqlite_backend import ImmediateSqliteClient, ImmediateTransactionWrapper
+
+pytestmark = pytest.mark.sqlite_only
 
 # Short enough to keep the test fast; a held write lock makes it fail, a free one never does.
 NO_WAIT = 0.05
@@ -27,8 +29,6 @@ BUSY_TIMEOUT = 5.0
 
 @contextlib.contextmanager
 def other_worker(app: Harness, timeout: float) -> Iterator[sqlite3.Connection]:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's locking only")
     path = app.settings.database_url.removeprefix("sqlite://").split("?")[0]
     connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
@@ -39,6 +39,37 @@ def other_worker(app: Harness, timeout: float) -> Iterator[sqlite3.Connection]:
 
 def rename(connection: sqlite3.Connection, user_id: int, suffix: str) -> None:
     connection.execute("UPDATE users SET name = name || ? WHERE id = ?", (suffix, user_id))
+
+
+def started_statements(connection: sqlite3.Connection) -> asyncio.Queue[str]:
+    """The statements `connection` starts from now on, told to this loop as each starts running.
+
+    SQLite's trace hook fires as a statement begins, before it takes a lock: a statement seen
+    here and not finished is waiting for the write lock, a deterministic sign in place of a pause."""
+    loop = asyncio.get_running_loop()
+    started: asyncio.Queue[str] = asyncio.Queue()
+    connection.set_trace_callback(lambda sql: loop.call_soon_threadsafe(started.put_nowait, sql))
+    return started
+
+
+@contextlib.asynccontextmanager
+async def started_in_the_thread() -> AsyncIterator[asyncio.Queue[str]]:
+    """`started_statements` of the process's aiosqlite connection: what runs in its thread."""
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient) and client._connection is not None
+    loop = asyncio.get_running_loop()
+    started: asyncio.Queue[str] = asyncio.Queue()
+    await client._connection.set_trace_callback(lambda sql: loop.call_soon_threadsafe(started.put_nowait, sql))
+    try:
+        yield started
+    finally:
+        # sqlite3 takes None to remove the hook; aiosqlite's annotation says a callable.
+        await client._connection.set_trace_callback(None)  # type: ignore[arg-type]
+
+
+async def next_statement(started: asyncio.Queue[str]) -> str:
+    async with asyncio.timeout(BUSY_TIMEOUT):
+        return await started.get()
 
 
 async def test_a_transaction_holds_the_write_lock_from_its_start(app: Harness) -> None:
@@ -60,17 +91,17 @@ async def test_a_read_then_write_survives_a_concurrent_writer(app: Harness) -> N
     with other_worker(app, BUSY_TIMEOUT) as other:
         async with in_transaction() as connection:
             read = await User.get(id=user.id, using_db=connection)
+            started = started_statements(other)
             theirs = asyncio.create_task(asyncio.to_thread(rename, other, user.id, " theirs"))
-            done, _ = await asyncio.wait({theirs}, timeout=0.3)
-            assert not done, "the other worker wrote inside our transaction"
+            # Their UPDATE started; it waits for our write lock (had it not, ours would now fail,
+            # or overwrite theirs: the name at the end tells).
+            assert (await next_statement(started)).startswith("UPDATE")
             await User.filter(id=user.id).using_db(connection).update(name=read.name + " ours")
         await theirs
     assert (await User.get(id=user.id)).name == "Ada ours theirs"
 
 
 async def test_nested_transactions_are_savepoints_of_the_same_kind(app: Harness) -> None:
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     user = await create_user()
     async with in_transaction() as outer:
         assert isinstance(outer, ImmediateTransactionWrapper)
@@ -87,24 +118,23 @@ async def rename_ours(user_id: int) -> None:
     await User.filter(id=user_id).update(name="Ada ours")
 
 
-async def test_a_write_waits_while_another_process_writes(app: Harness) -> None:
+async def test_a_write_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
     # aiosqlite's thread waits for the lock (the busy timeout) while the loop serves everything else.
     user = await create_user()
     with other_worker(app, BUSY_TIMEOUT) as other:
         other.execute("BEGIN IMMEDIATE")
-        write = asyncio.create_task(rename_ours(user.id))
-        ticks = 0
-        while ticks < 20:  # the loop keeps turning while the write waits
-            await asyncio.sleep(0.005)
-            ticks += 1
-        assert not write.done(), "the write ran while another process held the write lock"
-        rename(other, user.id, " theirs")
-        other.execute("COMMIT")
-        await write
+        async with started_in_the_thread() as started:
+            write = asyncio.create_task(rename_ours(user.id))
+            # The loop hears the write start in the thread, and keeps turning while it waits there.
+            assert (await next_statement(started)).startswith("UPDATE")
+            assert not write.done(), "the write ran while another process held the write lock"
+            rename(other, user.id, " theirs")
+            other.execute("COMMIT")
+            await write
     assert (await User.get(id=user.id)).name == "Ada ours"
 
 
-async def test_a_transaction_waits_while_another_process_writes(app: Harness) -> None:
+async def test_a_transaction_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
     user = await create_user()
 
     async def ours() -> ImmediateTransactionWrapper:
@@ -116,20 +146,19 @@ async def test_a_transaction_waits_while_another_process_writes(app: Harness) ->
 
     with other_worker(app, BUSY_TIMEOUT) as other:
         other.execute("BEGIN IMMEDIATE")
-        transaction = asyncio.create_task(ours())
-        await asyncio.sleep(0.1)
-        assert not transaction.done()
-        rename(other, user.id, " theirs")
-        other.execute("COMMIT")
-        await transaction
+        async with started_in_the_thread() as started:
+            transaction = asyncio.create_task(ours())
+            assert await next_statement(started) == "BEGIN IMMEDIATE"  # in the thread, waiting for the lock
+            assert not transaction.done()
+            rename(other, user.id, " theirs")
+            other.execute("COMMIT")
+            await transaction
     assert (await User.get(id=user.id)).name == "Ada theirs ours"
 
 
 async def test_a_failed_commit_leaves_the_connection_usable(app: Harness) -> None:
     # With deferred foreign keys SQLite checks them at COMMIT, which then fails and leaves the
     # transaction open: the next transaction must still begin (and the row must be gone).
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     user = await create_user()
     with pytest.raises(IntegrityError):
         async with in_transaction() as connection:
@@ -146,8 +175,6 @@ async def test_a_failed_commit_leaves_the_connection_usable(app: Harness) -> Non
 async def test_a_transaction_that_never_got_the_lock_leaves_the_process_working(app: Harness) -> None:
     """Another process held the write lock past the busy timeout: BEGIN fails, and the process's
     own lock and connection context are given back (Tortoise kept them: every later statement hung)."""
-    if app.backend != "sqlite":
-        pytest.skip("SQLite's engine only")
     user = await create_user()
     with other_worker(app, NO_WAIT) as other:
         other.execute("BEGIN IMMEDIATE")

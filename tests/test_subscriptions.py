@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+from helpers import (
     SET_UP_APP,
     SET_UP_EMAIL,
     SUBMIT,

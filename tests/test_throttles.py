@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import (
+from helpers import (
     PASSWORD,
     REMOVE,
     SET_UP_APP,

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Harness, signed_in
+from helpers import Harness, signed_in
 from test_subscriptions import refused_code, signed_socket
 
 from twofactor.schema import operation_checks

@@ -27,7 +27,7 @@ from browser_support import (
     watch,
     watched_context,
 )
-from conftest import PASSWORD
+from helpers import PASSWORD
 from mail_support import SmtpServer
 from playwright.async_api import Browser, Locator, Page, expect
 

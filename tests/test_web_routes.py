@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import httpx
-from conftest import Harness, create_user, signed_in
+from helpers import Harness, create_user, signed_in
 
 from twofactor.server.app import create_app
 from twofactor.server.web import CONTENT_SECURITY_POLICY

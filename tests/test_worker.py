@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, Harness, fresh_database, signed_in
+from helpers import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, CountedWorker, Harness, fresh_database, signed_in
 from mail_support import Collector, SmtpServer, free_port
 from redis.asyncio import Redis
 from test_multiprocess import (
@@ -42,7 +42,7 @@ from test_multiprocess import (
 from test_subscriptions import VERIFICATION, WAIT
 
 from twofactor.mail.backends import backend_for
-from twofactor.mail.outbox import STOP_GRACE, OutboxWorker
+from twofactor.mail.outbox import STOP_GRACE
 from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.cli import startup_summary
 from twofactor.server.events import RedisBroker
@@ -318,19 +318,6 @@ def test_bad_settings_stop_the_worker_naming_the_variable(tmp_path: Path) -> Non
     )
     assert production.returncode == 2
     assert "TWOFACTOR_SECRET_KEY is required in production" in production.stderr.decode()
-
-
-class CountedWorker(OutboxWorker):
-    """The outbox worker, telling the test how many messages each of its passes handled."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.passes: asyncio.Queue[int] = asyncio.Queue()
-
-    async def run_once(self) -> int:
-        handled = await super().run_once()
-        self.passes.put_nowait(handled)
-        return handled
 
 
 async def test_a_server_that_leaves_mail_to_the_worker_wakes_it_through_redis(app: Harness, ada: str) -> None:

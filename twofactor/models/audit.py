@@ -59,6 +59,17 @@ async def forget_waits_over(moment: datetime) -> int:
     return await AuditedWait.filter(until__lt=moment).delete()
 
 
+async def audit_events(*, target_id: int | None, before: int | None, limit: int) -> list[AuditEvent]:
+    """Up to `limit` events, newest first: those with an id below `before` when given, about
+    `target_id` when given."""
+    query = AuditEvent.all()
+    if target_id is not None:
+        query = query.filter(target_id=target_id)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    return await query.order_by("-id").limit(limit)
+
+
 async def purge_audit_events_before(moment: datetime) -> int:
     """Delete audit rows written before `moment` (the retention setting); how many."""
     return await AuditEvent.filter(created_at__lt=moment).delete()

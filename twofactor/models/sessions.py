@@ -90,3 +90,13 @@ async def note_seen(session: Session, moment: datetime, every: timedelta) -> Non
     recorded = Q(last_seen_at__lt=stale) | Q(last_seen_at__isnull=True, created_at__lt=stale)
     await Session.filter(recorded, id=session.id).update(last_seen_at=moment)
     session.last_seen_at = moment
+
+
+async def session_is_live(session_id: int, moment: datetime) -> bool:
+    """Whether the session still exists and has not expired at `moment`."""
+    return await Session.filter(id=session_id, expires_at__gt=moment).exists()
+
+
+async def mark_second_factor_fresh(session_id: int, moment: datetime) -> None:
+    """The session proved a second factor at `moment`: changes that need a fresh one may follow."""
+    await Session.filter(id=session_id).update(second_factor_at=moment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from tortoise import fields
@@ -144,3 +145,35 @@ async def name_in_use(user_id: int, key: str, except_id: int | None = None) -> b
     if except_id is not None:
         others = others.exclude(id=except_id)
     return await others.exists()
+
+
+async def has_two_factor(user_id: int) -> bool:
+    """Whether the user has at least one authenticator."""
+    return await Authenticator.filter(user_id=user_id).exists()
+
+
+async def authenticators_of(user_id: int) -> list[Authenticator]:
+    """The user's authenticators, read now (in no particular order)."""
+    return await Authenticator.filter(user_id=user_id)
+
+
+async def other_authenticators_count(user_id: int, authenticator_id: int) -> int:
+    """How many authenticators the user has besides `authenticator_id`."""
+    return await Authenticator.filter(user_id=user_id).exclude(id=authenticator_id).count()
+
+
+async def reseal_secrets(reseal: Callable[[int, str], str | None]) -> int:
+    """Store `reseal(user_id, sealed)` in place of each sealed TOTP secret (authenticators' and
+    set-ups') it gives a new one for; how many were replaced.
+
+    A row is replaced only if it still holds the ciphertext that was read, so a concurrent
+    change is never overwritten.
+    """
+    replaced = 0
+    for model in (Authenticator, Setup):
+        rows = await model.filter(secret_encrypted__isnull=False).values_list("id", "user_id", "secret_encrypted")
+        for row_id, user_id, sealed in rows:
+            fresh = reseal(int(user_id), sealed)
+            if fresh is not None:
+                replaced += await model.filter(id=row_id, secret_encrypted=sealed).update(secret_encrypted=fresh)
+    return replaced

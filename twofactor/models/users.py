@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 from twofactor.models import raw_sql
@@ -95,3 +96,18 @@ async def lock_user(user_id: int, connection: BaseDBAsyncClient) -> None:
     """
     if not raw_sql.is_sqlite(connection):
         await User.filter(id=user_id).select_for_update().using_db(connection).only("id").first()
+
+
+async def user_by_id(user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return await User.get_or_none(id=user_id)
+
+
+async def create_user(email: str, name: str, *, is_admin: bool, password_hash: str) -> User | None:
+    """A new user with this (normalized) address; None when a user has it already."""
+    if await User.exists(email=email):
+        return None
+    try:
+        return await User.create(email=email, name=name, is_admin=is_admin, password_hash=password_hash)
+    except IntegrityError:  # a parallel create took the address first
+        return None

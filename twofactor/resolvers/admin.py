@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
-from twofactor.models import Authenticator, Policy, Setup, User, account
+from twofactor.models import Policy, User, account
+from twofactor.models.request_reads import user_by_email
+from twofactor.models.two_factor import has_two_factor, reseal_secrets
+from twofactor.models.users import user_by_id
 from twofactor.resolvers.api_objects import policy_event
 from twofactor.resolvers.code_checks import secret_context
 from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
@@ -36,7 +39,7 @@ async def find_user(context: RequestContext, email: str) -> types.User | None:
     address = email.strip().lower()
     if not address or len(address) > 254 or "\x00" in address:
         return None
-    found = await User.get_or_none(email=address)
+    found = await user_by_email(address)
     return types.User.of(found) if found is not None else None
 
 
@@ -107,7 +110,7 @@ async def reset_user_two_factor(
     fresh factor when the administrator has 2FA (as removing an authenticator needs)."""
     admin = require_admin(context)
     parsed = parse_int_id(user_id)
-    user = await User.get_or_none(id=parsed) if parsed is not None else None
+    user = await user_by_id(parsed) if parsed is not None else None
     if user is None:
         raise Refused(ErrorCode.NOT_FOUND, "There is no such user.", field="userId")
     await _allow_reset(context, admin, user, code)
@@ -126,7 +129,7 @@ async def _allow_reset(context: RequestContext, admin: User, user: User, code: s
     """
     session = context.session
     assert session is not None  # require_admin passed
-    has_two_factor = await Authenticator.filter(user_id=admin.id).exists()
+    admin_has_two_factor = await has_two_factor(admin.id)
     refusal: Exception | None = None
     if user.id == admin.id:
         reason = "own_account"
@@ -134,10 +137,10 @@ async def _allow_reset(context: RequestContext, admin: User, user: User, code: s
             "Administrators cannot reset their own 2FA: remove an authenticator on your 2FA page, "
             "or ask another administrator."
         )
-    elif user.is_admin and not has_two_factor:
+    elif user.is_admin and not admin_has_two_factor:
         reason = "administrator_without_2fa"
         refusal = forbidden("Set up two-factor authentication before resetting another administrator's.")
-    elif has_two_factor:
+    elif admin_has_two_factor:
         try:
             if await require_fresh_factor(context, session, admin, code):
                 await notify_recovery_code_used(context, admin)
@@ -152,16 +155,14 @@ async def _allow_reset(context: RequestContext, admin: User, user: User, code: s
 async def rotate_secrets(keyring: Keyring) -> int:
     """Re-encrypt every stored TOTP secret made with an older key; how many were re-encrypted.
 
-    After this, the older keys can leave TWOFACTOR_OLD_SECRET_KEYS. Each row is swapped only
-    if it still holds the ciphertext that was read, so a concurrent change is never overwritten.
+    After this, the older keys can leave TWOFACTOR_OLD_SECRET_KEYS. A concurrent change of a
+    secret is never overwritten (`reseal_secrets`).
     """
-    rotated = 0
-    for model in (Authenticator, Setup):
-        rows = await model.filter(secret_encrypted__isnull=False).values_list("id", "user_id", "secret_encrypted")
-        for row_id, user_id, sealed in rows:
-            if not keyring.needs_rotation(sealed):
-                continue
-            context = secret_context(int(user_id))
-            fresh = keyring.encrypt(keyring.decrypt(sealed, context), context)
-            rotated += await model.filter(id=row_id, secret_encrypted=sealed).update(secret_encrypted=fresh)
-    return rotated
+
+    def reseal(user_id: int, sealed: str) -> str | None:
+        if not keyring.needs_rotation(sealed):
+            return None
+        context = secret_context(user_id)
+        return keyring.encrypt(keyring.decrypt(sealed, context), context)
+
+    return await reseal_secrets(reseal)

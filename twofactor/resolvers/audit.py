@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from twofactor.models import AuditEvent
+from twofactor.models.audit import audit_events
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, bad_request, forbidden
 from twofactor.server.auth import FULL, require
@@ -36,13 +37,7 @@ async def audit_page(
     """
     if not 1 <= first <= MAX_PAGE:
         raise Refused(ErrorCode.INVALID_INPUT, f"Ask for 1 to {MAX_PAGE} events.", field="first")
-    query = AuditEvent.all()
-    if user_id is not None:
-        query = query.filter(target_id=user_id)
-    before = _cursor(after)
-    if before is not None:
-        query = query.filter(id__lt=before)
-    rows = await query.order_by("-id").limit(first + 1)
+    rows = await audit_events(target_id=user_id, before=_cursor(after), limit=first + 1)
     page = rows[:first]
     return types.AuditEventPage(
         events=[

@@ -21,7 +21,7 @@ from twofactor.models import (
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.request_reads import authenticators_and_codes_left, user_by_email
-from twofactor.models.sessions import insert_session
+from twofactor.models.sessions import end_session, insert_session
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import challenge_choices, method_enabled
 from twofactor.resolvers.authenticators import authenticators_read, own_authenticator
@@ -247,7 +247,7 @@ async def logout(context: RequestContext) -> types.LogoutPayload:
         context.response.delete_cookie(SESSION_COOKIE, path="/")
     if session is None:
         return types.LogoutPayload(ok=False)
-    await Session.filter(id=session.id).delete()
+    await end_session(session.user_id, session.id)
     await audit(context, "logout", target_id=session.user_id)
     await publish(context, session_channel(session.id), {"type": "ended"})
     context.session = context.user = None

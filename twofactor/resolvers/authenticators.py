@@ -7,7 +7,7 @@ import strawberry
 from twofactor.mail import messages
 from twofactor.models import Authenticator, Method, Policy, User, account
 from twofactor.models.request_reads import authenticator_of
-from twofactor.models.two_factor import name_in_use
+from twofactor.models.two_factor import name_in_use, other_authenticators_count
 from twofactor.resolvers.api_objects import METHOD_LABELS, my_two_factor
 from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
 from twofactor.resolvers.ids import parse_int_id
@@ -106,7 +106,7 @@ async def remove(context: RequestContext, authenticator_id: str, code: str | Non
     session, user = require(context, FULL)
     row = await own_authenticator(user, authenticator_id)
     policy = await Policy.current()
-    remaining = await Authenticator.filter(user_id=user.id).exclude(id=row.id).count()
+    remaining = await other_authenticators_count(user.id, row.id)
     if policy.mandatory and remaining == 0:
         raise _last_authenticator()
     used_recovery_code = await require_fresh_factor(context, session, user, code)

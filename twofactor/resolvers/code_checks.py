@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from twofactor.models import (
     Authenticator,
     Session,
@@ -278,9 +276,9 @@ def try_left_as_read(tries_used: int, user: User) -> bool:
     return tries_used < ATTEMPTS_PER_VERIFICATION and (blocked is None or blocked <= now())
 
 
-async def user_succeeded(user_id: int, connection: BaseDBAsyncClient | None = None) -> None:
+async def user_succeeded(user_id: int) -> None:
     """A right code: the failures in a row start again from zero."""
-    await attempts.end_user_failures(user_id, connection)
+    await attempts.end_user_failures(user_id)
 
 
 async def reserve_setup_attempt(setup: Setup) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twofactor.mail import messages
 from twofactor.models import Authenticator, Method, Policy, Session, SessionState, Setup, SetupStatus, User
+from twofactor.models.sessions import end_session
 from twofactor.models.setups import (
     CompletedSetup,
     NewAuthenticator,
@@ -165,7 +166,7 @@ async def _finish_setup(
     # The code was right, whatever else stopped the set-up: the failures in a row end.
     await code_checks.user_succeeded(user.id)
     if done == SetupNotCompleted.OUTDATED_SESSION:
-        await Session.filter(id=session.id).delete()
+        await end_session(user.id, session.id)
         await audit(context, "session.ended_outdated_setup", target_id=user.id)
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.")
     if done == SetupNotCompleted.NAME_TAKEN:

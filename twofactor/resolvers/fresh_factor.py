@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from twofactor.mail import messages
-from twofactor.models import Authenticator, Method, Policy, Session, User, attempts
+from twofactor.models import Method, Policy, Session, User, attempts
 from twofactor.models.mail_queue import queue_message
+from twofactor.models.sessions import mark_second_factor_fresh
+from twofactor.models.two_factor import authenticators_of
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import method_enabled
 from twofactor.resolvers.notices import audit, notice_message, wake_mail
@@ -49,7 +51,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     policy = await Policy.current()
     proved = by_recovery_code = False
     if normalized is not None:
-        for candidate in await Authenticator.filter(user_id=user.id):
+        for candidate in await authenticators_of(user.id):
             if not method_enabled(policy, Method(candidate.method)):
                 continue  # a method administrators turned off proves nothing, here as at sign-in
             if candidate.method == Method.APP:
@@ -73,7 +75,7 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
     if proved:
         await code_checks.code_check_passed(session, user)
         session.second_factor_at = now()
-        await Session.filter(id=session.id).update(second_factor_at=session.second_factor_at)
+        await mark_second_factor_fresh(session.id, session.second_factor_at)
         await audit(context, "session.factor_refreshed", target_id=user.id)
         return "recovery code" if by_recovery_code else "code"
     await audit(context, "session.factor_refresh_failed", target_id=user.id)

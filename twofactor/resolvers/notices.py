@@ -8,13 +8,10 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
 from twofactor.models import OutboxMessage, User
 from twofactor.models.audit import AuditNote, first_refusal_of_wait, write_audit
-from twofactor.models.mail_queue import queue_message
 from twofactor.schema.errors import Refused
 from twofactor.server.context import RequestContext, now
 
@@ -60,11 +57,10 @@ async def audit(
     *,
     target_id: int | None,
     actor_id: int | None = None,
-    connection: BaseDBAsyncClient | None = None,
     **details: Any,
 ) -> None:
     """Write one audit row. `details` must never hold a code, secret or token."""
-    await write_audit(audit_note(context, action, target_id=target_id, actor_id=actor_id, **details), connection)
+    await write_audit(audit_note(context, action, target_id=target_id, actor_id=actor_id, **details))
 
 
 def audits_waits(
@@ -111,17 +107,6 @@ def notice_message(context: RequestContext, user: User, email: messages.Email, k
     return outbox_message(
         email, kind=kind, keyring=context.keyring, deliver_before=now() + NOTICE_DELIVERY_WINDOW, user_id=user.id
     )
-
-
-async def send_notice(
-    context: RequestContext,
-    user: User,
-    email: messages.Email,
-    kind: str,
-    connection: BaseDBAsyncClient,
-) -> None:
-    """Queue a security notice to the user, in the caller's transaction."""
-    await queue_message(notice_message(context, user, email, kind), connection)
 
 
 def seconds_until(moment: datetime) -> int:

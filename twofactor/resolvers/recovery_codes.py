@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from twofactor.mail import messages
-from twofactor.models import Authenticator, Policy, account
+from twofactor.models import Policy, account
+from twofactor.models.two_factor import has_two_factor
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
 from twofactor.resolvers.notices import audit_note, audits_waits, notice_message, user_changed
@@ -20,7 +21,7 @@ async def regenerate_recovery_codes(context: RequestContext, code: str | None = 
     session, user = require(context, FULL)
     if not (await Policy.current()).recovery_codes_enabled:
         raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
-    if not await Authenticator.filter(user_id=user.id).exists():
+    if not await has_two_factor(user.id):
         raise Refused(ErrorCode.INVALID_INPUT, "Set up two-factor authentication first.")
     # New codes are a factor: a session that could mint them without one could mint its way in.
     used_recovery_code = await require_fresh_factor(context, session, user, code)

@@ -7,7 +7,6 @@ import uuid
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
 from twofactor.models import (
-    Authenticator,
     Method,
     OutboxMessage,
     Policy,
@@ -21,7 +20,7 @@ from twofactor.models.audit import AuditNote
 from twofactor.models.bounds import open_setups
 from twofactor.models.request_reads import setup_of
 from twofactor.models.setups import TooManyOpenSetups, cancel_open_setup, resend_setup_code, start_setup
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, has_two_factor
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import METHOD_LABELS, forget_qr, method_enabled, setup_view
 from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse
@@ -47,8 +46,20 @@ async def own_setup(user: User, setup_id: str) -> Setup:
     parsed = parse_setup_id(setup_id)
     setup = await setup_of(user.id, parsed) if parsed else None
     if setup is None:
-        raise Refused(ErrorCode.NOT_FOUND, "There is no such set-up.", field="setupId")
+        raise _no_such_setup()
     return setup
+
+
+def _no_such_setup() -> Refused:
+    return Refused(ErrorCode.NOT_FOUND, "There is no such set-up.", field="setupId")
+
+
+async def _as_stored(user: User, setup: Setup) -> Setup:
+    """The set-up as stored now; NOT_FOUND when it is gone (an administrator's reset removes it)."""
+    stored = await setup_of(user.id, setup.id)
+    if stored is None:
+        raise _no_such_setup()
+    return stored
 
 
 async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> types.TwoFactorSetup | None:
@@ -57,7 +68,7 @@ async def find_setup(context: RequestContext, user_id: int, setup_id: str) -> ty
     parsed = parse_setup_id(setup_id)
     if parsed is None or user.id != user_id:
         return None
-    setup = await Setup.get_or_none(id=parsed, user_id=user.id)
+    setup = await setup_of(user.id, parsed)
     if setup is None:
         return None
     if await code_checks.expire_if_due(setup):
@@ -191,13 +202,17 @@ async def resend_code(context: RequestContext, setup_id: str) -> types.SetupPayl
     if not resent:
         # The set-up ended, or a parallel resend went first.
         await code_checks.give_back_send(user.id, code_checks.OWN_SENDS, window)
-        await setup.refresh_from_db(fields=["status", "resend_available_at"])
-        if setup.status in OPEN_SETUP_STATUSES and setup.resend_available_at is not None:
-            raise code_checks.cooling_down(setup.resend_available_at, f"setup:{setup.id}", user.id)
+        now_stored = await setup_of(user.id, setup.id)
+        if (
+            now_stored is not None
+            and now_stored.status in OPEN_SETUP_STATUSES
+            and now_stored.resend_available_at is not None
+        ):
+            raise code_checks.cooling_down(now_stored.resend_available_at, f"setup:{setup.id}", user.id)
         raise Refused(ErrorCode.CODE_EXPIRED, "This set-up has ended. Start again.", field="setupId")
     wake_mail(context)
     await setup_changed(context, setup)
-    await setup.refresh_from_db()
+    setup = await _as_stored(user, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
@@ -220,7 +235,7 @@ async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPay
         await audit(context, "setup.cancelled", target_id=user.id, setup_id=str(setup.id))
         forget_qr(setup.id)
         await setup_changed(context, setup)
-    await setup.refresh_from_db()
+    setup = await _as_stored(user, setup)
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
@@ -233,7 +248,7 @@ async def _require_fresh_to_add(context: RequestContext, session: Session, user:
     if session.state != SessionState.DONE:
         return
     read = authenticators_read(context)
-    if not (read if read is not None else await Authenticator.filter(user_id=user.id).exists()):
+    if not (read if read is not None else await has_two_factor(user.id)):
         return
     if await require_fresh_factor(context, session, user, code):
         await notify_recovery_code_used(context, user)

@@ -12,6 +12,8 @@ from typing import Final, ParamSpec, TypeVar
 from graphql import GraphQLError
 
 from twofactor.models import Policy, Session, Setup, User
+from twofactor.models.request_reads import setup_of
+from twofactor.models.sessions import session_is_live
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
@@ -42,7 +44,7 @@ async def _session_ended(session: Session, event: dict[str, object]) -> bool:
 
 
 async def _signed_in(session: Session) -> bool:
-    return await Session.filter(id=session.id, expires_at__gt=now()).exists()
+    return await session_is_live(session.id, now())
 
 
 @contextlib.contextmanager
@@ -89,7 +91,7 @@ async def _verification(
     context: RequestContext, session: Session, user: User, setup_id: str
 ) -> AsyncGenerator[types.TwoFactorSetup, None]:
     parsed = parse_setup_id(setup_id)
-    setup = await Setup.get_or_none(id=parsed, user_id=user.id) if parsed else None
+    setup = await setup_of(user.id, parsed) if parsed else None
     if setup is None:
         raise GraphQLError("There is no such set-up.", extensions={"code": "NOT_FOUND"})
     channels = (user_channel(user.id), session_channel(session.id))

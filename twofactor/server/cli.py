@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
-from tortoise.exceptions import IntegrityError
 
 from twofactor.server.settings import (
     ENVIRONMENT_VARIABLES,
@@ -198,7 +197,7 @@ async def _with_database(settings: Settings) -> None:
 
 
 async def _create_user(settings: Settings, email: str, name: str, admin: bool, password: str) -> str:
-    from twofactor.models import User
+    from twofactor.models.users import create_user
     from twofactor.security.passwords import hash_password, password_problem
 
     address = email.strip().lower()
@@ -209,28 +208,25 @@ async def _create_user(settings: Settings, email: str, name: str, admin: bool, p
     problem = password_problem(password)
     if problem:
         raise CommandError(problem)
+    password_hash = await hash_password(password)
     await _with_database(settings)
     try:
-        if await User.exists(email=address):
-            raise CommandError(f"a user with the email {address} already exists")
-        user = await User.create(
-            email=address, name=name.strip(), is_admin=admin, password_hash=await hash_password(password)
-        )
-    except IntegrityError:
-        raise CommandError(f"a user with the email {address} already exists") from None
+        user = await create_user(address, name.strip(), is_admin=admin, password_hash=password_hash)
     finally:
         await Tortoise.close_connections()
+    if user is None:
+        raise CommandError(f"a user with the email {address} already exists")
     return f"created {'administrator' if admin else 'user'} {address} (id {user.id})"
 
 
 async def _reset_user(settings: Settings, email: str) -> str:
-    from twofactor.models import User
+    from twofactor.models.request_reads import user_by_email
     from twofactor.resolvers.admin import reset_two_factor
     from twofactor.security.keyring import Keyring
 
     await _with_database(settings)
     try:
-        user = await User.get_or_none(email=email.strip().lower())
+        user = await user_by_email(email.strip().lower())
         if user is None:
             raise CommandError(f"no user with the email {email}")
         ended = await reset_two_factor(user, keyring=Keyring(settings.secret_keys), context=None, actor_id=None)
