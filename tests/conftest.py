@@ -21,9 +21,11 @@ from twofactor.models import (
     OutboxMessage,
     Policy,
     RecoveryCode,
+    SecurityKey,
     Session,
     Setup,
     User,
+    WebAuthnChallenge,
 )
 from twofactor.server.app import create_app
 
@@ -79,6 +81,8 @@ async def harness(
 
 
 _TABLES = (
+    WebAuthnChallenge,
+    SecurityKey,
     AuditedWait,
     EmailChallenge,
     RecoveryCode,

@@ -22,10 +22,11 @@ from mail_support import Received, SmtpServer
 from starlette.applications import Starlette
 
 from twofactor.mail.outbox import OutboxWorker
+from twofactor.mail.settings import MailSettings
 from twofactor.models import Authenticator, OutboxMessage, OutboxStatus, User
 from twofactor.security import totp
 from twofactor.security.passwords import hash_password_sync
-from twofactor.server.settings import MailSettings, Settings
+from twofactor.server.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("TWOFACTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"

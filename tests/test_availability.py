@@ -14,7 +14,7 @@ from helpers import PG_ADMIN_DSN
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
-from twofactor.server.availability import DatabaseUnavailable, database_unavailable
+from twofactor.models.health import DatabaseUnavailable, database_unavailable
 from twofactor.server.postgres_backend import ReleasingAsyncpgClient
 
 

@@ -17,9 +17,10 @@ import httpx
 from mail_support import free_port
 from test_project_files import settings_read
 
+from twofactor.mail.settings import MailSettings
 from twofactor.security.passwords import verify_password
 from twofactor.server.cli import startup_summary
-from twofactor.server.settings import ENVIRONMENT_VARIABLES, MailSettings, Settings
+from twofactor.server.settings import ENVIRONMENT_VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TWOFACTOR = str(Path(sys.executable).parent / "twofactor")

@@ -15,9 +15,11 @@ from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
+from twofactor.models import Method
 from twofactor.schema.executor import OperationExecutor
+from twofactor.schema.my_two_factor import MyTwoFactor
 from twofactor.schema.root import build_schema
-from twofactor.schema.types import Authenticator, MyTwoFactor, TwoFactorMethod
+from twofactor.schema.types import Authenticator
 
 
 @strawberry.enum
@@ -148,12 +150,12 @@ async def test_my_two_factor_changed_is_planned(graphql_core_calls: list[object]
         enabled=True,
         mandatory=False,
         setup_required=False,
-        available_methods=[TwoFactorMethod.EMAIL, TwoFactorMethod.APP],
+        available_methods=[Method.EMAIL, Method.APP],
         authenticators=[
             Authenticator(
                 id=strawberry.ID("7"),
                 name="Phone",
-                method=TwoFactorMethod.APP,
+                method=Method.APP,
                 email=None,
                 created_at=datetime.now(UTC),
                 last_used_at=None,

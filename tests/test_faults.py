@@ -41,8 +41,9 @@ from test_multiprocess import (
 )
 from test_subscriptions import CHANGED, TRANSPORT_WS, VERIFICATION, WAIT, Socket, holding_mail, wrong_code
 
+from twofactor.schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from twofactor.security import totp
-from twofactor.server.availability import RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+from twofactor.server.availability import RETRY_AFTER_SECONDS
 from twofactor.server.events import REDIS_CHANNEL_PREFIX
 from twofactor.server.shutdown import GOING_AWAY
 

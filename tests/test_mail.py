@@ -24,9 +24,9 @@ from twofactor.mail import messages, outbox
 from twofactor.mail.backends import POOL_SIZE, ConsoleBackend, SmtpBackend, backend_for, describe_failure
 from twofactor.mail.messages import Email, WireMessage, to_mime
 from twofactor.mail.outbox import BATCH_SIZE, CLAIM_LEASE, MAX_RETRY, PARALLEL_SENDS, OutboxWorker, enqueue, retry_delay
+from twofactor.mail.settings import MAX_MAIL_TIMEOUT, MailSettings
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.security.keyring import Keyring
-from twofactor.server.settings import MAX_MAIL_TIMEOUT, MailSettings
 
 KEYRING = Keyring(["mail-tests-secret-key-0123456789-abcdefghijklmnop"])
 MAIL_FROM = "Help Center <no-reply@example.test>"

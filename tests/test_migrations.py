@@ -207,3 +207,80 @@ async def test_the_known_devices_migration_keeps_old_rows_untrusted_and_unthrott
         "throttle": [3, None],
         "devices": 0,
     }
+
+
+# Migrates to 0007, writes a user with an app authenticator, a set-up and the policy as they
+# stood then, migrates to the latest, then adds an authenticator of the new method and a
+# duplicate name, and prints what the old rows, the policy and the count kept.
+_SECURITY_KEYS_SCRIPT = """
+import asyncio, json, sys, uuid
+from datetime import UTC, datetime
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
+from tortoise.migrations.api.migrate import migrate
+from twofactor.models import raw_sql
+from twofactor.server.database import tortoise_config
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="twofactor.0007_audited_waits")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    moment = datetime.now(UTC)
+    ((user_id,),) = await raw_sql.fetch(
+        'INSERT INTO "users" ("email", "name", "is_admin", "password_hash", "created_at", "failed_verifications", '
+        '"sends_in_window") VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING "id"', "k@example.test", "K", False, "hash", moment
+    )
+    add = (
+        'INSERT INTO "authenticators" ("user_id", "method", "name", "name_key", "last_step", "created_at") '
+        "VALUES (?, ?, ?, ?, -1, ?)"
+    )
+    await raw_sql.execute(add, user_id, "APP", "Phone", "phone", moment)
+    await raw_sql.execute(
+        'INSERT INTO "setups" ("id", "user_id", "method", "status", "failed_attempts", "created_at", "expires_at", '
+        '"version") VALUES (?, ?, ?, ?, 0, ?, ?, 0)', str(uuid.uuid4()), user_id, "EMAIL", "PENDING", moment, moment
+    )
+    await raw_sql.execute('INSERT INTO "policy" ("id", "mandatory", "email_enabled", "app_enabled", '
+        '"recovery_codes_enabled", "updated_at") VALUES (1, ?, ?, ?, ?, ?)', False, True, True, True, moment)
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    await raw_sql.execute(add, user_id, "SECURITY_KEY", "YubiKey", "yubikey", moment)
+    try:
+        await raw_sql.execute(add, user_id, "APP", "PHONE", "phone", moment)
+        duplicate = "accepted"
+    except IntegrityError:
+        duplicate = "refused"
+    found = {
+        "methods": [r[0] for r in await raw_sql.fetch('SELECT "method" FROM "authenticators" ORDER BY "id"')],
+        "count": (await raw_sql.fetch('SELECT "authenticator_count" FROM "users"'))[0][0],
+        "setups": (await raw_sql.fetch('SELECT COUNT(*) FROM "setups"'))[0][0],
+        "keys_enabled": (await raw_sql.fetch('SELECT "security_key_enabled" FROM "policy"'))[0][0],
+        "duplicate_name": duplicate,
+    }
+    await Tortoise.close_connections()
+    print(json.dumps(found))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_security_keys_migration_keeps_rows_triggers_and_indexes(kind: str, tmp_path: Path) -> None:
+    async with fresh_database(kind, tmp_path) as url:
+        pipe = asyncio.subprocess.PIPE
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _SECURITY_KEYS_SCRIPT, url, stdout=pipe, stderr=pipe
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        found = json.loads(out.decode().strip().splitlines()[-1])
+    assert found == {
+        "methods": ["APP", "SECURITY_KEY"],
+        # The count trigger (0004) and the unique name index survive the widened method column.
+        "count": 2,
+        "setups": 1,
+        "keys_enabled": False,  # SQLite's 0 equals False
+        "duplicate_name": "refused",
+    }

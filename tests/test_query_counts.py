@@ -313,14 +313,15 @@ async def test_the_statements_run_per_request_or_per_mail_search_an_index(app: H
         assert not scans, (sql, details)
 
 
-async def test_reads_see_every_commit_and_transactions_see_their_own_writes(app: Harness) -> None:
-    """The hot reads run on the current connection: a transaction's inside one."""
+async def test_reads_on_the_event_loop_see_every_commit_and_transactions_see_their_own_writes(app: Harness) -> None:
+    """On SQLite the hot reads use a connection of their own outside transactions (request_reads._reader)."""
     from datetime import UTC, datetime
 
+    from tortoise import Tortoise
     from tortoise.transactions import in_transaction
 
     from twofactor.models import raw_sql
-    from twofactor.models.request_reads import authenticators_and_codes_left
+    from twofactor.models.request_reads import _reader, authenticators_and_codes_left
 
     user, _ = await signed_in(app)
     insert = (
@@ -329,8 +330,9 @@ async def test_reads_see_every_commit_and_transactions_see_their_own_writes(app:
     )
     async with in_transaction() as connection:
         await raw_sql.execute(insert, user.id, "Phone", "phone", datetime.now(UTC), connection=connection)
+        assert _reader(connection) is None  # the transaction reads through itself...
         inside, _ = await authenticators_and_codes_left(user.id)
-        assert [a.name for a in inside] == ["Phone"]  # the transaction sees its uncommitted row
+        assert [a.name for a in inside] == ["Phone"]  # ...and sees its uncommitted row
     # Committed: the very next read outside sees it.
     assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone"]
     await raw_sql.execute(insert, user.id, "Tablet", "tablet", datetime.now(UTC))
@@ -340,11 +342,39 @@ async def test_reads_see_every_commit_and_transactions_see_their_own_writes(app:
             await raw_sql.execute(insert, user.id, "Laptop", "laptop", datetime.now(UTC), connection=connection)
             raise RuntimeError("rolled back")
     assert [a.name for a in (await authenticators_and_codes_left(user.id))[0]] == ["Phone", "Tablet"]
+    if app.backend == "sqlite":
+        assert _reader(Tortoise.get_connection("default")) is not None
 
 
-async def test_a_read_never_sees_an_older_snapshot_than_the_last_commit(app: Harness) -> None:
-    """Each read ends its read transaction: a statement left unreset would keep an old snapshot,
-    and a later read of another statement on the same connection would miss rows committed meanwhile."""
+@pytest.mark.sqlite_only
+async def test_a_busy_reader_falls_back_to_the_database_thread(app: Harness) -> None:
+    import sqlite3
+
+    from tortoise import Tortoise
+
+    from twofactor.models.request_reads import _reader, authenticators_and_codes_left
+
+    class Busy:
+        def execute(self, *_: Any) -> Any:
+            raise sqlite3.OperationalError("database is locked")
+
+    user, token = await signed_in(app)
+    await add_app(app, token, "Phone")
+    connection: Any = Tortoise.get_connection("default")
+    real = _reader(connection)
+    connection._twofactor_reader = Busy()
+    try:
+        with counting() as statements:
+            authenticators, _ = await authenticators_and_codes_left(user.id)
+    finally:
+        connection._twofactor_reader = real
+    assert [a.name for a in authenticators] == ["Phone"]
+    assert len(statements) == 2  # tried on the loop, then run by the database thread
+
+
+async def test_a_read_on_the_event_loop_never_sees_an_older_snapshot_than_the_last_commit(app: Harness) -> None:
+    """Each read ends its read transaction: a statement left unreset kept an old snapshot, and a
+    later read of another statement on the same connection missed rows committed meanwhile."""
     from datetime import UTC, datetime
 
     from twofactor.models import raw_sql

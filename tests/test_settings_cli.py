@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, find_breaking_changes
 
+from twofactor.mail.settings import MAX_MAIL_TIMEOUT
 from twofactor.server import cli
-from twofactor.server.settings import MAX_MAIL_TIMEOUT, SettingsError, load_settings
+from twofactor.server.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"

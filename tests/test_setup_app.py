@@ -44,7 +44,7 @@ from twofactor.models import (
 )
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.code_checks import recovery_digest, secret_context
-from twofactor.resolvers.complete_setup import _finish_setup
+from twofactor.resolvers.complete_setup import finish_setup
 from twofactor.security import codes, qr, totp
 from twofactor.security.keyring import DecryptionError, Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
@@ -448,7 +448,7 @@ async def test_a_right_code_that_finds_its_rows_changed_writes_nothing(app: Harn
         await make_wait(user)
     assert code_checks.try_left_as_read(setup.failed_attempts, session.user)
     context = _request_context(app, session)
-    made = await _finish_setup(
+    made = await finish_setup(
         context, session, session.user, setup, name="Phone", step=step, policy=await Policy.current(), counted=False
     )
     assert made is None

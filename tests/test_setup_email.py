@@ -21,11 +21,11 @@ from mail_support import SmtpServer, free_port
 
 from twofactor.mail.backends import SmtpBackend
 from twofactor.mail.outbox import OutboxWorker
+from twofactor.mail.settings import MailSettings
 from twofactor.models import Authenticator, OutboxMessage, Setup
 from twofactor.models.outbox import OutboxStatus
 from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.context import now
-from twofactor.server.settings import MailSettings
 
 HOSTILE = "<script>alert(1)</script>"
 

@@ -1,4 +1,5 @@
-"""SQLite transactions hold the write lock from BEGIN, so a second worker process cannot make them fail.
+"""SQLite transactions hold the write lock from BEGIN, so a second worker process cannot make them fail;
+statements run on the event loop unless they would wait.
 
 A plain sqlite3 connection to the same file stands in for the other uvicorn worker.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,7 +19,7 @@ from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from twofactor.models import User
-from twofactor.server.sqlite_backend import ImmediateSqliteClient, ImmediateTransactionWrapper
+from twofactor.server.sqlite_backend import CHECKPOINT_EVERY, ImmediateSqliteClient, ImmediateTransactionWrapper
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -114,12 +116,34 @@ async def test_nested_transactions_are_savepoints_of_the_same_kind(app: Harness)
     assert (await User.get(id=user.id)).name == "Outer"
 
 
+def loop_connection(app: Harness) -> sqlite3.Connection:
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient)
+    assert client._loop_connection is not None, "the default settings run statements on the loop"
+    return client._loop_connection
+
+
+async def test_statements_and_transactions_run_on_the_loop_connection(app: Harness) -> None:
+    on_loop = loop_connection(app)
+    user = await create_user()
+    before = on_loop.total_changes
+    await User.filter(id=user.id).update(name="Ada Loop")
+    async with in_transaction() as connection:
+        assert isinstance(connection, ImmediateTransactionWrapper)
+        assert connection._on_loop is on_loop
+        await User.filter(id=user.id).using_db(connection).update(name="Ada Loop 2")
+    assert on_loop.total_changes == before + 2
+    assert (await User.get(id=user.id)).name == "Ada Loop 2"
+
+
 async def rename_ours(user_id: int) -> None:
     await User.filter(id=user_id).update(name="Ada ours")
 
 
 async def test_a_write_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
-    # aiosqlite's thread waits for the lock (the busy timeout) while the loop serves everything else.
+    # The loop's connection never waits: "busy" sends the statement to aiosqlite's thread,
+    # which waits for the lock while the loop serves everything else.
+    loop_connection(app)
     user = await create_user()
     with other_worker(app, BUSY_TIMEOUT) as other:
         other.execute("BEGIN IMMEDIATE")
@@ -135,6 +159,7 @@ async def test_a_write_waits_in_the_thread_while_another_process_writes(app: Har
 
 
 async def test_a_transaction_waits_in_the_thread_while_another_process_writes(app: Harness) -> None:
+    loop_connection(app)
     user = await create_user()
 
     async def ours() -> ImmediateTransactionWrapper:
@@ -152,13 +177,41 @@ async def test_a_transaction_waits_in_the_thread_while_another_process_writes(ap
             assert not transaction.done()
             rename(other, user.id, " theirs")
             other.execute("COMMIT")
-            await transaction
+            connection = await transaction
+    assert connection._on_loop is None, "it began while the other process held the lock"
     assert (await User.get(id=user.id)).name == "Ada theirs ours"
 
 
-async def test_a_failed_commit_leaves_the_connection_usable(app: Harness) -> None:
+def pragma(connection: sqlite3.Connection, name: str) -> int:
+    cursor = connection.execute(f"PRAGMA {name}")
+    value = int(cursor.fetchone()[0])
+    cursor.close()  # an open cursor would keep its snapshot, and the WAL with it
+    return value
+
+
+async def test_the_wal_is_checkpointed_off_the_loop(app: Harness) -> None:
+    # The loop's connection does not checkpoint (that would fsync on the loop): a thread does,
+    # every CHECKPOINT_EVERY commits. Without it the WAL grows by a page or more per commit.
+    on_loop = loop_connection(app)
+    assert pragma(on_loop, "wal_autocheckpoint") == 0
+    user = await create_user()
+    path = app.settings.database_url.removeprefix("sqlite://").split("?")[0]
+    page_size = pragma(on_loop, "page_size")
+    commits = 5 * CHECKPOINT_EVERY
+    for number in range(commits):
+        await User.filter(id=user.id).update(name=f"Ada {number}")
+    client = Tortoise.get_connection("default")
+    assert isinstance(client, ImmediateSqliteClient) and client._checkpoints is not None
+    if client._checkpoints.running is not None:
+        await client._checkpoints.running
+    wal_pages = os.path.getsize(path + "-wal") / page_size
+    assert wal_pages < commits / 2, f"the WAL kept {wal_pages:.0f} pages for {commits} commits"
+
+
+async def test_a_failed_commit_leaves_the_loops_connection_usable(app: Harness) -> None:
     # With deferred foreign keys SQLite checks them at COMMIT, which then fails and leaves the
     # transaction open: the next transaction must still begin (and the row must be gone).
+    on_loop = loop_connection(app)
     user = await create_user()
     with pytest.raises(IntegrityError):
         async with in_transaction() as connection:
@@ -167,6 +220,7 @@ async def test_a_failed_commit_leaves_the_connection_usable(app: Harness) -> Non
                 'INSERT INTO "recovery_codes" ("user_id", "code_digest", "created_at") VALUES (?, ?, ?)',
                 [user.id + 1000, "x" * 64, "2026-01-01 00:00:00+00:00"],
             )
+    assert not on_loop.in_transaction
     async with in_transaction() as connection:
         await User.filter(id=user.id).using_db(connection).update(name="Ada After")
     assert (await User.get(id=user.id)).name == "Ada After"

@@ -45,8 +45,8 @@ from twofactor.mail.backends import backend_for
 from twofactor.mail.outbox import STOP_GRACE
 from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.cli import startup_summary
-from twofactor.server.events import RedisBroker
-from twofactor.server.mail_worker import MAIL_WAKE_CHANNEL, MailWakeSender, follow_wakes
+from twofactor.server.events import MAIL_WAKE_CHANNEL, MailWakeSender, RedisBroker
+from twofactor.server.mail_worker import follow_wakes
 from twofactor.server.settings import SettingsError, load_settings
 
 EMAIL = "ada@example.test"

@@ -4,8 +4,8 @@ Every line of a message is a block rendered twice, as text and as escaped HTML, 
 user-supplied string (an authenticator's name, a user's name) can reach the HTML part
 unescaped. Subjects never carry a code: the outbox stores them in clear.
 
-`to_mime` writes a message's bytes for SMTP itself: the email package, many times slower,
-serves only an address that is not plain ASCII.
+`to_mime` writes a message's bytes for SMTP itself: the email package, much slower (measured
+by bench/run), serves only an address that is not plain ASCII.
 """
 
 from __future__ import annotations
@@ -135,6 +135,18 @@ def authenticator_removed(to: str, name: str, method_label: str) -> Email:
         "An authenticator was removed from your account",
         f'The authenticator "{name}" ({method_label}) was removed from your two-factor '
         "authentication. It can no longer be used to sign in.",
+        _IF_NOT_YOU,
+    )
+
+
+def security_key_suspended(to: str, name: str) -> Email:
+    """Notice that a security key was suspended: its signature counter went backwards."""
+    return _compose(
+        to,
+        "A security key of yours was suspended",
+        f'The security key "{name}" answered with a signature counter that did not go up since its last use. '
+        "That can mean the key was copied, so it is suspended: it can no longer be used. If you still have "
+        "the key, remove it from your two-factor authentication and set it up again.",
         _IF_NOT_YOU,
     )
 

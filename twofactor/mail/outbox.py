@@ -23,10 +23,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from twofactor.mail.backends import MailBackend, describe_failure
 from twofactor.mail.messages import Email, to_mime
+from twofactor.models.health import DatabaseAvailability, database_unavailable
 from twofactor.models.mail_queue import claim_due_messages, mark_sent, queue_message, retry_later, settle_message
 from twofactor.models.outbox import OutboxMessage, OutboxStatus, release_claim
 from twofactor.security.keyring import DecryptionError, Keyring
-from twofactor.server.availability import DatabaseAvailability, database_unavailable
 
 log = logging.getLogger("twofactor.mail")
 

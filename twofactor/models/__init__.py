@@ -4,6 +4,7 @@ from twofactor.models.audit import AuditedWait, AuditEvent
 from twofactor.models.devices import KnownDevice
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.policy import Policy
+from twofactor.models.security_keys import SecurityKey, WebAuthnChallenge
 from twofactor.models.throttles import LoginThrottle
 from twofactor.models.two_factor import (
     Authenticator,
@@ -27,11 +28,13 @@ __all__ = [
     "OutboxStatus",
     "Policy",
     "RecoveryCode",
+    "SecurityKey",
     "Session",
     "SessionState",
     "Setup",
     "SetupStatus",
     "User",
+    "WebAuthnChallenge",
 ]
 
 MODEL_MODULES = ["twofactor.models"]

@@ -27,6 +27,8 @@ class Policy(Model):
     mandatory = fields.BooleanField(default=False)
     email_enabled = fields.BooleanField(default=True)
     app_enabled = fields.BooleanField(default=True)
+    # Off on a new install: it needs the deployment's origins (TWOFACTOR_WEBAUTHN_ORIGINS) first.
+    security_key_enabled = fields.BooleanField(default=False, db_default=False)
     recovery_codes_enabled = fields.BooleanField(default=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -81,3 +83,8 @@ class Policy(Model):
     async def save(self, *args: Any, **kwargs: Any) -> None:
         await super().save(*args, **kwargs)
         self.forget_cached()
+
+
+async def security_keys_enabled() -> bool:
+    """Whether the policy, as stored now, enables security keys."""
+    return (await Policy.current(fresh=True)).security_key_enabled

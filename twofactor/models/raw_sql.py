@@ -1,8 +1,8 @@
 """Running raw SQL: parameterized statements on the current connection, and transactions retried after a deadlock.
 
 Used for the writes every sign-in and code check makes. Tortoise builds each statement's SQL
-anew through pypika: a conditional UPDATE cost ~235 us that way against ~110 us as plain text
-(bench/), and a code check makes six of them. The statements here are written once with `?`
+anew through pypika, which costs more than running a conditional UPDATE, and a code check makes
+several of them (measured by bench/run). The statements here are written once with `?`
 placeholders (PostgreSQL gets `$n`), run on the current connection (a transaction's, inside one)
 and take values as Tortoise would pass them, so rows written either way read back the same.
 """

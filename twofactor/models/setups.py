@@ -17,6 +17,7 @@ from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.bounds import open_setups
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
+from twofactor.models.security_keys import NewSecurityKey, WebAuthnChallenge, store_security_key
 from twofactor.models.sessions import challenge_unproved_sessions, other_setup_sessions
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Authenticator, Method, RecoveryCode, Setup, SetupStatus
 from twofactor.models.users import Session, SessionState, User, lock_user
@@ -36,10 +37,17 @@ class _Full(Exception):
 
 
 async def start_setup(
-    setup: Setup, *, max_open: int, moment: datetime, audit: AuditNote, code_mail: OutboxMessage | None = None
+    setup: Setup,
+    *,
+    max_open: int,
+    moment: datetime,
+    audit: AuditNote,
+    code_mail: OutboxMessage | None = None,
+    challenge: WebAuthnChallenge | None = None,
 ) -> Setup | TooManyOpenSetups:
-    """Store a new set-up (built by the caller) with its audit row and, for EMAIL, its code mail,
-    in one transaction; unless the user has `max_open` set-ups in progress at `moment`.
+    """Store a new set-up (built by the caller) with its audit row and, for EMAIL, its code mail
+    (for SECURITY_KEY, its challenge), in one transaction; unless the user has `max_open` set-ups
+    in progress at `moment`.
 
     The user's row is locked first, so parallel starts count one after the other and cannot
     together pass the cap (tests/test_bounds.py).
@@ -54,6 +62,8 @@ async def start_setup(
         await write_audit(audit, connection)
         if code_mail is not None:
             await queue_message(code_mail, connection)
+        if challenge is not None:
+            await challenge.save(using_db=connection, force_create=True)
         return setup
 
     try:
@@ -73,6 +83,10 @@ class SetupNotCompleted(StrEnum):
     OUTDATED_SESSION = "outdated_session"
     # Another of the user's authenticators took the name first (the unique index).
     NAME_TAKEN = "name_taken"
+    # SECURITY_KEY: the set-up's challenge was used or expired meanwhile.
+    CHALLENGE_USED = "challenge_used"
+    # SECURITY_KEY: the credential is registered already (the unique index).
+    CREDENTIAL_TAKEN = "credential_taken"
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,8 @@ class NewAuthenticator:
     secret_encrypted: str | None
     # The set-up's own time step (APP), so that its code cannot be replayed at sign-in; else -1.
     last_step: int
+    # SECURITY_KEY: the verified credential, stored beside the authenticator.
+    security_key: NewSecurityKey | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +190,13 @@ async def complete_setup(
             )
         except IntegrityError:
             raise _Undo(SetupNotCompleted.NAME_TAKEN) from None
+        if new.security_key is not None:
+            try:
+                stored = await store_security_key(authenticator.id, new.security_key, moment, connection)
+            except IntegrityError:
+                raise _Undo(SetupNotCompleted.CREDENTIAL_TAKEN) from None
+            if not stored:
+                raise _Undo(SetupNotCompleted.CHALLENGE_USED)
         if first and recovery_digests is not None:
             await replace_recovery_codes(user_id, recovery_digests, session_id, connection)
         proved = Session.filter(id=session_id).using_db(connection)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Self
 
 from tortoise import fields
 from tortoise.models import Model
@@ -11,22 +12,37 @@ from tortoise.models import Model
 from twofactor.models.users import Session, User
 
 
-class Method(StrEnum):
-    """How an authenticator proves possession."""
+class DescribedEnum(StrEnum):
+    """A stored enum whose members may carry the sentence that describes them to API clients:
+    `NAME = "NAME", "What it means."`. schema/types.py exposes such an enum to the API as it is,
+    so a member added here is a value of the API, described, in one line."""
 
-    EMAIL = "EMAIL"
-    APP = "APP"
+    description: str | None
+
+    def __new__(cls, value: str, description: str | None = None) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
 
 
-class SetupStatus(StrEnum):
-    """Where a set-up stands; the last four are final."""
+class Method(DescribedEnum):
+    """How an authenticator proves possession (the API's TwoFactorMethod)."""
 
-    PENDING = "PENDING"
-    CODE_SENT = "CODE_SENT"
-    DELIVERY_FAILED = "DELIVERY_FAILED"
-    VERIFIED = "VERIFIED"
+    EMAIL = "EMAIL", "A code mailed to the address the user signs in with."
+    APP = "APP", "A time-based code (RFC 6238) from an authenticator app."
+    SECURITY_KEY = "SECURITY_KEY", "A security key or passkey (WebAuthn)."
+
+
+class SetupStatus(DescribedEnum):
+    """Where a set-up stands; the last four are final (the API's VerificationStatus)."""
+
+    PENDING = "PENDING", "Waiting for the code. For EMAIL: the message is queued for delivery."
+    CODE_SENT = "CODE_SENT", "EMAIL: the mail server accepted the message with the code."
+    DELIVERY_FAILED = "DELIVERY_FAILED", "EMAIL: the message could not be delivered after retries; resend is possible."
+    VERIFIED = "VERIFIED", "The right code was submitted: the authenticator exists now."
     EXPIRED = "EXPIRED"
-    LOCKED = "LOCKED"
+    LOCKED = "LOCKED", "Too many wrong codes: start again."
     CANCELLED = "CANCELLED"
 
 
@@ -41,7 +57,7 @@ class Authenticator(Model):
         "twofactor.User", related_name="authenticators", on_delete=fields.CASCADE
     )
     user_id: int
-    method = fields.CharEnumField(Method, max_length=8)
+    method = fields.CharEnumField(Method, max_length=16)
     name = fields.CharField(max_length=64)
     # Case-folded name: unique per user, so "Phone" and "PHONE" cannot both exist.
     name_key = fields.CharField(max_length=256)
@@ -68,7 +84,7 @@ class Setup(Model):
         "twofactor.User", related_name="setups", on_delete=fields.CASCADE
     )
     user_id: int
-    method = fields.CharEnumField(Method, max_length=8)
+    method = fields.CharEnumField(Method, max_length=16)
     status = fields.CharEnumField(SetupStatus, max_length=16, default=SetupStatus.PENDING)
     name = fields.CharField(max_length=64, null=True)
     email = fields.CharField(max_length=254, null=True)

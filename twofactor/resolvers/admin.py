@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twofactor.mail import messages
 from twofactor.mail.outbox import outbox_message
-from twofactor.models import Policy, User, account
+from twofactor.models import Method, Policy, User, account
 from twofactor.models.request_reads import user_by_email
 from twofactor.models.two_factor import has_two_factor, reseal_secrets
 from twofactor.models.users import user_by_id
@@ -52,8 +52,15 @@ async def set_policy(context: RequestContext, change: types.TwoFactorPolicyInput
         methods = set(change.enabled_methods)
         if not methods:
             raise Refused(ErrorCode.INVALID_INPUT, "Enable at least one method.", field="enabledMethods")
-        policy.email_enabled = types.TwoFactorMethod.EMAIL in methods
-        policy.app_enabled = types.TwoFactorMethod.APP in methods
+        policy.email_enabled = Method.EMAIL in methods
+        policy.app_enabled = Method.APP in methods
+        if Method.SECURITY_KEY in methods and not context.settings.webauthn_origins:
+            raise Refused(
+                ErrorCode.INVALID_INPUT,
+                "Security keys need the server's origins (TWOFACTOR_WEBAUTHN_ORIGINS) to be set first.",
+                field="enabledMethods",
+            )
+        policy.security_key_enabled = Method.SECURITY_KEY in methods
     if change.mandatory is not None:
         policy.mandatory = change.mandatory
     if change.recovery_codes_enabled is not None:

@@ -9,7 +9,7 @@ import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
 from twofactor.models.request_reads import authenticators_and_codes_left
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method, SetupStatus
 from twofactor.resolvers.code_checks import secret_context
 from twofactor.schema import types
 from twofactor.security import qr, totp
@@ -17,7 +17,7 @@ from twofactor.security.keyring import Keyring
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, TOTP_DIGITS, TOTP_PERIOD_SECONDS
 
 # How the API and the mails name each method.
-METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app"}
+METHOD_LABELS = {Method.EMAIL: "Email", Method.APP: "Authenticator app", Method.SECURITY_KEY: "Security key"}
 
 
 def forget_qr(setup_id: object) -> None:
@@ -44,8 +44,8 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
     show_app = setup.method == Method.APP and is_open
     return types.TwoFactorSetup(
         id=strawberry.ID(str(setup.id)),
-        method=types.TwoFactorMethod(str(setup.method)),
-        status=types.VerificationStatus(str(setup.status)),
+        method=Method(setup.method),
+        status=SetupStatus(setup.status),
         name=setup.name,
         email=setup.email,
         expires_at=setup.expires_at,
@@ -56,7 +56,12 @@ def setup_view(setup: Setup, user: User, keyring: Keyring, issuer: str) -> types
 
 
 def method_enabled(policy: Policy, method: Method) -> bool:
-    return policy.email_enabled if method == Method.EMAIL else policy.app_enabled
+    switches = {
+        Method.EMAIL: policy.email_enabled,
+        Method.APP: policy.app_enabled,
+        Method.SECURITY_KEY: policy.security_key_enabled,
+    }
+    return switches[method]
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ async def load_rows(user_id: int) -> TwoFactorRows:
     return TwoFactorRows(user_id, authenticators, remaining)
 
 
-_POLICY_FIELDS = frozenset({"mandatory", "email_enabled", "app_enabled", "recovery_codes_enabled"})
+_POLICY_FIELDS = frozenset(
+    {"mandatory", "email_enabled", "app_enabled", "security_key_enabled", "recovery_codes_enabled"}
+)
 
 
 def policy_event(policy: Policy) -> dict[str, object]:
@@ -84,38 +91,9 @@ def policy_event(policy: Policy) -> dict[str, object]:
 
 def policy_from_event(data: object) -> Policy | None:
     """The policy a live event carries, or None when it carries none."""
-    if not isinstance(data, dict) or set(data) != {
-        "mandatory",
-        "email_enabled",
-        "app_enabled",
-        "recovery_codes_enabled",
-    }:
+    if not isinstance(data, dict) or set(data) != _POLICY_FIELDS:
         return None
     return Policy(**{key: bool(value) for key, value in data.items()})
-
-
-async def my_two_factor(
-    user: User, policy: Policy | None = None, read: tuple[list[Authenticator], int] | None = None
-) -> types.MyTwoFactor:
-    """The 'Your 2FA' page of one user (from `read`, its rows read earlier in the request, if given)."""
-    rows = TwoFactorRows(user.id, *read) if read is not None else await load_rows(user.id)
-    return my_two_factor_view(rows, policy or await Policy.current())
-
-
-def my_two_factor_view(rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
-    """The 'Your 2FA' page from rows already read."""
-    authenticators, remaining = rows.authenticators, rows.recovery_codes_remaining
-    usable = any(method_enabled(policy, Method(a.method)) for a in authenticators)
-    return types.MyTwoFactor(
-        enabled=bool(authenticators),
-        mandatory=policy.mandatory,
-        # Authenticators of a method administrators turned off no longer count.
-        setup_required=policy.mandatory and not usable,
-        available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
-        authenticators=[types.Authenticator.of(a) for a in authenticators],
-        recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
-        user_id=rows.user_id,
-    )
 
 
 # What a sign-in challenge shows of an authenticator in place of what it does not reveal
@@ -151,7 +129,7 @@ def challenge_choices(authenticators: list[Authenticator]) -> list[types.Authent
             types.Authenticator(
                 id=strawberry.ID(str(row.id)),
                 name=label,
-                method=types.TwoFactorMethod(str(method)),
+                method=method,
                 email=email,
                 created_at=UNDISCLOSED_TIME,
                 last_used_at=None,

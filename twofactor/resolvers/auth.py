@@ -318,7 +318,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     return types.SendLoginCodePayload(expires_at=expires, resend_available_at=resend_at)
 
 
-async def _challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, code_checks.GiveBack]:
+async def challenge_attempt(context: RequestContext, session: Session, user: User) -> tuple[int, code_checks.GiveBack]:
     """Reserve one try of this challenge and a failure in a row; the tries left after a
     failure, and how to give them back."""
     try:
@@ -337,7 +337,8 @@ async def _end_challenge(context: RequestContext, session: Session, user: User) 
         await publish(context, session_channel(session.id), {"type": "ended"})
 
 
-async def _failed(context: RequestContext, session: Session, user: User, left: int, how: str) -> Refused:
+async def challenge_failed(context: RequestContext, session: Session, user: User, left: int, how: str) -> Refused:
+    """A wrong answer at the challenge: on the record; the challenge ends with its last try."""
     await audit(context, "login.factor_failed", target_id=user.id, method=how)
     if left <= 0:
         await _end_challenge(context, session, user)
@@ -376,23 +377,30 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     row = await own_authenticator(user, authenticator_id, field="authenticatorId", read=authenticators_read(context))
     if not method_enabled(await Policy.current(), Method(row.method)):
         raise Refused(ErrorCode.METHOD_DISABLED, "This method is turned off.", field="authenticatorId")
+    if row.method == Method.SECURITY_KEY:
+        raise Refused(ErrorCode.INVALID_INPUT, "A security key signs in with verifyLoginWithSecurityKey.", field="code")
     normalized = codes.normalize_code(code)
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
-    left, give_back = await _challenge_attempt(context, session, user)
+    left, give_back = await challenge_attempt(context, session, user)
     if row.method == Method.APP:
         step = code_checks.totp_step(context, row, normalized)
         if step is None:
-            raise await _failed(context, session, user, left, str(row.method))
+            raise await challenge_failed(context, session, user, left, str(row.method))
         if not await code_checks.claim_totp_step(row, step):
             # A right code used before: no try spent, its own answer; the guard is unchanged.
             used = await code_checks.code_already_used(context, row, step)
             await give_back()
             raise used.refused
-        return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
+        return await challenge_passed(context, session, user, str(row.method))
     if not await code_checks.claim_email_code(context.keyring, session, row, normalized):
-        raise await _failed(context, session, user, left, str(row.method))
-    return await _second_factor_passed(session, await _passed(context, session, user, str(row.method)))
+        raise await challenge_failed(context, session, user, left, str(row.method))
+    return await challenge_passed(context, session, user, str(row.method))
+
+
+async def challenge_passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
+    """A second factor (`how`) passed at the challenge: the sign-in completes under a new token."""
+    return await _second_factor_passed(session, await _passed(context, session, user, how))
 
 
 async def _second_factor_passed(session: Session, payload: types.VerifyLoginPayload) -> types.VerifyLoginPayload:
@@ -411,12 +419,12 @@ async def verify_login_with_recovery_code(context: RequestContext, code: str) ->
         raise Refused(ErrorCode.METHOD_DISABLED, "Recovery codes are turned off.")
     if codes.normalize_recovery_code(code) is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A recovery code has 10 letters and digits.", field="code")
-    left, _ = await _challenge_attempt(context, session, user)
+    left, _ = await challenge_attempt(context, session, user)
     if not await code_checks.claim_recovery_code(context.keyring, user.id, code):
-        raise await _failed(context, session, user, left, "RECOVERY_CODE")
+        raise await challenge_failed(context, session, user, left, "RECOVERY_CODE")
     remaining = await attempts.recovery_codes_left(user.id)
     await queue_message(
         notice_message(context, user, messages.recovery_codes_used(user.email, remaining), "recovery_code_used")
     )
     wake_mail(context)
-    return await _second_factor_passed(session, await _passed(context, session, user, "RECOVERY_CODE"))
+    return await challenge_passed(context, session, user, "RECOVERY_CODE")

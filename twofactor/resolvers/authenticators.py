@@ -8,14 +8,14 @@ from twofactor.mail import messages
 from twofactor.models import Authenticator, Method, Policy, User, account
 from twofactor.models.request_reads import authenticator_of
 from twofactor.models.two_factor import name_in_use, other_authenticators_count
-from twofactor.resolvers.api_objects import METHOD_LABELS, my_two_factor
+from twofactor.resolvers.api_objects import METHOD_LABELS
 from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
 from twofactor.resolvers.ids import parse_int_id
 from twofactor.resolvers.notices import audit_note, audits_waits, notice_message, publish, session_channel, user_changed
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security.names import clean_name, name_key
-from twofactor.server.auth import FULL, SETTING_UP, require
+from twofactor.server.auth import FULL, require
 from twofactor.server.context import RequestContext
 
 
@@ -74,13 +74,6 @@ async def name_or_refuse(
     if clash:
         raise name_taken()
     return name
-
-
-async def read_my_two_factor(context: RequestContext) -> types.MyTwoFactor:
-    """`myTwoFactor` query."""
-    _, user = require(context, SETTING_UP)
-    # A query changes nothing: the authenticators read with the session are current.
-    return await my_two_factor(user, read=context.factors_read)
 
 
 async def edit(context: RequestContext, authenticator_id: str, name: str) -> types.AuthenticatorPayload:

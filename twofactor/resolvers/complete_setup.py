@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twofactor.mail import messages
 from twofactor.models import Authenticator, Method, Policy, Session, SessionState, Setup, SetupStatus, User
+from twofactor.models.security_keys import NewSecurityKey
 from twofactor.models.sessions import end_session
 from twofactor.models.setups import (
     CompletedSetup,
@@ -62,6 +63,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     setup = await own_setup(user, setup_id)
     policy = await Policy.current()
     require_method(policy, Method(setup.method))
+    if setup.method == Method.SECURITY_KEY:
+        raise Refused(ErrorCode.INVALID_INPUT, "A security key is set up with submitSecurityKey.", field="setupId")
     await require_open(context, setup)
     if setup.method == Method.APP:
         if name is None:
@@ -78,7 +81,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
     if step is not None and code_checks.try_left_as_read(setup.failed_attempts, user):
         # A right code, with the set-up and the user as read: its writes check them again
         # instead of counting a try that they would forgive at once (two statements fewer).
-        made = await _finish_setup(
+        made = await finish_setup(
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=False
         )
     if made is None:
@@ -86,8 +89,8 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
         # set-up's try (RATE_LIMITED), whether the code was right or not.
         attempts_left = await code_checks.reserve_setup_and_user_attempt(setup, user, session)
         if step is None:
-            raise await _fail_setup(context, setup, user, attempts_left)
-        made = await _finish_setup(
+            raise await fail_setup(context, setup, user, attempts_left)
+        made = await finish_setup(
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=True
         )
         await code_checks.device_code_passed(session)
@@ -109,7 +112,7 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
 _Finished = tuple[Authenticator, bool, list[str] | None]
 
 
-async def _finish_setup(
+async def finish_setup(
     context: RequestContext,
     session: Session,
     user: User,
@@ -119,10 +122,13 @@ async def _finish_setup(
     step: int,
     policy: Policy,
     counted: bool,
+    security_key: NewSecurityKey | None = None,
 ) -> _Finished | None:
     """Create the authenticator of a set-up whose code was right (`complete_setup`), with its
     refusals as answers. None when its try was not counted and the set-up or the user changed
-    since they were read (the caller then counts the try like any other)."""
+    since they were read (the caller then counts the try like any other).
+
+    `security_key`: a SECURITY_KEY set-up's verified credential, stored with the authenticator."""
     method = Method(setup.method)
     moment = now()
     # Made beforehand; stored and shown only if this turns out to be the user's first factor.
@@ -140,6 +146,7 @@ async def _finish_setup(
             email=user.email if method == Method.EMAIL else None,
             secret_encrypted=setup.secret_encrypted,
             last_step=step if method == Method.APP else -1,
+            security_key=security_key,
         ),
         counted=counted,
         tries=ATTEMPTS_PER_VERIFICATION,
@@ -171,10 +178,24 @@ async def _finish_setup(
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.")
     if done == SetupNotCompleted.NAME_TAKEN:
         raise name_taken()
+    if done == SetupNotCompleted.CREDENTIAL_TAKEN:
+        raise credential_taken()
+    if done == SetupNotCompleted.CHALLENGE_USED:
+        raise challenge_gone()
     raise code_checks.setup_ended()
 
 
-async def _fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
+def credential_taken() -> Refused:
+    """The answer to a security key that is registered already (to this account or another)."""
+    return Refused(ErrorCode.INVALID_INPUT, "This security key is already registered.", field="credential")
+
+
+def challenge_gone() -> Refused:
+    """The answer to a security key's response whose challenge expired, was used, or never was."""
+    return Refused(ErrorCode.CODE_EXPIRED, "This security key request has expired. Start again.", field="credential")
+
+
+async def fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
     """A wrong code at set-up: lock the set-up at the limit; the answer to give."""
     if attempts_left <= 0:
         await lock_setup(setup.id)

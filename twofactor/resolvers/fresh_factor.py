@@ -54,6 +54,8 @@ async def prove_fresh_factor(context: RequestContext, session: Session, user: Us
         for candidate in await authenticators_of(user.id):
             if not method_enabled(policy, Method(candidate.method)):
                 continue  # a method administrators turned off proves nothing, here as at sign-in
+            if candidate.method == Method.SECURITY_KEY:
+                continue  # a key has no code: it proves itself with verifyLoginWithSecurityKey
             if candidate.method == Method.APP:
                 try:
                     proved = await code_checks.claim_totp(context, candidate, normalized)

@@ -90,8 +90,8 @@ async def set_up_app(context: RequestContext, code: str | None = None) -> types.
     """'Set up authentication app': a new secret, its setup key, URI and QR code."""
     session, user = require(context, SETTING_UP)
     require_method(await Policy.current(), Method.APP)
-    await _require_room_for_setup(user)  # before a code is checked: a refusal spends none
-    await _require_fresh_to_add(context, session, user, code)
+    await require_room_for_setup(user)  # before a code is checked: a refusal spends none
+    await require_fresh_to_add(context, session, user, code)
     secret = totp.new_secret()
     setup = Setup(
         id=uuid.uuid4(),
@@ -111,8 +111,8 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     require_method(await Policy.current(), Method.EMAIL)
     clean = await name_or_refuse(user, name, read=authenticators_read(context))
     # Before a code is checked or a send claimed: a refusal spends neither.
-    await _require_room_for_setup(user)
-    await _require_fresh_to_add(context, session, user, code)
+    await require_room_for_setup(user)
+    await require_fresh_to_add(context, session, user, code)
     # A new set-up's first code goes out at once: the cooldown spaces resends of one set-up.
     await code_checks.claim_send(user.id, code_checks.OWN_SENDS)
     resend_at = now() + RESEND_COOLDOWN
@@ -135,15 +135,15 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
-async def _require_room_for_setup(user: User) -> None:
+async def require_room_for_setup(user: User) -> None:
     """RATE_LIMITED when the user has MAX_OPEN_SETUPS_PER_USER set-ups in progress (as read:
     `start_setup` counts them again in its transaction)."""
     open_now = await open_setups(user.id, now())
     if len(open_now) >= MAX_OPEN_SETUPS_PER_USER:
-        raise _too_many_open(open_now)
+        raise too_many_open(open_now)
 
 
-def _too_many_open(open_now: list[Setup]) -> Refused:
+def too_many_open(open_now: list[Setup]) -> Refused:
     return Refused(
         ErrorCode.RATE_LIMITED,
         f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
@@ -157,7 +157,7 @@ async def _start(setup: Setup, started: AuditNote, code_mail: OutboxMessage | No
         setup, max_open=MAX_OPEN_SETUPS_PER_USER, moment=now(), audit=started, code_mail=code_mail
     )
     if isinstance(outcome, TooManyOpenSetups):
-        raise _too_many_open(outcome.open_setups)
+        raise too_many_open(outcome.open_setups)
 
 
 def _setup_code_mail(context: RequestContext, setup: Setup, code: str) -> OutboxMessage:
@@ -239,7 +239,7 @@ async def cancel_setup(context: RequestContext, setup_id: str) -> types.SetupPay
     return types.SetupPayload(setup=setup_view(setup, user, context.keyring, context.settings.issuer))
 
 
-async def _require_fresh_to_add(context: RequestContext, session: Session, user: User, code: str | None) -> None:
+async def require_fresh_to_add(context: RequestContext, session: Session, user: User, code: str | None) -> None:
     """Adding a factor to an account that has one needs a fresh factor, as removing one does.
 
     Otherwise a stale (or stolen) session could enroll its own device, and with that

@@ -12,17 +12,18 @@ from typing import Final, ParamSpec, TypeVar
 from graphql import GraphQLError
 
 from twofactor.models import Policy, Session, Setup, User
+from twofactor.models.health import PROBE_INTERVAL, database_unavailable
 from twofactor.models.request_reads import setup_of
 from twofactor.models.sessions import session_is_live
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import code_checks
-from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, my_two_factor_view, policy_from_event, setup_view
+from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, policy_from_event, setup_view
 from twofactor.resolvers.ids import parse_setup_id
 from twofactor.resolvers.notices import POLICY_CHANNEL, session_channel, user_channel
 from twofactor.schema import types
 from twofactor.schema.errors import RATE_LIMITED
+from twofactor.schema.my_two_factor import MyTwoFactor
 from twofactor.server.auth import FULL, SETTING_UP, require
-from twofactor.server.availability import PROBE_INTERVAL, database_unavailable
 from twofactor.server.context import RequestContext, now
 from twofactor.server.events import RESYNC_TYPE
 
@@ -145,7 +146,7 @@ class SharedEvent:
         self.event = event
         self.policy = policy_from_event(event.get("policy"))
         self._rows: dict[int, asyncio.Task[TwoFactorRows]] = {}
-        self._views: dict[tuple[int, int], tuple[TwoFactorRows, Policy, weakref.ref[types.MyTwoFactor]]] = {}
+        self._views: dict[tuple[int, int], tuple[TwoFactorRows, Policy, weakref.ref[MyTwoFactor]]] = {}
 
     async def rows(self, user_id: int) -> TwoFactorRows:
         """The user's rows, read once (after the event) for all of the user's subscribers."""
@@ -158,13 +159,13 @@ class SharedEvent:
             self._rows[user_id] = task
         return await asyncio.shield(task)
 
-    def view(self, rows: TwoFactorRows, policy: Policy) -> types.MyTwoFactor:
+    def view(self, rows: TwoFactorRows, policy: Policy) -> MyTwoFactor:
         """The page built from these very rows and policy, once."""
         key = (id(rows), id(policy))
         entry = self._views.get(key)
         view = entry[2]() if entry is not None else None
         if view is None:
-            view = my_two_factor_view(rows, policy)
+            view = MyTwoFactor.of(rows, policy)
             # The entry holds rows and policy, so their ids are not reused while it exists; the view
             # only weakly: subscribers keep their latest alive, and an old event's views go with them.
             self._views[key] = (rows, policy, weakref.ref(view))
@@ -189,7 +190,7 @@ def shared_event(event: dict[str, object]) -> SharedEvent:
     return shared
 
 
-async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, None]:
+async def changes(context: RequestContext) -> AsyncGenerator[MyTwoFactor, None]:
     """The user's 2FA after every change made anywhere (and after a reconnect, in case one was missed).
 
     A policy change reaches every subscriber at once, so it is answered from the
@@ -204,7 +205,7 @@ async def changes(context: RequestContext) -> AsyncGenerator[types.MyTwoFactor, 
                 yield state
 
 
-async def _changes(context: RequestContext, session: Session, user: User) -> AsyncGenerator[types.MyTwoFactor, None]:
+async def _changes(context: RequestContext, session: Session, user: User) -> AsyncGenerator[MyTwoFactor, None]:
     channels = (user_channel(user.id), session_channel(session.id), POLICY_CHANNEL)
     rows: TwoFactorRows | None = None
     policy: Policy | None = None

@@ -87,6 +87,9 @@ NOT_FOUND = "NOT_FOUND"
 # A per-user cap that is not a mutation's payload (live subscriptions).
 RATE_LIMITED = "RATE_LIMITED"
 PUBLIC_ERROR_CODES = frozenset({UNAUTHENTICATED, FORBIDDEN, BAD_REQUEST, NOT_FOUND, RATE_LIMITED})
+# What a client is told while the database is down (with HTTP 503, see server/availability.py).
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again shortly."
 
 
 def unauthenticated(message: str = "Sign in first.") -> GraphQLError:
@@ -99,3 +102,15 @@ def forbidden(message: str = "This session may not do that.") -> GraphQLError:
 
 def bad_request(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_REQUEST})
+
+
+def unavailable_error(error: GraphQLError | None = None) -> GraphQLError:
+    """The GraphQL error a client sees while the database is down (no detail of the cause)."""
+    return GraphQLError(
+        UNAVAILABLE_MESSAGE,
+        nodes=error.nodes if error else None,
+        source=error.source if error else None,
+        positions=error.positions if error else None,
+        path=error.path if error else None,
+        extensions={"code": SERVICE_UNAVAILABLE},
+    )

@@ -7,8 +7,8 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from twofactor.schema.errors import PUBLIC_ERROR_CODES
-from twofactor.server.availability import database_unavailable, unavailable_error
+from twofactor.models.health import database_unavailable
+from twofactor.schema.errors import PUBLIC_ERROR_CODES, unavailable_error
 
 log = logging.getLogger("twofactor.errors")
 

@@ -19,6 +19,7 @@ from twofactor.resolvers import (
     complete_setup,
     ids,
     recovery_codes,
+    security_keys,
     sessions,
     setups,
     subscriptions,
@@ -27,6 +28,7 @@ from twofactor.schema import types
 from twofactor.schema.errors import Refused
 from twofactor.schema.executor import OperationExecutor
 from twofactor.schema.limits import OneCodeCheckPerOperation
+from twofactor.schema.my_two_factor import MyTwoFactor, read_my_two_factor
 from twofactor.schema.operation_checks import guarded_operations
 from twofactor.server.auth import context_of, require_admin
 
@@ -87,8 +89,8 @@ class Query:
         return await admin.read_policy()
 
     @strawberry.field
-    async def my_two_factor(self, info: Info) -> types.MyTwoFactor:
-        return await authenticators.read_my_two_factor(context_of(info))
+    async def my_two_factor(self, info: Info) -> MyTwoFactor:
+        return await read_my_two_factor(context_of(info))
 
     @strawberry.field(description="Every device signed in to the account, the newest first (full sessions only).")
     async def my_sessions(self, info: Info) -> list[types.SignedInSession]:
@@ -125,6 +127,26 @@ class MyTwoFactorMutations:
         self, info: Info, setup_id: strawberry.ID, code: str, name: str | None = None
     ) -> types.SubmitCodePayload:
         work = complete_setup.submit_code(context_of(info), setup_id, code, name)
+        return await _answer(types.SubmitCodePayload, work)
+
+    @strawberry.mutation(description="'Add a security key': creation options for navigator.credentials.create.")
+    async def set_up_security_key(
+        self,
+        info: Info,
+        name: str,
+        code: Annotated[str | None, strawberry.argument(description=FRESH_CODE)] = None,
+    ) -> types.SetupPayload:
+        work = security_keys.set_up_security_key(context_of(info), name, code)
+        return await _answer(types.SetupPayload, work)
+
+    @strawberry.mutation(
+        description="The browser's credential (PublicKeyCredential.toJSON()) for that set-up; "
+        "name overrides the set-up's."
+    )
+    async def submit_security_key(
+        self, info: Info, setup_id: strawberry.ID, credential: strawberry.scalars.JSON, name: str | None = None
+    ) -> types.SubmitCodePayload:
+        work = security_keys.submit_security_key(context_of(info), setup_id, credential, name)
         return await _answer(types.SubmitCodePayload, work)
 
     @strawberry.mutation
@@ -209,6 +231,24 @@ class Mutation:
         work = auth.verify_login_with_recovery_code(context_of(info), code)
         return await _answer(types.VerifyLoginPayload, work)
 
+    @strawberry.mutation(
+        description="At TWO_FACTOR_CHALLENGE: request options for the user's keys, for signing in.\n"
+        "Signed in: the same, for proving a fresh second factor (before remove or regenerateRecoveryCodes)."
+    )
+    async def security_key_options(self, info: Info) -> types.SecurityKeyOptionsPayload:
+        work = security_keys.security_key_options(context_of(info))
+        return await _answer(types.SecurityKeyOptionsPayload, work)
+
+    @strawberry.mutation(
+        description="The assertion (PublicKeyCredential.toJSON()) for those options. At TWO_FACTOR_CHALLENGE it "
+        "completes\nthe sign-in like verifyLogin (new token). Signed in, it makes the session's second factor fresh."
+    )
+    async def verify_login_with_security_key(
+        self, info: Info, credential: strawberry.scalars.JSON
+    ) -> types.VerifyLoginPayload:
+        work = security_keys.verify_login_with_security_key(context_of(info), credential)
+        return await _answer(types.VerifyLoginPayload, work)
+
     @strawberry.mutation
     async def logout(self, info: Info) -> types.LogoutPayload:
         return await auth.logout(context_of(info))
@@ -244,7 +284,7 @@ class Subscription:
             yield state
 
     @strawberry.subscription(description="The user's 2FA after every change made from any session or device.")
-    async def my_two_factor_changed(self, info: Info) -> AsyncGenerator[types.MyTwoFactor, None]:
+    async def my_two_factor_changed(self, info: Info) -> AsyncGenerator[MyTwoFactor, None]:
         async for state in subscriptions.changes(context_of(info)):
             yield state
 

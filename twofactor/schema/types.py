@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar, cast
 
 import strawberry
-from strawberry.types import Info
+from strawberry.scalars import JSON
+from strawberry.types.enum import has_enum_definition
 
+from twofactor.models import Authenticator as AuthenticatorModel
+from twofactor.models import Policy as PolicyModel
+from twofactor.models import Session as SessionModel
+from twofactor.models import User as UserModel
+from twofactor.models.security_keys import security_key_of_authenticator, setup_challenge
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, DescribedEnum, Method, SetupStatus
 from twofactor.schema.errors import UserError
 from twofactor.security import qr
 
-if TYPE_CHECKING:
-    from twofactor.models import Authenticator as AuthenticatorModel
-    from twofactor.models import Policy as PolicyModel
-    from twofactor.models import Session as SessionModel
-    from twofactor.models import User as UserModel
+Described = TypeVar("Described", bound=type[DescribedEnum])
 
 
-@strawberry.enum
-class TwoFactorMethod(Enum):
-    EMAIL = strawberry.enum_value("EMAIL", description="A code mailed to the address the user signs in with.")
-    APP = strawberry.enum_value("APP", description="A time-based code (RFC 6238) from an authenticator app.")
+def api_enum(stored: Described, name: str) -> Described:
+    """A stored enum exposed to the API as it is, under the API's name: its members are the API's
+    values (no conversion either way), each described by its own `description`."""
+    exposed: object = strawberry.enum(stored, name=name)
+    assert has_enum_definition(exposed)
+    for value in exposed.__strawberry_definition__.values:
+        value.description = stored(value.value).description
+    return stored
+
+
+# The API's TwoFactorMethod and VerificationStatus are the stored enums (models/two_factor.py).
+api_enum(Method, "TwoFactorMethod")
+api_enum(SetupStatus, "VerificationStatus")
 
 
 @strawberry.enum(description="Where a sign-in stands after the password.")
@@ -36,17 +50,6 @@ class LoginStep(Enum):
         "TWO_FACTOR_SETUP",
         description="2FA is mandatory and the user has none: the session may only set one up.",
     )
-
-
-@strawberry.enum
-class VerificationStatus(Enum):
-    PENDING = "PENDING"
-    CODE_SENT = "CODE_SENT"
-    DELIVERY_FAILED = "DELIVERY_FAILED"
-    VERIFIED = "VERIFIED"
-    EXPIRED = "EXPIRED"
-    LOCKED = "LOCKED"
-    CANCELLED = "CANCELLED"
 
 
 @strawberry.type
@@ -105,39 +108,69 @@ class SignedInSession:
 @strawberry.type(description="The administrators' 2FA settings; readable by anyone (the login screen needs them).")
 class TwoFactorPolicy:
     mandatory: bool
-    enabled_methods: list[TwoFactorMethod]
+    enabled_methods: list[Method]
     recovery_codes_enabled: bool
 
     @classmethod
     def of(cls, policy: PolicyModel) -> TwoFactorPolicy:
-        methods = [
-            m
-            for m, on in ((TwoFactorMethod.EMAIL, policy.email_enabled), (TwoFactorMethod.APP, policy.app_enabled))
-            if on
-        ]
+        switches = (
+            (Method.EMAIL, policy.email_enabled),
+            (Method.APP, policy.app_enabled),
+            (Method.SECURITY_KEY, policy.security_key_enabled),
+        )
+        methods = [m for m, on in switches if on]
         return cls(
             mandatory=policy.mandatory, enabled_methods=methods, recovery_codes_enabled=policy.recovery_codes_enabled
         )
+
+
+@strawberry.type(description="What the API shows of a security key (an authenticator of method SECURITY_KEY).")
+class SecurityKeyDetails:
+    synced: bool = strawberry.field(
+        description="A passkey that may sync between devices (backup-eligible flag); false: bound to one device."
+    )
+    backed_up: bool = strawberry.field(description="The credential is backed up now (backup-state flag).")
+    aaguid: str | None = strawberry.field(
+        description="The authenticator model's AAGUID; null when it gave none (all zeros)."
+    )
+    suspended_at: datetime | None = strawberry.field(
+        description="Set when the key's signature counter went backwards: it can't be used again; "
+        "remove it and set up a new one."
+    )
 
 
 @strawberry.type
 class Authenticator:
     id: strawberry.ID
     name: str
-    method: TwoFactorMethod
+    method: Method
     email: str | None = strawberry.field(description="EMAIL: the address codes go to.")
     created_at: datetime
     last_used_at: datetime | None
+    # The stored row's id, on the full view only (`of`): a sign-in challenge's choices show no key details.
+    row_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="SECURITY_KEY only, else null (and null at a sign-in challenge).")
+    async def security_key(self) -> SecurityKeyDetails | None:
+        if self.method != Method.SECURITY_KEY or self.row_id is None:
+            return None
+        key = await security_key_of_authenticator(self.row_id)
+        if key is None:
+            return None
+        return SecurityKeyDetails(
+            synced=key.backup_eligible, backed_up=key.backup_state, aaguid=key.aaguid, suspended_at=key.suspended_at
+        )
 
     @classmethod
     def of(cls, row: AuthenticatorModel) -> Authenticator:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
-            method=TwoFactorMethod(str(row.method)),
+            method=Method(row.method),
             email=row.email,
             created_at=row.created_at,
             last_used_at=row.last_used_at,
+            row_id=row.id,
         )
 
 
@@ -171,17 +204,34 @@ class AppSetupDetails:
     qr_key: strawberry.Private[str]
 
 
+@strawberry.type(description="What the browser needs to create a security key; on an unfinished SECURITY_KEY set-up.")
+class SecurityKeySetupDetails:
+    creation_options: strawberry.scalars.JSON = strawberry.field(
+        description="PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3): "
+        "PublicKeyCredential.parseCreationOptionsFromJSON takes it."
+    )
+
+
 @strawberry.type(description="A set-up in progress: from 'Set up ...' until 'Submit Code and Create'.")
 class TwoFactorSetup:
     id: strawberry.ID
-    method: TwoFactorMethod
-    status: VerificationStatus
+    method: Method
+    status: SetupStatus
     name: str | None = strawberry.field(description="EMAIL: the name given when the code was requested.")
     email: str | None = strawberry.field(description="EMAIL: the login address the code was sent to.")
     expires_at: datetime
     attempts_left: int
     resend_available_at: datetime | None = strawberry.field(description="EMAIL: when resendCode will be accepted.")
     app: AppSetupDetails | None
+
+    @strawberry.field(description="An unfinished SECURITY_KEY set-up, else null.")
+    async def security_key(self) -> SecurityKeySetupDetails | None:
+        if self.method != Method.SECURITY_KEY or self.status not in OPEN_SETUP_STATUSES:
+            return None
+        challenge = await setup_challenge(uuid.UUID(str(self.id)))
+        if challenge is None or challenge.options is None:
+            return None
+        return SecurityKeySetupDetails(creation_options=cast(JSON, json.loads(challenge.options)))
 
 
 @strawberry.type(description="One security event of the audit log (no secret is ever in it).")
@@ -200,30 +250,6 @@ class AuditEvent:
 class AuditEventPage:
     events: list[AuditEvent]
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null at the end.")
-
-
-@strawberry.type(description="The signed-in user's 2FA: the 'Your 2FA' page of the profile.")
-class MyTwoFactor:
-    enabled: bool = strawberry.field(description="At least one authenticator is set up.")
-    mandatory: bool
-    setup_required: bool = strawberry.field(description="Mandatory and none set up: the client must show set-up now.")
-    available_methods: list[TwoFactorMethod] = strawberry.field(description="The methods administrators have enabled.")
-    authenticators: list[Authenticator]
-    recovery_codes_remaining: int
-    user_id: strawberry.Private[int]
-
-    @strawberry.field(description="A set-up of this user's that is still in progress, else null.")
-    async def setup(self, info: Info[Any, None], id: strawberry.ID) -> TwoFactorSetup | None:
-        # Imported here: the resolvers import these types.
-        from twofactor.resolvers.setups import find_setup
-
-        return await find_setup(info.context, self.user_id, id)
-
-    @strawberry.field(description="The security events of the signed-in user's account, newest first.")
-    async def audit_events(self, info: Info[Any, None], first: int = 20, after: str | None = None) -> AuditEventPage:
-        from twofactor.resolvers.audit import own_audit_page
-
-        return await own_audit_page(info.context, user_id=self.user_id, first=first, after=after)
 
 
 @strawberry.type
@@ -257,6 +283,16 @@ class VerifyLoginPayload:
         description="The session's new Bearer token (the one from login stops working); also set as the cookie.",
     )
     session: Session | None = None
+    error: UserError | None = None
+
+
+@strawberry.type
+class SecurityKeyOptionsPayload:
+    request_options: strawberry.scalars.JSON | None = strawberry.field(
+        default=None,
+        description="PublicKeyCredentialRequestOptionsJSON: PublicKeyCredential.parseRequestOptionsFromJSON takes it.",
+    )
+    expires_at: datetime | None = None
     error: UserError | None = None
 
 
@@ -316,7 +352,7 @@ class RecoveryCodesPayload:
 @strawberry.input
 class TwoFactorPolicyInput:
     mandatory: bool | None = None
-    enabled_methods: list[TwoFactorMethod] | None = None
+    enabled_methods: list[Method] | None = None
     recovery_codes_enabled: bool | None = None
 
 

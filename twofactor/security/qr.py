@@ -13,9 +13,9 @@ from typing import Literal
 
 import segno
 
-# segno picks the best of eight masks by scoring each one, which is 5 of the ~7 ms a
-# code costs. Any mask makes a valid symbol that every decoder reads (the tests decode
-# ours with zxing); on a screen, at this size, the scoring buys nothing users notice.
+# segno picks the best of eight masks by scoring each one, most of what a code costs
+# (measured by bench/run). Any mask makes a valid symbol that every decoder reads (the tests
+# decode ours with zxing); on a screen, at this size, the scoring buys nothing users notice.
 MASK = 0
 
 Kind = Literal["svg", "png"]

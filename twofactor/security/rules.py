@@ -39,6 +39,10 @@ SESSION_LIFETIME = timedelta(days=7)
 # Removing an authenticator needs a current code when the session proved a factor longer ago.
 FRESH_FACTOR_WINDOW = timedelta(minutes=15)
 
+# Security keys (WebAuthn): a challenge is answered within 5 minutes (the browser's prompt
+# times out then too), so a challenge seen by someone else is soon worth nothing.
+WEBAUTHN_CHALLENGE_LIFETIME = timedelta(minutes=5)
+
 # Recovery codes: ten, each 10 characters of a 32-letter alphabet (50 bits), single use.
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10
@@ -109,7 +113,7 @@ MAX_OPERATIONS = 10
 MAX_NESTING = 40
 # A production secret key must also look random: its characters' Shannon entropy times its
 # length at least this many bits (`secrets.token_urlsafe(32)` and `openssl rand -base64 32`
-# estimate 170 or more, 32 random hex digits about 86 at the least; 32 x "a" estimates 0) ...
+# estimate 170 or more, 32 random hex digits about 86 at the least, "a" repeated 32 times 0) ...
 SECRET_KEY_MIN_BITS = 75
 # ... and no stretch of this many characters repeated ("passwordpassword") or in a run
 # ("abcdefgh", "87654321", "aaaaaaaa"); random keys have either about once in a million.

@@ -26,17 +26,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from tortoise.contrib.starlette import RegisterTortoise
 
-from twofactor.models.health import select_one
+from twofactor.models.health import DatabaseUnavailable, database_unavailable, select_one
+from twofactor.models.policy import security_keys_enabled
 from twofactor.models.request_reads import session_with_user
+from twofactor.schema.errors import SERVICE_UNAVAILABLE, unavailable_error
 from twofactor.schema.operation_checks import parse_document
 from twofactor.schema.root import MAX_TOKENS, build_schema
-from twofactor.server.availability import (
-    SERVICE_UNAVAILABLE,
-    Availability,
-    DatabaseUnavailable,
-    database_unavailable,
-    unavailable_error,
-)
+from twofactor.server.availability import Availability
 from twofactor.server.context import (
     RequestContext,
     Services,
@@ -51,7 +47,7 @@ from twofactor.server.context import (
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.mail_worker import mail_wake_sender, outbox_worker, process_services
-from twofactor.server.settings import Settings, load_settings
+from twofactor.server.settings import Settings, load_settings, require_security_key_origins
 from twofactor.server.shutdown import GOING_AWAY, close_sockets_before_exit
 from twofactor.server.web import SecurityHeaders, graphiql_page, static_files, web_client
 
@@ -313,6 +309,8 @@ def create_app(
         if migrate:
             await apply_migrations(settings.database_url)
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            if settings.production and not settings.webauthn_origins:
+                require_security_key_origins(settings, await security_keys_enabled())
             await services.broker.start()
             worker = None
             if run_worker and settings.serve_sends_mail:

@@ -15,15 +15,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import uvicorn
 from tortoise import Tortoise
 
+from twofactor.models.policy import security_keys_enabled
+from twofactor.models.request_reads import user_by_email
+from twofactor.models.users import create_user
+from twofactor.resolvers.admin import reset_two_factor, rotate_secrets
+from twofactor.schema.root import build_schema
+from twofactor.schema.trusted import document_hash, read_manifest, with_documents
+from twofactor.security.keyring import DecryptionError, Keyring
+from twofactor.security.passwords import hash_password, password_problem
+from twofactor.server.app import MAX_BODY_BYTES
+from twofactor.server.database import apply_migrations, tortoise_config
+from twofactor.server.mail_worker import NotMigrated, run_mail_worker
 from twofactor.server.settings import (
     ENVIRONMENT_VARIABLES,
     MAIL_WORKER_EXTERNAL,
     Settings,
     SettingsError,
     load_settings,
+    require_security_key_origins,
 )
+from twofactor.server.shutdown import SHUTDOWN_TIMEOUT
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -190,16 +204,11 @@ def worker_summary(settings: Settings, migrate: bool) -> str:
 
 
 async def _with_database(settings: Settings) -> None:
-    from twofactor.server.database import apply_migrations, tortoise_config
-
     await apply_migrations(settings.database_url)
     await Tortoise.init(config=tortoise_config(settings.database_url))
 
 
 async def _create_user(settings: Settings, email: str, name: str, admin: bool, password: str) -> str:
-    from twofactor.models.users import create_user
-    from twofactor.security.passwords import hash_password, password_problem
-
     address = email.strip().lower()
     if not _EMAIL.fullmatch(address) or len(address) > 254:
         raise CommandError(f"not an email address: {email!r}")
@@ -220,10 +229,6 @@ async def _create_user(settings: Settings, email: str, name: str, admin: bool, p
 
 
 async def _reset_user(settings: Settings, email: str) -> str:
-    from twofactor.models.request_reads import user_by_email
-    from twofactor.resolvers.admin import reset_two_factor
-    from twofactor.security.keyring import Keyring
-
     await _with_database(settings)
     try:
         user = await user_by_email(email.strip().lower())
@@ -236,9 +241,6 @@ async def _reset_user(settings: Settings, email: str) -> str:
 
 
 async def _rotate(settings: Settings) -> str:
-    from twofactor.resolvers.admin import rotate_secrets
-    from twofactor.security.keyring import DecryptionError, Keyring
-
     await _with_database(settings)
     try:
         rotated = await rotate_secrets(Keyring(settings.secret_keys))
@@ -252,16 +254,21 @@ async def _rotate(settings: Settings) -> str:
     return f"re-encrypted {rotated} secret(s) with the current key"
 
 
+async def _require_security_key_origins(settings: Settings) -> None:
+    """Production with no security key origin: refuse to serve if the policy enables keys."""
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        require_security_key_origins(settings, await security_keys_enabled())
+    finally:
+        await Tortoise.close_connections()
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
-    import uvicorn
-
-    from twofactor.server.app import MAX_BODY_BYTES
-    from twofactor.server.shutdown import SHUTDOWN_TIMEOUT
-
     if migrate:
-        from twofactor.server.database import apply_migrations
-
         asyncio.run(apply_migrations(settings.database_url))
+    if settings.production and not settings.webauthn_origins:
+        # Said here, before uvicorn starts: each server process would refuse to start too.
+        asyncio.run(_require_security_key_origins(settings))
     print(startup_summary(settings, host, port, workers), flush=True)
     if not settings.serve_sends_mail and settings.redis_url is None:
         logging.getLogger("twofactor").warning(
@@ -288,8 +295,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
 
 def _add_trusted(manifest_path: Path, files: list[Path]) -> str:
     """Add each file's text to the manifest; the lines name each document's hash and file."""
-    from twofactor.schema.trusted import document_hash, read_manifest, with_documents
-
     try:
         manifest = read_manifest(manifest_path) if manifest_path.exists() else {}
         texts = [path.read_text(encoding="utf-8") for path in files]
@@ -316,8 +321,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         if args.command == "export-schema":
-            from twofactor.schema.root import build_schema
-
             print(build_schema(introspection=True).as_str())
             return 0
         if args.command == "trusted-documents":
@@ -327,9 +330,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The setting, so that each server process uvicorn starts reads it too.
             os.environ["TWOFACTOR_MAIL_WORKER"] = MAIL_WORKER_EXTERNAL
         settings = load_settings()
+        if args.command == "serve" and settings.webauthn_origins_defaulted:
+            # Security keys work from the pages this server serves: the setting, so that each
+            # server process uvicorn starts reads it too.
+            os.environ["TWOFACTOR_WEBAUTHN_ORIGINS"] = f"http://localhost:{args.port}"
+            settings = load_settings()
         if args.command == "worker":
-            from twofactor.server.mail_worker import NotMigrated, run_mail_worker
-
             print(worker_summary(settings, args.migrate), flush=True)
             try:
                 asyncio.run(run_mail_worker(settings, migrate=args.migrate))
@@ -340,8 +346,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             _serve(settings, args.host, args.port, args.workers, not args.no_migrate, args.access_log)
             return 0
         if args.command == "migrate":
-            from twofactor.server.database import apply_migrations
-
             asyncio.run(apply_migrations(settings.database_url))
             print("migrations applied")
             return 0

@@ -6,27 +6,23 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from twofactor.mail.outbox import OutboxWorker
 from twofactor.models import Authenticator, Policy, Session, SessionState, User
+from twofactor.models.health import DatabaseAvailability
 from twofactor.models.request_reads import SignedIn, signed_in
 from twofactor.models.sessions import note_seen
+from twofactor.security.keyring import Keyring
 from twofactor.security.rules import MAX_SUBSCRIPTIONS_PER_USER, SESSION_SEEN_EVERY
 from twofactor.security.tokens import token_hash
-from twofactor.server.availability import DatabaseAvailability
-from twofactor.server.events import SubscriptionSlots
+from twofactor.server.events import Broker, MailWakeSender, SubscriptionSlots
+from twofactor.server.housekeeping import Housekeeper
+from twofactor.server.settings import Settings
 from twofactor.server.shutdown import OpenSockets
-
-if TYPE_CHECKING:
-    from twofactor.mail.outbox import OutboxWorker
-    from twofactor.security.keyring import Keyring
-    from twofactor.server.events import Broker
-    from twofactor.server.housekeeping import Housekeeper
-    from twofactor.server.mail_worker import MailWakeSender
-    from twofactor.server.settings import Settings
 
 SESSION_COOKIE = "twofactor_session"
 # A known device's token (models/devices.py): long-lived, HttpOnly, SameSite=Strict.
@@ -46,7 +42,7 @@ class Services:
     housekeeper: Housekeeper | None = None
     # Live subscriptions per user in this process (MAX_SUBSCRIPTIONS_PER_USER).
     subscription_slots: SubscriptionSlots = field(default_factory=lambda: SubscriptionSlots(MAX_SUBSCRIPTIONS_PER_USER))
-    # Whether the database answered last; logs its outages once (server/availability.py).
+    # Whether the database answered last; logs its outages once (models/health.py).
     database: DatabaseAvailability = field(default_factory=DatabaseAvailability)
     # The WebSockets this process serves, closed with 1001 at shutdown (server/shutdown.py).
     sockets: OpenSockets = field(default_factory=OpenSockets)

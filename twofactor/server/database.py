@@ -23,8 +23,8 @@ def _sqlite_defaults(database_url: str) -> str:
     """SQLite in WAL mode (Tortoise's default) with synchronous=NORMAL unless the URL sets it.
 
     With the default synchronous=FULL every commit waits for an fsync of the WAL, and a
-    sign-in or a code check commits several times: measured in bench/, that cost 3x the
-    throughput of verifyLogin. In WAL mode NORMAL never corrupts the database; a power cut
+    sign-in or a code check commits several times, which cut verifyLogin's throughput sharply
+    (measured by bench/run). In WAL mode NORMAL never corrupts the database; a power cut
     (not a crash of the server) may lose the last commits. `?synchronous=FULL` restores it.
     """
     if not database_url.startswith("sqlite://") or "synchronous=" in database_url:
@@ -36,9 +36,9 @@ def _postgres_defaults(database_url: str) -> str:
     """A pool of up to 20 connections per process unless the URL sets `maxsize`.
 
     Tortoise takes a connection from the pool for each statement and its default pool has 5:
-    with 32 requests in flight, each of a request's statements queued again behind the others,
-    and the p99 of `myTwoFactor` was 130 ms against 80 ms with 20 (bench/). Mind PostgreSQL's
-    max_connections (100 by default): workers x maxsize must stay below it.
+    with many requests in flight, each of a request's statements queued again behind the others,
+    and the slowest `myTwoFactor` requests took much longer (measured by bench/run). Mind
+    PostgreSQL's max_connections (100 by default): workers x maxsize must stay below it.
     """
     if not database_url.startswith(("postgres://", "asyncpg://")) or "maxsize=" in database_url:
         return database_url
@@ -50,7 +50,8 @@ async def _keep_session(_: Any) -> None:
 
     asyncpg's default reset runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL` on every release, a round trip after each statement, since Tortoise takes a
-    connection per statement: 177 us of CPU per statement against 92 us without (bench/).
+    connection per statement: that reset cost about as much CPU as the statement itself
+    (measured by bench/run).
     The service sets no session state (no LISTEN, advisory lock, cursor or SET), and asyncpg
     still rolls back a transaction left open before calling this.
     """

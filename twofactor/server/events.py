@@ -512,3 +512,42 @@ def make_broker(redis_url: str | None, prefix: str = REDIS_CHANNEL_PREFIX) -> Br
     if redis_url:
         return RedisBroker(redis_url, prefix)
     return InProcessBroker()
+
+
+# The broker channel on which `serve` processes tell the worker that mail was queued.
+MAIL_WAKE_CHANNEL = "outbox"
+
+
+class MailWakeSender:
+    """In a `serve` that leaves mail to `twofactor worker`: `wake()` tells the worker through Redis.
+
+    One publish at a time: wakes that come while one is under way are sent as one more after it,
+    so no wake is lost and a burst of requests costs a few publishes, not one each.
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._again = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Ask the worker to look at the outbox now (call after the commit that queued mail)."""
+        self._again = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._publish(), name="twofactor-mail-wake")
+
+    async def _publish(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self._broker.publish(MAIL_WAKE_CHANNEL, {"type": "wake"})
+            except Exception:
+                # The worker polls anyway: a lost wake delays the mail by one poll interval at most.
+                logger.exception("waking the mail worker failed")
+
+    async def stop(self) -> None:
+        """Cancel a publish under way (at shutdown)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from twofactor.models import audit, retention
 from twofactor.security.rules import (
@@ -18,14 +18,13 @@ from twofactor.security.rules import (
     SETUP_KEPT_AFTER_END,
     USED_RECOVERY_CODE_KEPT,
 )
-from twofactor.server.context import now
 
 log = logging.getLogger("twofactor.housekeeping")
 
 
 async def purge_once(audit_retention: timedelta | None) -> dict[str, int]:
     """Delete what is past its use (and audit rows past `audit_retention`, if set); counts by kind."""
-    moment = now()
+    moment = datetime.now(UTC)
     purged = {
         "sessions": await retention.purge_expired_sessions(moment),
         "setups": await retention.purge_setups_expired_before(moment - SETUP_KEPT_AFTER_END),

@@ -8,7 +8,7 @@ It applies migrations only when told to (`--migrate`), and will not start on a d
 unreachable or lacks a migration, since every pass would fail.
 
 With Redis, a `serve` that leaves mail to the worker wakes it through a channel after each commit
-that queued mail (`MailWakeSender`); without Redis the worker finds new mail at its next poll.
+that queued mail (`events.MailWakeSender`); without Redis the worker finds new mail at its next poll.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from twofactor.resolvers.setup_status import delivery_result, expire_due_setups
 from twofactor.security.keyring import Keyring
 from twofactor.server.context import Services
 from twofactor.server.database import apply_migrations, pending_migrations, tortoise_config
-from twofactor.server.events import Broker, RedisBroker, make_broker
+from twofactor.server.events import MAIL_WAKE_CHANNEL, Broker, MailWakeSender, RedisBroker, make_broker
 from twofactor.server.housekeeping import Housekeeper
 from twofactor.server.settings import Settings
 
@@ -36,45 +36,6 @@ log = logging.getLogger("twofactor.worker")
 
 class NotMigrated(Exception):
     """The database lacks migrations this version needs; the message says which and what to run."""
-
-
-# The broker channel on which `serve` processes tell the worker that mail was queued.
-MAIL_WAKE_CHANNEL = "outbox"
-
-
-class MailWakeSender:
-    """In a `serve` that leaves mail to `twofactor worker`: `wake()` tells the worker through Redis.
-
-    One publish at a time: wakes that come while one is under way are sent as one more after it,
-    so no wake is lost and a burst of requests costs a few publishes, not one each.
-    """
-
-    def __init__(self, broker: Broker) -> None:
-        self._broker = broker
-        self._again = False
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """Ask the worker to look at the outbox now (call after the commit that queued mail)."""
-        self._again = True
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._publish(), name="twofactor-mail-wake")
-
-    async def _publish(self) -> None:
-        while self._again:
-            self._again = False
-            try:
-                await self._broker.publish(MAIL_WAKE_CHANNEL, {"type": "wake"})
-            except Exception:
-                # The worker polls anyway: a lost wake delays the mail by one poll interval at most.
-                log.exception("waking the mail worker failed")
-
-    async def stop(self) -> None:
-        """Cancel a publish under way (at shutdown)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 def process_services(settings: Settings) -> Services:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from starlette.config import Config
 
+from twofactor.mail.settings import MAX_MAIL_TIMEOUT, MailSettings
 from twofactor.schema.trusted import read_manifest
 from twofactor.security.keyring import key_weakness
 from twofactor.security.rules import FRESH_FACTOR_WINDOW, SECRET_KEY_MIN_LENGTH
@@ -26,11 +27,6 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 class SettingsError(Exception):
     """A configuration value is missing or wrong; the message says which and why."""
-
-
-# The longest a message's send may take, connecting included (the SMTP `timeout=`): well within
-# the outbox worker's claim on the message (60 s), so no other worker sends it meanwhile.
-MAX_MAIL_TIMEOUT = 30.0
 
 
 # Every variable load_settings reads, with what it is for: `twofactor --help` lists them.
@@ -54,25 +50,17 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "TWOFACTOR_TRUSTED_DOCUMENTS": "a manifest file: run only the documents in it (default: off)",
     "TWOFACTOR_WEB_CLIENT": "true or false: the web client at / (default true)",
     "TWOFACTOR_MAIL_WORKER": "inside (default: serve sends the mail) or external (`twofactor worker` does)",
+    "TWOFACTOR_WEBAUTHN_RP_ID": "security keys: the domain keys are bound to, e.g. example.com (default localhost)",
+    "TWOFACTOR_WEBAUTHN_ORIGINS": "security keys: comma-separated origins of the pages that use them "
+    "(default in development: http://localhost:PORT of `twofactor serve`; none in production)",
 }
+
+# The development default of TWOFACTOR_WEBAUTHN_ORIGINS when the server's port is not known.
+DEFAULT_PORT = 8000
 
 # Who sends the outbox: every `serve` process (inside), or only `twofactor worker` (external).
 MAIL_WORKER_INSIDE = "inside"
 MAIL_WORKER_EXTERNAL = "external"
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    """Where mail goes: the console (development) or an SMTP server."""
-
-    backend: str  # "console" or "smtp"
-    host: str = ""
-    port: int = 0
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    tls: bool = False
-    timeout: float = 10.0  # seconds for each message in all (see SmtpBackend.send)
 
 
 @dataclass(frozen=True)
@@ -101,6 +89,11 @@ class Settings:
     web_client: bool = True
     # "external": `serve` sends no mail and leaves the outbox to `twofactor worker`.
     mail_worker: str = MAIL_WORKER_INSIDE
+    # Security keys (WebAuthn): the relying party id and the origins allowed to use it.
+    webauthn_rp_id: str = "localhost"
+    webauthn_origins: tuple[str, ...] = (f"http://localhost:{DEFAULT_PORT}",)
+    # The origins are the development default, not configured: `serve` puts in its own port.
+    webauthn_origins_defaulted: bool = False
 
     @property
     def production(self) -> bool:
@@ -192,6 +185,51 @@ def _check_database_url(url: str) -> str:
     return url
 
 
+def _check_rp_id(raw: str) -> str:
+    rp_id = raw.strip().lower()
+    host_like = rp_id and all(part.isascii() and part.replace("-", "").isalnum() for part in rp_id.split("."))
+    if not host_like or rp_id.replace(".", "").isdigit():
+        raise SettingsError(
+            f"TWOFACTOR_WEBAUTHN_RP_ID: expected a domain name such as example.com (no scheme, port or IP address), "
+            f"got {raw!r}"
+        )
+    return rp_id
+
+
+def _check_origins(raw: str, rp_id: str) -> tuple[str, ...]:
+    """The origins, each the RP id or a subdomain of it, over https (http only for localhost)."""
+    origins = []
+    for origin in (o.strip().rstrip("/") for o in raw.split(",") if o.strip()):
+        parts = urlsplit(origin)
+        host = (parts.hostname or "").lower()
+        try:
+            parts.port  # noqa: B018 (a bad port raises)
+        except ValueError:
+            host = ""
+        local = host == "localhost" and parts.scheme == "http"
+        if (parts.scheme != "https" and not local) or parts.path or parts.query or not host:
+            raise SettingsError(
+                f"TWOFACTOR_WEBAUTHN_ORIGINS: expected origins such as https://example.com, got {origin!r} "
+                "(http only for localhost)"
+            )
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise SettingsError(
+                f"TWOFACTOR_WEBAUTHN_ORIGINS: {origin} is not on {rp_id} (TWOFACTOR_WEBAUTHN_RP_ID) "
+                "or a subdomain of it: a browser would refuse its keys"
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
+def require_security_key_origins(settings: Settings, security_key_enabled: bool) -> None:
+    """At start-up: production refuses to serve security keys (enabled in the policy) with no origin set."""
+    if settings.production and security_key_enabled and not settings.webauthn_origins:
+        raise SettingsError(
+            "TWOFACTOR_WEBAUTHN_ORIGINS is not set, but the 2FA policy enables security keys: "
+            "set the origins of the pages that use them (and TWOFACTOR_WEBAUTHN_RP_ID)"
+        )
+
+
 def _dev_secret_key(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
@@ -274,6 +312,14 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
     mail_worker = str(config("MAIL_WORKER", default=MAIL_WORKER_INSIDE)).strip().lower()
     if mail_worker not in {MAIL_WORKER_INSIDE, MAIL_WORKER_EXTERNAL}:
         raise SettingsError(f"TWOFACTOR_MAIL_WORKER: expected inside or external, got {mail_worker!r}")
+    rp_id = _check_rp_id(str(config("WEBAUTHN_RP_ID", default="localhost")))
+    raw_origins = config("WEBAUTHN_ORIGINS", default=None)
+    defaulted = raw_origins is None and not production
+    if defaulted and rp_id != "localhost":
+        raise SettingsError("TWOFACTOR_WEBAUTHN_ORIGINS: set the origins that go with TWOFACTOR_WEBAUTHN_RP_ID")
+    webauthn_origins = (
+        _check_origins(str(raw_origins or ""), rp_id) if not defaulted else (f"http://localhost:{DEFAULT_PORT}",)
+    )
     manifest = str(config("TRUSTED_DOCUMENTS", default="")).strip()
     try:
         trusted = read_manifest(Path(manifest)) if manifest else None
@@ -297,4 +343,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         trusted_documents=trusted,
         web_client=_bool(config, "WEB_CLIENT", default=True),
         mail_worker=mail_worker,
+        webauthn_rp_id=rp_id,
+        webauthn_origins=webauthn_origins,
+        webauthn_origins_defaulted=defaulted,
     )

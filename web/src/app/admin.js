@@ -1,7 +1,7 @@
 // The administrators' page: the policy, resetting a user who lost access, the audit log.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "./api.js";
-import { ErrorMessage, Field, formatDate, html, problem } from "./ui.js";
+import { ErrorMessage, Field, METHOD_LABELS, formatDate, html, methodLabel, problem } from "./ui.js";
 import { FreshCode, useFreshAction } from "./your2fa.js";
 
 export function Admin() {
@@ -25,12 +25,17 @@ function PolicyForm({ onChanged }) {
     request("policy").then((data) => setPolicy(data.twoFactorPolicy), (failure) => setError(problem(failure)));
   }, []);
 
+  // The methods this client knows, and any other the server has enabled (a newer server's).
+  const methods = policy
+    ? [...Object.keys(METHOD_LABELS), ...policy.enabledMethods.filter((m) => !(m in METHOD_LABELS))]
+    : [];
+
   async function save(event) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const input = {
       mandatory: form.get("mandatory") === "on",
-      enabledMethods: ["EMAIL", "APP"].filter((method) => form.get(`method-${method}`) === "on"),
+      enabledMethods: methods.filter((method) => form.get(`method-${method}`) === "on"),
       recoveryCodesEnabled: form.get("recovery") === "on",
     };
     setSaved(false);
@@ -54,8 +59,10 @@ function PolicyForm({ onChanged }) {
     <label class="choice"><input type="checkbox" name="mandatory" checked=${policy.mandatory} /> Two-factor authentication is mandatory</label>
     <fieldset>
       <legend>Methods users may set up</legend>
-      <label class="choice"><input type="checkbox" name="method-EMAIL" checked=${policy.enabledMethods.includes("EMAIL")} /> Email</label>
-      <label class="choice"><input type="checkbox" name="method-APP" checked=${policy.enabledMethods.includes("APP")} /> Authenticator app</label>
+      ${methods.map(
+        (method) => html`<label class="choice" key=${method}><input type="checkbox" name=${`method-${method}`}
+          checked=${policy.enabledMethods.includes(method)} /> ${methodLabel(method)}</label>`
+      )}
     </fieldset>
     <label class="choice"><input type="checkbox" name="recovery" checked=${policy.recoveryCodesEnabled} /> Recovery codes</label>
     <${ErrorMessage} error=${error} />
@@ -68,6 +75,8 @@ function ResetUser({ onChanged }) {
   const [found, setFound] = useState(null);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
+  // The administrator's own authenticators: a fresh factor may come from their security key.
+  const [mine, setMine] = useState([]);
   const [resetting, reset, forget] = useFreshAction(async (code) => {
     try {
       const payload = (await request("resetUser", { userId: found.id, code })).admin.resetUserTwoFactor;
@@ -91,6 +100,11 @@ function ResetUser({ onChanged }) {
     }
   }
 
+  useEffect(() => {
+    if (!resetting.needCode) return;
+    request("myTwoFactor").then((data) => setMine(data.myTwoFactor.authenticators), () => setMine([]));
+  }, [resetting.needCode]);
+
   async function confirm(code) {
     if (await reset(code)) {
       setDone(`The two-factor authentication of ${found.email} was reset. They can sign in with their password and set it up again.`);
@@ -109,8 +123,8 @@ function ResetUser({ onChanged }) {
     </form>
     ${found
       ? resetting.needCode
-        ? html`<${FreshCode} authenticators=${[]} error=${resetting.error} busy=${resetting.busy}
-            onCode=${confirm} onCancel=${() => { setFound(null); forget(); }} />`
+        ? html`<${FreshCode} authenticators=${mine} error=${resetting.error} busy=${resetting.busy}
+            onCode=${confirm} onRetry=${() => confirm(null)} onCancel=${() => { setFound(null); forget(); }} />`
         : html`<div class="row"><span>${found.name} (${found.email})</span>
             <button type="button" class="danger" onClick=${() => confirm(null)} disabled=${resetting.busy}>Reset 2FA</button></div>
             <${ErrorMessage} error=${resetting.error} />`

@@ -10,7 +10,7 @@ export class ApiError extends Error {
 }
 
 const ERROR = "error { code message field retryAfterSeconds attemptsLeft }";
-const AUTHENTICATOR = "id name method email createdAt lastUsedAt";
+const AUTHENTICATOR = "id name method email createdAt lastUsedAt securityKey { synced backedUp aaguid suspendedAt }";
 const SETUP = `id method status name email expiresAt attemptsLeft resendAvailableAt`;
 const MY_TWO_FACTOR = `enabled mandatory setupRequired availableMethods recoveryCodesRemaining
   authenticators { ${AUTHENTICATOR} }`;
@@ -33,6 +33,12 @@ export const DOCUMENTS = {
   verifyLogin: `mutation VerifyLogin($id: ID!, $code: String!) {
     verifyLogin(authenticatorId: $id, code: $code) { session { nextStep user { id email name isAdmin } } ${ERROR} }
   }`,
+  securityKeyOptions: `mutation SecurityKeyOptions {
+    securityKeyOptions { requestOptions expiresAt ${ERROR} }
+  }`,
+  verifyLoginWithSecurityKey: `mutation VerifyLoginWithSecurityKey($credential: JSON!) {
+    verifyLoginWithSecurityKey(credential: $credential) { session { nextStep user { id email name isAdmin } } ${ERROR} }
+  }`,
   verifyRecoveryCode: `mutation VerifyRecoveryCode($code: String!) {
     verifyLoginWithRecoveryCode(code: $code) { session { nextStep user { id email name isAdmin } } ${ERROR} }
   }`,
@@ -43,6 +49,16 @@ export const DOCUMENTS = {
   setUpApp: `mutation SetUpApp($code: String) {
     myTwoFactor { setUpApp(code: $code) {
       setup { ${SETUP} app { setupKey otpauthUri qrCodePng digits period } } ${ERROR}
+    } }
+  }`,
+  setUpSecurityKey: `mutation SetUpSecurityKey($name: String!, $code: String) {
+    myTwoFactor { setUpSecurityKey(name: $name, code: $code) {
+      setup { ${SETUP} securityKey { creationOptions } } ${ERROR}
+    } }
+  }`,
+  submitSecurityKey: `mutation SubmitSecurityKey($setupId: ID!, $credential: JSON!, $name: String) {
+    myTwoFactor { submitSecurityKey(setupId: $setupId, credential: $credential, name: $name) {
+      authenticator { ${AUTHENTICATOR} } message recoveryCodes setup { ${SETUP} } ${ERROR}
     } }
   }`,
   resendCode: `mutation ResendCode($setupId: ID!) {

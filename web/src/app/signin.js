@@ -1,7 +1,8 @@
-// Signing in: email and password, then the second factor (a code or a recovery code).
+// Signing in: email and password, then the second factor (a security key, a code or a recovery code).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { request } from "./api.js";
 import { CODE_INPUT, ErrorMessage, Field, html, problem, useSecondsLeft } from "./ui.js";
+import { proveWithKey } from "./webauthn.js";
 
 export function SignIn({ notice, onSignedIn }) {
   const [error, setError] = useState(null);
@@ -38,13 +39,24 @@ export function SignIn({ notice, onSignedIn }) {
   </section>`;
 }
 
+/** The label of the code field for an authenticator of `method`. */
+function codeLabel(method) {
+  if (method === "EMAIL") return "Code from the email";
+  if (method === "APP") return "Code from your app";
+  return "Code";
+}
+
 export function Challenge({ authenticators, notice, onPassed, onEnded }) {
-  const [chosen, setChosen] = useState(authenticators.length ? authenticators[0].id : null);
+  // Security keys answer a prompt, not a code: they get their own button, the rest a code field.
+  const keys = authenticators.filter((a) => a.method === "SECURITY_KEY");
+  const coded = authenticators.filter((a) => a.method !== "SECURITY_KEY");
+  const [chosen, setChosen] = useState(coded.length ? coded[0].id : null);
   const [useRecovery, setUseRecovery] = useState(authenticators.length === 0);
   const [error, setError] = useState(null);
+  const [keyError, setKeyError] = useState(null);
   const [sent, setSent] = useState(null);
   const [busy, setBusy] = useState(false);
-  const current = authenticators.find((a) => a.id === chosen);
+  const current = coded.find((a) => a.id === chosen);
   const resendIn = useSecondsLeft(sent && sent.resendAt);
 
   async function run(name, variables, field) {
@@ -81,42 +93,64 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
     if (payload) onPassed(payload.session);
   }
 
+  async function verifyWithKey() {
+    setBusy(true);
+    setError(null);
+    setKeyError(null);
+    const result = await proveWithKey();
+    setBusy(false);
+    if (result.payload) onPassed(result.payload.session);
+    else if (result.error.code === "UNAUTHENTICATED") onEnded("Your sign-in expired. Sign in again.");
+    else if (result.error.code === "TOO_MANY_ATTEMPTS") onEnded("Too many failed tries. Sign in again.");
+    else setKeyError(result.error);
+  }
+
+  const codeForm = html`<form onSubmit=${verify}>
+    ${useRecovery
+      ? html`<${Field} id="code" label="Recovery code" autocomplete="off" required maxlength="20" />`
+      : html`<${Field} id="code" label=${codeLabel(current && current.method)} ...${CODE_INPUT} />`}
+    <${ErrorMessage} error=${error} />
+    <button type="submit" class=${useRecovery || !keys.length ? "primary" : undefined} disabled=${busy}>Verify</button>
+  </form>`;
+
   return html`<section class="card narrow" aria-labelledby="challenge-title">
     <h1 id="challenge-title">Two-factor authentication</h1>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     ${useRecovery
-      ? html`<p>Enter one of the recovery codes you saved when you set up two-factor authentication.</p>`
-      : html`<fieldset>
-          <legend>Verify with</legend>
-          ${authenticators.map(
-            (a) => html`<label class="choice">
-              <input type="radio" name="authenticator" value=${a.id} checked=${a.id === chosen}
-                onChange=${() => { setChosen(a.id); setError(null); }} />
-              ${a.name}
-            </label>`
-          )}
-        </fieldset>`}
-    ${!useRecovery && current && current.method === "EMAIL"
-      ? html`<div class="row">
-          <button type="button" onClick=${sendCode} disabled=${busy || resendIn > 0}>
-            ${sent && sent.id === chosen ? "Send a new code" : "Send code"}
-          </button>
-          <span role="status" class="muted">
-            ${sent && sent.id === chosen ? "We emailed you a code." : ""}
-            ${resendIn > 0 ? ` You can ask for another in ${resendIn} s.` : ""}
-          </span>
-        </div>`
-      : null}
-    <form onSubmit=${verify}>
-      ${useRecovery
-        ? html`<${Field} id="code" label="Recovery code" autocomplete="off" required maxlength="20" />`
-        : html`<${Field} id="code" label=${current && current.method === "EMAIL" ? "Code from the email" : "Code from your app"}
-            ...${CODE_INPUT} />`}
-      <${ErrorMessage} error=${error} />
-      <button type="submit" class="primary" disabled=${busy}>Verify</button>
-    </form>
+      ? html`<p>Enter one of the recovery codes you saved when you set up two-factor authentication.</p>${codeForm}`
+      : html`${keys.length
+          ? html`<div class="key-choice">
+              <p>Use your security key, or the passkey on this device or your phone.</p>
+              <button type="button" class="primary" onClick=${verifyWithKey} disabled=${busy}>Use security key</button>
+              <${ErrorMessage} error=${keyError} />
+            </div>`
+          : null}
+        ${coded.length
+          ? html`<fieldset>
+              <legend>${keys.length ? "Or verify with a code from" : "Verify with"}</legend>
+              ${coded.map(
+                (a) => html`<label class="choice">
+                  <input type="radio" name="authenticator" value=${a.id} checked=${a.id === chosen}
+                    onChange=${() => { setChosen(a.id); setError(null); }} />
+                  ${a.name}
+                </label>`
+              )}
+            </fieldset>
+            ${current && current.method === "EMAIL"
+              ? html`<div class="row">
+                  <button type="button" onClick=${sendCode} disabled=${busy || resendIn > 0}>
+                    ${sent && sent.id === chosen ? "Send a new code" : "Send code"}
+                  </button>
+                  <span role="status" class="muted">
+                    ${sent && sent.id === chosen ? "We emailed you a code." : ""}
+                    ${resendIn > 0 ? ` You can ask for another in ${resendIn} s.` : ""}
+                  </span>
+                </div>`
+              : null}
+            ${codeForm}`
+          : null}`}
     ${authenticators.length
-      ? html`<button type="button" class="link" onClick=${() => { setUseRecovery(!useRecovery); setError(null); }}>
+      ? html`<button type="button" class="link" onClick=${() => { setUseRecovery(!useRecovery); setError(null); setKeyError(null); }}>
           ${useRecovery ? "Use an authenticator instead" : "Use a recovery code"}
         </button>`
       : null}

@@ -5,7 +5,12 @@ import htm from "htm";
 
 export const html = htm.bind(h);
 
-export const METHOD_LABELS = { EMAIL: "Email", APP: "Authenticator app" };
+export const METHOD_LABELS = { EMAIL: "Email", APP: "Authenticator app", SECURITY_KEY: "Security key or passkey" };
+
+/** A method's label; one this client does not know yet (the server added it) shows by its name. */
+export function methodLabel(method) {
+  return METHOD_LABELS[method] || method.charAt(0) + method.slice(1).toLowerCase().replace(/_/g, " ");
+}
 
 export function formatDate(value) {
   if (!value) return "Never";

@@ -1,9 +1,11 @@
-// "Your 2FA": the user's authenticators, setting up a new one, recovery codes, live changes.
+// "Your 2FA": the user's authenticators, setting up a new one (email, app, security key), recovery
+// codes, live changes.
 import { useEffect, useState } from "preact/hooks";
 import { request, subscribe } from "./api.js";
 import {
-  CODE_INPUT, ErrorMessage, Field, METHOD_LABELS, formatDate, html, problem, useSecondsLeft,
+  CODE_INPUT, ErrorMessage, Field, formatDate, html, methodLabel, problem, useSecondsLeft,
 } from "./ui.js";
+import { createKey, keysSupported, proveWithKey } from "./webauthn.js";
 
 /** Runs a payload-returning document; resolves to { payload } or { error }. */
 async function attempt(name, variables, pick) {
@@ -90,11 +92,16 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
           ${data.availableMethods.includes("APP")
             ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("APP"); }}>Authenticator App</button>`
             : null}
+          ${data.availableMethods.includes("SECURITY_KEY")
+            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("SECURITY_KEY"); }}>Security Key or Passkey</button>`
+            : null}
           ${data.availableMethods.length === 0 ? html`<p class="muted">Your administrators have turned off every method.</p>` : null}
         </div>`
       : adding === "EMAIL"
         ? html`<${EmailSetup} user=${user} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`
-        : html`<${AppSetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`}
+        : adding === "APP"
+          ? html`<${AppSetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`
+          : html`<${SecurityKeySetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`}
 
     ${data.enabled
       ? html`<h2>Recovery codes</h2>
@@ -154,16 +161,36 @@ function Sessions() {
       : null}`;
 }
 
-/** Asks for a current code when the server says the session's factor is too old. */
-export function FreshCode({ authenticators, error, busy, onCode, onCancel }) {
+/** A security key that can still prove a factor (a suspended one cannot). */
+const usableKey = (a) => a.method === "SECURITY_KEY" && !(a.securityKey && a.securityKey.suspendedAt);
+
+/**
+ * Asks for a current code when the server says the session's factor is too old; with a security key,
+ * the user may touch it instead, which makes the session's factor fresh, and then `onRetry` runs the
+ * action again without a code.
+ */
+export function FreshCode({ authenticators, error, busy, onCode, onRetry, onCancel }) {
   const email = authenticators.find((a) => a.method === "EMAIL");
+  const key = onRetry && authenticators.some(usableKey);
   const [mailed, setMailed] = useState(null);
+  const [keyError, setKeyError] = useState(null);
+  const [proving, setProving] = useState(false);
   async function mail() {
     const result = await attempt("sendLoginCode", { id: email.id }, (d) => d.sendLoginCode);
     setMailed(result.error ? result.error : { message: "We emailed you a code." });
   }
+  async function withKey() {
+    setProving(true);
+    setKeyError(null);
+    const result = await proveWithKey();
+    setProving(false);
+    if (result.error) setKeyError(result.error);
+    else onRetry();
+  }
   return html`<form class="fresh" onSubmit=${(event) => { event.preventDefault(); onCode(new FormData(event.currentTarget).get("fresh-code")); }}>
-    <p>For your security, confirm it is you: enter a current code from one of your authenticators, or a recovery code.</p>
+    <p>For your security, confirm it is you: ${key ? "use your security key, or " : ""}enter a current code from one of your authenticators, or a recovery code.</p>
+    ${key ? html`<div class="row"><button type="button" class="primary" onClick=${withKey} disabled=${proving || busy}>Use security key</button></div>
+      <${ErrorMessage} error=${keyError} />` : null}
     ${email ? html`<p><button type="button" onClick=${mail}>Email me a code</button>
       ${mailed ? html` <span role="status">${mailed.message}</span>` : null}</p>` : null}
     <${Field} id="fresh-code" label="Current code" autocomplete="one-time-code" required maxlength="20" />
@@ -189,6 +216,11 @@ export function useFreshAction(run) {
     return result.error ? null : result.payload;
   }
   return [state, go, () => setState({ needCode: false, error: null, busy: false })];
+}
+
+/** What kind of key it is: a passkey that syncs between devices, or one bound to its device. */
+function keyKind(key) {
+  return key.synced ? "Passkey, synced" : "Security key, this device only";
 }
 
 function AuthenticatorRow({ authenticator, all, onChanged, onNotice }) {
@@ -221,11 +253,17 @@ function AuthenticatorRow({ authenticator, all, onChanged, onNotice }) {
     }
   }
 
-  return html`<li class="authenticator">
+  const key = authenticator.securityKey;
+  const suspended = Boolean(key && key.suspendedAt);
+  return html`<li class=${suspended ? "authenticator suspended" : "authenticator"}>
     <div class="details">
-      <strong>${authenticator.name}</strong>
-      <span class="muted">${METHOD_LABELS[authenticator.method] || authenticator.method}${authenticator.email ? ` · ${authenticator.email}` : ""}</span>
+      <strong>${authenticator.name}${suspended ? html` <span class="badge badge-danger">Suspended</span>` : null}</strong>
+      <span class="muted">${key ? keyKind(key) : methodLabel(authenticator.method)}${authenticator.email ? ` · ${authenticator.email}` : ""}</span>
       <span class="muted">Added ${formatDate(authenticator.createdAt)} · Last used ${formatDate(authenticator.lastUsedAt)}</span>
+      ${suspended
+        ? html`<p class="error">Suspended ${formatDate(key.suspendedAt)}: this key's signature counter went backwards, which a
+            copied key would do, so it no longer signs you in. Remove it, and set up your key again (or another one).</p>`
+        : null}
     </div>
     ${editing
       ? html`<form class="row" onSubmit=${rename}>
@@ -237,7 +275,8 @@ function AuthenticatorRow({ authenticator, all, onChanged, onNotice }) {
       : confirming
         ? removal.needCode
           ? html`<${FreshCode} authenticators=${all} error=${removal.error} busy=${removal.busy}
-              onCode=${confirmRemove} onCancel=${() => { setConfirming(false); resetRemoval(); }} />`
+              onCode=${confirmRemove} onRetry=${() => confirmRemove(null)}
+              onCancel=${() => { setConfirming(false); resetRemoval(); }} />`
           : html`<div class="row">
               <span>Remove "${authenticator.name}"?</span>
               <button type="button" class="danger" onClick=${() => confirmRemove(null)} disabled=${removal.busy}>Yes, remove</button>
@@ -314,7 +353,8 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
       <h3 id="email-setup-title">Email Authentication</h3>
       ${start.needCode
         ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
-            onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }} onCancel=${onCancel} />`
+            onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
+            onRetry=${async () => { const p = await go(null); if (p) setStarted(p.setup); }} onCancel=${onCancel} />`
         : html`<form onSubmit=${send}>
             <${Field} id="email-name" label="Name" value=${name} onInput=${(e) => setName(e.currentTarget.value)}
               maxlength="64" required hint="For example: Work email" />
@@ -386,7 +426,8 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
   if (start.needCode) {
     return html`<div class="setup"><h3>Authenticator App</h3>
       <${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
-        onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }} onCancel=${onCancel} /></div>`;
+        onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
+        onRetry=${async () => { const p = await go(null); if (p) setStarted(p.setup); }} onCancel=${onCancel} /></div>`;
   }
   if (!started) {
     return html`<div class="setup"><h3>Authenticator App</h3>
@@ -414,6 +455,65 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
           <div class="row">
             <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
             <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
+          </div>
+        </form>`}
+  </div>`;
+}
+
+/** "Security key or passkey": a name, then the browser's prompt; the key's answer creates the authenticator. */
+function SecurityKeySetup({ authenticators, onCreated, onCancel }) {
+  const [name, setName] = useState("");
+  const [error, setError] = useState(null);
+  const [prompting, setPrompting] = useState(false);
+  const [start, go] = useFreshAction((code) => attempt("setUpSecurityKey", { name, code }, my("setUpSecurityKey")));
+  const supported = keysSupported();
+
+  /** The browser's prompt for the set-up the server started, then its credential back to the server. */
+  async function finish(payload) {
+    if (!payload) return;
+    const setup = payload.setup;
+    setPrompting(true);
+    let credential;
+    try {
+      credential = await createKey(setup.securityKey.creationOptions);
+    } catch (failure) {
+      setPrompting(false);
+      setError(problem(failure));
+      // The next try starts a new set-up: this one's challenge ends now rather than in five minutes.
+      await attempt("cancelSetup", { setupId: setup.id }, my("cancelSetup"));
+      return;
+    }
+    const result = await attempt("submitSecurityKey", { setupId: setup.id, credential, name }, my("submitSecurityKey"));
+    setPrompting(false);
+    if (result.error) setError(result.error);
+    else onCreated(result.payload);
+  }
+
+  async function add(event) {
+    event.preventDefault();
+    setError(null);
+    await finish(await go(null));
+  }
+
+  return html`<div class="setup" aria-labelledby="key-setup-title">
+    <h3 id="key-setup-title">Security key or passkey</h3>
+    ${start.needCode
+      ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
+          onCode=${async (code) => finish(await go(code))} onRetry=${async () => finish(await go(null))} onCancel=${onCancel} />`
+      : html`<p>A security key (such as a YubiKey) or a passkey on this device or your phone signs you in with a touch
+          or your fingerprint, face or screen lock. It works only on this site, so a look-alike page cannot use it.</p>
+        ${supported
+          ? null
+          : html`<p class="error" role="alert">This browser cannot use security keys or passkeys. Use a current Chrome, Edge,
+              Firefox or Safari, or another method.</p>`}
+        <form onSubmit=${add}>
+          <${Field} id="key-name" label="Name" value=${name} onInput=${(e) => setName(e.currentTarget.value)}
+            maxlength="64" required hint="For example: YubiKey or This laptop" />
+          ${prompting ? html`<p role="status" class="status">Touch your security key, or confirm on your device…</p>` : null}
+          <${ErrorMessage} error=${error || start.error} />
+          <div class="row">
+            <button type="submit" class="primary" disabled=${!supported || start.busy || prompting}>Add security key</button>
+            <button type="button" onClick=${onCancel}>Cancel</button>
           </div>
         </form>`}
   </div>`;
@@ -453,7 +553,7 @@ function Regenerate({ authenticators, onCodes }) {
   }
   if (state.needCode) {
     return html`<${FreshCode} authenticators=${authenticators} error=${state.error} busy=${state.busy}
-      onCode=${run} onCancel=${() => { setAsking(false); reset(); }} />`;
+      onCode=${run} onRetry=${() => run(null)} onCancel=${() => { setAsking(false); reset(); }} />`;
   }
   if (!asking) return html`<button type="button" onClick=${() => setAsking(true)}>Regenerate recovery codes</button>`;
   return html`<div class="row">
