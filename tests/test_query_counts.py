@@ -30,8 +30,12 @@ from helpers import (
     signed_in,
 )
 
+from twofactor.models import Authenticator, Method
 from twofactor.models.policy import POLICY_ID, Policy
 from twofactor.security import totp
+
+SEND_LOGIN_CODE = """
+mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { expiresAt error { code message } } }"""
 
 _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("counting", default=None)
 
@@ -54,6 +58,16 @@ VERIFY_LOGIN_MAX = 8
 # sessions that never proved a factor looked for (and moved to the challenge when there are
 # some), the audit row, the notice mail.
 SUBMIT_CODE_MAX = 13
+# login of a user without 2FA from a new device: the user, a failure reserved for the account and
+# for the address (one atomic upsert each while no wait is near, models/throttles.py), the
+# account's forgotten and the address's given back, the device remembered and the user's devices
+# pruned, the authenticators and recovery codes left, the session, the user's sessions (one read
+# for both caps), the audit row.
+LOGIN_MAX = 12
+# sendLoginCode at a sign-in challenge: the session (with user and authenticators), the
+# challenge's live code, a mail of the hourly budget (one atomic update), then one transaction:
+# the code, its mail, the audit row.
+SEND_LOGIN_CODE_MAX = 6
 POLICY_READS_MAX = 1
 
 
@@ -83,7 +97,9 @@ def counting() -> Iterator[list[str]]:
         logger.setLevel(level)
 
 
-async def counted(app: Harness, query: str, variables: dict[str, Any] | None, token: str) -> tuple[dict[str, Any], int]:
+async def counted(
+    app: Harness, query: str, variables: dict[str, Any] | None, token: str | None
+) -> tuple[dict[str, Any], int]:
     """The answer, and how many statements other than policy reads the request ran."""
     with counting() as statements:
         body = await app.gql(query, variables, token=token)
@@ -136,6 +152,25 @@ async def test_submit_code_runs_a_bounded_number_of_statements(app: Harness) -> 
     assert body["data"]["myTwoFactor"]["submitCode"]["error"] is None, body
     assert len(body["data"]["myTwoFactor"]["submitCode"]["recoveryCodes"]) == 10
     assert 0 < statements <= SUBMIT_CODE_MAX
+
+
+async def test_login_runs_a_bounded_number_of_statements(app: Harness) -> None:
+    await signed_in(app)  # the user exists and the address has signed in before
+    body, statements = await counted(app, LOGIN, {"email": "ada@example.test", "password": PASSWORD}, None)
+    assert body["data"]["login"]["session"]["nextStep"] == "DONE", body
+    assert 0 < statements <= LOGIN_MAX
+
+
+async def test_send_login_code_runs_a_bounded_number_of_statements(app: Harness) -> None:
+    user, _ = await signed_in(app)
+    email = await Authenticator.create(
+        user_id=user.id, method=Method.EMAIL, name="Mail", name_key="mail", email=user.email
+    )
+    challenged = await login(app)
+    assert challenged["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE", challenged
+    body, statements = await counted(app, SEND_LOGIN_CODE, {"id": str(email.id)}, challenged["token"])
+    assert body["data"]["sendLoginCode"]["error"] is None, body
+    assert 0 < statements <= SEND_LOGIN_CODE_MAX
 
 
 async def test_a_repeated_document_is_validated_once(app: Harness) -> None:

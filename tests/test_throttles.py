@@ -196,6 +196,19 @@ async def test_a_streak_older_than_a_day_starts_again(app: Harness, ada: str) ->
     assert (await account_row()).blocked_until is None
 
 
+async def test_parallel_wrong_passwords_are_each_counted_and_none_gets_past_the_wait(app: Harness, ada: str) -> None:
+    """Below the wait each failure is one atomic update; the one that brings the wait goes through
+    the read and swap (models/throttles.py): of parallel guesses, exactly the free ones check a password."""
+    await create_user(ada)
+    extra = 4
+    answers = await asyncio.gather(*(sign_in(app, ada, WRONG) for _ in range(LOGIN_FAILURES_BEFORE_WAIT + extra)))
+    refusals = sorted(answer["error"]["code"] for answer in answers)
+    assert refusals == ["INVALID_CREDENTIALS"] * LOGIN_FAILURES_BEFORE_WAIT + ["RATE_LIMITED"] * extra
+    assert (await account_row()).failures == LOGIN_FAILURES_BEFORE_WAIT
+    # The address counts the same guesses (its own wait is further away).
+    assert (await LoginThrottle.get(key__startswith="address:")).failures == LOGIN_FAILURES_BEFORE_WAIT
+
+
 def test_the_readme_states_the_guesses_a_day_the_rules_allow() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     guesses = login_guesses_per_day()
@@ -429,6 +442,18 @@ async def test_parallel_first_sends_of_one_challenge_mail_once(app: Harness, ada
     assert {r["error"]["code"] for r in results if r["error"]} == {"RATE_LIMITED"}
     # Only the mail that went was counted.
     assert (await User.get(id=user.id)).sign_in_sends_in_window == 1
+
+
+async def test_parallel_sends_of_many_challenges_stay_within_the_hourly_budget(app: Harness, ada: str) -> None:
+    """Each send takes its mail by one atomic update (models/attempts.py `take_code_mail`): parallel
+    sends of different challenges are all counted, and none goes beyond the budget."""
+    user, token = await signed_in(app, ada)
+    authenticator_id = await add_email(app, token, ada)
+    pending = [(await sign_in(app, ada))["token"] for _ in range(SIGN_IN_SENDS_PER_HOUR + 3)]
+    results = await asyncio.gather(*(send_code(app, t, authenticator_id) for t in pending))
+    assert [r["error"] for r in results].count(None) == SIGN_IN_SENDS_PER_HOUR, results
+    assert {r["error"]["code"] for r in results if r["error"]} == {"RATE_LIMITED"}
+    assert (await User.get(id=user.id)).sign_in_sends_in_window == SIGN_IN_SENDS_PER_HOUR
 
 
 async def test_a_strangers_sign_in_mails_do_not_spend_the_owners_set_up_mails(app: Harness, ada: str) -> None:

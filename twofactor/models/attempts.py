@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -191,29 +192,36 @@ async def take_code_mail(
     user_id: int, *, window: str, count: str, per_hour: int, span: timedelta, tries: int
 ) -> datetime | BudgetSpent | None:
     """Take one code mail of a user's budget kept in the users' columns `window` (its start) and
-    `count`: at most `per_hour` per `span`. The window it was counted in (to give it back), the
-    wait when the budget is spent, or None when `tries` parallel claims all won first."""
+    `count`: at most `per_hour` per `span`. When it was taken (to give it back), the wait when
+    the budget is spent, or None when `tries` rounds found the window changing under them.
+
+    Each take is one atomic update (a window begun, or one more mail in the live one while the
+    budget lasts), so parallel takes are all counted; only a spent budget is read.
+    """
     for _ in range(tries):
+        moment = datetime.now(UTC)
+        unset: dict[str, Any] = {f"{window}__isnull": True}
+        ended: dict[str, Any] = {f"{window}__lte": moment - span}
+        over = Q(**unset) | Q(**ended)
+        if await User.filter(over, id=user_id).update(**{window: moment, count: 1}):
+            return moment
+        # A window begun by a parallel take whose clock read came later waits for the next round:
+        # `moment` stays inside the window it counts in, for `give_back_code_mail`.
+        live = {f"{window}__gt": moment - span, f"{window}__lte": moment, f"{count}__lt": per_hour}
+        if await User.filter(id=user_id, **live).update(**{count: F(count) + 1}):
+            return moment
         row = await User.filter(id=user_id).values(window, count)
         start: datetime | None = row[0][window]
-        sends: int = row[0][count]
-        moment = datetime.now(UTC)
-        if start is not None and moment - start < span:
-            if sends >= per_hour:
-                return BudgetSpent(start + span)
-            new_start, new_sends = start, sends + 1
-        else:
-            new_start, new_sends = moment, 1
-        # The row as read: only one of parallel claims matches.
-        guard = {f"{window}__isnull": True} if start is None else {window: start}
-        if await User.filter(id=user_id, **guard, **{count: sends}).update(**{window: new_start, count: new_sends}):
-            return new_start
+        if start is not None and moment - start < span and row[0][count] >= per_hour:
+            return BudgetSpent(start + span)
     return None
 
 
-async def give_back_code_mail(user_id: int, *, window: str, count: str, window_start: datetime) -> None:
-    """Return a mail `take_code_mail` took for a send that then did not go (a parallel one won)."""
-    await User.filter(id=user_id, **{window: window_start, f"{count}__gt": 0}).update(**{count: F(count) - 1})
+async def give_back_code_mail(user_id: int, *, window: str, count: str, taken_at: datetime, span: timedelta) -> None:
+    """Return a mail `take_code_mail` took at `taken_at` for a send that then did not go (a parallel
+    one won), to the window it was counted in (windows never overlap: one begins when the last is over)."""
+    counted_in = {f"{window}__lte": taken_at, f"{window}__gt": taken_at - span, f"{count}__gt": 0}
+    await User.filter(id=user_id, **counted_in).update(**{count: F(count) - 1})
 
 
 async def email_challenge_of(session_id: int, authenticator_id: int) -> EmailChallenge | None:

@@ -26,11 +26,16 @@ async def end_sessions_beyond(user_id: int, *, done: int, pending: int) -> list[
 
     Parallel sign-ins may each end the same rows: the delete of an ended row changes nothing.
     """
+    # One read of the user's sessions (the caps' worth and this sign-in's), newest first; every
+    # state that is not DONE is one of PENDING_STATES.
+    rows = await Session.filter(user_id=user_id).order_by("-id").values_list("id", "state")
+    newer = {True: 0, False: 0}
     ended: list[int] = []
-    for states, keep in (((SessionState.DONE,), done), (PENDING_STATES, pending)):
-        newest = Session.filter(user_id=user_id, state__in=states).order_by("-id")
-        ids = await newest.offset(keep).limit(1000).values_list("id", flat=True)
-        if ids:
-            await Session.filter(id__in=list(ids)).delete()
-            ended += [int(str(i)) for i in ids]
+    for session_id, state in rows:
+        full = state == SessionState.DONE
+        newer[full] += 1
+        if newer[full] > (done if full else pending):
+            ended.append(int(session_id))
+    if ended:
+        await Session.filter(id__in=ended).delete()
     return ended

@@ -10,6 +10,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.models import Model
 
+from twofactor.models import raw_sql
+
 # Compare-and-swap retries before a request under heavy contention gives up.
 _CAS_TRIES = 25
 
@@ -31,15 +33,30 @@ class LoginBusy(Exception):
     """Too many parallel attempts for one key: the caller answers 'try again'."""
 
 
+# A failure that brings no wait, in one statement: a first one for the key, or one more in a
+# live streak that is not waiting and stays below `free`. Anything else (a streak to start
+# again, a wait to begin or to honour) changes nothing here and goes to the read and swap.
+_FREE_FAILURE = (
+    'INSERT INTO "login_throttles" ("key", "window_start", "failures", "blocked_until") VALUES (?, ?, 1, NULL) '
+    'ON CONFLICT ("key") DO UPDATE SET "failures" = "login_throttles"."failures" + 1, "blocked_until" = NULL '
+    'WHERE "login_throttles"."window_start" > ? AND "login_throttles"."failures" < ? '
+    'AND ("login_throttles"."blocked_until" IS NULL OR "login_throttles"."blocked_until" <= ?)'
+)
+
+
 async def reserve_login_failure(
-    key: str, moment: datetime, streak: timedelta, wait_after: Callable[[int], timedelta | None]
+    key: str, moment: datetime, streak: timedelta, wait_after: Callable[[int], timedelta | None], *, free: int
 ) -> datetime | None:
     """Count a failure for `key` before a password is checked (forgiven on success).
 
     None when counted; the moment the key's wait ends when it must wait (nothing counted).
-    A streak older than `streak` starts again. Each change is a guarded update of the row
-    as read, so parallel attempts are all counted.
+    A streak older than `streak` starts again. `wait_after` gives no wait below `free`
+    failures in a row (and one from there on). Each change is an atomic update (below
+    `free`) or a guarded update of the row as read, so parallel attempts are all counted
+    (tests/test_throttles.py).
     """
+    if free > 1 and await raw_sql.execute(_FREE_FAILURE, key, moment, moment - streak, free - 1, moment):
+        return None
     for _ in range(_CAS_TRIES):
         row = await LoginThrottle.get_or_none(key=key)
         if row is None:

@@ -88,7 +88,9 @@ async def _reserve_login(key: str, free: int, streak: timedelta, moment: datetim
     """Count a failure for `key` before checking the password (forgiven on success);
     RATE_LIMITED while the key waits after too many."""
     try:
-        until = await throttles.reserve_login_failure(key, moment, streak, partial(login_wait_after, free=free))
+        until = await throttles.reserve_login_failure(
+            key, moment, streak, partial(login_wait_after, free=free), free=free
+        )
     except throttles.LoginBusy:
         busy = "Too many sign-in attempts at once. Try again."
         raise Refused(ErrorCode.RATE_LIMITED, busy, retry_after_seconds=1) from None
@@ -271,7 +273,7 @@ async def current_session(context: RequestContext) -> types.Session | None:
 async def send_login_code(context: RequestContext, authenticator_id: str) -> types.SendLoginCodePayload:
     """Mail a code for an EMAIL authenticator: at a sign-in challenge, or to confirm a removal."""
     session, user = require(context, _CHALLENGE_OR_FULL)
-    row = await own_authenticator(user, authenticator_id, field="authenticatorId")
+    row = await own_authenticator(user, authenticator_id, field="authenticatorId", read=authenticators_read(context))
     if row.method != Method.EMAIL:
         raise Refused(ErrorCode.INVALID_INPUT, "This authenticator does not use email.", field="authenticatorId")
     if not method_enabled(await Policy.current(), Method.EMAIL):
@@ -285,7 +287,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     # never the one the user's set-ups and confirmations use.
     unproven = session.state == SessionState.CHALLENGE and not session.trusted_device
     budget = code_checks.SIGN_IN_SENDS if unproven else code_checks.OWN_SENDS
-    window = await code_checks.claim_send(user.id, budget)
+    taken_at = await code_checks.claim_send(user.id, budget)
     code = codes.new_email_code()
     digest = codes.code_digest(context.keyring.digest_key, code_checks.challenge_purpose(session.id, row.id), code)
     expires = moment + EMAIL_CODE_LIFETIME
@@ -309,7 +311,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     )
     if not sent:
         # A parallel request of this challenge sent its code first.
-        await code_checks.give_back_send(user.id, budget, window)
+        await code_checks.give_back_send(user.id, budget, taken_at)
         raise code_checks.cooling_down(moment + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
     resend_at = moment + RESEND_COOLDOWN
     wake_mail(context)

@@ -348,7 +348,7 @@ def cooling_down(until: datetime, what: str, user_id: int) -> Refused:
 
 
 async def claim_send(user_id: int, budget: SendBudget) -> datetime:
-    """Take one code mail of the user's hourly `budget`; the window it was counted in (to give it back).
+    """Take one code mail of the user's hourly `budget`; when it was taken (to give it back).
 
     The resend cooldown is the set-up's or the challenge's own (their callers'), so the first
     code of a new set-up or sign-in goes out at once.
@@ -373,9 +373,11 @@ async def claim_send(user_id: int, budget: SendBudget) -> datetime:
     return taken
 
 
-async def give_back_send(user_id: int, budget: SendBudget, window: datetime) -> None:
+async def give_back_send(user_id: int, budget: SendBudget, taken_at: datetime) -> None:
     """Return a mail `claim_send` took for a send that then did not go (a parallel one won)."""
-    await attempts.give_back_code_mail(user_id, window=budget.window, count=budget.count, window_start=window)
+    await attempts.give_back_code_mail(
+        user_id, window=budget.window, count=budget.count, taken_at=taken_at, span=SEND_WINDOW
+    )
 
 
 async def claim_totp(context: RequestContext, authenticator: Authenticator, code: str) -> bool:

@@ -9,10 +9,14 @@ with two workers many `submitCode` mutations failed so (measured by bench/run). 
 takes the write lock up front, waiting for it up to the busy timeout (5 s), so a
 transaction's reads are never stale.
 
-**Statements on the loop.** aiosqlite runs every statement in a thread of its own: a hop
-there and back (a queue, a wake-up of the loop) cost more CPU than the statement itself, and
-a `submitCode` makes about fifteen. So statements run on a second connection of this process,
-on the event loop, whenever that cannot wait:
+**Statements on the loop.** aiosqlite runs every statement in a thread of its own, and the
+hop there and back costs more CPU than a hot path's statements, as measured by bench/run
+with `--quick --against` (this engine as "old", the same code with every statement in
+aiosqlite's thread as "new"; the run writes its table to `results/against-<rev>-<time>.md`
+beside it): the session lookup every request makes ran at 0.81 of this engine's requests/s,
+`myTwoFactor` at 0.82, `sendLoginCode` at 0.86, below the hot paths' 0.90. (On a machine whose
+cores other processes kept busy, the thread was ahead instead.) So statements run on a second
+connection of this process, on the event loop, whenever that cannot wait:
 - the process runs one statement or transaction at a time (Tortoise's lock, as before): a
   statement waits for the lock, then runs on the loop;
 - that connection never waits for a lock (`timeout=0`): when another process holds the
