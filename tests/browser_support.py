@@ -73,6 +73,21 @@ class LiveServer:
         assert result.returncode == 0, f"twofactor {' '.join(args)} failed:\n{output}"
         return output
 
+    def create_users(self, users: tuple[tuple[str, str, bool], ...], password: str) -> None:
+        """`twofactor user create` for each (email, name, is admin), all with `password`."""
+        for email, name, admin in users:
+            self.command(
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                name,
+                *(["--admin"] if admin else []),
+                "--password-stdin",
+                stdin=password + "\n",
+            )
+
 
 @contextlib.asynccontextmanager
 async def live_server(directory: Path, mail_url: str = "console://") -> AsyncIterator[LiveServer]:

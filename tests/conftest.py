@@ -7,8 +7,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from browser_support import chromium
 from helpers import BACKENDS, Harness, fresh_database, make_settings, settle_outbox
 from mail_support import SmtpServer
+from playwright.async_api import Browser
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -113,3 +115,10 @@ async def app(harness: Harness) -> AsyncIterator[Harness]:
 def ada() -> str:
     """An address of this test's own: mail still in flight from an earlier test cannot land in its mailbox."""
     return f"ada-{uuid.uuid4().hex[:12]}@example.test"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for a browser test module (skipped where Debian's chromium is missing)."""
+    async with chromium() as running:
+        yield running

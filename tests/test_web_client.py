@@ -20,7 +20,6 @@ import pytest
 from browser_support import (
     LiveServer,
     Watched,
-    chromium,
     live_server,
     screenshot,
     screenshots,
@@ -54,31 +53,17 @@ def mail() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> AsyncIterator[LiveServer]:
     async with live_server(Path(tmp_path_factory.mktemp("web")), f"smtp://127.0.0.1:{mail.port}") as running:
-        for email, name, admin in (
-            ("ada@example.test", "Ada", True),
-            ("bob@example.test", "Bob", False),
-            ("carol@example.test", "Carol", False),
-            ("dan@example.test", "Dan", False),
-            ("eve@example.test", "Eve", False),
-            ("grace@example.test", "Grace", True),
-        ):
-            running.command(
-                "user",
-                "create",
-                "--email",
-                email,
-                "--name",
-                name,
-                *(["--admin"] if admin else []),
-                "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
+        running.create_users(
+            (
+                ("ada@example.test", "Ada", True),
+                ("bob@example.test", "Bob", False),
+                ("carol@example.test", "Carol", False),
+                ("dan@example.test", "Dan", False),
+                ("eve@example.test", "Eve", False),
+                ("grace@example.test", "Grace", True),
+            ),
+            PASSWORD,
+        )
         yield running
 
 

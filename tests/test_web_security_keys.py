@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import LiveServer, chromium, live_server, screenshots, watch, watched_context
+from browser_support import LiveServer, live_server, screenshots, watch, watched_context
 from helpers import PASSWORD
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Route, expect
 from test_web_client import WAIT, assert_clean, authenticators, sign_in, sign_out
@@ -35,24 +35,7 @@ USERS = (
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
     async with live_server(Path(tmp_path_factory.mktemp("web-keys"))) as running:
-        for email, name, admin in USERS:
-            running.command(
-                "user",
-                "create",
-                "--email",
-                email,
-                "--name",
-                name,
-                *(["--admin"] if admin else []),
-                "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
+        running.create_users(USERS, PASSWORD)
         yield running
 
 
@@ -122,6 +105,15 @@ async def add_key(page: Page, name: str) -> None:
     await page.get_by_role("button", name="Security Key or Passkey").click()
     await page.get_by_label("Name").fill(name)
     await page.get_by_role("button", name="Add security key").click()
+
+
+async def add_first_key(page: Page, name: str) -> list[str]:
+    """Add the user's first authenticator, a key: the recovery codes shown with it, once saved."""
+    await add_key(page, name)
+    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+    recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
+    await page.get_by_role("button", name="I saved them").click()
+    return recovery
 
 
 async def test_admin_enables_keys_a_user_adds_a_passkey_signs_in_with_it_and_removes_it(
@@ -206,10 +198,7 @@ async def test_a_key_that_is_not_there_gets_a_clear_error_and_the_other_ways_sta
     watch(page, watched)
     cdp, device = await authenticator(context, page, synced=False)
     await sign_in(page, server, "lee@example.test")
-    await add_key(page, "YubiKey")
-    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
-    await page.get_by_role("button", name="I saved them").click()
+    recovery = await add_first_key(page, "YubiKey")
     await expect(authenticators(page).first).to_contain_text("Security key, this device only", timeout=WAIT)
 
     # The same key again: the server excluded it, the browser refuses, the page says why.
@@ -266,10 +255,7 @@ async def test_a_key_whose_counter_goes_backwards_is_suspended_and_the_page_says
     watch(page, watched)
     cdp, device = await authenticator(context, page, synced=False)
     await sign_in(page, server, "nia@example.test")
-    await add_key(page, "Blue key")
-    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
-    await page.get_by_role("button", name="I saved them").click()
+    recovery = await add_first_key(page, "Blue key")
     # One sign-in with the key: the server has seen its counter move forward.
     await sign_out(page)
     await sign_in(page, server, "nia@example.test")
@@ -318,9 +304,7 @@ async def test_a_browser_without_the_webauthn_json_helpers_adds_and_uses_a_key_a
     await sign_in(page, server, "ned@example.test")
     assert await page.evaluate("() => typeof PublicKeyCredential.parseCreationOptionsFromJSON") == "undefined"
     assert await page.evaluate("() => typeof PublicKeyCredential.prototype.toJSON") == "undefined"
-    await add_key(page, "Old browser key")
-    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    await page.get_by_role("button", name="I saved them").click()
+    await add_first_key(page, "Old browser key")
     await expect(authenticators(page).first).to_contain_text("Passkey, synced", timeout=WAIT)
     await sign_out(page)
     await sign_in(page, server, "ned@example.test")

@@ -94,9 +94,16 @@ async def submit_code(context: RequestContext, setup_id: str, code: str, name: s
             context, session, user, setup, name=final_name, step=step, policy=policy, counted=True
         )
         await code_checks.device_code_passed(session)
+    forget_qr(setup.id)
+    return await setup_completed(context, user, setup, made)
+
+
+async def setup_completed(
+    context: RequestContext, user: User, setup: Setup, made: _Finished | None
+) -> types.SubmitCodePayload:
+    """What every method's set-up answers once its authenticator exists: the live events and the payload."""
     assert made is not None  # with its try counted, a set-up is finished or refused
     authenticator, first, recovery = made
-    forget_qr(setup.id)
     setup.status = SetupStatus.VERIFIED
     await setup_changed(context, setup)
     await user_changed(context, user.id)

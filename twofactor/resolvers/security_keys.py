@@ -15,7 +15,7 @@ from typing import Any, cast
 from strawberry.scalars import JSON
 
 from twofactor.mail import messages
-from twofactor.models import Method, Policy, Session, SessionState, Setup, SetupStatus, User
+from twofactor.models import Method, Policy, Session, SessionState, Setup, User
 from twofactor.models.security_keys import (
     KeyUse,
     NewSecurityKey,
@@ -35,12 +35,11 @@ from twofactor.resolvers import auth, code_checks
 from twofactor.resolvers.api_objects import setup_view
 from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse, own_authenticator
 from twofactor.resolvers.complete_setup import (
-    ADDED_MESSAGE,
-    SET_UP_MESSAGE,
     challenge_gone,
     credential_taken,
     fail_setup,
     finish_setup,
+    setup_completed,
 )
 from twofactor.resolvers.notices import audit, audit_note, audits_waits, notice_message, user_changed, wake_mail
 from twofactor.resolvers.setups import (
@@ -195,17 +194,7 @@ async def submit_security_key(
         ),
     )
     await code_checks.device_code_passed(session)
-    assert made is not None  # with its try counted, a set-up is finished or refused
-    authenticator, first, recovery = made
-    setup.status = SetupStatus.VERIFIED
-    await setup_changed(context, setup)
-    await user_changed(context, user.id)
-    return types.SubmitCodePayload(
-        authenticator=types.Authenticator.of(authenticator),
-        message=SET_UP_MESSAGE if first else ADDED_MESSAGE,
-        recovery_codes=recovery,
-        setup=setup_view(setup, user, context.keyring, context.settings.issuer),
-    )
+    return await setup_completed(context, user, setup, made)
 
 
 def _user_handle_of(challenge: WebAuthnChallenge) -> str:
