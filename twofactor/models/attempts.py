@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -181,6 +180,25 @@ async def last_step(authenticator_id: int) -> int | None:
     return row.last_step if row is not None else None
 
 
+# The two guarded updates of `take_code_mail` per budget (the users' window-start and count
+# columns): a window begun when there is none or it is over, and one more mail in the live one
+# while the budget lasts.
+_CODE_MAIL_TAKES = {
+    ("send_window_start", "sends_in_window"): (
+        'UPDATE "users" SET "send_window_start" = ?, "sends_in_window" = ? '
+        'WHERE ("send_window_start" IS NULL OR "send_window_start" <= ?) AND "id" = ?',
+        'UPDATE "users" SET "sends_in_window" = "sends_in_window" + 1 '
+        'WHERE "id" = ? AND "send_window_start" > ? AND "send_window_start" <= ? AND "sends_in_window" < ?',
+    ),
+    ("sign_in_send_window_start", "sign_in_sends_in_window"): (
+        'UPDATE "users" SET "sign_in_send_window_start" = ?, "sign_in_sends_in_window" = ? '
+        'WHERE ("sign_in_send_window_start" IS NULL OR "sign_in_send_window_start" <= ?) AND "id" = ?',
+        'UPDATE "users" SET "sign_in_sends_in_window" = "sign_in_sends_in_window" + 1 WHERE "id" = ? '
+        'AND "sign_in_send_window_start" > ? AND "sign_in_send_window_start" <= ? AND "sign_in_sends_in_window" < ?',
+    ),
+}
+
+
 @dataclass(frozen=True)
 class BudgetSpent:
     """No code mail left in the user's hourly budget until `until`."""
@@ -198,17 +216,14 @@ async def take_code_mail(
     Each take is one atomic update (a window begun, or one more mail in the live one while the
     budget lasts), so parallel takes are all counted; only a spent budget is read.
     """
+    begin, add = _CODE_MAIL_TAKES[window, count]
     for _ in range(tries):
         moment = datetime.now(UTC)
-        unset: dict[str, Any] = {f"{window}__isnull": True}
-        ended: dict[str, Any] = {f"{window}__lte": moment - span}
-        over = Q(**unset) | Q(**ended)
-        if await User.filter(over, id=user_id).update(**{window: moment, count: 1}):
+        if await raw_sql.execute(begin, moment, 1, moment - span, user_id):
             return moment
         # A window begun by a parallel take whose clock read came later waits for the next round:
         # `moment` stays inside the window it counts in, for `give_back_code_mail`.
-        live = {f"{window}__gt": moment - span, f"{window}__lte": moment, f"{count}__lt": per_hour}
-        if await User.filter(id=user_id, **live).update(**{count: F(count) + 1}):
+        if await raw_sql.execute(add, user_id, moment - span, moment, per_hour):
             return moment
         row = await User.filter(id=user_id).values(window, count)
         start: datetime | None = row[0][window]
