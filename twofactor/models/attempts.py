@@ -21,6 +21,7 @@ from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
+from twofactor.models.request_reads import email_challenge_of
 from twofactor.models.two_factor import (
     OPEN_SETUP_STATUSES,
     Authenticator,
@@ -89,7 +90,7 @@ async def pass_challenge(
 
 async def live_email_challenge(session_id: int, authenticator_id: int, moment: datetime) -> EmailChallenge | None:
     """The session's unused, unexpired emailed code for that authenticator, if any."""
-    challenge = await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
+    challenge = await email_challenge_of(session_id, authenticator_id)
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= moment:
         return None
     return challenge
@@ -237,11 +238,6 @@ async def give_back_code_mail(user_id: int, *, window: str, count: str, taken_at
     one won), to the window it was counted in (windows never overlap: one begins when the last is over)."""
     counted_in = {f"{window}__lte": taken_at, f"{window}__gt": taken_at - span, f"{count}__gt": 0}
     await User.filter(id=user_id, **counted_in).update(**{count: F(count) - 1})
-
-
-async def email_challenge_of(session_id: int, authenticator_id: int) -> EmailChallenge | None:
-    """The session's emailed code for that authenticator, used or not, if one was sent."""
-    return await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
 
 
 async def send_email_challenge(
