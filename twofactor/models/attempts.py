@@ -46,8 +46,10 @@ _USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_
 # Of parallel requests with the same step exactly one matches; an older step never does.
 _TOTP_CLAIM = 'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?'
 # Passing the challenge gives the session a new token: the password-only one stops working.
+# The request that passes it is the session's latest: its "last seen" rides on the same write.
 _SESSION_DONE = (
-    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
+    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ?, '
+    '"last_seen_at" = ? WHERE "id" = ?'
 )
 assert len(_OPEN) == _SETUP_TRY.count("?") - 3
 
@@ -80,10 +82,10 @@ async def claim_totp_step(authenticator_id: int, step: int, moment: datetime) ->
 async def pass_challenge(
     *, session_id: int, user_id: int, token_hash: str, moment: datetime, expires_at: datetime, audit: AuditNote
 ) -> None:
-    """A sign-in challenge passed: the session is done under a new token, the user's failures in
+    """A sign-in challenge passed: the session is done under a new token (seen at `moment`), the user's failures in
     a row end, and the audit row says so. Called once the code was claimed (a guarded update):
     a request that did not win its claim never gets here."""
-    await raw_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, session_id)
+    await raw_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, moment, session_id)
     await end_user_failures(user_id)
     await write_audit(audit)
 

@@ -363,8 +363,9 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
 def _signed_in(
     context: RequestContext, session: Session, user: User, moment: datetime, token: str
 ) -> types.VerifyLoginPayload:
-    # What the UPDATE wrote, without reading the row back.
+    # What the UPDATE wrote, without reading the row back (the "last seen" the request owed too).
     session.state, session.second_factor_at, session.expires_at = SessionState.DONE, moment, moment + SESSION_LIFETIME
+    session.last_seen_at, context.seen_owed = moment, None
     session.token_hash = tokens.token_hash(token)
     _set_cookie(context, token, SESSION_LIFETIME)
     return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))
