@@ -165,7 +165,13 @@ class Seeder:
         return [(int(found[row.email]), row.email) for row in rows]
 
     async def sessions(self, user_ids: list[int], state: SessionState) -> list[str]:
-        """A session per user at `state`; their bearer tokens."""
+        """A session per user at `state`; their bearer tokens.
+
+        Created now, so over a minute old when measured: every request then owes the session's
+        "last seen" (written at most once a minute). A real sign-in's verifyLogin or
+        sendLoginCode comes seconds after its login and owes none; these flows measure the
+        costlier stale case (verifyLogin records it in the update that passes the challenge,
+        sendLoginCode writes it)."""
         lifetime = SESSION_LIFETIME if state == SessionState.DONE else PENDING_SESSION_LIFETIME
         moment = _now()
         found = [tokens.new_token() for _ in user_ids]
