@@ -199,8 +199,13 @@ async def test_the_request_reads_build_the_models_tortoise_would(app: Harness) -
     """request_reads builds instances itself (datetimes by fromisoformat): they must equal Tortoise's own."""
     from datetime import UTC, datetime
 
-    from twofactor.models import Authenticator, Method, RecoveryCode, Session, User
-    from twofactor.models.request_reads import authenticator_of, authenticators_and_codes_left, session_with_user
+    from twofactor.models import Authenticator, EmailChallenge, Method, RecoveryCode, Session, User
+    from twofactor.models.request_reads import (
+        authenticator_of,
+        authenticators_and_codes_left,
+        email_challenge_of,
+        session_with_user,
+    )
     from twofactor.models.request_reads import signed_in as signed_in_read
     from twofactor.security.tokens import token_hash
 
@@ -233,6 +238,20 @@ async def test_the_request_reads_build_the_models_tortoise_would(app: Harness) -
     assert left == await RecoveryCode.filter(user_id=user.id, used_at=None).count()
     one = await authenticator_of(user.id, expected[1].id)
     assert one is not None and _fields(one) == _fields(expected[1])
+    # An emailed code as sendLoginCode reads it (its used_at NULL, then set).
+    assert await email_challenge_of(session.id, expected[0].id) is None
+    stored = await EmailChallenge.create(
+        session_id=session.id,
+        authenticator_id=expected[0].id,
+        code_digest="d" * 64,
+        expires_at=datetime(2030, 1, 3, tzinfo=UTC),
+    )
+    challenge = await email_challenge_of(session.id, expected[0].id)
+    assert challenge is not None and _fields(challenge) == _fields(await EmailChallenge.get(id=stored.id))
+    await EmailChallenge.filter(id=stored.id).update(used_at=datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=UTC))
+    challenge = await email_challenge_of(session.id, expected[0].id)
+    assert challenge is not None and challenge.used_at == datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert _fields(challenge) == _fields(await EmailChallenge.get(id=stored.id))
 
     other, other_token = await signed_in(app, "bea@example.test")
     assert await authenticators_and_codes_left(other.id) == ([], 0)

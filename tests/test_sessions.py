@@ -459,6 +459,34 @@ async def test_last_seen_is_written_at_most_once_a_minute(app: Harness, ada: str
     assert datetime.fromisoformat(listed[0]["lastSeenAt"]) == earlier
 
 
+async def test_a_sign_in_challenge_records_last_seen_with_its_answer(app: Harness, ada: str) -> None:
+    """A challenge session over a minute old: a wrong answer still records "last seen" (after its
+    operation), and the answer that passes records it in the session's own update."""
+    _, token = await signed_in(app, ada)
+    payload, secret, step = await add_app(app, token)
+    authenticator_id = payload["authenticator"]["id"]
+    challenged = await login(app, ada)
+    assert challenged["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+    challenge = await row_of(challenged["token"])
+    assert challenge is not None and challenge.last_seen_at is None
+    long_ago = now() - SESSION_SEEN_EVERY - timedelta(minutes=5)
+    await Session.filter(id=challenge.id).update(created_at=long_ago)
+
+    variables = {"id": authenticator_id, "code": wrong_totp(secret, step)}
+    wrong = (await app.gql(VERIFY_LOGIN, variables, token=challenged["token"]))["data"]["verifyLogin"]
+    assert wrong["error"]["code"] == "INVALID_CODE", wrong
+    first = (await Session.get(id=challenge.id)).last_seen_at
+    assert first is not None and first > now() - timedelta(minutes=1)
+
+    await Session.filter(id=challenge.id).update(last_seen_at=long_ago)
+    variables = {"id": authenticator_id, "code": totp.code_at(secret, step + 1)}
+    passed = (await app.gql(VERIFY_LOGIN, variables, token=challenged["token"]))["data"]["verifyLogin"]
+    assert passed["error"] is None, passed
+    row = await Session.get(id=challenge.id)
+    assert row.state == SessionState.DONE and row.last_seen_at == row.second_factor_at
+    assert row.last_seen_at is not None and row.last_seen_at > now() - timedelta(minutes=1)
+
+
 async def test_ending_one_session_signs_that_device_out(app: Harness, ada: str) -> None:
     user, token = await signed_in(app, ada)
     other = (await login(app, ada))["token"]

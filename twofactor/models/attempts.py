@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -22,6 +21,7 @@ from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
+from twofactor.models.request_reads import email_challenge_of
 from twofactor.models.two_factor import (
     OPEN_SETUP_STATUSES,
     Authenticator,
@@ -46,8 +46,10 @@ _USER_SUCCEEDED = 'UPDATE "users" SET "failed_verifications" = 0, "verification_
 # Of parallel requests with the same step exactly one matches; an older step never does.
 _TOTP_CLAIM = 'UPDATE "authenticators" SET "last_step" = ?, "last_used_at" = ? WHERE "id" = ? AND "last_step" < ?'
 # Passing the challenge gives the session a new token: the password-only one stops working.
+# The request that passes it is the session's latest: its "last seen" rides on the same write.
 _SESSION_DONE = (
-    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ? WHERE "id" = ?'
+    'UPDATE "sessions" SET "state" = ?, "second_factor_at" = ?, "expires_at" = ?, "token_hash" = ?, '
+    '"last_seen_at" = ? WHERE "id" = ?'
 )
 assert len(_OPEN) == _SETUP_TRY.count("?") - 3
 
@@ -80,17 +82,17 @@ async def claim_totp_step(authenticator_id: int, step: int, moment: datetime) ->
 async def pass_challenge(
     *, session_id: int, user_id: int, token_hash: str, moment: datetime, expires_at: datetime, audit: AuditNote
 ) -> None:
-    """A sign-in challenge passed: the session is done under a new token, the user's failures in
+    """A sign-in challenge passed: the session is done under a new token (seen at `moment`), the user's failures in
     a row end, and the audit row says so. Called once the code was claimed (a guarded update):
     a request that did not win its claim never gets here."""
-    await raw_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, session_id)
+    await raw_sql.execute(_SESSION_DONE, str(SessionState.DONE), moment, expires_at, token_hash, moment, session_id)
     await end_user_failures(user_id)
     await write_audit(audit)
 
 
 async def live_email_challenge(session_id: int, authenticator_id: int, moment: datetime) -> EmailChallenge | None:
     """The session's unused, unexpired emailed code for that authenticator, if any."""
-    challenge = await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
+    challenge = await email_challenge_of(session_id, authenticator_id)
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= moment:
         return None
     return challenge
@@ -181,6 +183,25 @@ async def last_step(authenticator_id: int) -> int | None:
     return row.last_step if row is not None else None
 
 
+# The two guarded updates of `take_code_mail` per budget (the users' window-start and count
+# columns): a window begun when there is none or it is over, and one more mail in the live one
+# while the budget lasts.
+_CODE_MAIL_TAKES = {
+    ("send_window_start", "sends_in_window"): (
+        'UPDATE "users" SET "send_window_start" = ?, "sends_in_window" = ? '
+        'WHERE ("send_window_start" IS NULL OR "send_window_start" <= ?) AND "id" = ?',
+        'UPDATE "users" SET "sends_in_window" = "sends_in_window" + 1 '
+        'WHERE "id" = ? AND "send_window_start" > ? AND "send_window_start" <= ? AND "sends_in_window" < ?',
+    ),
+    ("sign_in_send_window_start", "sign_in_sends_in_window"): (
+        'UPDATE "users" SET "sign_in_send_window_start" = ?, "sign_in_sends_in_window" = ? '
+        'WHERE ("sign_in_send_window_start" IS NULL OR "sign_in_send_window_start" <= ?) AND "id" = ?',
+        'UPDATE "users" SET "sign_in_sends_in_window" = "sign_in_sends_in_window" + 1 WHERE "id" = ? '
+        'AND "sign_in_send_window_start" > ? AND "sign_in_send_window_start" <= ? AND "sign_in_sends_in_window" < ?',
+    ),
+}
+
+
 @dataclass(frozen=True)
 class BudgetSpent:
     """No code mail left in the user's hourly budget until `until`."""
@@ -198,17 +219,14 @@ async def take_code_mail(
     Each take is one atomic update (a window begun, or one more mail in the live one while the
     budget lasts), so parallel takes are all counted; only a spent budget is read.
     """
+    begin, add = _CODE_MAIL_TAKES[window, count]
     for _ in range(tries):
         moment = datetime.now(UTC)
-        unset: dict[str, Any] = {f"{window}__isnull": True}
-        ended: dict[str, Any] = {f"{window}__lte": moment - span}
-        over = Q(**unset) | Q(**ended)
-        if await User.filter(over, id=user_id).update(**{window: moment, count: 1}):
+        if await raw_sql.execute(begin, moment, 1, moment - span, user_id):
             return moment
         # A window begun by a parallel take whose clock read came later waits for the next round:
         # `moment` stays inside the window it counts in, for `give_back_code_mail`.
-        live = {f"{window}__gt": moment - span, f"{window}__lte": moment, f"{count}__lt": per_hour}
-        if await User.filter(id=user_id, **live).update(**{count: F(count) + 1}):
+        if await raw_sql.execute(add, user_id, moment - span, moment, per_hour):
             return moment
         row = await User.filter(id=user_id).values(window, count)
         start: datetime | None = row[0][window]
@@ -222,11 +240,6 @@ async def give_back_code_mail(user_id: int, *, window: str, count: str, taken_at
     one won), to the window it was counted in (windows never overlap: one begins when the last is over)."""
     counted_in = {f"{window}__lte": taken_at, f"{window}__gt": taken_at - span, f"{count}__gt": 0}
     await User.filter(id=user_id, **counted_in).update(**{count: F(count) - 1})
-
-
-async def email_challenge_of(session_id: int, authenticator_id: int) -> EmailChallenge | None:
-    """The session's emailed code for that authenticator, used or not, if one was sent."""
-    return await EmailChallenge.get_or_none(session_id=session_id, authenticator_id=authenticator_id)
 
 
 async def send_email_challenge(

@@ -25,7 +25,7 @@ from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
-from twofactor.models.two_factor import Authenticator, Setup
+from twofactor.models.two_factor import Authenticator, EmailChallenge, Setup
 from twofactor.models.users import Session, User
 
 M = TypeVar("M", bound=Model)
@@ -96,6 +96,7 @@ SESSIONS = Loader(Session)
 USERS = Loader(User)
 AUTHENTICATORS = Loader(Authenticator)
 SETUPS = Loader(Setup)
+EMAIL_CHALLENGES = Loader(EmailChallenge)
 
 
 @cache
@@ -125,6 +126,8 @@ def _sql(dialect: str) -> dict[str, str]:
         "user_by_email": f'SELECT {USERS.select("u")} FROM "users" u WHERE u."email" = {mark}',  # noqa: S608
         "setup": f'SELECT {SETUPS.select("t")} FROM "setups" t '  # noqa: S608
         f'WHERE t."user_id" = {mark} AND t."id" = {second}',
+        "email_challenge": f'SELECT {EMAIL_CHALLENGES.select("e")} FROM "email_challenges" e '  # noqa: S608
+        f'WHERE e."session_id" = {mark} AND e."authenticator_id" = {second}',
     }
 
 
@@ -240,6 +243,13 @@ async def setup_of(user_id: int, setup_id: UUID) -> Setup | None:
     connection, sql = _connection()
     rows = await _rows(connection, sql["setup"], [user_id, str(setup_id)])
     return SETUPS.load(rows[0]) if rows else None
+
+
+async def email_challenge_of(session_id: int, authenticator_id: int) -> EmailChallenge | None:
+    """The session's emailed code for that authenticator, used or not, if one was sent."""
+    connection, sql = _connection()
+    rows = await _rows(connection, sql["email_challenge"], [session_id, authenticator_id])
+    return EMAIL_CHALLENGES.load(rows[0]) if rows else None
 
 
 async def user_by_email(email: str) -> User | None:

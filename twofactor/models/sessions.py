@@ -80,15 +80,22 @@ async def live_sessions(user_id: int, moment: datetime) -> list[Session]:
     return await Session.filter(user_id=user_id, expires_at__gt=moment).order_by("-created_at", "-id")
 
 
+# A session's "last seen", at most once per period: parallel requests make one write.
+_SEEN = (
+    'UPDATE "sessions" SET "last_seen_at" = ? WHERE "id" = ? '
+    'AND ("last_seen_at" < ? OR ("last_seen_at" IS NULL AND "created_at" < ?))'
+)
+
+
 async def note_seen(session: Session, moment: datetime, every: timedelta) -> None:
     """Record that the session made a request at `moment`, at most once per `every`.
 
     The caller skips this while the session's last record is younger; the guard keeps
-    parallel requests to one write.
+    parallel requests to one write. A plain statement: Tortoise resolved its OR filter
+    through pypika on every request of a session seen a minute ago or more.
     """
     stale = moment - every
-    recorded = Q(last_seen_at__lt=stale) | Q(last_seen_at__isnull=True, created_at__lt=stale)
-    await Session.filter(recorded, id=session.id).update(last_seen_at=moment)
+    await raw_sql.execute(_SEEN, moment, session.id, stale, stale)
     session.last_seen_at = moment
 
 

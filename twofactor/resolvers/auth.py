@@ -20,7 +20,7 @@ from twofactor.models import (
 )
 from twofactor.models.bounds import end_sessions_beyond
 from twofactor.models.mail_queue import queue_message
-from twofactor.models.request_reads import authenticators_and_codes_left, user_by_email
+from twofactor.models.request_reads import authenticators_and_codes_left, email_challenge_of, user_by_email
 from twofactor.models.sessions import end_session, insert_session
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import challenge_choices, method_enabled
@@ -279,7 +279,7 @@ async def send_login_code(context: RequestContext, authenticator_id: str) -> typ
     if not method_enabled(await Policy.current(), Method.EMAIL):
         raise Refused(ErrorCode.METHOD_DISABLED, "Email authentication is turned off.")
     moment = now()
-    live = await attempts.email_challenge_of(session.id, row.id)
+    live = await email_challenge_of(session.id, row.id)
     # The cooldown spaces resends of this challenge only: the first code goes out at once.
     if live is not None and live.created_at + RESEND_COOLDOWN > moment:
         raise code_checks.cooling_down(live.created_at + RESEND_COOLDOWN, f"challenge:{session.id}:{row.id}", user.id)
@@ -363,8 +363,9 @@ async def _passed(context: RequestContext, session: Session, user: User, how: st
 def _signed_in(
     context: RequestContext, session: Session, user: User, moment: datetime, token: str
 ) -> types.VerifyLoginPayload:
-    # What the UPDATE wrote, without reading the row back.
+    # What the UPDATE wrote, without reading the row back (the "last seen" the request owed too).
     session.state, session.second_factor_at, session.expires_at = SessionState.DONE, moment, moment + SESSION_LIFETIME
+    session.last_seen_at, context.seen_owed = moment, None
     session.token_hash = tokens.token_hash(token)
     _set_cookie(context, token, SESSION_LIFETIME)
     return types.VerifyLoginPayload(token=token, session=types.Session.of(session, user))

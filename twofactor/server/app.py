@@ -43,6 +43,7 @@ from twofactor.server.context import (
     now,
     origin_allowed,
     request_token,
+    settle_seen,
 )
 from twofactor.server.database import apply_migrations, tortoise_config
 from twofactor.server.housekeeping import Housekeeper
@@ -220,8 +221,25 @@ class TwoFactorGraphQL(GraphQL[RequestContext, None]):
             user_agent=request.headers.get("user-agent"),
         )
         if isinstance(request, Request):
-            await authenticate(context, request_token(request, settings))
+            await authenticate(context, request_token(request, settings), defer_seen=True)
         return context
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: Any,
+        context: RequestContext,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        """Strawberry's, then the "last seen" the request still owes (`settle_seen`)."""
+        try:
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        finally:
+            await settle_seen(context)
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
         """Authenticate at connection_init: a Bearer token in the payload, or the session cookie."""

@@ -71,6 +71,9 @@ class RequestContext:
     # The user's authenticators and unused recovery codes, read with the session at the start
     # of the request: for reads that come before any change (a WebSocket drops it per operation).
     factors_read: tuple[list[Authenticator], int] | None = None
+    # The "last seen" moment a sign-in challenge's request owes (`authenticate`): written after
+    # its operation (`settle_seen`), unless the operation's own write of the session carried it.
+    seen_owed: datetime | None = None
 
     @cached_property
     def request_id(self) -> str:
@@ -149,24 +152,40 @@ async def follow_account(session: Session) -> None:
         session.state = SessionState.SETUP
 
 
-async def seen(session: Session) -> None:
-    """Keep the session's "last seen" for the user's list of sessions, at most once a minute."""
+def _seen_due(session: Session) -> datetime | None:
+    """The moment to record as the session's "last seen", when its record is a minute old or more."""
     moment = now()
     last = session.last_seen_at or session.created_at
-    if moment - last > SESSION_SEEN_EVERY:
-        await note_seen(session, moment, SESSION_SEEN_EVERY)
+    return moment if moment - last > SESSION_SEEN_EVERY else None
 
 
-async def authenticate(context: RequestContext, token: str | None) -> None:
+async def authenticate(context: RequestContext, token: str | None, *, defer_seen: bool = False) -> None:
     """Attach the session (and user) that `token` names to the context, and the user's
-    authenticators as read with them (`RequestContext.factors_read`)."""
+    authenticators as read with them (`RequestContext.factors_read`).
+
+    The session's "last seen" is kept for the user's list of sessions, at most once a minute.
+    With `defer_seen` (an HTTP request, whose operation runs next), a session at the sign-in
+    challenge owes it instead (`RequestContext.seen_owed`): the answer that passes the challenge
+    rewrites the session row anyway and records it there; `settle_seen` writes it otherwise.
+    """
     found = await _signed_in(token)
     if found is not None:
         await follow_account(found.session)
-        await seen(found.session)
+        due = _seen_due(found.session)
+        if due is not None and defer_seen and found.session.state == SessionState.CHALLENGE:
+            context.seen_owed = due
+        elif due is not None:
+            await note_seen(found.session, due, SESSION_SEEN_EVERY)
     context.session = found.session if found is not None else None
     context.user = found.session.user if found is not None else None
     context.factors_read = (found.authenticators, found.recovery_codes_left) if found is not None else None
+
+
+async def settle_seen(context: RequestContext) -> None:
+    """Write the "last seen" the request still owes (see `authenticate`), after its operation."""
+    owed, context.seen_owed = context.seen_owed, None
+    if owed is not None and context.session is not None:
+        await note_seen(context.session, owed, SESSION_SEEN_EVERY)
 
 
 def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
