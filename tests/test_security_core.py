@@ -15,7 +15,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-import segno
 import zxingcpp
 from PIL import Image
 
@@ -490,19 +489,6 @@ def test_qr_images_encode_the_uri() -> None:
     assert 'xmlns="http://www.w3.org/2000/svg"' in svg
     assert decode_one(svg_to_image(svg)) == uri
     assert uri not in svg  # the SVG carries the symbol, not the secret in clear text
-
-
-def test_the_qr_png_is_the_image_segno_makes() -> None:
-    """qr.py packs the PNG's pixel rows itself: the same pixels as segno's own PNG writer."""
-    for secret in (totp.new_secret(), totp.new_secret()):
-        uri = totp.otpauth_uri(secret, "a-rather-long-address.of-someone@example.test", "Help Center")
-        symbol = segno.make(uri, error="m", micro=False, mask=qr.MASK)
-        ours = qr.render(uri, "png").removeprefix("data:image/png;base64,")
-        theirs = symbol.png_data_uri(scale=qr.SCALE, border=qr.BORDER).removeprefix("data:image/png;base64,")
-        mine, segnos = (Image.open(io.BytesIO(base64.b64decode(data, validate=True))) for data in (ours, theirs))
-        assert (mine.mode, mine.size) == (segnos.mode, segnos.size) == ("1", mine.size)
-        assert mine.tobytes() == segnos.tobytes()
-        assert decode_one(mine.convert("L")) == uri
 
 
 def test_recovery_code_characters_are_uniform_at_every_position() -> None:

@@ -6,10 +6,7 @@ keeps what a pending set-up has rendered so far, `forget` drops it when the set-
 
 from __future__ import annotations
 
-import base64
 import io
-import struct
-import zlib
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,10 +19,6 @@ import segno
 MASK = 0
 
 Kind = Literal["svg", "png"]
-
-# Pixels per module and the quiet zone around the symbol, in modules (both formats).
-SCALE = 4
-BORDER = 4
 
 # How many symbols this process has encoded ("symbol") and images of each kind it has rendered:
 # read by the tests to check that a client pays only for the formats it selects.
@@ -52,38 +45,13 @@ def _symbol(uri: str) -> segno.QRCode:
     return segno.make(uri, error="m", micro=False, mask=MASK)
 
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _png(symbol: segno.QRCode) -> bytes:
-    """The symbol as a 1-bit greyscale PNG (dark modules black), the image segno's PNG writer
-    makes; each pixel row is packed from one string of bits instead of pixel by pixel in Python,
-    which cost about as much as encoding the symbol (measured by bench/run)."""
-    width = (len(symbol.matrix) + 2 * BORDER) * SCALE
-    octets = (width + 7) // 8
-    edge, pad = "1" * (BORDER * SCALE), "1" * (-width % 8)
-    blank = b"\x00" + int("1" * (width + len(pad)), 2).to_bytes(octets, "big")
-    rows = [blank] * (BORDER * SCALE)
-    for modules in symbol.matrix:
-        bits = edge + "".join(("0" if dark else "1") * SCALE for dark in modules) + edge + pad
-        rows += [b"\x00" + int(bits, 2).to_bytes(octets, "big")] * SCALE  # filter 0, then the pixels
-    rows += [blank] * (BORDER * SCALE)
-    header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)  # bit depth 1, greyscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
 def _render(symbol: segno.QRCode, kind: Kind) -> str:
     RENDERS[kind] += 1
     if kind == "png":
-        return "data:image/png;base64," + base64.b64encode(_png(symbol)).decode("ascii")
+        png: str = symbol.png_data_uri(scale=4, border=4)
+        return png
     buffer = io.BytesIO()
-    symbol.save(buffer, kind="svg", scale=SCALE, border=BORDER, xmldecl=False, title="Authenticator app set-up")
+    symbol.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, title="Authenticator app set-up")
     return buffer.getvalue().decode("utf-8")
 
 
