@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from twofactor.models import raw_sql
-from twofactor.models.request_reads import as_datetime
-from twofactor.models.two_factor import OPEN_SETUP_STATUSES
+from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Setup
 from twofactor.models.users import Session, SessionState
 
 PENDING_STATES = (SessionState.CHALLENGE, SessionState.SETUP)
 
-_OPEN = tuple(str(status) for status in OPEN_SETUP_STATUSES)
-# Read twice per set-up started (before, and in its transaction): a plain statement.
-_OPEN_SETUPS = (
-    'SELECT "id", "expires_at" FROM "setups" WHERE "user_id" = ? AND "status" IN (?, ?, ?) AND "expires_at" > ? '
-    'ORDER BY "expires_at"'
-)
-assert len(_OPEN) == 3
 
-
-@dataclass(frozen=True)
-class OpenSetup:
-    """A set-up in progress, as the per-user bound counts it."""
-
-    id: UUID
-    expires_at: datetime
-
-
-async def open_setups(user_id: int, moment: datetime, connection: BaseDBAsyncClient | None = None) -> list[OpenSetup]:
+async def open_setups(user_id: int, moment: datetime, connection: BaseDBAsyncClient | None = None) -> list[Setup]:
     """The user's set-ups still in progress at `moment` (not ended, not past their time), oldest first."""
-    rows = await raw_sql.fetch(_OPEN_SETUPS, user_id, *_OPEN, moment, connection=connection)
-    return [OpenSetup(UUID(str(setup_id)), as_datetime(expires_at)) for setup_id, expires_at in rows]
+    query = Setup.filter(user_id=user_id, status__in=OPEN_SETUP_STATUSES, expires_at__gt=moment)
+    if connection is not None:
+        query = query.using_db(connection)
+    return await query.order_by("expires_at").only("id", "expires_at")
 
 
 async def end_sessions_beyond(user_id: int, *, done: int, pending: int) -> list[int]:

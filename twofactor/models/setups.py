@@ -14,7 +14,7 @@ from tortoise.expressions import F, Q
 
 from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
-from twofactor.models.bounds import OpenSetup, open_setups
+from twofactor.models.bounds import open_setups
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage, OutboxStatus
 from twofactor.models.security_keys import NewSecurityKey, WebAuthnChallenge, store_security_key
@@ -27,11 +27,11 @@ from twofactor.models.users import Session, SessionState, User, lock_user
 class TooManyOpenSetups:
     """A set-up not started: the user has the most set-ups in progress allowed, oldest ending first."""
 
-    open_setups: list[OpenSetup]
+    open_setups: list[Setup]
 
 
 class _Full(Exception):
-    def __init__(self, open_now: list[OpenSetup]) -> None:
+    def __init__(self, open_now: list[Setup]) -> None:
         super().__init__("too many open set-ups")
         self.open_now = open_now
 

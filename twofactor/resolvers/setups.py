@@ -17,7 +17,7 @@ from twofactor.models import (
     User,
 )
 from twofactor.models.audit import AuditNote
-from twofactor.models.bounds import OpenSetup, open_setups
+from twofactor.models.bounds import open_setups
 from twofactor.models.request_reads import setup_of
 from twofactor.models.setups import TooManyOpenSetups, cancel_open_setup, resend_setup_code, start_setup
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, has_two_factor
@@ -143,7 +143,7 @@ async def require_room_for_setup(user: User) -> None:
         raise too_many_open(open_now)
 
 
-def too_many_open(open_now: list[OpenSetup]) -> Refused:
+def too_many_open(open_now: list[Setup]) -> Refused:
     return Refused(
         ErrorCode.RATE_LIMITED,
         f"You have {len(open_now)} set-ups in progress. Finish or cancel one before starting another.",
