@@ -3,8 +3,10 @@ besides fixtures (the harness, users, GraphQL documents) is in tests/helpers.py.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from browser_support import chromium
@@ -122,3 +124,14 @@ async def browser() -> AsyncIterator[Browser]:
     """One Chromium for a browser test module (skipped where Debian's chromium is missing)."""
     async with chromium() as running:
         yield running
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with no TWOFACTOR_* variable but a private data directory."""
+    for name in list(os.environ):
+        if name.startswith("TWOFACTOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch

@@ -18,18 +18,6 @@ from twofactor.models import Policy
 from twofactor.server import cli
 from twofactor.server.settings import Settings, SettingsError, load_settings
 
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An environment with no TWOFACTOR_* variable but a private data directory."""
-    for name in list(os.environ):
-        if name.startswith("TWOFACTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 SET_POLICY = """
 mutation($methods: [TwoFactorMethod!]) { admin { setTwoFactorPolicy(input: {enabledMethods: $methods}) {
   policy { enabledMethods } error { code field message }

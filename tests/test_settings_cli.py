@@ -22,17 +22,6 @@ GOOD_KEY = "settings-tests-Gq7vN2xKp9RfL4wZt8YbH3cMd6JsE1uA"
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An environment with no TWOFACTOR_* variable but a private data directory."""
-    for name in list(os.environ):
-        if name.startswith("TWOFACTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 def production(env: pytest.MonkeyPatch, **values: str) -> None:
     env.setenv("TWOFACTOR_ENV", "production")
     env.setenv("TWOFACTOR_MAIL_URL", "smtp://mail.example.test:587?starttls=true")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -71,16 +70,6 @@ async def test_without_the_setting_any_document_within_the_limits_runs(app: Harn
     assert app.settings.trusted_documents is None
     body = await app.gql("{ twoFactorPolicy { enabledMethods } }")
     assert body == {"data": {"twoFactorPolicy": {"enabledMethods": ["EMAIL", "APP"]}}}
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("TWOFACTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
 
 
 def test_the_setting_loads_the_manifest(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
