@@ -272,13 +272,8 @@ def run(args: argparse.Namespace, plan: runner.Plan) -> int:
     # Single-use items: enough for ~800 requests/s in every round.
     pool = {name: int(rounds * (plan.warmup + plan.duration) * 800) for name in flowdefs.FLOWS}
     old, new = install(args.against), this_build()
-    all_cpus = sorted(os.sched_getaffinity(0))
-    pinned = len(all_cpus) >= 2 and not args.no_pin
-    cpus: dict[str, Any] = {
-        "server": {all_cpus[0]} if pinned else None,
-        "gen": {all_cpus[1]} if pinned else None,
-        "all": set(all_cpus),
-    }
+    cpus = runner.cpu_sets(args)
+    pinned = cpus["server"] is not None
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "against": {"asked": args.against},

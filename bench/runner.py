@@ -993,6 +993,18 @@ def subscription_targets(rows: dict[str, str], hello: float | None) -> list[dict
     return targets
 
 
+def cpu_sets(args: argparse.Namespace) -> dict[str, Any]:
+    """The cores for the server and the load generator: one each when there are two and pinning is
+    on, else no pinning; "all" is every core this process may use."""
+    all_cpus = sorted(os.sched_getaffinity(0))
+    pinned = len(all_cpus) >= 2 and not args.no_pin
+    return {
+        "server": {all_cpus[0]} if pinned else None,
+        "gen": {all_cpus[1]} if pinned else None,
+        "all": set(all_cpus),
+    }
+
+
 def argv_is_default(args: argparse.Namespace) -> bool:
     return not (args.backends or args.workers or args.duration or args.flows != ",".join(FLOW_ORDER))
 
@@ -1037,13 +1049,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return against.run(args, plan)
 
-    all_cpus = sorted(os.sched_getaffinity(0))
-    pinned = len(all_cpus) >= 2 and not args.no_pin
-    cpus: dict[str, Any] = {
-        "server": {all_cpus[0]} if pinned else None,
-        "gen": {all_cpus[1]} if pinned else None,
-        "all": set(all_cpus),
-    }
+    cpus = cpu_sets(args)
+    pinned = cpus["server"] is not None
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": "quick" if quick else ("full" if argv_is_default(args) else "custom"),
