@@ -1,6 +1,7 @@
 """A try of a sign-in challenge or a set-up and the user's failure in a row are both counted
-before a code is checked: on PostgreSQL in one statement while the rows are as read, else
-one by one. Rows changed since they were read (a parallel request) are counted exactly.
+before a code is checked. At a sign-in with an app code they are written together with the
+step's claim while the rows are as read (`count_try_and_claim`), else one by one. Rows
+changed since they were read (a parallel request) are counted exactly.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from helpers import SET_UP_APP, Harness, login, signed_in
+from helpers import SET_UP_APP, Harness, add_app, login, signed_in
 
-from twofactor.models import Session, Setup, User
+from twofactor.models import Authenticator, Session, Setup, User
 from twofactor.resolvers import code_checks
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
@@ -102,3 +103,86 @@ async def test_a_set_up_try_and_the_users_failure_are_counted_together(app: Harn
         await code_checks.reserve_setup_and_user_attempt(setup, user)
     assert refused.value.error.code == ErrorCode.NOT_FOUND
     assert (await User.get(id=user.id)).failed_verifications == 1
+
+
+async def _challenge_with_app(app: Harness) -> tuple[Session, User, Authenticator, int]:
+    """A session at the sign-in challenge of a user with an app; the app's next step."""
+    _, token = await signed_in(app)
+    _, _, step = await add_app(app, token)
+    payload = await login(app, "ada@example.test")
+    session = await Session.get(token_hash=token_hash(payload["token"])).prefetch_related("user")
+    return session, session.user, await Authenticator.get(user_id=session.user.id), step + 1
+
+
+async def _last_step(authenticator: Authenticator) -> int | None:
+    last: int | None = (await Authenticator.get(id=authenticator.id)).last_step
+    return last
+
+
+async def test_a_try_the_users_failure_and_the_step_are_written_together(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert first.counted is not None and first.counted[0] == ATTEMPTS_PER_VERIFICATION - 1
+    assert first.claimed is True
+    assert await _counts(session, user) == (1, 1)
+    assert (session.failed_attempts, user.failed_verifications) == (1, 1)
+    assert await _last_step(authenticator) == step
+    # The same step again: counted, and the claim lost.
+    again = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert again.counted is not None and again.claimed is False
+    assert await _counts(session, user) == (2, 2)
+    await again.counted[1]()  # a replayed code gives its try back
+    assert await _counts(session, user) == (1, 1)
+
+
+async def test_a_wrong_code_is_counted_and_claims_nothing(app: Harness) -> None:
+    session, user, authenticator, _ = await _challenge_with_app(app)
+    before = await _last_step(authenticator)
+    first = await code_checks.count_try_and_claim(session, user, authenticator, None)
+    assert first.counted is not None and first.claimed is None
+    assert await _counts(session, user) == (1, 1)
+    assert await _last_step(authenticator) == before
+
+
+async def test_a_try_taken_since_it_was_read_is_given_back_and_the_claim_stands(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    await Session.filter(id=session.id).update(failed_attempts=2)  # a parallel request's tries
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert first.counted is None and first.claimed is True
+    # The user's failure is given back: the caller counts both the usual way.
+    assert await _counts(session, user) == (2, 0)
+    assert await _last_step(authenticator) == step
+    left, _ = await code_checks.reserve_challenge_attempt(session, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 3
+    assert await _counts(session, user) == (3, 1)
+
+
+async def test_a_failure_counted_since_it_was_read_is_left_as_it_is(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    await User.filter(id=user.id).update(failed_verifications=1)  # a parallel request's failure
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert first.counted is None and first.claimed is True
+    assert await _counts(session, user) == (0, 1)  # the try taken is given back
+    left, _ = await code_checks.reserve_challenge_attempt(session, user)
+    assert left == ATTEMPTS_PER_VERIFICATION - 1
+    assert await _counts(session, user) == (1, 2)
+
+
+async def test_a_user_read_as_waiting_writes_nothing_and_claims_nothing(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    blocked = now() + timedelta(minutes=5)
+    await User.filter(id=user.id).update(failed_verifications=7, verification_blocked_until=blocked)
+    user = await User.get(id=user.id)
+    before = await _last_step(authenticator)
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert (first.counted, first.claimed) == (None, None)
+    assert await _counts(session, user) == (0, 7)
+    assert await _last_step(authenticator) == before
+
+
+async def test_a_spent_challenge_as_read_writes_nothing(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    session.failed_attempts = ATTEMPTS_PER_VERIFICATION
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert (first.counted, first.claimed) == (None, None)
+    assert await _counts(session, user) == (0, 0)

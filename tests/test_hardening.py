@@ -468,12 +468,12 @@ async def test_a_reset_waits_for_a_set_up_being_completed_and_removes_what_it_ma
 async def test_a_code_check_beside_a_reset_gets_a_clear_answer(
     app: Harness, ada: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A reset locks the user, then the sessions; a code check counts the challenge's try, then
-    the user's failure, each a statement of its own (models/attempts.py), so it holds one row at
-    a time and cannot cross the reset: it waits for the user's row, then gets a clear answer
-    (its session is gone), not an unexpected error. (Before, the two were one PostgreSQL
-    statement that held the session's row while waiting for the user's, and the crossing
-    ended in a deadlock that was run again.)"""
+    """A reset locks the user, then the authenticators and the sessions; a code check counts the
+    user's failure, claims the step and takes the challenge's try in one PostgreSQL statement
+    that locks the rows in that same order (models/attempts.py), so it cannot cross the reset:
+    it waits for the user's row, then gets a clear answer (its session is gone), not an
+    unexpected error. (A statement that held the session's row while waiting for the user's
+    crossed the reset, and the deadlock was run again.)"""
     user, token = await signed_in(app, ada)
     phone, secret, step = await add_app(app, token)
     authenticator_id = phone["authenticator"]["id"]
@@ -486,7 +486,7 @@ async def test_a_code_check_beside_a_reset_gets_a_clear_answer(
         await lock_waiters(watcher, 1)  # the reset holds the user's row and waits for the authenticator's
         code = totp.code_at(secret, step + 1)
         check = asyncio.create_task(app.gql(VERIFY_LOGIN, {"id": authenticator_id, "code": code}, token=pending))
-        await lock_waiters(watcher, 2)  # the code check took its try and waits for the user's row
+        await lock_waiters(watcher, 2)  # the code check waits for the user's row, its first
         with caplog.at_level(logging.WARNING, logger="twofactor"):
             await hold.rollback()  # the reset goes on to the sessions, none of which is held
             reset_body, check_body = await asyncio.gather(reset, check)

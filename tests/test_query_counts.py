@@ -44,12 +44,14 @@ _counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("co
 # whether a request reads it depends on the clock, not on the request.
 # The session with its user, authenticators and recovery codes left: one statement.
 MY_TWO_FACTOR_MAX = 1
-# The session (with user and authenticators), the challenge's try, the user's failures in
-# a row (compare-and-swap), the TOTP step claim, the session done, the failures reset, the
-# audit row; the first second factor a device passes marks it as known (models/devices.py).
-# A compare-and-swap that lost to a parallel request reads back and retries. The same
-# statements on both databases (models/attempts.py).
+# The session (with user and authenticators); the user's failure in a row, the TOTP step claim
+# and the challenge's try (compare-and-swap), written together; the failures reset, the session
+# done, the audit row and the device marked as known (models/devices.py), written together. The
+# same statements on both databases (models/attempts.py): on PostgreSQL each group is one
+# statement, three in all (VERIFY_LOGIN_POSTGRES). A compare-and-swap that lost to a parallel
+# request reads back and retries.
 VERIFY_LOGIN_MAX = 8
+VERIFY_LOGIN_POSTGRES = 3
 # submitCode of a first authenticator app with a right code (no try is counted for it while a
 # try is left), a rare write (once per device): the session, the set-up, then one plain
 # transaction of one statement per write, on both databases (models/setups.py): the set-up
@@ -142,6 +144,13 @@ async def test_verify_login_runs_the_same_few_statements_for_one_or_three_authen
     three = await _verify_count(app, "three@example.test", 3)
     assert one == three
     assert 0 < three <= VERIFY_LOGIN_MAX
+
+
+@pytest.mark.postgres_only
+async def test_verify_login_is_three_round_trips_on_postgres(app: Harness) -> None:
+    """The session lookup, the try counted with the step claimed, the sign-in passed: each
+    round trip to PostgreSQL costs more than the rest of the request (bench/run --against)."""
+    assert await _verify_count(app, "one@example.test", 1) == VERIFY_LOGIN_POSTGRES
 
 
 async def test_submit_code_runs_a_bounded_number_of_statements(app: Harness) -> None:
@@ -259,6 +268,27 @@ async def test_the_request_reads_build_the_models_tortoise_would(app: Harness) -
     assert nothing is not None and (nothing.authenticators, nothing.recovery_codes_left) == ([], 0)
     assert await signed_in_read(token_hash("no such token")) is None
     assert await authenticator_of(other.id, expected[0].id) is None
+
+
+async def test_writes_run_together_all_or_none_with_each_ones_row_count(app: Harness) -> None:
+    """`execute_together`: one statement on PostgreSQL, one transaction on SQLite; a write that
+    fails takes the others with it."""
+    from datetime import UTC, datetime
+
+    from tortoise.exceptions import IntegrityError
+
+    from twofactor.models import raw_sql
+
+    insert = 'INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES (?, ?, ?)'
+    bump = 'UPDATE "login_throttles" SET "failures" = "failures" + 1 WHERE "key" = ?'
+    moment = datetime.now(UTC)
+    assert await raw_sql.execute_together([(insert, ("k1", moment, 1)), (insert, ("k2", moment, 5))]) == [1, 1]
+    changed = await raw_sql.execute_together([(bump, ("k1",)), (bump, ("none",)), (insert, ("k3", moment, 1))])
+    assert changed == [1, 0, 1]
+    with pytest.raises(IntegrityError):
+        await raw_sql.execute_together([(bump, ("k2",)), (insert, ("k1", moment, 1))])  # k1 exists
+    rows = await raw_sql.fetch('SELECT "key", "failures" FROM "login_throttles" ORDER BY "key"')
+    assert rows == [("k1", 2), ("k2", 5), ("k3", 1)]  # k2 was not bumped
 
 
 async def test_raw_sql_counts_the_rows_each_statement_changed(app: Harness) -> None:

@@ -100,8 +100,14 @@ _AUDIT_INSERT = (
 _DETAILS = AuditEvent._meta.fields_map["details"]
 
 
+def audit_write(note: AuditNote) -> raw_sql.Statement:
+    """The statement that writes `note`'s row, to run with others (`raw_sql.execute_together`)."""
+    details = _DETAILS.to_db_value(note.details, AuditEvent)
+    moment = datetime.now(UTC)
+    return _AUDIT_INSERT, (moment, note.action, note.actor_id, note.target_id, note.ip, note.user_agent, details)
+
+
 async def write_audit(note: AuditNote, connection: BaseDBAsyncClient | None = None) -> None:
     """Write one audit row, in `connection`'s transaction when given."""
-    details = _DETAILS.to_db_value(note.details, AuditEvent)
-    values = (datetime.now(UTC), note.action, note.actor_id, note.target_id, note.ip, note.user_agent, details)
-    await raw_sql.execute(_AUDIT_INSERT, *values, connection=connection)
+    sql, values = audit_write(note)
+    await raw_sql.execute(sql, *values, connection=connection)

@@ -14,6 +14,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from twofactor.models import raw_sql
 from twofactor.models.users import User
 
 
@@ -81,9 +82,21 @@ def _beyond(devices: QuerySet[KnownDevice], keep: int) -> Subquery:
     return Subquery(devices.order_by("-last_used_at", "-id").offset(keep).values("id"))
 
 
+# A plain statement: a passed sign-in challenge writes it together with its other writes.
+_PASSED = (
+    'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL WHERE "id" = ?'
+)
+
+
+def device_passed(device_id: int, moment: datetime) -> raw_sql.Statement:
+    """The write of `device_passed_second_factor`, to run with others (`raw_sql.execute_together`)."""
+    return _PASSED, (moment, device_id)
+
+
 async def device_passed_second_factor(device_id: int, moment: datetime) -> None:
     """A sign-in from the device passed a second factor: its wrong codes start again from zero."""
-    await KnownDevice.filter(id=device_id).update(second_factor_at=moment, code_failures=0, code_blocked_until=None)
+    sql, values = device_passed(device_id, moment)
+    await raw_sql.execute(sql, *values)
 
 
 class DeviceWaits(Exception):

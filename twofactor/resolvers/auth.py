@@ -346,12 +346,15 @@ async def challenge_failed(context: RequestContext, session: Session, user: User
     return code_checks.invalid_code(left)
 
 
-async def _passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
+async def challenge_passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
+    """A second factor (`how`) passed at the challenge: the sign-in completes under a new token,
+    and the device it came from counts its own wrong codes from now on."""
     moment = now()
     token = tokens.new_token()
     await attempts.pass_challenge(
         session_id=session.id,
         user_id=user.id,
+        device_id=session.device_id,
         token_hash=tokens.token_hash(token),
         moment=moment,
         expires_at=moment + SESSION_LIFETIME,
@@ -383,33 +386,23 @@ async def verify_login(context: RequestContext, authenticator_id: str, code: str
     normalized = codes.normalize_code(code)
     if normalized is None:
         raise Refused(ErrorCode.INVALID_INPUT, "A code is 6 digits.", field="code")
-    left, give_back = await challenge_attempt(context, session, user)
     if row.method == Method.APP:
         step = code_checks.totp_step(context, row, normalized)
+        first = await code_checks.count_try_and_claim(session, user, row, step)
+        left, give_back = first.counted or await challenge_attempt(context, session, user)
         if step is None:
             raise await challenge_failed(context, session, user, left, str(row.method))
-        if not await code_checks.claim_totp_step(row, step):
+        claimed = first.claimed if first.claimed is not None else await code_checks.claim_totp_step(row, step)
+        if not claimed:
             # A right code used before: no try spent, its own answer; the guard is unchanged.
             used = await code_checks.code_already_used(context, row, step)
             await give_back()
             raise used.refused
         return await challenge_passed(context, session, user, str(row.method))
+    left, give_back = await challenge_attempt(context, session, user)
     if not await code_checks.claim_email_code(context.keyring, session, row, normalized):
         raise await challenge_failed(context, session, user, left, str(row.method))
     return await challenge_passed(context, session, user, str(row.method))
-
-
-async def challenge_passed(context: RequestContext, session: Session, user: User, how: str) -> types.VerifyLoginPayload:
-    """A second factor (`how`) passed at the challenge: the sign-in completes under a new token."""
-    return await _second_factor_passed(session, await _passed(context, session, user, how))
-
-
-async def _second_factor_passed(session: Session, payload: types.VerifyLoginPayload) -> types.VerifyLoginPayload:
-    """The device this sign-in came from passed a second factor: from now on its sessions count
-    wrong codes on their own, and its failures in a row start again from zero."""
-    if session.device_id is not None:
-        await devices.device_passed_second_factor(session.device_id, now())
-    return payload
 
 
 @audits_waits

@@ -138,6 +138,61 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
 GiveBack = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class FirstTry:
+    """What `count_try_and_claim` did: the try counted (the tries left if it fails, and how to
+    give it back), or None when it must be counted the usual way; and the step's claim (won or
+    lost), or None when it was not made."""
+
+    counted: tuple[int, GiveBack] | None
+    claimed: bool | None
+
+
+async def count_try_and_claim(session: Session, user: User, authenticator: Authenticator, step: int | None) -> FirstTry:
+    """A sign-in challenge's try and the user's failure in a row counted, and the matched app
+    code's step (if any) claimed, in one write, as `reserve_challenge_attempt` and
+    `claim_totp_step` would one after the other. Only where the counts as the request read them
+    allow a try and no known device counts its own; when a parallel request changed a count
+    since, what this write took of the two is given back, and the caller counts the usual way
+    (the claim, if made, stands: no code passes before its try is counted). Guarded by
+    tests/test_attempts.py and tests/test_concurrency.py."""
+    blocked = user.verification_blocked_until
+    moment = now()
+    if (
+        counting_device(session) is not None
+        or session.failed_attempts >= ATTEMPTS_PER_VERIFICATION
+        or (blocked is not None and blocked > moment)
+    ):
+        return FirstTry(None, None)
+    before = (user.failed_verifications, blocked)
+    failures = user.failed_verifications + 1
+    wait = wait_after(failures)
+    taken = await attempts.take_tries_and_claim(
+        session_id=session.id,
+        session_seen=session.failed_attempts,
+        user_id=user.id,
+        user_seen=user.failed_verifications,
+        blocked_until=moment + wait if wait else None,
+        claim=(authenticator.id, step) if step is not None else None,
+        moment=moment,
+    )
+    if taken.user_failure:
+        user.failed_verifications, user.verification_blocked_until = failures, moment + wait if wait else None
+    if taken.session_try and taken.user_failure:
+        session.failed_attempts += 1
+
+        async def give_back() -> None:
+            await give_back_session_attempt(session)
+            await _forgive_user_failure(user, before)
+
+        return FirstTry((ATTEMPTS_PER_VERIFICATION - session.failed_attempts, give_back), taken.claimed)
+    if taken.session_try:
+        await give_back_session_attempt(session)
+    if taken.user_failure:
+        await _forgive_user_failure(user, before)
+    return FirstTry(None, taken.claimed)
+
+
 def counting_device(session: Session) -> int | None:
     """The known device whose own allowance decides whether this session may check a code: one
     that had passed a second factor when the session signed in, or on which this session
