@@ -33,6 +33,7 @@ PASSWORD = "correct horse battery staple"
 # Hashed once: argon2 on purpose costs ~20 ms, and tests create many users.
 PASSWORD_HASH = hash_password_sync(PASSWORD)
 BACKENDS = os.environ.get("TWOFACTOR_TEST_BACKENDS", "sqlite,postgres").split(",")
+REDIS_URL = os.environ.get("TWOFACTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ from typing import Any
 from helpers import (
     MY_TWO_FACTOR,
     PASSWORD,
+    REDIS_URL,
     SET_UP_APP,
     SUBMIT,
     Harness,
@@ -24,7 +25,9 @@ from helpers import (
 )
 
 from twofactor.models import AuditEvent, Authenticator, RecoveryCode, Session, Setup
+from twofactor.resolvers.notices import session_channel, user_channel
 from twofactor.security import totp
+from twofactor.server.events import RedisBroker
 
 ADA = "ada@example.test"
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,11 +277,11 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_cli_reset_two_factor(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
+def ada_with_two_factor(tmp_path: Path, env: dict[str, str]) -> tuple[int, int]:
+    """Ada, created by the command line, with an app, a recovery code and a signed-in session
+    written directly in the database: (her id, the session's id)."""
     created = run_cli("user", "create", "--email", ADA, "--name", "Ada", "--password-stdin", env=env, stdin=PASSWORD)
     assert created.returncode == 0, created.stderr
-    # Give the user 2FA, a session and recovery codes directly in the database.
     with sqlite3.connect(tmp_path / "cli.db") as db:
         (user_id,) = db.execute("SELECT id FROM users WHERE email = ?", (ADA,)).fetchone()
         moment = "2030-01-01 00:00:00+00:00"
@@ -290,17 +293,26 @@ def test_cli_reset_two_factor(tmp_path: Path) -> None:
         db.execute(
             "INSERT INTO recovery_codes (user_id, code_digest, created_at) VALUES (?, 'x', ?)", (user_id, moment)
         )
-        db.execute(
+        session_id = db.execute(
             "INSERT INTO sessions (token_hash, user_id, state, created_at, expires_at, failed_attempts) "
             "VALUES ('h', ?, 'done', ?, ?, 0)",
             (user_id, moment, moment),
-        )
+        ).lastrowid
     db.close()
+    assert session_id is not None
+    return user_id, session_id
+
+
+def test_cli_reset_two_factor(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    user_id, _ = ada_with_two_factor(tmp_path, env)
 
     reset = run_cli("user", "reset-2fa", "ADA@example.test", env=env)
     assert reset.returncode == 0, reset.stderr
     assert "reset the 2FA of ada@example.test" in reset.stdout
     assert "ended 1 session" in reset.stdout
+    # In-process events: the command cannot reach a running server's subscriptions, and says so.
+    assert "without TWOFACTOR_REDIS_URL a running server's live subscriptions are not told" in reset.stdout
     with sqlite3.connect(tmp_path / "cli.db") as db:
         for table in ("authenticators", "recovery_codes", "sessions"):
             assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone() == (0,)
@@ -313,6 +325,26 @@ def test_cli_reset_two_factor(tmp_path: Path) -> None:
     unknown = run_cli("user", "reset-2fa", "nobody@example.test", env=env)
     assert unknown.returncode == 2
     assert "no user with the email nobody@example.test" in unknown.stderr
+
+
+async def test_cli_reset_ends_the_live_subscriptions_of_running_servers_through_redis(tmp_path: Path) -> None:
+    """As the API's reset does: the ended sessions' streams end, the user's pages reload."""
+    prefix = f"cli-reset-{os.getpid()}"
+    env = {**cli_env(tmp_path), "TWOFACTOR_REDIS_URL": REDIS_URL, "TWOFACTOR_REDIS_PREFIX": prefix}
+    user_id, session_id = ada_with_two_factor(tmp_path, env)
+    server = RedisBroker(REDIS_URL, f"{prefix}:")  # what a running `serve` subscribes with
+    await server.start()
+    try:
+        assert server.connected, f"no Redis at {REDIS_URL}"
+        async with server.subscribe(session_channel(session_id), user_channel(user_id)) as events:
+            reset = await asyncio.to_thread(run_cli, "user", "reset-2fa", ADA, env=env)
+            assert reset.returncode == 0, reset.stderr
+            assert "live subscriptions were told through Redis" in reset.stdout
+            async with asyncio.timeout(5):
+                received = [await anext(events), await anext(events)]
+    finally:
+        await server.stop()
+    assert received == [{"type": "ended"}, {"type": "changed"}]
 
 
 async def test_a_disabled_method_does_not_turn_sign_in_into_password_only(app: Harness) -> None:

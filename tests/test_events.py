@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from helpers import REDIS_URL
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -22,7 +23,6 @@ from twofactor.server.events import (
     make_broker,
 )
 
-REDIS_URL = os.environ.get("TWOFACTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 RESYNC = {"type": "resync"}
 # A run's channels cannot meet another run's (or another engineer's) on a shared Redis.
 RUN_PREFIX = f"test-{uuid.uuid4().hex[:12]}"

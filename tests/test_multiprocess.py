@@ -23,7 +23,16 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import PASSWORD, PG_ADMIN_DSN, SET_UP_APP, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, fresh_database
+from helpers import (
+    PASSWORD,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    SET_UP_APP,
+    SET_UP_EMAIL,
+    SUBMIT,
+    VERIFY_LOGIN,
+    fresh_database,
+)
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from mail_support import SmtpServer, free_port
 from redis.asyncio import Redis
@@ -34,7 +43,6 @@ from twofactor.server.events import REDIS_CHANNEL_PREFIX
 
 pytestmark = pytest.mark.multiprocess
 
-REDIS_URL = os.environ.get("TWOFACTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TWOFACTOR = Path(sys.executable).with_name("twofactor")
 # Start-up applies nothing new (migrations ran once before), so this covers a slow, shared machine.
 START_TIMEOUT = 30.0

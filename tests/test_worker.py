@@ -23,12 +23,21 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import BACKENDS, PASSWORD, SET_UP_EMAIL, SUBMIT, CountedWorker, Harness, fresh_database, signed_in
+from helpers import (
+    BACKENDS,
+    PASSWORD,
+    REDIS_URL,
+    SET_UP_EMAIL,
+    SUBMIT,
+    CountedWorker,
+    Harness,
+    fresh_database,
+    signed_in,
+)
 from mail_support import Collector, SmtpServer, free_port
 from redis.asyncio import Redis
 from test_multiprocess import (
     LOGIN,
-    REDIS_URL,
     START_TIMEOUT,
     TWOFACTOR,
     Server,

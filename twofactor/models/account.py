@@ -119,7 +119,8 @@ async def reset_two_factor(user_id: int, audit: AuditNote, notice: OutboxMessage
         await queue_message(notice, connection)
         return [int(str(s)) for s in sessions]
 
-    # The reset locks the user's row, then the sessions'; a code check takes them the other way.
+    # The reset locks the user's row, then the sessions'; a code check takes one at a time, or
+    # (at a sign-in) the user's first too (models/attempts.py).
     return await raw_sql.in_transaction_again_after_deadlock(work)
 
 

@@ -19,13 +19,15 @@ from twofactor.resolvers.notices import (
     audit_note,
     publish,
     session_channel,
-    user_changed,
+    user_channel,
+    wake_mail,
 )
 from twofactor.schema import types
 from twofactor.schema.errors import ErrorCode, Refused, forbidden
 from twofactor.security.keyring import Keyring
 from twofactor.server.auth import require_admin
 from twofactor.server.context import RequestContext, now
+from twofactor.server.events import Broker
 
 
 async def read_policy() -> types.TwoFactorPolicy:
@@ -122,10 +124,16 @@ async def reset_user_two_factor(
         raise Refused(ErrorCode.NOT_FOUND, "There is no such user.", field="userId")
     await _allow_reset(context, admin, user, code)
     ended = await reset_two_factor(user, keyring=context.keyring, context=context, actor_id=admin.id)
-    for session_id in ended:
-        await publish(context, session_channel(session_id), {"type": "ended"})
-    await user_changed(context, user.id)
+    await announce_reset(context.services.broker, user.id, ended)
+    wake_mail(context)
     return types.ResetTwoFactorPayload(user=types.User.of(user))
+
+
+async def announce_reset(broker: Broker, user_id: int, ended: list[int]) -> None:
+    """Tell live subscribers of a reset: each ended session's stream ends, the user's pages reload."""
+    for session_id in ended:
+        await broker.publish(session_channel(session_id), {"type": "ended"})
+    await broker.publish(user_channel(user_id), {"type": "changed"})
 
 
 async def _allow_reset(context: RequestContext, admin: User, user: User, code: str | None) -> None:

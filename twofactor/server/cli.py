@@ -21,13 +21,14 @@ from tortoise import Tortoise
 from twofactor.models.policy import security_keys_enabled
 from twofactor.models.request_reads import user_by_email
 from twofactor.models.users import create_user
-from twofactor.resolvers.admin import reset_two_factor, rotate_secrets
+from twofactor.resolvers.admin import announce_reset, reset_two_factor, rotate_secrets
 from twofactor.schema.root import build_schema
 from twofactor.schema.trusted import document_hash, read_manifest, with_documents
 from twofactor.security.keyring import DecryptionError, Keyring
 from twofactor.security.passwords import hash_password, password_problem
 from twofactor.server.app import MAX_BODY_BYTES
 from twofactor.server.database import apply_migrations, tortoise_config
+from twofactor.server.events import RedisBroker
 from twofactor.server.mail_worker import NotMigrated, run_mail_worker
 from twofactor.server.settings import (
     ENVIRONMENT_VARIABLES,
@@ -237,7 +238,16 @@ async def _reset_user(settings: Settings, email: str) -> str:
         ended = await reset_two_factor(user, keyring=Keyring(settings.secret_keys), context=None, actor_id=None)
     finally:
         await Tortoise.close_connections()
-    return f"reset the 2FA of {user.email}; ended {len(ended)} session(s); a notice is queued"
+    done = f"reset the 2FA of {user.email}; ended {len(ended)} session(s); a notice is queued"
+    if not settings.redis_url:
+        # In-process events reach only the process that publishes them.
+        return f"{done}; without TWOFACTOR_REDIS_URL a running server's live subscriptions are not told"
+    broker = RedisBroker(settings.redis_url, settings.redis_prefix)
+    try:
+        await announce_reset(broker, user.id, ended)
+    finally:
+        await broker.stop()
+    return f"{done}; live subscriptions were told through Redis"
 
 
 async def _rotate(settings: Settings) -> str:
