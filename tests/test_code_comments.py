@@ -99,3 +99,18 @@ def test_comments_in_twofactor_hold_no_benchmark_figures() -> None:
         "say what and why in a sentence or two; where a figure justifies code, write "
         "'measured by bench/<file>' without the number"
     )
+
+
+_TEST_NAMED = re.compile(r"\btests/(\w+\.py)(?:::(\w+))?")
+
+
+def test_the_tests_that_comments_name_exist() -> None:
+    """A comment that says which test guards a rule names a test file (and test) that exists."""
+    missing = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *(ROOT / "bench").glob("*.py")]):
+        for match in _TEST_NAMED.finditer(path.read_text(encoding="utf-8")):
+            module, test = match.groups()
+            target = ROOT / "tests" / module
+            if not target.exists() or (test and not re.search(rf"^(?:async )?def {test}\(", target.read_text(), re.M)):
+                missing.append(f"{path.relative_to(ROOT)}: {match.group()}")
+    assert not missing, missing

@@ -155,7 +155,7 @@ async def count_try_and_claim(session: Session, user: User, authenticator: Authe
     allow a try and no known device counts its own; when a parallel request changed a count
     since, what this write took of the two is given back, and the caller counts the usual way
     (the claim, if made, stands: no code passes before its try is counted). Guarded by
-    tests/test_attempts.py and tests/test_concurrency.py."""
+    tests/test_attempts.py and tests/test_login.py::test_one_code_in_parallel_sessions_wins_once."""
     blocked = user.verification_blocked_until
     moment = now()
     if (
