@@ -21,6 +21,7 @@ from helpers import (
     signed_in,
 )
 from test_admin import RESET, admin_token
+from test_query_counts import counting
 from test_subscriptions import listening, signed_socket
 from webauthn_support import ORIGIN, RP_ID, SoftKey
 
@@ -175,6 +176,22 @@ async def test_a_second_key_excludes_the_first_and_keeps_the_user_handle(app: Ha
     assert [a["securityKey"] for a in listed] == [
         {"synced": False, "backedUp": False, "aaguid": None, "suspendedAt": None}
     ] * 2
+
+
+async def test_the_page_reads_the_details_of_all_its_keys_in_one_query(app: Harness, ada: str) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    await add_key(app, token, SoftKey(), "One")
+    with counting() as one:
+        listed = (await app.gql(KEYS, token=token))["data"]["myTwoFactor"]["authenticators"]
+    assert [a["securityKey"]["synced"] for a in listed] == [False]
+    await add_key(app, token, SoftKey(backup_eligible=True), "Two")
+    await add_key(app, token, SoftKey(), "Three")
+    with counting() as three:
+        listed = (await app.gql(KEYS, token=token))["data"]["myTwoFactor"]["authenticators"]
+    assert [a["securityKey"]["synced"] for a in listed] == [False, True, False]
+    assert len(three) == len(one), three
+    assert sum('FROM "security_keys"' in statement for statement in three) == 1
 
 
 async def test_a_credential_registered_already_is_refused(app: Harness, ada: str) -> None:

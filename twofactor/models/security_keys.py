@@ -95,6 +95,14 @@ async def security_key_of_authenticator(authenticator_id: int) -> SecurityKey | 
     return await SecurityKey.get_or_none(authenticator_id=authenticator_id)
 
 
+async def security_keys_of_authenticators(authenticator_ids: list[int]) -> dict[int, SecurityKey]:
+    """The security keys of these SECURITY_KEY authenticators, by authenticator id (one query)."""
+    if not authenticator_ids:
+        return {}
+    keys = await SecurityKey.filter(authenticator_id__in=authenticator_ids)
+    return {key.authenticator_id: key for key in keys}
+
+
 async def credential_registered(credential_id: str) -> bool:
     """Whether any user has a security key with this credential id."""
     return await SecurityKey.filter(credential_id=credential_id).exists()

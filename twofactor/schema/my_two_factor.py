@@ -52,7 +52,7 @@ class MyTwoFactor:
             # Authenticators of a method administrators turned off no longer count.
             setup_required=policy.mandatory and not usable,
             available_methods=types.TwoFactorPolicy.of(policy).enabled_methods,
-            authenticators=[types.Authenticator.of(a) for a in authenticators],
+            authenticators=types.Authenticator.list_of(list(authenticators)),
             recovery_codes_remaining=remaining if policy.recovery_codes_enabled else 0,
             user_id=rows.user_id,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime
@@ -16,7 +17,12 @@ from twofactor.models import Authenticator as AuthenticatorModel
 from twofactor.models import Policy as PolicyModel
 from twofactor.models import Session as SessionModel
 from twofactor.models import User as UserModel
-from twofactor.models.security_keys import security_key_of_authenticator, setup_challenge
+from twofactor.models.security_keys import (
+    SecurityKey,
+    security_key_of_authenticator,
+    security_keys_of_authenticators,
+    setup_challenge,
+)
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, DescribedEnum, Method, SetupStatus
 from twofactor.schema.errors import UserError
 from twofactor.security import qr
@@ -139,6 +145,23 @@ class SecurityKeyDetails:
     )
 
 
+class SecurityKeysOfList:
+    """The security keys of one list of authenticators, read in one query when the first of them
+    is asked for (a page with several keys makes one query, not one per key; none when no key
+    is selected)."""
+
+    def __init__(self, rows: list[AuthenticatorModel]) -> None:
+        self._ids = [row.id for row in rows if row.method == Method.SECURITY_KEY]
+        self._keys: dict[int, SecurityKey] | None = None
+        self._lock = asyncio.Lock()
+
+    async def of(self, authenticator_id: int) -> SecurityKey | None:
+        async with self._lock:  # the list's items are resolved together: the first one reads
+            if self._keys is None:
+                self._keys = await security_keys_of_authenticators(self._ids)
+        return self._keys.get(authenticator_id)
+
+
 @strawberry.type
 class Authenticator:
     id: strawberry.ID
@@ -149,12 +172,17 @@ class Authenticator:
     last_used_at: datetime | None
     # The stored row's id, on the full view only (`of`): a sign-in challenge's choices show no key details.
     row_id: strawberry.Private[int | None] = None
+    # Where the key details of the list this authenticator came in are read, if it came in one.
+    keys_of_list: strawberry.Private[SecurityKeysOfList | None] = None
 
     @strawberry.field(description="SECURITY_KEY only, else null (and null at a sign-in challenge).")
     async def security_key(self) -> SecurityKeyDetails | None:
         if self.method != Method.SECURITY_KEY or self.row_id is None:
             return None
-        key = await security_key_of_authenticator(self.row_id)
+        if self.keys_of_list is not None:
+            key = await self.keys_of_list.of(self.row_id)
+        else:
+            key = await security_key_of_authenticator(self.row_id)
         if key is None:
             return None
         return SecurityKeyDetails(
@@ -162,7 +190,7 @@ class Authenticator:
         )
 
     @classmethod
-    def of(cls, row: AuthenticatorModel) -> Authenticator:
+    def of(cls, row: AuthenticatorModel, keys_of_list: SecurityKeysOfList | None = None) -> Authenticator:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
@@ -171,7 +199,14 @@ class Authenticator:
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             row_id=row.id,
+            keys_of_list=keys_of_list,
         )
+
+    @classmethod
+    def list_of(cls, rows: list[AuthenticatorModel]) -> list[Authenticator]:
+        """A list of authenticators whose key details are read together."""
+        keys = SecurityKeysOfList(rows)
+        return [cls.of(row, keys) for row in rows]
 
 
 def _qr_code_svg(self: AppSetupDetails) -> str:
