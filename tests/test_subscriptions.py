@@ -34,11 +34,12 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from mail_support import Collector
 
-from twofactor.models import OutboxMessage, Policy, Setup
+from twofactor.models import OutboxMessage, Policy, Session, Setup
 from twofactor.resolvers import subscriptions
 from twofactor.resolvers.api_objects import TwoFactorRows, load_rows
 from twofactor.resolvers.notices import user_channel
 from twofactor.security import totp
+from twofactor.security.tokens import token_hash
 from twofactor.server.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from twofactor.server.context import SESSION_COOKIE, now
 
@@ -617,9 +618,9 @@ async def test_the_subscriptions_of_one_user_read_once_per_event(app: Harness, m
     await add_app(app, token)
     reads: list[int] = []
 
-    async def counted(user_id: int) -> TwoFactorRows:
+    async def counted(user_id: int, *, with_sessions: bool = False) -> TwoFactorRows:
         reads.append(user_id)
-        return await load_rows(user_id)
+        return await load_rows(user_id, with_sessions=with_sessions)
 
     monkeypatch.setattr(subscriptions, "load_rows", counted)
     async with signed_socket(app, token) as socket:
@@ -689,7 +690,7 @@ async def test_a_failed_shared_read_fails_every_subscriber_waiting_for_it(monkey
     started = asyncio.Event()
     release = asyncio.Event()
 
-    async def failing(user_id: int) -> TwoFactorRows:
+    async def failing(user_id: int, *, with_sessions: bool = False) -> TwoFactorRows:
         started.set()
         await release.wait()
         raise ConnectionError("database went away")
@@ -753,6 +754,22 @@ async def test_admin_reset_ends_the_users_subscriptions(app: Harness) -> None:
         assert payload(body, "admin", "resetUserTwoFactor")["user"]["id"] == str(user.id)
         assert await socket.ended("c") in {"complete", "closed"}
     assert await subscribers(app, user_channel(user.id)) == 0
+
+
+async def test_a_session_ended_where_no_event_tells_is_shown_no_more_changes(app: Harness) -> None:
+    """The command line's reset without Redis deletes sessions and cannot tell this process: at
+    the user's next change, the deleted session's subscription ends instead of showing it."""
+    user, gone = await signed_in(app)
+    live = (await login(app, "ada@example.test"))["token"]
+    async with signed_socket(app, gone) as gone_socket, signed_socket(app, live) as live_socket:
+        await gone_socket.subscribe("c", CHANGED)
+        await live_socket.subscribe("c", CHANGED)
+        await listening(app, user_channel(user.id), 2)
+        await Session.filter(token_hash=token_hash(gone)).delete()  # as another process would
+        await add_app(app, live, "Tablet")
+        shown = await live_socket.data_until("c", "myTwoFactorChanged", lambda page: page["enabled"])
+        assert [a["name"] for a in shown["authenticators"]] == ["Tablet"]
+        assert await gone_socket.ended("c") in {"complete", "closed"}  # and nothing before it
 
 
 async def test_closing_the_connection_ends_its_subscriptions(app: Harness) -> None:

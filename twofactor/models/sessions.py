@@ -104,6 +104,12 @@ async def session_is_live(session_id: int, moment: datetime) -> bool:
     return await Session.filter(id=session_id, expires_at__gt=moment).exists()
 
 
+async def live_sessions_of(user_id: int, moment: datetime) -> frozenset[int]:
+    """The ids of the user's sessions that exist and have not expired at `moment`."""
+    ids = await Session.filter(user_id=user_id, expires_at__gt=moment).values_list("id", flat=True)
+    return frozenset(int(str(session_id)) for session_id in ids)
+
+
 async def mark_second_factor_fresh(session_id: int, moment: datetime) -> None:
     """The session proved a second factor at `moment`: changes that need a fresh one may follow."""
     await Session.filter(id=session_id).update(second_factor_at=moment)

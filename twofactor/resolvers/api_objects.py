@@ -9,6 +9,7 @@ import strawberry
 
 from twofactor.models import Authenticator, Policy, Setup, User
 from twofactor.models.request_reads import authenticators_and_codes_left
+from twofactor.models.sessions import live_sessions_of
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES, Method, SetupStatus
 from twofactor.resolvers.code_checks import secret_context
 from twofactor.schema import types
@@ -71,12 +72,16 @@ class TwoFactorRows:
     user_id: int
     authenticators: list[Authenticator]
     recovery_codes_remaining: int
+    # The user's live sessions when the rows were read, where asked for (`with_sessions`).
+    live_sessions: frozenset[int] | None = None
 
 
-async def load_rows(user_id: int) -> TwoFactorRows:
-    """One query: the authenticators and the count of unused recovery codes."""
+async def load_rows(user_id: int, *, with_sessions: bool = False) -> TwoFactorRows:
+    """One query: the authenticators and the count of unused recovery codes; a second one for the
+    user's live sessions `with_sessions`."""
     authenticators, remaining = await authenticators_and_codes_left(user_id)
-    return TwoFactorRows(user_id, authenticators, remaining)
+    live = await live_sessions_of(user_id, datetime.now(UTC)) if with_sessions else None
+    return TwoFactorRows(user_id, authenticators, remaining, live)
 
 
 _POLICY_FIELDS = frozenset(

@@ -149,11 +149,11 @@ class SharedEvent:
         self._views: dict[tuple[int, int], tuple[TwoFactorRows, Policy, weakref.ref[MyTwoFactor]]] = {}
 
     async def rows(self, user_id: int) -> TwoFactorRows:
-        """The user's rows, read once (after the event) for all of the user's subscribers."""
+        """The user's rows and live sessions, read once (after the event) for all of the user's subscribers."""
         task = self._rows.get(user_id)
         if task is None or (task.done() and not task.cancelled() and task.exception() is not None):
             # None yet, or the read failed (the database was down): read again.
-            task = asyncio.ensure_future(load_rows(user_id))
+            task = asyncio.ensure_future(load_rows(user_id, with_sessions=True))
             # Whoever started the read may leave; the others still wait for it.
             task.add_done_callback(_retrieve)
             self._rows[user_id] = task
@@ -223,6 +223,10 @@ async def _changes(context: RequestContext, session: Session, user: User) -> Asy
             announced = shared.policy
             if announced is None or rows is None:
                 rows = await _once_available(context, shared.rows, user.id)
+                if rows.live_sessions is not None and session.id not in rows.live_sessions:
+                    # Ended where no event could tell this process (the command line without Redis):
+                    # the user's changes are not shown to it.
+                    return
                 if announced is None and (policy is None or kind == "resync"):
                     policy = await _once_available(context, Policy.current)
             if announced is not None:
