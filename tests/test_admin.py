@@ -311,8 +311,10 @@ def test_cli_reset_two_factor(tmp_path: Path) -> None:
     assert reset.returncode == 0, reset.stderr
     assert "reset the 2FA of ada@example.test" in reset.stdout
     assert "ended 1 session" in reset.stdout
-    # In-process events: the command cannot reach a running server's subscriptions, and says so.
-    assert "without TWOFACTOR_REDIS_URL a running server's live subscriptions are not told" in reset.stdout
+    # In-process events: the command cannot reach a running server's subscriptions, and says when they end.
+    assert "without TWOFACTOR_REDIS_URL a running server ends their live subscriptions at the next change" in (
+        reset.stdout
+    )
     with sqlite3.connect(tmp_path / "cli.db") as db:
         for table in ("authenticators", "recovery_codes", "sessions"):
             assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone() == (0,)

@@ -240,8 +240,9 @@ async def _reset_user(settings: Settings, email: str) -> str:
         await Tortoise.close_connections()
     done = f"reset the 2FA of {user.email}; ended {len(ended)} session(s); a notice is queued"
     if not settings.redis_url:
-        # In-process events reach only the process that publishes them.
-        return f"{done}; without TWOFACTOR_REDIS_URL a running server's live subscriptions are not told"
+        # In-process events reach only the process that publishes them; a server sees the ended
+        # sessions when it next reads the user's rows (resolvers/subscriptions.py).
+        return f"{done}; without TWOFACTOR_REDIS_URL a running server ends their live subscriptions at the next change"
     broker = RedisBroker(settings.redis_url, settings.redis_prefix)
     try:
         await announce_reset(broker, user.id, ended)
