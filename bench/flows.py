@@ -147,6 +147,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# PostgreSQL takes at most 32,767 parameters per statement: ids go in chunks.
+_IDS_PER_QUERY = 10_000
+
+
+async def authenticator_ids(user_ids: list[int], **more: str) -> dict[int, int]:
+    """The id of each user's authenticator (matching `more`), by user id."""
+    found: dict[int, int] = {}
+    for start in range(0, len(user_ids), _IDS_PER_QUERY):
+        chunk = user_ids[start : start + _IDS_PER_QUERY]
+        rows = await Authenticator.filter(user_id__in=chunk, **more).values_list("user_id", "id")
+        found.update((int(user_id), int(authenticator_id)) for user_id, authenticator_id in rows)
+    return found
+
+
 class Seeder:
     """Writes users and what hangs off them in bulk; remembers tokens and secrets for the requests."""
 
@@ -209,10 +223,8 @@ class Seeder:
             ],
             batch_size=500,
         )
-        ids = dict(
-            await Authenticator.filter(user_id__in=user_ids, name_key=name_key(name)).values_list("user_id", "id")
-        )
-        return [(int(ids[user_id]), found[user_id]) for user_id in user_ids]
+        ids = await authenticator_ids(user_ids, name_key=name_key(name))
+        return [(ids[user_id], found[user_id]) for user_id in user_ids]
 
     async def email_authenticators(self, users: list[tuple[int, str]], name: str) -> None:
         await Authenticator.bulk_create(
@@ -322,7 +334,7 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
         users = await seeder.users("code", pool.get("sendLoginCode", 0))
         ids = [user_id for user_id, _ in users]
         await seeder.email_authenticators(users, "Work email")
-        found = dict(await Authenticator.filter(user_id__in=ids).values_list("user_id", "id"))
+        found = await authenticator_ids(ids)
         items["sendLoginCode"] = [
             {"token": token, "vars": {"id": str(found[user_id])}}
             for user_id, token in zip(ids, await seeder.sessions(ids, SessionState.CHALLENGE), strict=True)
