@@ -167,17 +167,18 @@ async def count_try_and_claim(session: Session, user: User, authenticator: Authe
     before = (user.failed_verifications, blocked)
     failures = user.failed_verifications + 1
     wait = wait_after(failures)
+    until = moment + wait if wait else None
     taken = await attempts.take_tries_and_claim(
         session_id=session.id,
         session_seen=session.failed_attempts,
         user_id=user.id,
         user_seen=user.failed_verifications,
-        blocked_until=moment + wait if wait else None,
+        blocked_until=until,
         claim=(authenticator.id, step) if step is not None else None,
         moment=moment,
     )
     if taken.user_failure:
-        user.failed_verifications, user.verification_blocked_until = failures, moment + wait if wait else None
+        user.failed_verifications, user.verification_blocked_until = failures, until
     if taken.session_try and taken.user_failure:
         session.failed_attempts += 1
 
