@@ -77,9 +77,9 @@ Statement = tuple[str, tuple[Any, ...]]
 
 @cache
 def _together(texts: tuple[str, ...]) -> str:
-    # Data-modifying WITH queries run once each, to completion, on one snapshot; each returns
-    # a row per row it changed, and the SELECT counts them. Only the caller's constant texts
-    # and numbers go into the statement (hence the noqa: S608).
+    # Data-modifying WITH queries run once each, to completion, on one snapshot, each when the
+    # SELECT first reads it (so in order); each returns a row per row it changed, and the
+    # SELECT counts them. Only the callers' constant texts and numbers go in (hence the noqa).
     queries = ", ".join(f"w{number} AS ({text} RETURNING 1)" for number, text in enumerate(texts))
     counts = ", ".join(f"(SELECT COUNT(*) FROM w{number})" for number in range(len(texts)))  # noqa: S608
     return f"WITH {queries} SELECT {counts}"
@@ -88,12 +88,10 @@ def _together(texts: tuple[str, ...]) -> str:
 async def execute_together(statements: Sequence[Statement]) -> list[int]:
     """Run writes as one unit, all of them or none; how many rows each changed.
 
-    They must change different rows and not read what the others write. PostgreSQL runs them
-    as one statement (each a data-modifying WITH query), one round trip instead of one each,
-    which a sign-in's writes need (measured by bench/run --against); SQLite runs them one
-    after another in one transaction. Both take the rows' locks in the order given (PostgreSQL
-    runs each WITH query when the SELECT first reads it): callers list rows in the order the
-    other writers of them lock theirs.
+    The writes change different rows and do not read each other's. PostgreSQL gets one
+    statement of WITH queries (one round trip, which a sign-in needs: measured by bench/run
+    --against), SQLite one transaction. Rows are locked in the order given, so callers list
+    them in the order other writers lock them.
     """
     connection = Tortoise.get_connection("default")
     dialect = connection.capabilities.dialect

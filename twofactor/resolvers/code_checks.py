@@ -149,13 +149,10 @@ class FirstTry:
 
 
 async def count_try_and_claim(session: Session, user: User, authenticator: Authenticator, step: int | None) -> FirstTry:
-    """A sign-in challenge's try and the user's failure in a row counted, and the matched app
-    code's step (if any) claimed, in one write, as `reserve_challenge_attempt` and
-    `claim_totp_step` would one after the other. Only where the counts as the request read them
-    allow a try and no known device counts its own; when a parallel request changed a count
-    since, what this write took of the two is given back, and the caller counts the usual way
-    (the claim, if made, stands: no code passes before its try is counted). Guarded by
-    tests/test_attempts.py and tests/test_login.py::test_one_code_in_parallel_sessions_wins_once."""
+    """`reserve_challenge_attempt` and `claim_totp_step` (if a step matched) in one write, while
+    the counts are as read and no known device counts its own. Otherwise nothing stays counted
+    and the caller counts the usual way; a claim made stands, and no code passes before its try
+    is counted (tests/test_attempts.py, tests/test_login.py::test_one_code_in_parallel_sessions_wins_once)."""
     blocked = user.verification_blocked_until
     moment = now()
     if (
