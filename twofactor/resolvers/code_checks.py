@@ -150,9 +150,10 @@ class FirstTry:
 
 async def count_try_and_claim(session: Session, user: User, authenticator: Authenticator, step: int | None) -> FirstTry:
     """`reserve_challenge_attempt` and `claim_totp_step` (if a step matched) in one write, while
-    the counts are as read and no known device counts its own. Otherwise nothing stays counted
-    and the caller counts the usual way; a claim made stands, and no code passes before its try
-    is counted (tests/test_attempts.py, tests/test_login.py::test_one_code_in_parallel_sessions_wins_once)."""
+    the counts are as read and no known device counts its own. A user's failure counted so
+    stands, with the try counted on the row as it is now; otherwise nothing stays counted and
+    the caller counts the usual way. A claim made stands, and no code passes before its try is
+    counted (tests/test_attempts.py, tests/test_login.py::test_one_code_in_parallel_sessions_wins_once)."""
     blocked = user.verification_blocked_until
     moment = now()
     if (
@@ -174,21 +175,28 @@ async def count_try_and_claim(session: Session, user: User, authenticator: Authe
         claim=(authenticator.id, step) if step is not None else None,
         moment=moment,
     )
-    if taken.user_failure:
-        user.failed_verifications, user.verification_blocked_until = failures, until
-    if taken.session_try and taken.user_failure:
-        session.failed_attempts += 1
-
-        async def give_back() -> None:
+    if not taken.user_failure:
+        if taken.session_try:
             await give_back_session_attempt(session)
-            await _forgive_user_failure(user, before)
+        return FirstTry(None, taken.claimed)
+    user.failed_verifications, user.verification_blocked_until = failures, until
 
-        return FirstTry((ATTEMPTS_PER_VERIFICATION - session.failed_attempts, give_back), taken.claimed)
-    if taken.session_try:
+    async def give_back() -> None:
         await give_back_session_attempt(session)
-    if taken.user_failure:
         await _forgive_user_failure(user, before)
-    return FirstTry(None, taken.claimed)
+
+    if taken.session_try:
+        session.failed_attempts += 1
+        left = ATTEMPTS_PER_VERIFICATION - session.failed_attempts
+    else:
+        # The user's failure stands and the challenge's try is counted on its row as it is now:
+        # forgiven and counted again, it would count twice if a parallel failure came between.
+        try:
+            left = await reserve_session_attempt(session)
+        except Refused:
+            await _forgive_user_failure(user, before)
+            return FirstTry(None, taken.claimed)  # counted the usual way, which ends the challenge
+    return FirstTry((left, give_back), taken.claimed)
 
 
 def counting_device(session: Session) -> int | None:
