@@ -203,6 +203,17 @@ async def test_a_failure_counted_since_it_was_read_is_left_as_it_is(app: Harness
     assert await _counts(session, user) == (1, 2)
 
 
+async def test_a_replayed_code_gives_back_only_its_own_failure(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    await User.filter(id=user.id).update(failed_verifications=1)  # a parallel request's wrong code
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    _, give_back = first.counted or await code_checks.reserve_challenge_attempt(session, user)
+    assert await _counts(session, user) == (1, 2)
+    await give_back()  # the code was used before
+    # The parallel request's failure stays counted.
+    assert await _counts(session, user) == (0, 1)
+
+
 async def test_a_user_read_as_waiting_writes_nothing_and_claims_nothing(app: Harness) -> None:
     session, user, authenticator, step = await _challenge_with_app(app)
     blocked = now() + timedelta(minutes=5)
