@@ -7,11 +7,13 @@ changed since they were read (a parallel request) are counted exactly.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from helpers import SET_UP_APP, Harness, add_app, login, signed_in
+from tortoise.expressions import F
 
-from twofactor.models import Authenticator, Session, Setup, User
+from twofactor.models import Authenticator, Session, Setup, User, attempts
 from twofactor.resolvers import code_checks
 from twofactor.schema.errors import ErrorCode, Refused
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION
@@ -144,17 +146,50 @@ async def test_a_wrong_code_is_counted_and_claims_nothing(app: Harness) -> None:
     assert await _last_step(authenticator) == before
 
 
-async def test_a_try_taken_since_it_was_read_is_given_back_and_the_claim_stands(app: Harness) -> None:
+async def test_a_try_taken_since_it_was_read_is_counted_on_the_row_and_the_claim_stands(app: Harness) -> None:
     session, user, authenticator, step = await _challenge_with_app(app)
     await Session.filter(id=session.id).update(failed_attempts=2)  # a parallel request's tries
     first = await code_checks.count_try_and_claim(session, user, authenticator, step)
-    assert first.counted is None and first.claimed is True
-    # The user's failure is given back: the caller counts both the usual way.
-    assert await _counts(session, user) == (2, 0)
-    assert await _last_step(authenticator) == step
-    left, _ = await code_checks.reserve_challenge_attempt(session, user)
-    assert left == ATTEMPTS_PER_VERIFICATION - 3
+    assert first.counted is not None and first.claimed is True
+    # The user's failure stands; the try is counted after the parallel ones.
+    assert first.counted[0] == ATTEMPTS_PER_VERIFICATION - 3
     assert await _counts(session, user) == (3, 1)
+    assert await _last_step(authenticator) == step
+    await first.counted[1]()  # a replayed code gives both back
+    assert await _counts(session, user) == (2, 0)
+
+
+async def test_a_challenge_spent_since_it_was_read_forgives_the_users_failure(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    await Session.filter(id=session.id).update(failed_attempts=ATTEMPTS_PER_VERIFICATION)
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    assert first.counted is None and first.claimed is True
+    assert await _counts(session, user) == (ATTEMPTS_PER_VERIFICATION, 0)
+    with pytest.raises(Refused) as refused:
+        await code_checks.reserve_challenge_attempt(session, user)
+    assert refused.value.error.code == ErrorCode.TOO_MANY_ATTEMPTS
+
+
+async def test_a_failure_counted_just_after_the_write_is_not_counted_twice(
+    app: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    # A parallel request of this sign-in took its try; its failure of the user comes next.
+    await Session.filter(id=session.id).update(failed_attempts=1)
+    take = attempts.take_tries_and_claim
+
+    async def then_the_parallel_failure(**kwargs: Any) -> attempts.TriesTaken:
+        taken = await take(**kwargs)
+        await User.filter(id=user.id).update(failed_verifications=F("failed_verifications") + 1)
+        return taken
+
+    monkeypatch.setattr(attempts, "take_tries_and_claim", then_the_parallel_failure)
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    left, _ = first.counted or await code_checks.reserve_challenge_attempt(session, user)
+    assert first.claimed is True
+    assert left == ATTEMPTS_PER_VERIFICATION - 2
+    # Two tries of the challenge, two failures of the user: this request's and the parallel one's.
+    assert await _counts(session, user) == (2, 2)
 
 
 async def test_a_failure_counted_since_it_was_read_is_left_as_it_is(app: Harness) -> None:
@@ -166,6 +201,17 @@ async def test_a_failure_counted_since_it_was_read_is_left_as_it_is(app: Harness
     left, _ = await code_checks.reserve_challenge_attempt(session, user)
     assert left == ATTEMPTS_PER_VERIFICATION - 1
     assert await _counts(session, user) == (1, 2)
+
+
+async def test_a_replayed_code_gives_back_only_its_own_failure(app: Harness) -> None:
+    session, user, authenticator, step = await _challenge_with_app(app)
+    await User.filter(id=user.id).update(failed_verifications=1)  # a parallel request's wrong code
+    first = await code_checks.count_try_and_claim(session, user, authenticator, step)
+    _, give_back = first.counted or await code_checks.reserve_challenge_attempt(session, user)
+    assert await _counts(session, user) == (1, 2)
+    await give_back()  # the code was used before
+    # The parallel request's failure stays counted.
+    assert await _counts(session, user) == (0, 1)
 
 
 async def test_a_user_read_as_waiting_writes_nothing_and_claims_nothing(app: Harness) -> None:

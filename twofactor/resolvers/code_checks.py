@@ -65,8 +65,9 @@ def setup_ended() -> Refused:
     return Refused(ErrorCode.NOT_FOUND, "This set-up has already ended.", field="setupId")
 
 
-async def reserve_user_attempt(known: User) -> None:
-    """Count one more failure in a row for the user before checking a code (RATE_LIMITED if waiting).
+async def reserve_user_attempt(known: User) -> tuple[int, datetime | None]:
+    """Count one more failure in a row for the user before checking a code (RATE_LIMITED if waiting);
+    the count and wait it replaced, to give it back (`_forgive_user_failure`).
 
     The failure is counted first and forgiven by `user_succeeded`, so a
     request that dies half-way still costs a try. The first compare-and-swap
@@ -88,8 +89,9 @@ async def reserve_user_attempt(known: User) -> None:
                 retry_after_seconds=seconds_until(blocked),
                 wait=Wait("verification.throttled", f"verify:user:{user_id}", blocked, user_id),
             )
+        replaced = (user.failed_verifications, blocked)
         if await _count_failure(known, user, moment):
-            return
+            return replaced
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
@@ -106,23 +108,26 @@ async def _count_failure(known: User, user: User, moment: datetime) -> bool:
 
 
 async def _forgive_user_failure(user: User, before: tuple[int, datetime | None]) -> None:
-    """Undo a failure counted for a code that was then not checked, unless the count moved on since."""
+    """Undo a failure counted for a code that was then not checked, unless the count moved on since.
+    `before` is what the failure replaced, not the row as the request read it: back to that, a
+    failure a parallel request counted in between would be undone too."""
     await attempts.set_user_failures(user.id, user.failed_verifications, *before)
     user.failed_verifications, user.verification_blocked_until = before
 
 
 async def _reserve_with_user(
     take_first: Callable[[], Awaitable[int]], give_back_first: Callable[[], Awaitable[None]], user: User
-) -> int:
+) -> tuple[int, tuple[int, datetime | None]]:
     """A try of a challenge or set-up (`take_first`), then the user's failure; the tries left
-    if this one fails. A refused user (waiting) gives the first try back."""
+    if this one fails, and what the failure replaced. A refused user (waiting) gives the first
+    try back."""
     left = await take_first()
     try:
-        await reserve_user_attempt(user)
+        replaced = await reserve_user_attempt(user)
     except Refused:
         await give_back_first()
         raise
-    return left
+    return left, replaced
 
 
 async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
@@ -132,7 +137,7 @@ async def reserve_session_and_user_attempt(session: Session, user: User) -> int:
     """
     take = partial(reserve_session_attempt, session)
     give_back = partial(give_back_session_attempt, session)
-    return await _reserve_with_user(take, give_back, user)
+    return (await _reserve_with_user(take, give_back, user))[0]
 
 
 GiveBack = Callable[[], Awaitable[None]]
@@ -150,9 +155,10 @@ class FirstTry:
 
 async def count_try_and_claim(session: Session, user: User, authenticator: Authenticator, step: int | None) -> FirstTry:
     """`reserve_challenge_attempt` and `claim_totp_step` (if a step matched) in one write, while
-    the counts are as read and no known device counts its own. Otherwise nothing stays counted
-    and the caller counts the usual way; a claim made stands, and no code passes before its try
-    is counted (tests/test_attempts.py, tests/test_login.py::test_one_code_in_parallel_sessions_wins_once)."""
+    the counts are as read and no known device counts its own. A user's failure counted so
+    stands, with the try counted on the row as it is now; otherwise nothing stays counted and
+    the caller counts the usual way. A claim made stands, and no code passes before its try is
+    counted (tests/test_attempts.py, tests/test_login.py::test_one_code_in_parallel_sessions_wins_once)."""
     blocked = user.verification_blocked_until
     moment = now()
     if (
@@ -174,21 +180,28 @@ async def count_try_and_claim(session: Session, user: User, authenticator: Authe
         claim=(authenticator.id, step) if step is not None else None,
         moment=moment,
     )
-    if taken.user_failure:
-        user.failed_verifications, user.verification_blocked_until = failures, until
-    if taken.session_try and taken.user_failure:
-        session.failed_attempts += 1
-
-        async def give_back() -> None:
+    if not taken.user_failure:
+        if taken.session_try:
             await give_back_session_attempt(session)
-            await _forgive_user_failure(user, before)
+        return FirstTry(None, taken.claimed)
+    user.failed_verifications, user.verification_blocked_until = failures, until
 
-        return FirstTry((ATTEMPTS_PER_VERIFICATION - session.failed_attempts, give_back), taken.claimed)
-    if taken.session_try:
+    async def give_back() -> None:
         await give_back_session_attempt(session)
-    if taken.user_failure:
         await _forgive_user_failure(user, before)
-    return FirstTry(None, taken.claimed)
+
+    if taken.session_try:
+        session.failed_attempts += 1
+        left = ATTEMPTS_PER_VERIFICATION - session.failed_attempts
+    else:
+        # The user's failure stands and the challenge's try is counted on its row as it is now:
+        # forgiven and counted again, it would count twice if a parallel failure came between.
+        try:
+            left = await reserve_session_attempt(session)
+        except Refused:
+            await _forgive_user_failure(user, before)
+            return FirstTry(None, taken.claimed)  # counted the usual way, which ends the challenge
+    return FirstTry((left, give_back), taken.claimed)
 
 
 def counting_device(session: Session) -> int | None:
@@ -211,8 +224,7 @@ async def reserve_challenge_attempt(session: Session, user: User) -> tuple[int, 
     counted = await _reserve_with_device(counting_device(session), take, give_back_try, user)
     if counted is not None:
         return counted
-    before = (user.failed_verifications, user.verification_blocked_until)
-    left = await reserve_session_and_user_attempt(session, user)
+    left, before = await _reserve_with_user(take, give_back_try, user)
 
     async def give_back() -> None:
         await give_back_try()
@@ -234,15 +246,16 @@ async def _device_failure(device_id: int) -> tuple[int, datetime | None] | None:
         ) from None
 
 
-async def _count_user_failure(known: User) -> None:
+async def _count_user_failure(known: User) -> tuple[int, datetime | None]:
     """One more failure in a row for the user whatever their wait (a known device's, which its
     own count holds back); compare-and-swap as `reserve_user_attempt`."""
     user = known
     for attempt in range(_CAS_TRIES):
         if attempt:
             user = await attempts.read_user_failures(known.id)
+        replaced = (user.failed_verifications, user.verification_blocked_until)
         if await _count_failure(known, user, now()):
-            return
+            return replaced
     raise Refused(ErrorCode.RATE_LIMITED, "Too many attempts at once. Try again.", retry_after_seconds=1)
 
 
@@ -257,14 +270,13 @@ async def _reserve_with_device(
     before = await _device_failure(device_id)
     if before is None:
         return None
-    user_before = (user.failed_verifications, user.verification_blocked_until)
     try:
         left = await take() if take is not None else 0
     except Refused:
         await devices.give_back_device_code_failure(device_id, before)
         raise
     try:
-        await _count_user_failure(user)
+        user_before = await _count_user_failure(user)
     except Refused:
         if give_back_try is not None:
             await give_back_try()
@@ -286,8 +298,7 @@ async def reserve_code_check(session: Session, user: User) -> GiveBack:
     counted = await _reserve_with_device(counting_device(session), None, None, user)
     if counted is not None:
         return counted[1]
-    user_before = (user.failed_verifications, user.verification_blocked_until)
-    await reserve_user_attempt(user)
+    user_before = await reserve_user_attempt(user)
     return partial(_forgive_user_failure, user, user_before)
 
 
@@ -315,7 +326,7 @@ async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Sess
     counted = await _reserve_with_device(counting_device(session) if session else None, take, give_back, user)
     if counted is not None:
         return counted[0]
-    return await _reserve_with_user(take, give_back, user)
+    return (await _reserve_with_user(take, give_back, user))[0]
 
 
 def try_left_as_read(tries_used: int, user: User) -> bool:
