@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -362,17 +361,6 @@ async def test_the_server_cleans_up_on_its_own(app: Harness, ada: str) -> None:
 
 
 # The setting
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("TWOFACTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
-    return monkeypatch
 
 
 def test_audit_retention_is_kept_forever_unless_set(env: pytest.MonkeyPatch) -> None:

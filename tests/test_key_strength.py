@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 
 import pytest
 
@@ -32,15 +30,11 @@ WEAK = {
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("TWOFACTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("TWOFACTOR_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWOFACTOR_ENV", "production")
-    monkeypatch.setenv("TWOFACTOR_MAIL_URL", "smtp://mail.example.test:587?starttls=true")
-    return monkeypatch
+def env(env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """conftest's clean environment, in production with a real mail server named."""
+    env.setenv("TWOFACTOR_ENV", "production")
+    env.setenv("TWOFACTOR_MAIL_URL", "smtp://mail.example.test:587?starttls=true")
+    return env
 
 
 @pytest.mark.parametrize("key", GENERATED.values(), ids=GENERATED.keys())

@@ -109,6 +109,15 @@ async def verify(app: Harness, token: str, credential: Any) -> dict[str, Any]:
     return payload
 
 
+async def all_tries_but_one_failed(app: Harness, pending: str, key: SoftKey) -> dict[str, Any]:
+    """The challenge's request options, after every try but the last failed (signed for another origin)."""
+    request: dict[str, Any] = (await options(app, pending))["requestOptions"]
+    for _ in range(ATTEMPTS_PER_VERIFICATION - 1):
+        failed = await verify(app, pending, key.get(request, origin="https://evil.example"))
+        assert failed["error"]["code"] == "INVALID_CODE"
+    return request
+
+
 async def user_with_key(app: Harness, email: str, key: SoftKey) -> tuple[int, str]:
     """A user whose one authenticator is `key`, and a session at the sign-in challenge."""
     await enable_keys()
@@ -438,10 +447,7 @@ async def test_wrong_origin_and_rp_id_are_refused_at_sign_in(app: Harness, ada: 
 async def test_the_challenges_tries_run_out_and_end_the_sign_in(app: Harness, ada: str) -> None:
     key = SoftKey()
     user_id, pending = await user_with_key(app, ada, key)
-    request = (await options(app, pending))["requestOptions"]
-    for _ in range(ATTEMPTS_PER_VERIFICATION - 1):
-        failed = await verify(app, pending, key.get(request, origin="https://evil.example"))
-        assert failed["error"]["code"] == "INVALID_CODE"
+    request = await all_tries_but_one_failed(app, pending, key)
     last = await verify(app, pending, key.get(request, origin="https://evil.example"))
     assert last["error"]["code"] == "TOO_MANY_ATTEMPTS"
     assert not await Session.filter(user_id=user_id, state="challenge").exists()
@@ -498,10 +504,7 @@ async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
 async def test_a_counter_that_goes_back_on_the_last_try_ends_the_sign_in(app: Harness, ada: str) -> None:
     key = SoftKey()
     user_id, pending = await user_with_key(app, ada, key)
-    request = (await options(app, pending))["requestOptions"]
-    for _ in range(ATTEMPTS_PER_VERIFICATION - 1):
-        failed = await verify(app, pending, key.get(request, origin="https://evil.example"))
-        assert failed["error"]["code"] == "INVALID_CODE"
+    request = await all_tries_but_one_failed(app, pending, key)
     # The key was last seen at 3: a copy reporting 2 is behind it.
     await SecurityKey.filter(credential_id=key.id).update(sign_count=3)
     last = await verify(app, pending, key.get(request, sign_count=2))
