@@ -167,6 +167,31 @@ async def watched_context(browser: Browser, server: LiveServer, width: int = 128
     return context, watched
 
 
+def assert_clean(watched: Watched) -> None:
+    """The page reached nothing but the server, and logged and threw no error."""
+    assert watched.outside_requests == [], watched.outside_requests
+    assert watched.page_errors == [], watched.page_errors
+    assert watched.console_errors == [], watched.console_errors
+
+
+@contextlib.asynccontextmanager
+async def watched_page(
+    browser: Browser, server: LiveServer, init_script: str | None = None
+) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """A page in a `watched_context` (running `init_script` first in every page), closed after
+    the block, which then checks `assert_clean`."""
+    context, watched = await watched_context(browser, server)
+    try:
+        if init_script is not None:
+            await context.add_init_script(init_script)
+        page = await context.new_page()
+        watch(page, watched)
+        yield context, page
+    finally:
+        await context.close()
+    assert_clean(watched)
+
+
 def watch(page: Page, watched: Watched) -> None:
     """Record the page's console errors (a CSP violation is one) and uncaught exceptions."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from browser_support import (
     LiveServer,
-    Watched,
+    assert_clean,
     live_server,
     screenshot,
     screenshots,
@@ -108,12 +108,6 @@ async def set_up_app(page: Page, name: str) -> str:
 
 def authenticators(page: Page) -> Locator:
     return page.get_by_role("list", name="Your authenticators").get_by_role("listitem")
-
-
-def assert_clean(watched: Watched) -> None:
-    assert watched.outside_requests == [], watched.outside_requests
-    assert watched.page_errors == [], watched.page_errors
-    assert watched.console_errors == [], watched.console_errors
 
 
 async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_code(
