@@ -18,6 +18,11 @@ import segno
 # decode ours with zxing); on a screen, at this size, the scoring buys nothing users notice.
 MASK = 0
 
+# Error correction: segno's default, L, raised to the best level that fits the same symbol size.
+# A code read off a screen is not torn or stained; a smaller symbol has larger modules at the same
+# size on screen, which cameras read more easily.
+ERROR = "l"
+
 Kind = Literal["svg", "png"]
 
 # How many symbols this process has encoded ("symbol") and images of each kind it has rendered:
@@ -42,7 +47,7 @@ _cache: OrderedDict[str, _Entry] = OrderedDict()
 
 def _symbol(uri: str) -> segno.QRCode:
     RENDERS["symbol"] += 1
-    return segno.make(uri, error="m", micro=False, mask=MASK)
+    return segno.make(uri, error=ERROR, micro=False, mask=MASK)
 
 
 def _render(symbol: segno.QRCode, kind: Kind) -> str:
