@@ -30,7 +30,7 @@ import runner
 
 # The hot paths (new/old >= 0.90) and rare paths (>= 0.05 of H, whatever the database).
 HOT = ["session", "myTwoFactor", "verifyLogin", "login", "sendLoginCode"]
-RARE = ["submitCode", "setUpApp", "setUpAppPng", "setUpEmail", "remove", "regenerateRecoveryCodes"]
+RARE = list(runner.RARE_FLOWS)
 HOT_RATIO = 0.90
 RARE_SHARE_OF_H = runner.RARE_SHARE_OF_H
 CACHE = Path(os.environ.get("TWOFACTOR_BENCH_CACHE", Path.home() / ".cache" / "twofactor-bench"))

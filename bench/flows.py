@@ -55,6 +55,13 @@ mutation { myTwoFactor { setUpApp {
   error { code message }
 } } }"""
 
+# A set-up on the phone that will hold the code: the app opens otpauthUri, so no QR code is drawn.
+SET_UP_APP_KEY = """
+mutation { myTwoFactor { setUpApp {
+  setup { id status method expiresAt attemptsLeft app { setupKey otpauthUri digits period } }
+  error { code message }
+} } }"""
+
 SUBMIT = """
 mutation($id: ID!, $code: String!, $name: String) { myTwoFactor { submitCode(setupId: $id, code: $code, name: $name) {
   authenticator { id name method email createdAt lastUsedAt } message recoveryCodes
@@ -115,6 +122,9 @@ FLOWS: dict[str, Flow] = {
     "setUpApp": Flow("setUpApp", SET_UP_APP, ("myTwoFactor", "setUpApp"), "once", note="new secret + QR (SVG+PNG)"),
     "setUpAppPng": Flow(
         "setUpAppPng", SET_UP_APP_PNG, ("myTwoFactor", "setUpApp"), "once", note="QR as PNG only (web client)"
+    ),
+    "setUpAppKey": Flow(
+        "setUpAppKey", SET_UP_APP_KEY, ("myTwoFactor", "setUpApp"), "once", note="no QR: setup key and URI only"
     ),
     "submitCode": Flow(
         "submitCode", SUBMIT, ("myTwoFactor", "submitCode"), "once", mails=1, note="APP set-up, first factor"
@@ -293,12 +303,10 @@ async def seed(database_url: str, secret_key: str, pool: dict[str, int]) -> dict
         # open at once, far apart in the order (a request of each user, then a second of each ...).
         # (Builds from before the limit existed allow any number; 5 keeps the same shape.)
         per_user = getattr(rules, "MAX_OPEN_SETUPS_PER_USER", 5)
-        ids = [user_id for user_id, _ in await seeder.users("app", -(-pool["setUpApp"] // per_user))]
-        app_tokens = await seeder.sessions(ids, SessionState.DONE)
-        items["setUpApp"] = [{"token": t} for _ in range(per_user) for t in app_tokens]
-        ids = [user_id for user_id, _ in await seeder.users("apppng", -(-pool.get("setUpAppPng", 0) // per_user))]
-        app_tokens = await seeder.sessions(ids, SessionState.DONE)
-        items["setUpAppPng"] = [{"token": t} for _ in range(per_user) for t in app_tokens]
+        for flow, prefix in (("setUpApp", "app"), ("setUpAppPng", "apppng"), ("setUpAppKey", "appkey")):
+            ids = [user_id for user_id, _ in await seeder.users(prefix, -(-pool.get(flow, 0) // per_user))]
+            app_tokens = await seeder.sessions(ids, SessionState.DONE)
+            items[flow] = [{"token": t} for _ in range(per_user) for t in app_tokens]
 
         # submitCode: one pending APP set-up per user; the code is computed when sent.
         ids = [user_id for user_id, _ in await seeder.users("submit", pool["submitCode"])]
