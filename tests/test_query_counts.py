@@ -291,6 +291,28 @@ async def test_writes_run_together_all_or_none_with_each_ones_row_count(app: Har
     assert rows == [("k1", 2), ("k2", 5), ("k3", 1)]  # k2 was not bumped
 
 
+async def test_a_question_mark_in_a_string_literal_is_text_not_a_parameter(app: Harness) -> None:
+    """PostgreSQL's `$n` replace only the `?` placeholders, not a `?` inside quotes."""
+    from datetime import UTC, datetime
+
+    from twofactor.models import raw_sql
+
+    insert = """INSERT INTO "login_throttles" ("key", "window_start", "failures") VALUES ('who?', ?, ?)"""
+    assert await raw_sql.execute(insert, datetime.now(UTC), 3) == 1
+    assert await raw_sql.fetch(
+        'SELECT "failures" FROM "login_throttles" WHERE "key" = \'who?\' AND "failures" = ?', 3
+    ) == [(3,)]
+
+
+async def test_writes_together_may_not_return_rows(app: Harness) -> None:
+    """Its rows would be counted as rows changed (on PostgreSQL): refused on both databases alike."""
+    from twofactor.models import raw_sql
+
+    bump = 'UPDATE "login_throttles" SET "failures" = "failures" + 1 WHERE "key" = ?'
+    with pytest.raises(ValueError, match="may not return rows"):
+        await raw_sql.execute_together([(bump, ("k1",)), (f'{bump} RETURNING "key"', ("k2",))])
+
+
 async def test_raw_sql_counts_the_rows_each_statement_changed(app: Harness) -> None:
     """Row counts decide claims: an INSERT that did nothing must say 0 (PostgreSQL reports an oid too)."""
     from datetime import UTC, datetime

@@ -10,6 +10,7 @@ and take values as Tortoise would pass them, so rows written either way read bac
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import re
@@ -25,15 +26,16 @@ from tortoise.transactions import in_transaction
 log = logging.getLogger("twofactor")
 T = TypeVar("T")
 
-_PLACEHOLDER = re.compile(r"\?")
+# A `?` placeholder, or a string literal or quoted name (whose `?` is text, not a placeholder).
+_PLACEHOLDER = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?""")
 
 
 @cache
 def _text(dialect: str, sql: str) -> str:
     if dialect == "sqlite":
         return sql
-    numbers = iter(range(1, sql.count("?") + 1))
-    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda found: f"${next(numbers)}" if found[0] == "?" else found[0], sql)
 
 
 def is_sqlite(connection: BaseDBAsyncClient | None = None) -> bool:
@@ -80,6 +82,9 @@ def _together(texts: tuple[str, ...]) -> str:
     # Data-modifying WITH queries run once each, to completion, on one snapshot, each when the
     # SELECT first reads it (so in order); each returns a row per row it changed, and the
     # SELECT counts them. Only the callers' constant texts and numbers go in (hence the noqa).
+    if any("RETURNING" in text.upper() for text in texts):
+        # Its rows would be counted as rows changed, on PostgreSQL only.
+        raise ValueError("execute_together counts the rows each write changed: a write may not return rows")
     queries = ", ".join(f"w{number} AS ({text} RETURNING 1)" for number, text in enumerate(texts))
     counts = ", ".join(f"(SELECT COUNT(*) FROM w{number})" for number in range(len(texts)))  # noqa: S608
     return f"WITH {queries} SELECT {counts}"
@@ -95,11 +100,12 @@ async def execute_together(statements: Sequence[Statement]) -> list[int]:
     """
     connection = Tortoise.get_connection("default")
     dialect = connection.capabilities.dialect
+    together = _together(tuple(sql for sql, _ in statements))  # checked on both databases
     if dialect == "sqlite":
         async with in_transaction() as transaction:
             return [await execute(sql, *values, connection=transaction) for sql, values in statements]
     # Each statement's own text and values, in order: the `?` become $1..$n across all of them.
-    text = _text(dialect, _together(tuple(sql for sql, _ in statements)))
+    text = _text(dialect, together)
     listed = [value for _, values in statements for value in values]
     _, rows = await _again_after_deadlock(connection, lambda: connection.execute_query(text, listed))
     return [int(count) for count in rows[0]]
