@@ -4,6 +4,7 @@ with a software authenticator (tests/webauthn_support.py) against py_webauthn's 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +24,18 @@ from helpers import (
 from test_admin import RESET, admin_token
 from test_query_counts import counting
 from test_subscriptions import listening, signed_socket
-from webauthn_support import ORIGIN, RP_ID, SoftKey
+from webauthn_support import ORIGIN, RP_ID, SoftKey, b64url
 
-from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
+from twofactor.models import (
+    AuditEvent,
+    Authenticator,
+    Policy,
+    SecurityKey,
+    Session,
+    Setup,
+    User,
+    WebAuthnChallenge,
+)
 from twofactor.models.security_keys import claim_challenge, credential_registered, key_signed_in
 from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
@@ -244,6 +254,58 @@ async def test_a_credential_id_of_another_users_key_proves_nothing(app: Harness,
     assert stored.authenticator.name == "YubiKey" and await SecurityKey.all().count() == 1
 
 
+async def test_naming_a_registered_credential_is_a_wrong_answer_on_the_record(app: Harness, ada: str) -> None:
+    # Counted, audited and shown like a key that did not verify: the last try locks the set-up.
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    bobs_key = SoftKey()
+    await add_key(app, bob, bobs_key)
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    squatter = SoftKey(credential_id=bobs_key.credential_id)
+    for left in range(ATTEMPTS_PER_VERIFICATION - 1, 0, -1):
+        taken = await submit(app, token, setup["id"], squatter.create(creation))
+        assert taken["error"]["code"] == "INVALID_INPUT" and "already registered" in taken["error"]["message"]
+        assert taken["error"]["attemptsLeft"] == left
+    last = await submit(app, token, setup["id"], squatter.create(creation))
+    assert last["error"]["code"] == "TOO_MANY_ATTEMPTS"
+    assert (await Setup.get(id=setup["id"])).status == "LOCKED"
+    failed = await AuditEvent.filter(target_id=user.id, action="setup.code_failed")
+    assert [e.details["reason"] for e in failed] == ["credential_taken"] * (ATTEMPTS_PER_VERIFICATION - 1)
+    assert await AuditEvent.filter(target_id=user.id, action="setup.locked").count() == 1
+
+
+async def test_a_credential_registered_during_the_set_up_does_not_end_the_failures(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    await add_key(app, bob, SoftKey())
+    bobs = await SecurityKey.get()
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    wrong = await submit(app, token, setup["id"], SoftKey().create(creation, origin="https://evil.example"))
+    assert wrong["error"]["code"] == "INVALID_CODE"
+
+    async def registered_meanwhile(credential_id: str) -> bool:
+        found = await credential_registered(credential_id)
+        # Between this check and the set-up's write, another user's set-up stored the same credential.
+        await SecurityKey.filter(id=bobs.id).update(credential_id=credential_id)
+        return found
+
+    monkeypatch.setattr(security_keys, "credential_registered", registered_meanwhile)
+    taken = await submit(app, token, setup["id"], SoftKey().create(creation))
+    assert taken["error"]["code"] == "INVALID_INPUT" and "already registered" in taken["error"]["message"]
+    assert taken["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 2
+    # As when the check finds it: the answer proves nothing, so the failures in a row go on.
+    assert (await User.get(id=user.id)).failed_verifications == 2
+    failed = await AuditEvent.filter(target_id=user.id, action="setup.code_failed").order_by("id")
+    assert [e.details.get("reason") for e in failed] == [None, "credential_taken"]
+    assert await SecurityKey.all().count() == 1
+
+
 class PaddedKey(SoftKey):
     """A software key whose COSE public key carries a large extra field (the parser ignores it)."""
 
@@ -442,6 +504,55 @@ async def test_wrong_origin_and_rp_id_are_refused_at_sign_in(app: Harness, ada: 
     stranger = await verify(app, pending, SoftKey().get(request))
     assert stranger["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 3
     assert (await verify(app, pending, key.get(request)))["error"] is None
+
+
+async def test_a_ceremony_framed_by_another_site_is_refused(app: Harness, ada: str) -> None:
+    # clientDataJSON's crossOrigin: our page in another site's iframe. No page of ours expects to
+    # be framed (WebAuthn §7.1 and §7.2: verify the relying party expects it), so it never verifies.
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    key = SoftKey()
+    framed = await submit(app, token, setup["id"], key.create(creation, top_origin="https://evil.example"))
+    assert framed["error"]["code"] == "INVALID_CODE"
+    assert framed["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    assert (await submit(app, token, setup["id"], key.create(creation)))["error"] is None
+    request = (await options(app, token))["requestOptions"]
+    framed = await verify(app, token, key.get(request, top_origin="https://evil.example"))
+    assert framed["error"]["code"] == "INVALID_CODE"
+    assert (await verify(app, token, key.get(request)))["error"] is None
+
+
+@pytest.mark.parametrize("synced", [False, True], ids=["device-bound", "synced"])
+async def test_a_key_whose_backup_eligibility_changed_does_not_verify(app: Harness, ada: str, synced: bool) -> None:
+    # WebAuthn §7.2: a credential is backup eligible or not for life; its backup state may change.
+    key = SoftKey(backup_eligible=synced, backed_up=synced)
+    _, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    key.backup_eligible = key.backed_up = not synced
+    changed = await verify(app, pending, key.get(request))
+    assert changed["error"]["code"] == "INVALID_CODE"
+    assert changed["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    stored = await SecurityKey.get(credential_id=key.id)
+    assert (stored.backup_eligible, stored.backup_state, stored.sign_count) == (synced, synced, 0)
+    key.backup_eligible, key.backed_up = synced, False
+    assert (await verify(app, pending, key.get(request)))["error"] is None
+    assert (await SecurityKey.get(credential_id=key.id)).backup_state is False
+
+
+async def test_an_answer_naming_another_user_handle_does_not_verify(app: Harness, ada: str) -> None:
+    # WebAuthn §7.2: a user handle in the answer must be the one the key was created with.
+    key = SoftKey()
+    _, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    answer = key.get(request)
+    answer["response"]["userHandle"] = b64url(secrets.token_bytes(32))
+    assert (await verify(app, pending, answer))["error"]["code"] == "INVALID_CODE"
+    # A discoverable credential names its own handle: that one verifies.
+    answer = key.get(request)
+    answer["response"]["userHandle"] = (await SecurityKey.get(credential_id=key.id)).user_handle
+    assert (await verify(app, pending, answer))["error"] is None
 
 
 async def test_the_challenges_tries_run_out_and_end_the_sign_in(app: Harness, ada: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -80,6 +81,13 @@ async def remember_device(
 def _beyond(devices: QuerySet[KnownDevice], keep: int) -> Subquery:
     """The ids of `devices` past the `keep` most recently used."""
     return Subquery(devices.order_by("-last_used_at", "-id").offset(keep).values("id"))
+
+
+async def distrust_devices(user_id: int, connection: BaseDBAsyncClient) -> None:
+    """An administrator's reset: the factors the user's devices passed are gone (one may have been
+    an intruder's), so none counts its own wrong codes until it passes a new one. They stay known,
+    with their own allowance of wrong passwords."""
+    await KnownDevice.filter(user_id=user_id).using_db(connection).update(second_factor_at=None)
 
 
 # A plain statement: a passed sign-in challenge writes it together with its other writes.
