@@ -589,6 +589,24 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     assert (await SecurityKey.get(credential_id=key.id)).sign_count == 7
 
 
+async def test_only_the_suspended_key_itself_hears_that_it_is_suspended(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    await SecurityKey.filter(credential_id=key.id).update(suspended_at=now())
+    # Someone with the password names the key's credential id without the key: no free answer
+    # telling the key is suspended, and a try spent like any answer that does not verify.
+    forged = await verify(app, pending, SoftKey(credential_id=key.credential_id).get(request))
+    assert forged["error"]["code"] == "INVALID_CODE" and "suspended" not in forged["error"]["message"]
+    assert forged["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    # The key itself is told; its answer is a wrong one all the same.
+    real = await verify(app, pending, key.get(request))
+    assert real["error"]["code"] == "INVALID_CODE" and "suspended" in real["error"]["message"]
+    assert real["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 2
+    assert await AuditEvent.filter(target_id=user_id, action="login.factor_failed").count() == 2
+    assert (await SecurityKey.get(credential_id=key.id)).sign_count == 0
+
+
 async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
     app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

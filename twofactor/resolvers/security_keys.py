@@ -79,7 +79,7 @@ def _as_key_answer(refused: Refused) -> Refused:
     return refused
 
 
-def _suspended(attempts_left: int | None = None) -> Refused:
+def _suspended(attempts_left: int | None) -> Refused:
     return Refused(
         ErrorCode.INVALID_CODE,
         "This security key is suspended: its signature counter went backwards, so it may have been copied. "
@@ -248,8 +248,6 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
         raise challenge_gone()
     key = next((k for k in await security_keys_of(user.id) if k.credential_id == credential_id), None)
-    if key is not None and key.suspended_at is not None:
-        raise _suspended()
     signing_in = session.state == SessionState.CHALLENGE
     if signing_in:
         left, give_back = await auth.challenge_attempt(context, session, user)
@@ -271,6 +269,9 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     )
     if key is None or asserted is None:
         raise await _failed(context, session, user, left)
+    if key.suspended_at is not None:
+        # Told only to the key itself (a credential id alone would learn it for free), as a wrong answer.
+        raise _as_suspended(await _failed(context, session, user, left))
     if webauthn.counter_went_back(key.sign_count, asserted.sign_count):
         raise await _counter_went_back(context, session, user, key, left)
     moment = now()
@@ -313,7 +314,11 @@ async def _counter_went_back(
     """A verified assertion whose counter went backwards: the key is suspended and the try counts
     as a wrong answer; its last try ends the sign-in (TOO_MANY_ATTEMPTS), as a wrong code's does."""
     await _suspend(context, user, key)
-    failed = await _failed(context, session, user, left)
+    return _as_suspended(await _failed(context, session, user, left))
+
+
+def _as_suspended(failed: Refused) -> Refused:
+    """A suspended key's answer, counted as a wrong one (`failed`): its last try ends the sign-in."""
     if failed.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
         return failed
     return _suspended(failed.error.attempts_left)
