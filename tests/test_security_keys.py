@@ -29,6 +29,7 @@ from webauthn_support import ORIGIN, RP_ID, SoftKey, b64url
 from twofactor.models import (
     AuditEvent,
     Authenticator,
+    KnownDevice,
     Policy,
     SecurityKey,
     Session,
@@ -389,6 +390,30 @@ async def test_a_set_up_challenge_is_used_once_and_only_by_its_set_up(app: Harne
     replayed = await submit(app, token, first["id"], answer)
     assert replayed["error"]["code"] == "CODE_EXPIRED"
     assert await SecurityKey.all().count() == 1
+
+
+async def test_a_sign_in_challenge_registers_nothing_and_a_set_up_challenge_signs_nothing_in(
+    app: Harness, ada: str
+) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    await add_key(app, token, key, "One")
+    request = (await options(app, token))["requestOptions"]
+    setup = (await start(app, token, "Two"))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    other = SoftKey()
+    crossed = await submit(app, token, setup["id"], other.create(creation, challenge=request["challenge"]))
+    assert crossed["error"]["code"] == "INVALID_CODE"
+    assert (await verify(app, token, key.get(request, challenge=creation["challenge"])))["error"]["code"] == (
+        "INVALID_CODE"
+    )
+    # A registration's answer over the session's own challenge is no assertion either.
+    as_assertion = key.create(creation, challenge=request["challenge"])
+    assert (await verify(app, token, as_assertion))["error"]["code"] == "INVALID_CODE"
+    # Each challenge still serves its own ceremony.
+    assert (await submit(app, token, setup["id"], other.create(creation)))["error"] is None
+    assert (await verify(app, token, key.get(request)))["error"] is None
 
 
 async def test_an_expired_set_up_challenge_is_refused(app: Harness, ada: str) -> None:
@@ -919,6 +944,29 @@ async def test_an_administrators_reset_removes_the_keys_and_their_challenges(app
     assert await WebAuthnChallenge.exclude(user_id=user_id).count() == 1
     # The key can be registered again, by its owner or anyone.
     assert not await credential_registered(key.id)
+
+
+async def test_a_reset_between_the_claim_and_the_sign_in_leaves_nothing_signed_in(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    _, admin = await admin_token(app)
+
+    async def then_reset(**kwargs: Any) -> Any:
+        used = await key_signed_in(**kwargs)
+        # The answer's challenge is claimed; an administrator's reset commits before the sign-in is written.
+        reset = await app.gql(RESET, {"id": str(user_id)}, token=admin)
+        assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+        return used
+
+    monkeypatch.setattr(security_keys, "key_signed_in", then_reset)
+    body = await app.gql(VERIFY_KEY, {"credential": key.get(request)}, token=pending)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    assert not await Session.filter(user_id=user_id).exists()
+    # The device the answer came from proved nothing that outlived the reset.
+    assert not await KnownDevice.filter(user_id=user_id, second_factor_at__isnull=False).exists()
 
 
 async def test_key_mutations_need_a_password_first(app: Harness, ada: str) -> None:

@@ -96,15 +96,23 @@ _PASSED = (
 )
 
 
-def device_passed(device_id: int, moment: datetime) -> raw_sql.Statement:
-    """The write of `device_passed_second_factor`, to run with others (`raw_sql.execute_together`)."""
-    return _PASSED, (moment, device_id)
+# The same, for a sign-in whose session may have been ended meanwhile (an administrator's reset).
+_PASSED_IF_SIGNED_IN = (
+    'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL '
+    'WHERE "id" = ? AND EXISTS (SELECT 1 FROM "sessions" WHERE "id" = ?)'
+)
+
+
+def device_passed(device_id: int, moment: datetime, session_id: int) -> raw_sql.Statement:
+    """The write of `device_passed_second_factor` for a sign-in of `session_id`, to run with others
+    (`raw_sql.execute_together`): nothing once the session is gone (a reset ended it after its
+    factor was checked, and the device proved nothing that outlives the reset)."""
+    return _PASSED_IF_SIGNED_IN, (moment, device_id, session_id)
 
 
 async def device_passed_second_factor(device_id: int, moment: datetime) -> None:
     """A sign-in from the device passed a second factor: its wrong codes start again from zero."""
-    sql, values = device_passed(device_id, moment)
-    await raw_sql.execute(sql, *values)
+    await raw_sql.execute(_PASSED, moment, device_id)
 
 
 class DeviceWaits(Exception):
