@@ -4,6 +4,7 @@ with a software authenticator (tests/webauthn_support.py) against py_webauthn's 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +24,19 @@ from helpers import (
 from test_admin import RESET, admin_token
 from test_query_counts import counting
 from test_subscriptions import listening, signed_socket
-from webauthn_support import ORIGIN, RP_ID, SoftKey
+from webauthn_support import ORIGIN, RP_ID, SoftKey, b64url
 
-from twofactor.models import AuditEvent, Authenticator, Policy, SecurityKey, Session, Setup, WebAuthnChallenge
+from twofactor.models import (
+    AuditEvent,
+    Authenticator,
+    KnownDevice,
+    Policy,
+    SecurityKey,
+    Session,
+    Setup,
+    User,
+    WebAuthnChallenge,
+)
 from twofactor.models.security_keys import claim_challenge, credential_registered, key_signed_in
 from twofactor.resolvers import security_keys
 from twofactor.resolvers.notices import user_channel
@@ -244,6 +255,58 @@ async def test_a_credential_id_of_another_users_key_proves_nothing(app: Harness,
     assert stored.authenticator.name == "YubiKey" and await SecurityKey.all().count() == 1
 
 
+async def test_naming_a_registered_credential_is_a_wrong_answer_on_the_record(app: Harness, ada: str) -> None:
+    # Counted, audited and shown like a key that did not verify: the last try locks the set-up.
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    bobs_key = SoftKey()
+    await add_key(app, bob, bobs_key)
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    squatter = SoftKey(credential_id=bobs_key.credential_id)
+    for left in range(ATTEMPTS_PER_VERIFICATION - 1, 0, -1):
+        taken = await submit(app, token, setup["id"], squatter.create(creation))
+        assert taken["error"]["code"] == "INVALID_INPUT" and "already registered" in taken["error"]["message"]
+        assert taken["error"]["attemptsLeft"] == left
+    last = await submit(app, token, setup["id"], squatter.create(creation))
+    assert last["error"]["code"] == "TOO_MANY_ATTEMPTS"
+    assert (await Setup.get(id=setup["id"])).status == "LOCKED"
+    failed = await AuditEvent.filter(target_id=user.id, action="setup.code_failed")
+    assert [e.details["reason"] for e in failed] == ["credential_taken"] * (ATTEMPTS_PER_VERIFICATION - 1)
+    assert await AuditEvent.filter(target_id=user.id, action="setup.locked").count() == 1
+
+
+async def test_a_credential_registered_during_the_set_up_does_not_end_the_failures(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await enable_keys()
+    _, bob = await signed_in(app, "bob-" + ada)
+    await add_key(app, bob, SoftKey())
+    bobs = await SecurityKey.get()
+    user, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    wrong = await submit(app, token, setup["id"], SoftKey().create(creation, origin="https://evil.example"))
+    assert wrong["error"]["code"] == "INVALID_CODE"
+
+    async def registered_meanwhile(credential_id: str) -> bool:
+        found = await credential_registered(credential_id)
+        # Between this check and the set-up's write, another user's set-up stored the same credential.
+        await SecurityKey.filter(id=bobs.id).update(credential_id=credential_id)
+        return found
+
+    monkeypatch.setattr(security_keys, "credential_registered", registered_meanwhile)
+    taken = await submit(app, token, setup["id"], SoftKey().create(creation))
+    assert taken["error"]["code"] == "INVALID_INPUT" and "already registered" in taken["error"]["message"]
+    assert taken["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 2
+    # As when the check finds it: the answer proves nothing, so the failures in a row go on.
+    assert (await User.get(id=user.id)).failed_verifications == 2
+    failed = await AuditEvent.filter(target_id=user.id, action="setup.code_failed").order_by("id")
+    assert [e.details.get("reason") for e in failed] == [None, "credential_taken"]
+    assert await SecurityKey.all().count() == 1
+
+
 class PaddedKey(SoftKey):
     """A software key whose COSE public key carries a large extra field (the parser ignores it)."""
 
@@ -327,6 +390,30 @@ async def test_a_set_up_challenge_is_used_once_and_only_by_its_set_up(app: Harne
     replayed = await submit(app, token, first["id"], answer)
     assert replayed["error"]["code"] == "CODE_EXPIRED"
     assert await SecurityKey.all().count() == 1
+
+
+async def test_a_sign_in_challenge_registers_nothing_and_a_set_up_challenge_signs_nothing_in(
+    app: Harness, ada: str
+) -> None:
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    key = SoftKey()
+    await add_key(app, token, key, "One")
+    request = (await options(app, token))["requestOptions"]
+    setup = (await start(app, token, "Two"))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    other = SoftKey()
+    crossed = await submit(app, token, setup["id"], other.create(creation, challenge=request["challenge"]))
+    assert crossed["error"]["code"] == "INVALID_CODE"
+    assert (await verify(app, token, key.get(request, challenge=creation["challenge"])))["error"]["code"] == (
+        "INVALID_CODE"
+    )
+    # A registration's answer over the session's own challenge is no assertion either.
+    as_assertion = key.create(creation, challenge=request["challenge"])
+    assert (await verify(app, token, as_assertion))["error"]["code"] == "INVALID_CODE"
+    # Each challenge still serves its own ceremony.
+    assert (await submit(app, token, setup["id"], other.create(creation)))["error"] is None
+    assert (await verify(app, token, key.get(request)))["error"] is None
 
 
 async def test_an_expired_set_up_challenge_is_refused(app: Harness, ada: str) -> None:
@@ -444,6 +531,55 @@ async def test_wrong_origin_and_rp_id_are_refused_at_sign_in(app: Harness, ada: 
     assert (await verify(app, pending, key.get(request)))["error"] is None
 
 
+async def test_a_ceremony_framed_by_another_site_is_refused(app: Harness, ada: str) -> None:
+    # clientDataJSON's crossOrigin: our page in another site's iframe. No page of ours expects to
+    # be framed (WebAuthn §7.1 and §7.2: verify the relying party expects it), so it never verifies.
+    await enable_keys()
+    _, token = await signed_in(app, ada)
+    setup = (await start(app, token))["setup"]
+    creation = setup["securityKey"]["creationOptions"]
+    key = SoftKey()
+    framed = await submit(app, token, setup["id"], key.create(creation, top_origin="https://evil.example"))
+    assert framed["error"]["code"] == "INVALID_CODE"
+    assert framed["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    assert (await submit(app, token, setup["id"], key.create(creation)))["error"] is None
+    request = (await options(app, token))["requestOptions"]
+    framed = await verify(app, token, key.get(request, top_origin="https://evil.example"))
+    assert framed["error"]["code"] == "INVALID_CODE"
+    assert (await verify(app, token, key.get(request)))["error"] is None
+
+
+@pytest.mark.parametrize("synced", [False, True], ids=["device-bound", "synced"])
+async def test_a_key_whose_backup_eligibility_changed_does_not_verify(app: Harness, ada: str, synced: bool) -> None:
+    # WebAuthn §7.2: a credential is backup eligible or not for life; its backup state may change.
+    key = SoftKey(backup_eligible=synced, backed_up=synced)
+    _, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    key.backup_eligible = key.backed_up = not synced
+    changed = await verify(app, pending, key.get(request))
+    assert changed["error"]["code"] == "INVALID_CODE"
+    assert changed["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    stored = await SecurityKey.get(credential_id=key.id)
+    assert (stored.backup_eligible, stored.backup_state, stored.sign_count) == (synced, synced, 0)
+    key.backup_eligible, key.backed_up = synced, False
+    assert (await verify(app, pending, key.get(request)))["error"] is None
+    assert (await SecurityKey.get(credential_id=key.id)).backup_state is False
+
+
+async def test_an_answer_naming_another_user_handle_does_not_verify(app: Harness, ada: str) -> None:
+    # WebAuthn §7.2: a user handle in the answer must be the one the key was created with.
+    key = SoftKey()
+    _, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    answer = key.get(request)
+    answer["response"]["userHandle"] = b64url(secrets.token_bytes(32))
+    assert (await verify(app, pending, answer))["error"]["code"] == "INVALID_CODE"
+    # A discoverable credential names its own handle: that one verifies.
+    answer = key.get(request)
+    answer["response"]["userHandle"] = (await SecurityKey.get(credential_id=key.id)).user_handle
+    assert (await verify(app, pending, answer))["error"] is None
+
+
 async def test_the_challenges_tries_run_out_and_end_the_sign_in(app: Harness, ada: str) -> None:
     key = SoftKey()
     user_id, pending = await user_with_key(app, ada, key)
@@ -476,6 +612,24 @@ async def test_a_counter_that_goes_back_suspends_the_key(app: Harness, ada: str)
     assert refused["error"]["code"] == "INVALID_CODE" and "suspended" in refused["error"]["message"]
     await app.gql(KEYS, token=again)  # still at the challenge: nothing to read
     assert (await SecurityKey.get(credential_id=key.id)).sign_count == 7
+
+
+async def test_only_the_suspended_key_itself_hears_that_it_is_suspended(app: Harness, ada: str) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    await SecurityKey.filter(credential_id=key.id).update(suspended_at=now())
+    # Someone with the password names the key's credential id without the key: no free answer
+    # telling the key is suspended, and a try spent like any answer that does not verify.
+    forged = await verify(app, pending, SoftKey(credential_id=key.credential_id).get(request))
+    assert forged["error"]["code"] == "INVALID_CODE" and "suspended" not in forged["error"]["message"]
+    assert forged["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 1
+    # The key itself is told; its answer is a wrong one all the same.
+    real = await verify(app, pending, key.get(request))
+    assert real["error"]["code"] == "INVALID_CODE" and "suspended" in real["error"]["message"]
+    assert real["error"]["attemptsLeft"] == ATTEMPTS_PER_VERIFICATION - 2
+    assert await AuditEvent.filter(target_id=user_id, action="login.factor_failed").count() == 2
+    assert (await SecurityKey.get(credential_id=key.id)).sign_count == 0
 
 
 async def test_a_parallel_sign_in_that_got_the_counter_first_suspends_the_key(
@@ -790,6 +944,29 @@ async def test_an_administrators_reset_removes_the_keys_and_their_challenges(app
     assert await WebAuthnChallenge.exclude(user_id=user_id).count() == 1
     # The key can be registered again, by its owner or anyone.
     assert not await credential_registered(key.id)
+
+
+async def test_a_reset_between_the_claim_and_the_sign_in_leaves_nothing_signed_in(
+    app: Harness, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = SoftKey()
+    user_id, pending = await user_with_key(app, ada, key)
+    request = (await options(app, pending))["requestOptions"]
+    _, admin = await admin_token(app)
+
+    async def then_reset(**kwargs: Any) -> Any:
+        used = await key_signed_in(**kwargs)
+        # The answer's challenge is claimed; an administrator's reset commits before the sign-in is written.
+        reset = await app.gql(RESET, {"id": str(user_id)}, token=admin)
+        assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+        return used
+
+    monkeypatch.setattr(security_keys, "key_signed_in", then_reset)
+    body = await app.gql(VERIFY_KEY, {"credential": key.get(request)}, token=pending)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    assert not await Session.filter(user_id=user_id).exists()
+    # The device the answer came from proved nothing that outlived the reset.
+    assert not await KnownDevice.filter(user_id=user_id, second_factor_at__isnull=False).exists()
 
 
 async def test_key_mutations_need_a_password_first(app: Harness, ada: str) -> None:

@@ -30,6 +30,7 @@ from helpers import (
     names,
     signed_in,
 )
+from test_admin import RESET, admin_token
 
 from twofactor.models import AuditEvent, KnownDevice, LoginThrottle, Session, User
 from twofactor.security import totp
@@ -375,6 +376,22 @@ async def test_a_stranger_cannot_make_the_owners_signed_in_device_wait_for_codes
     removed = (await app.gql(REMOVE, {"id": tablet_id, "code": code}, token=owner))["data"]["myTwoFactor"]["remove"]
     assert removed["error"] is None, removed
     assert await names(user.id) == ["Phone"]
+
+
+async def test_an_administrators_reset_ends_what_the_old_factors_proved_for_devices(app: Harness, ada: str) -> None:
+    # A reset is how an account is taken back: a device that passed one of the old factors (an
+    # intruder's, maybe) counts wrong codes on the user again until it passes one of the new ones.
+    user, _, _, _, device = await _owner_with_app(app, ada)
+    _, admin = await admin_token(app)
+    reset = await app.gql(RESET, {"id": str(user.id)}, token=admin)
+    assert reset["data"]["admin"]["resetUserTwoFactor"]["error"] is None
+    assert (await KnownDevice.get(token_hash=token_hash(device))).second_factor_at is None
+    result, secret, _ = await add_app(app, (await sign_in(app, ada))["token"])
+    phone_id = result["authenticator"]["id"]
+    await _make_user_wait(app, ada, secret, phone_id)
+    again = await sign_in(app, ada, device=device)
+    assert again["deviceToken"] == device  # still known: its own allowance for passwords stays
+    assert (await verify(app, again["token"], phone_id, wrong_code(secret)))["error"]["code"] == "RATE_LIMITED"
 
 
 async def test_a_known_device_has_its_own_bound_on_wrong_codes(app: Harness, ada: str) -> None:

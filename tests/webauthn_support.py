@@ -57,10 +57,17 @@ class SoftKey:
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
 
     def create(
-        self, options: dict[str, Any], *, origin: str = ORIGIN, rp_id: str | None = None, challenge: str | None = None
+        self,
+        options: dict[str, Any],
+        *,
+        origin: str = ORIGIN,
+        rp_id: str | None = None,
+        challenge: str | None = None,
+        top_origin: str | None = None,
     ) -> dict[str, Any]:
-        """PublicKeyCredential.toJSON() of navigator.credentials.create(options)."""
-        client_data = _client_data("webauthn.create", challenge or options["challenge"], origin)
+        """PublicKeyCredential.toJSON() of navigator.credentials.create(options); `top_origin`: the
+        site whose page framed the ceremony (a cross-origin iframe)."""
+        client_data = _client_data("webauthn.create", challenge or options["challenge"], origin, top_origin)
         attested = self.aaguid + struct.pack(">H", len(self.credential_id)) + self.credential_id + self._cose_key()
         auth_data = _rp_hash(rp_id or options["rp"]["id"]) + bytes([self._flags(True)])
         auth_data += struct.pack(">I", self.sign_count) + attested
@@ -86,13 +93,14 @@ class SoftKey:
         rp_id: str | None = None,
         sign_count: int | None = None,
         challenge: str | None = None,
+        top_origin: str | None = None,
     ) -> dict[str, Any]:
         """PublicKeyCredential.toJSON() of navigator.credentials.get(options): the counter goes up
-        by one, unless `sign_count` says what to report."""
+        by one, unless `sign_count` says what to report; `top_origin` as for `create`."""
         if sign_count is None:
             self.sign_count += 1
             sign_count = self.sign_count
-        client_data = _client_data("webauthn.get", challenge or options["challenge"], origin)
+        client_data = _client_data("webauthn.get", challenge or options["challenge"], origin, top_origin)
         auth_data = _rp_hash(rp_id or options["rpId"]) + bytes([self._flags(False)]) + struct.pack(">I", sign_count)
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.private_key.sign(signed, ec.ECDSA(hashes.SHA256()))
@@ -111,8 +119,11 @@ class SoftKey:
         }
 
 
-def _client_data(kind: str, challenge: str, origin: str) -> bytes:
-    return json.dumps({"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}).encode()
+def _client_data(kind: str, challenge: str, origin: str, top_origin: str | None) -> bytes:
+    data: dict[str, Any] = {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
+    if top_origin is not None:
+        data.update(crossOrigin=True, topOrigin=top_origin)
+    return json.dumps(data).encode()
 
 
 def _rp_hash(rp_id: str) -> bytes:

@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from twofactor.models import raw_sql
 from twofactor.models.audit import AuditNote, write_audit
+from twofactor.models.devices import distrust_devices
 from twofactor.models.mail_queue import queue_message
 from twofactor.models.outbox import OutboxMessage
 from twofactor.models.policy import Policy
@@ -95,9 +96,10 @@ async def regenerate_recovery_codes(
 
 
 async def reset_two_factor(user_id: int, audit: AuditNote, notice: OutboxMessage) -> list[int]:
-    """Remove every authenticator, recovery code and set-up of the user, end their sessions and
-    their failures in a row, in one transaction with the audit row (which gets how many
-    authenticators and sessions went) and the notice; the ended sessions' ids."""
+    """Remove every authenticator, recovery code and set-up of the user, end their sessions, their
+    failures in a row and what the old factors proved for their devices, in one transaction with
+    the audit row (which gets how many authenticators and sessions went) and the notice; the
+    ended sessions' ids."""
 
     async def work(connection: BaseDBAsyncClient) -> list[int]:
         # Set-ups go first, so none can complete after: a set-up being completed right now
@@ -112,6 +114,7 @@ async def reset_two_factor(user_id: int, audit: AuditNote, notice: OutboxMessage
         await Authenticator.filter(user_id=user_id).using_db(connection).delete()
         await RecoveryCode.filter(user_id=user_id).using_db(connection).delete()
         await Session.filter(user_id=user_id).using_db(connection).delete()
+        await distrust_devices(user_id, connection)
         await (
             User.filter(id=user_id).using_db(connection).update(failed_verifications=0, verification_blocked_until=None)
         )

@@ -124,11 +124,12 @@ async def pass_challenge(
     moment: datetime,
     expires_at: datetime,
     audit: AuditNote,
-) -> None:
+) -> bool:
     """A sign-in challenge passed, all at once: the session is done under a new token (seen at
     `moment`), the user's failures in a row end, and those of the device it came from (which
     from now on counts its own), and the audit row says so. Called once the code was claimed (a
-    guarded update): a request that did not win its claim never gets here."""
+    guarded update): a request that did not win its claim never gets here. False when the
+    session was ended meanwhile (an administrator's reset): the device then proves nothing."""
     # The user's row first, as an administrator's reset locks it (see `take_tries_and_claim`).
     writes = [
         (_USER_SUCCEEDED, (user_id,)),
@@ -136,8 +137,8 @@ async def pass_challenge(
         audit_write(audit),
     ]
     if device_id is not None:
-        writes.append(device_passed(device_id, moment))
-    await raw_sql.execute_together(writes)
+        writes.append(device_passed(device_id, moment, session_id))
+    return bool((await raw_sql.execute_together(writes))[1])
 
 
 async def live_email_challenge(session_id: int, authenticator_id: int, moment: datetime) -> EmailChallenge | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -82,21 +83,36 @@ def _beyond(devices: QuerySet[KnownDevice], keep: int) -> Subquery:
     return Subquery(devices.order_by("-last_used_at", "-id").offset(keep).values("id"))
 
 
+async def distrust_devices(user_id: int, connection: BaseDBAsyncClient) -> None:
+    """An administrator's reset: the factors the user's devices passed are gone (one may have been
+    an intruder's), so none counts its own wrong codes until it passes a new one. They stay known,
+    with their own allowance of wrong passwords."""
+    await KnownDevice.filter(user_id=user_id).using_db(connection).update(second_factor_at=None)
+
+
 # A plain statement: a passed sign-in challenge writes it together with its other writes.
 _PASSED = (
     'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL WHERE "id" = ?'
 )
 
 
-def device_passed(device_id: int, moment: datetime) -> raw_sql.Statement:
-    """The write of `device_passed_second_factor`, to run with others (`raw_sql.execute_together`)."""
-    return _PASSED, (moment, device_id)
+# The same, for a sign-in whose session may have been ended meanwhile (an administrator's reset).
+_PASSED_IF_SIGNED_IN = (
+    'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL '
+    'WHERE "id" = ? AND EXISTS (SELECT 1 FROM "sessions" WHERE "id" = ?)'
+)
+
+
+def device_passed(device_id: int, moment: datetime, session_id: int) -> raw_sql.Statement:
+    """The write of `device_passed_second_factor` for a sign-in of `session_id`, to run with others
+    (`raw_sql.execute_together`): nothing once the session is gone (a reset ended it after its
+    factor was checked, and the device proved nothing that outlives the reset)."""
+    return _PASSED_IF_SIGNED_IN, (moment, device_id, session_id)
 
 
 async def device_passed_second_factor(device_id: int, moment: datetime) -> None:
     """A sign-in from the device passed a second factor: its wrong codes start again from zero."""
-    sql, values = device_passed(device_id, moment)
-    await raw_sql.execute(sql, *values)
+    await raw_sql.execute(_PASSED, moment, device_id)
 
 
 class DeviceWaits(Exception):

@@ -36,7 +36,7 @@ from twofactor.resolvers.notices import (
     wake_mail,
 )
 from twofactor.schema import types
-from twofactor.schema.errors import ErrorCode, Refused, Wait
+from twofactor.schema.errors import ErrorCode, Refused, Wait, unauthenticated
 from twofactor.security import codes, passwords, tokens
 from twofactor.security.rules import (
     DEVICE_LIFETIME,
@@ -351,7 +351,7 @@ async def challenge_passed(context: RequestContext, session: Session, user: User
     and the device it came from counts its own wrong codes from now on."""
     moment = now()
     token = tokens.new_token()
-    await attempts.pass_challenge(
+    passed = await attempts.pass_challenge(
         session_id=session.id,
         user_id=user.id,
         device_id=session.device_id,
@@ -360,6 +360,8 @@ async def challenge_passed(context: RequestContext, session: Session, user: User
         expires_at=moment + SESSION_LIFETIME,
         audit=audit_note(context, "login.factor_passed", target_id=user.id, method=how),
     )
+    if not passed:
+        raise unauthenticated("This sign-in was ended meanwhile: sign in again.")
     return _signed_in(context, session, user, moment, token)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from twofactor.mail import messages
 from twofactor.models import Authenticator, Method, Policy, Session, SessionState, Setup, SetupStatus, User
 from twofactor.models.security_keys import NewSecurityKey
@@ -177,6 +179,8 @@ async def finish_setup(
         return done.authenticator, done.first, recovery if done.first else None
     if not counted and done in (SetupNotCompleted.SETUP_NOT_OPEN, SetupNotCompleted.USER_WAITS):
         return None
+    if done == SetupNotCompleted.CREDENTIAL_TAKEN:
+        raise CredentialTaken
     # The code was right, whatever else stopped the set-up: the failures in a row end.
     await code_checks.user_succeeded(user.id)
     if done == SetupNotCompleted.OUTDATED_SESSION:
@@ -185,16 +189,24 @@ async def finish_setup(
         raise unauthenticated("Two-factor authentication was set up from another session: sign in again.")
     if done == SetupNotCompleted.NAME_TAKEN:
         raise name_taken()
-    if done == SetupNotCompleted.CREDENTIAL_TAKEN:
-        raise credential_taken()
     if done == SetupNotCompleted.CHALLENGE_USED:
         raise challenge_gone()
     raise code_checks.setup_ended()
 
 
-def credential_taken() -> Refused:
+class CredentialTaken(Exception):
+    """A SECURITY_KEY set-up's credential is registered already (to this account or another):
+    `submit_security_key` answers it, found before the set-up's write or by it."""
+
+
+def credential_taken(attempts_left: int | None = None) -> Refused:
     """The answer to a security key that is registered already (to this account or another)."""
-    return Refused(ErrorCode.INVALID_INPUT, "This security key is already registered.", field="credential")
+    return Refused(
+        ErrorCode.INVALID_INPUT,
+        "This security key is already registered.",
+        field="credential",
+        attempts_left=attempts_left,
+    )
 
 
 def challenge_gone() -> Refused:
@@ -202,14 +214,18 @@ def challenge_gone() -> Refused:
     return Refused(ErrorCode.CODE_EXPIRED, "This security key request has expired. Start again.", field="credential")
 
 
-async def fail_setup(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
-    """A wrong code at set-up: lock the set-up at the limit; the answer to give."""
+async def fail_setup(
+    context: RequestContext, setup: Setup, user: User, attempts_left: int, reason: str | None = None
+) -> Refused:
+    """A wrong code at set-up: lock the set-up at the limit; the answer to give. `reason`: for the
+    audit row, when the answer was not simply wrong."""
+    details: dict[str, Any] = {"setup_id": str(setup.id)} | ({"reason": reason} if reason else {})
     if attempts_left <= 0:
         await lock_setup(setup.id)
-        await audit(context, "setup.locked", target_id=user.id, setup_id=str(setup.id))
+        await audit(context, "setup.locked", target_id=user.id, **details)
         await setup_changed(context, setup)
         return code_checks.setup_locked(attempts_left=0)
     await note_setup_changed(setup.id)
-    await audit(context, "setup.code_failed", target_id=user.id, setup_id=str(setup.id))
+    await audit(context, "setup.code_failed", target_id=user.id, **details)
     await setup_changed(context, setup)
     return code_checks.invalid_code(attempts_left)

@@ -35,6 +35,7 @@ from twofactor.resolvers import auth, code_checks
 from twofactor.resolvers.api_objects import setup_view
 from twofactor.resolvers.authenticators import authenticators_read, name_or_refuse, own_authenticator
 from twofactor.resolvers.complete_setup import (
+    CredentialTaken,
     challenge_gone,
     credential_taken,
     fail_setup,
@@ -78,7 +79,7 @@ def _as_key_answer(refused: Refused) -> Refused:
     return refused
 
 
-def _suspended(attempts_left: int | None = None) -> Refused:
+def _suspended(attempts_left: int | None) -> Refused:
     return Refused(
         ErrorCode.INVALID_CODE,
         "This security key is suspended: its signature counter went backwards, so it may have been copied. "
@@ -167,34 +168,46 @@ async def submit_security_key(
     )
     if registered is None:
         raise _as_key_answer(await fail_setup(context, setup, user, attempts_left))
-    if await credential_registered(registered.credential_id):
-        # The try stays counted: with attestation "none" anyone can make an answer that verifies,
-        # for any credential id, so it proves nothing and must not end the failures in a row.
-        raise credential_taken()
-    made = await finish_setup(
-        context,
-        session,
-        user,
-        setup,
-        name=final_name,
-        step=0,
-        policy=policy,
-        counted=True,
-        security_key=NewSecurityKey(
-            challenge_id=challenge.id,
-            challenge=challenge.challenge,
-            credential_id=registered.credential_id,
-            public_key=registered.public_key,
-            sign_count=registered.sign_count,
-            user_handle=_user_handle_of(challenge),
-            aaguid=registered.aaguid,
-            backup_eligible=registered.backup_eligible,
-            backup_state=registered.backup_state,
-            transports=",".join(registered.transports),
-        ),
-    )
+    try:
+        if await credential_registered(registered.credential_id):
+            raise CredentialTaken
+        made = await finish_setup(
+            context,
+            session,
+            user,
+            setup,
+            name=final_name,
+            step=0,
+            policy=policy,
+            counted=True,
+            security_key=NewSecurityKey(
+                challenge_id=challenge.id,
+                challenge=challenge.challenge,
+                credential_id=registered.credential_id,
+                public_key=registered.public_key,
+                sign_count=registered.sign_count,
+                user_handle=_user_handle_of(challenge),
+                aaguid=registered.aaguid,
+                backup_eligible=registered.backup_eligible,
+                backup_state=registered.backup_state,
+                transports=",".join(registered.transports),
+            ),
+        )
+    except CredentialTaken:
+        raise await _taken(context, setup, user, attempts_left) from None
     await code_checks.device_code_passed(session)
     return await setup_completed(context, user, setup, made)
+
+
+async def _taken(context: RequestContext, setup: Setup, user: User, attempts_left: int) -> Refused:
+    """A credential registered already, found before the set-up's write or by it: a wrong answer
+    (on the record, the set-up locked at its last try), told as "already registered". With
+    attestation "none" anyone can make an answer that verifies, for any credential id: it proves
+    nothing, so the try stays counted and the failures in a row go on."""
+    failed = await fail_setup(context, setup, user, attempts_left, "credential_taken")
+    if failed.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
+        return failed
+    return credential_taken(attempts_left)
 
 
 def _user_handle_of(challenge: WebAuthnChallenge) -> str:
@@ -235,8 +248,6 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
         raise challenge_gone()
     key = next((k for k in await security_keys_of(user.id) if k.credential_id == credential_id), None)
-    if key is not None and key.suspended_at is not None:
-        raise _suspended()
     signing_in = session.state == SessionState.CHALLENGE
     if signing_in:
         left, give_back = await auth.challenge_attempt(context, session, user)
@@ -250,12 +261,17 @@ async def verify_login_with_security_key(context: RequestContext, credential: ob
             rp_id=settings.webauthn_rp_id,
             origins=settings.webauthn_origins,
             public_key=key.public_key,
+            backup_eligible=key.backup_eligible,
+            user_handle=key.user_handle,
         )
         if key is not None
         else None
     )
     if key is None or asserted is None:
         raise await _failed(context, session, user, left)
+    if key.suspended_at is not None:
+        # Told only to the key itself (a credential id alone would learn it for free), as a wrong answer.
+        raise _as_suspended(await _failed(context, session, user, left))
     if webauthn.counter_went_back(key.sign_count, asserted.sign_count):
         raise await _counter_went_back(context, session, user, key, left)
     moment = now()
@@ -298,7 +314,11 @@ async def _counter_went_back(
     """A verified assertion whose counter went backwards: the key is suspended and the try counts
     as a wrong answer; its last try ends the sign-in (TOO_MANY_ATTEMPTS), as a wrong code's does."""
     await _suspend(context, user, key)
-    failed = await _failed(context, session, user, left)
+    return _as_suspended(await _failed(context, session, user, left))
+
+
+def _as_suspended(failed: Refused) -> Refused:
+    """A suspended key's answer, counted as a wrong one (`failed`): its last try ends the sign-in."""
     if failed.error.code == ErrorCode.TOO_MANY_ATTEMPTS:
         return failed
     return _suspended(failed.error.attempts_left)

@@ -13,7 +13,14 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json_dict
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    options_to_json_dict,
+    parse_authentication_credential_json,
+    parse_client_data_json,
+    parse_registration_credential_json,
+)
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
@@ -144,15 +151,19 @@ def verify_registration(
     """The new credential, when `credential` (PublicKeyCredential.toJSON() of a create()) answers
     `challenge` from one of `origins` for `rp_id`; else None."""
     try:
+        parsed = parse_registration_credential_json(credential)
         verified = verify_registration_response(
-            credential=credential,
+            credential=parsed,
             expected_challenge=base64url_to_bytes(challenge),
             expected_rp_id=rp_id,
             expected_origin=list(origins),
             require_user_verification=False,
         )
+        framed = _framed_by_another_site(parsed.response.client_data_json)
     except Exception:
         # Whatever a misshapen credential makes the parser raise, it is a refusal like any other.
+        return None
+    if framed:
         return None
     too_long = len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES
     if too_long or len(verified.credential_public_key) > MAX_PUBLIC_KEY_BYTES:
@@ -174,17 +185,26 @@ def verify_registration(
 
 
 def verify_assertion(
-    credential: dict[str, Any], *, challenge: str, rp_id: str, origins: tuple[str, ...], public_key: str
+    credential: dict[str, Any],
+    *,
+    challenge: str,
+    rp_id: str,
+    origins: tuple[str, ...],
+    public_key: str,
+    backup_eligible: bool,
+    user_handle: str,
 ) -> Asserted | None:
     """The counter and backup state, when `credential` (PublicKeyCredential.toJSON() of a get())
-    is signed by `public_key` over `challenge` from one of `origins` for `rp_id`; else None.
+    is signed by `public_key` over `challenge` from one of `origins` for `rp_id`, by the key
+    stored with `backup_eligible` and `user_handle`; else None.
 
     The counter is not compared here (the library would only raise): `counter_went_back` does,
     so that a cloned key can be suspended rather than just refused.
     """
     try:
+        parsed = parse_authentication_credential_json(credential)
         verified = verify_authentication_response(
-            credential=credential,
+            credential=parsed,
             expected_challenge=base64url_to_bytes(challenge),
             expected_rp_id=rp_id,
             expected_origin=list(origins),
@@ -192,9 +212,24 @@ def verify_assertion(
             credential_current_sign_count=0,
             require_user_verification=False,
         )
+        framed = _framed_by_another_site(parsed.response.client_data_json)
+        handle = base64url_to_bytes(user_handle)
     except Exception:
         return None
+    # WebAuthn §7.2: a credential is backup eligible (a passkey that may sync) or not for life.
+    eligible = verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
+    # A discoverable credential names the user handle it was created with; another one is not this key's.
+    named = parsed.response.user_handle
+    if framed or eligible != backup_eligible or (named and named != handle):
+        return None
     return Asserted(sign_count=verified.new_sign_count, backup_state=verified.credential_backed_up)
+
+
+def _framed_by_another_site(client_data_json: bytes) -> bool:
+    """Whether the browser ran the ceremony in an iframe of another site (clientDataJSON's
+    crossOrigin): no page of ours expects that, so an answer from one verifies nothing
+    (WebAuthn §7.1 and §7.2: the relying party must expect it)."""
+    return parse_client_data_json(client_data_json).cross_origin is True
 
 
 def counter_went_back(stored: int, reported: int) -> bool:
