@@ -176,11 +176,11 @@ def assert_clean(watched: Watched) -> None:
 
 @contextlib.asynccontextmanager
 async def watched_page(
-    browser: Browser, server: LiveServer, init_script: str | None = None
+    browser: Browser, server: LiveServer, init_script: str | None = None, width: int = 1280
 ) -> AsyncIterator[tuple[BrowserContext, Page]]:
-    """A page in a `watched_context` (running `init_script` first in every page), closed after
-    the block, which then checks `assert_clean`."""
-    context, watched = await watched_context(browser, server)
+    """A page in a `watched_context` `width` pixels wide (running `init_script` first in every page),
+    closed after the block, which then checks `assert_clean`."""
+    context, watched = await watched_context(browser, server, width)
     try:
         if init_script is not None:
             await context.add_init_script(init_script)

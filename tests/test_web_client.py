@@ -17,15 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import (
-    LiveServer,
-    assert_clean,
-    live_server,
-    screenshot,
-    screenshots,
-    watch,
-    watched_context,
-)
+from browser_support import LiveServer, live_server, screenshot, screenshots, watched_page
 from helpers import PASSWORD
 from mail_support import SmtpServer
 from playwright.async_api import Browser, Locator, Page, expect
@@ -113,233 +105,201 @@ def authenticators(page: Page) -> Locator:
 async def test_set_up_both_methods_rename_remove_and_sign_in_with_each_kind_of_code(
     server: LiveServer, browser: Browser, mail: SmtpServer
 ) -> None:
-    context, watched = await watched_context(browser, server)
-    page = await context.new_page()
-    watch(page, watched)
-    await sign_in(page, server, "bob@example.test")
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
-    assert await page.title() == "Your 2FA · twofactor"
-    await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible()
-    await screenshots(page, "your-2fa-off")
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "bob@example.test")
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        assert await page.title() == "Your 2FA · twofactor"
+        await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible()
+        await screenshots(page, "your-2fa-off")
 
-    # Authenticator App: the QR code, the setup key, a name and the app's code.
-    key = await set_up_app(page, "My phone")
-    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
-    assert len(recovery) == 10
-    await expect(page.get_by_role("link", name="Download codes")).to_have_attribute("download", re.compile("txt$"))
-    await screenshots(page, "recovery-codes")
-    await page.get_by_role("button", name="I saved them").click()
-    await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
+        # Authenticator App: the QR code, the setup key, a name and the app's code.
+        key = await set_up_app(page, "My phone")
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+        recovery = [code.strip() for code in await page.locator(".codes code").all_inner_texts()]
+        assert len(recovery) == 10
+        await expect(page.get_by_role("link", name="Download codes")).to_have_attribute("download", re.compile("txt$"))
+        await screenshots(page, "recovery-codes")
+        await page.get_by_role("button", name="I saved them").click()
+        await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
 
-    # Email Authentication: the sign-in address prefilled and read-only, the status pushed live.
-    await page.get_by_role("button", name="Email Authentication").click()
-    address = page.get_by_label("Email", exact=True)
-    await expect(address).to_have_value("bob@example.test")
-    await expect(address).not_to_be_editable()
-    seen = mails_to(mail, "bob@example.test")
-    await page.get_by_label("Name").fill("Work mail")
-    await page.get_by_role("button", name="Send code").click()
-    await expect(page.locator("[data-status]")).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
-    await expect(page.get_by_role("button", name=re.compile(r"Resend code \(\d+ s\)"))).to_be_disabled()
-    await screenshots(page, "email-code-sent")
-    await page.get_by_label("Code from the email").fill(
-        "000000" if (await mailed_code(mail, "bob@example.test", seen)) != "000000" else "111111"
-    )
-    await page.get_by_role("button", name="Submit Code and Create").click()
-    await expect(page.get_by_role("alert")).to_contain_text("not right", timeout=WAIT)
-    await expect(page.get_by_role("alert")).to_contain_text("tries left")
-    await page.get_by_label("Code from the email").fill(await mailed_code(mail, "bob@example.test", seen))
-    await page.get_by_role("button", name="Submit Code and Create").click()
-    await expect(page.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
-    await expect(authenticators(page)).to_have_count(2)
+        # Email Authentication: the sign-in address prefilled and read-only, the status pushed live.
+        await page.get_by_role("button", name="Email Authentication").click()
+        address = page.get_by_label("Email", exact=True)
+        await expect(address).to_have_value("bob@example.test")
+        await expect(address).not_to_be_editable()
+        seen = mails_to(mail, "bob@example.test")
+        await page.get_by_label("Name").fill("Work mail")
+        await page.get_by_role("button", name="Send code").click()
+        await expect(page.locator("[data-status]")).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
+        await expect(page.get_by_role("button", name=re.compile(r"Resend code \(\d+ s\)"))).to_be_disabled()
+        await screenshots(page, "email-code-sent")
+        await page.get_by_label("Code from the email").fill(
+            "000000" if (await mailed_code(mail, "bob@example.test", seen)) != "000000" else "111111"
+        )
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(page.get_by_role("alert")).to_contain_text("not right", timeout=WAIT)
+        await expect(page.get_by_role("alert")).to_contain_text("tries left")
+        await page.get_by_label("Code from the email").fill(await mailed_code(mail, "bob@example.test", seen))
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(page.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
+        await expect(authenticators(page)).to_have_count(2)
 
-    # Edit (rename).
-    await page.get_by_role("button", name="Edit My phone").click()
-    await page.get_by_label("New name").fill("Pixel")
-    await page.get_by_role("button", name="Save").click()
-    await expect(page.get_by_text("Pixel", exact=True)).to_be_visible(timeout=WAIT)
-    await screenshots(page, "your-2fa-two-authenticators")
+        # Edit (rename).
+        await page.get_by_role("button", name="Edit My phone").click()
+        await page.get_by_label("New name").fill("Pixel")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_text("Pixel", exact=True)).to_be_visible(timeout=WAIT)
+        await screenshots(page, "your-2fa-two-authenticators")
 
-    # Sign in again: the challenge, with an email code.
-    await sign_out(page)
-    await sign_in(page, server, "bob@example.test")
-    await expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
-    await screenshots(page, "challenge")
-    await page.get_by_role("radio", name=re.compile("Email")).check()
-    seen = mails_to(mail, "bob@example.test")
-    # The first code of a new challenge goes at once, even right after the set-up's mail.
-    await page.get_by_role("button", name="Send code").click()
-    await expect(page.get_by_text("We emailed you a code.")).to_be_visible(timeout=WAIT)
-    await page.get_by_label("Code from the email").fill(await mailed_code(mail, "bob@example.test", seen))
-    await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        # Sign in again: the challenge, with an email code.
+        await sign_out(page)
+        await sign_in(page, server, "bob@example.test")
+        await expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
+        await screenshots(page, "challenge")
+        await page.get_by_role("radio", name=re.compile("Email")).check()
+        seen = mails_to(mail, "bob@example.test")
+        # The first code of a new challenge goes at once, even right after the set-up's mail.
+        await page.get_by_role("button", name="Send code").click()
+        await expect(page.get_by_text("We emailed you a code.")).to_be_visible(timeout=WAIT)
+        await page.get_by_label("Code from the email").fill(await mailed_code(mail, "bob@example.test", seen))
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
 
-    # With a recovery code.
-    await sign_out(page)
-    await sign_in(page, server, "bob@example.test")
-    await page.get_by_role("button", name="Use a recovery code").click()
-    await page.get_by_label("Recovery code").fill("WRONGCODE1")
-    await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_role("alert")).to_be_visible(timeout=WAIT)
-    await page.get_by_label("Recovery code").fill(recovery[0])
-    await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        # With a recovery code.
+        await sign_out(page)
+        await sign_in(page, server, "bob@example.test")
+        await page.get_by_role("button", name="Use a recovery code").click()
+        await page.get_by_label("Recovery code").fill("WRONGCODE1")
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page.get_by_role("alert")).to_be_visible(timeout=WAIT)
+        await page.get_by_label("Recovery code").fill(recovery[0])
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
 
-    # With the app's code: the next time step's, which the server's one step of drift accepts
-    # and which the set-up (an earlier step) did not use.
-    await sign_out(page)
-    await sign_in(page, server, "bob@example.test")
-    await page.get_by_role("radio", name=re.compile("app", re.IGNORECASE)).first.check()
-    await page.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
-    await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        # With the app's code: the next time step's, which the server's one step of drift accepts
+        # and which the set-up (an earlier step) did not use.
+        await sign_out(page)
+        await sign_in(page, server, "bob@example.test")
+        await page.get_by_role("radio", name=re.compile("app", re.IGNORECASE)).first.check()
+        await page.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
 
-    # Remove the email authenticator (the session just proved a factor: no code asked).
-    await page.get_by_role("button", name="Remove Work mail").click()
-    await page.get_by_role("button", name="Yes, remove").click()
-    await expect(page.get_by_text('"Work mail" was removed.')).to_be_visible(timeout=WAIT)
-    await expect(authenticators(page)).to_have_count(1)
-    await context.close()
-    assert_clean(watched)
+        # Remove the email authenticator (the session just proved a factor: no code asked).
+        await page.get_by_role("button", name="Remove Work mail").click()
+        await page.get_by_role("button", name="Yes, remove").click()
+        await expect(page.get_by_text('"Work mail" was removed.')).to_be_visible(timeout=WAIT)
+        await expect(authenticators(page)).to_have_count(1)
 
 
 async def test_changes_from_another_device_appear_without_a_reload(server: LiveServer, browser: Browser) -> None:
-    first, watched = await watched_context(browser, server)
-    second, watched_too = await watched_context(browser, server)
-    page, other = await first.new_page(), await second.new_page()
-    watch(page, watched)
-    watch(other, watched_too)
-    await sign_in(page, server, "dan@example.test")
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
-    key = await set_up_app(page, "Phone")
-    await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    await page.get_by_role("button", name="I saved them").click()
+    async with watched_page(browser, server) as (_, page), watched_page(browser, server) as (_, other):
+        await sign_in(page, server, "dan@example.test")
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        key = await set_up_app(page, "Phone")
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+        await page.get_by_role("button", name="I saved them").click()
 
-    # The other device signs in with the app's next code and adds an authenticator.
-    await sign_in(other, server, "dan@example.test")
-    await other.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
-    await other.get_by_role("button", name="Verify").click()
-    await expect(other.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
-    await set_up_app(other, "Tablet")
-    await expect(other.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
-    # The first device learns of it over its subscription.
-    await expect(page.get_by_text("Tablet", exact=True)).to_be_visible(timeout=WAIT)
+        # The other device signs in with the app's next code and adds an authenticator.
+        await sign_in(other, server, "dan@example.test")
+        await other.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
+        await other.get_by_role("button", name="Verify").click()
+        await expect(other.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        await set_up_app(other, "Tablet")
+        await expect(other.get_by_text("The authenticator was added.")).to_be_visible(timeout=WAIT)
+        # The first device learns of it over its subscription.
+        await expect(page.get_by_text("Tablet", exact=True)).to_be_visible(timeout=WAIT)
 
-    # Where you are signed in: the first device signs the other out, which is told at once.
-    await page.reload()
-    sessions = page.get_by_role("list", name="Your sessions").get_by_role("listitem")
-    await expect(sessions).to_have_count(2, timeout=WAIT)
-    await expect(page.get_by_text("This device")).to_be_visible()
-    await screenshots(page, "sessions")
-    await page.get_by_role("button", name="Sign out all other devices").click()
-    await expect(page.get_by_text("The device was signed out.")).to_be_visible(timeout=WAIT)
-    await expect(sessions).to_have_count(1)
-    await expect(other.get_by_text("Your session ended. Sign in again.")).to_be_visible(timeout=WAIT)
-    await first.close()
-    await second.close()
-    assert_clean(watched)
-    assert_clean(watched_too)
+        # Where you are signed in: the first device signs the other out, which is told at once.
+        await page.reload()
+        sessions = page.get_by_role("list", name="Your sessions").get_by_role("listitem")
+        await expect(sessions).to_have_count(2, timeout=WAIT)
+        await expect(page.get_by_text("This device")).to_be_visible()
+        await screenshots(page, "sessions")
+        await page.get_by_role("button", name="Sign out all other devices").click()
+        await expect(page.get_by_text("The device was signed out.")).to_be_visible(timeout=WAIT)
+        await expect(sessions).to_have_count(1)
+        await expect(other.get_by_text("Your session ended. Sign in again.")).to_be_visible(timeout=WAIT)
 
 
 async def test_a_first_factor_added_elsewhere_moves_this_device_to_the_challenge(
     server: LiveServer, browser: Browser
 ) -> None:
-    first, watched = await watched_context(browser, server)
-    second, watched_too = await watched_context(browser, server)
-    page, other = await first.new_page(), await second.new_page()
-    watch(page, watched)
-    watch(other, watched_too)
-    await sign_in(page, server, "eve@example.test")
-    await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible(timeout=WAIT)
-    await sign_in(other, server, "eve@example.test")
-    key = await set_up_app(other, "Phone")
-    await expect(other.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    # This device never proved a second factor: it must pass the challenge to go on.
-    await expect(page.get_by_text("Two-factor authentication was turned on for your account")).to_be_visible(
-        timeout=WAIT
-    )
-    await page.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
-    await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible(timeout=WAIT)
-    # A reload at the challenge finds it again (the session lists its choices).
-    await sign_out(other)
-    await sign_in(other, server, "eve@example.test")
-    await expect(other.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
-    await other.reload()
-    await expect(other.get_by_label("Code from your app")).to_be_visible(timeout=WAIT)
-    await first.close()
-    await second.close()
-    assert_clean(watched)
-    assert_clean(watched_too)
+    async with watched_page(browser, server) as (_, page), watched_page(browser, server) as (_, other):
+        await sign_in(page, server, "eve@example.test")
+        await expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible(timeout=WAIT)
+        await sign_in(other, server, "eve@example.test")
+        key = await set_up_app(other, "Phone")
+        await expect(other.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+        # This device never proved a second factor: it must pass the challenge to go on.
+        await expect(page.get_by_text("Two-factor authentication was turned on for your account")).to_be_visible(
+            timeout=WAIT
+        )
+        await page.get_by_label("Code from your app").fill(rfc6238(key, time.time() + 30))
+        await page.get_by_role("button", name="Verify").click()
+        await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible(timeout=WAIT)
+        # A reload at the challenge finds it again (the session lists its choices).
+        await sign_out(other)
+        await sign_in(other, server, "eve@example.test")
+        await expect(other.get_by_role("heading", name="Two-factor authentication")).to_be_visible(timeout=WAIT)
+        await other.reload()
+        await expect(other.get_by_label("Code from your app")).to_be_visible(timeout=WAIT)
 
 
 async def test_mandatory_set_up_admin_page_and_reset(server: LiveServer, browser: Browser) -> None:
-    context, watched = await watched_context(browser, server)
-    page = await context.new_page()
-    watch(page, watched)
-    await sign_in(page, server, "ada@example.test")
-    # An administrator sets up 2FA before making it mandatory (else their session must set it up).
-    await set_up_app(page, "Admin phone")
-    await page.get_by_role("button", name="I saved them").click()
-    await expect(page.get_by_role("link", name="Administration")).to_be_visible(timeout=WAIT)
-    await page.get_by_role("link", name="Administration").click()
-    await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
-    await page.get_by_label("Two-factor authentication is mandatory").check()
-    await page.get_by_role("button", name="Save policy").click()
-    await expect(page.get_by_text("The policy was saved.")).to_be_visible(timeout=WAIT)
-    await expect(page.get_by_role("cell", name="policy.changed").first).to_be_visible(timeout=WAIT)
-    await screenshots(page, "admin")
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "ada@example.test")
+        # An administrator sets up 2FA before making it mandatory (else their session must set it up).
+        await set_up_app(page, "Admin phone")
+        await page.get_by_role("button", name="I saved them").click()
+        await expect(page.get_by_role("link", name="Administration")).to_be_visible(timeout=WAIT)
+        await page.get_by_role("link", name="Administration").click()
+        await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
+        await page.get_by_label("Two-factor authentication is mandatory").check()
+        await page.get_by_role("button", name="Save policy").click()
+        await expect(page.get_by_text("The policy was saved.")).to_be_visible(timeout=WAIT)
+        await expect(page.get_by_role("cell", name="policy.changed").first).to_be_visible(timeout=WAIT)
+        await screenshots(page, "admin")
 
-    # Carol has no 2FA: sign-in leads straight to setting it up.
-    other_context, other_watched = await watched_context(browser, server)
-    carol = await other_context.new_page()
-    watch(carol, other_watched)
-    await sign_in(carol, server, "carol@example.test")
-    await expect(carol.get_by_text("Set up two-factor authentication to continue")).to_be_visible(timeout=WAIT)
-    await set_up_app(carol, "Phone")
-    await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
-    # Now a full session: the page shows where she is signed in, and keeps her codes on screen.
-    await expect(carol.get_by_role("heading", name="Where you are signed in")).to_be_visible(timeout=WAIT)
-    await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible()
-    await other_context.close()
+        # Carol has no 2FA: sign-in leads straight to setting it up.
+        async with watched_page(browser, server) as (_, carol):
+            await sign_in(carol, server, "carol@example.test")
+            await expect(carol.get_by_text("Set up two-factor authentication to continue")).to_be_visible(timeout=WAIT)
+            await set_up_app(carol, "Phone")
+            await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+            # Now a full session: the page shows where she is signed in, and keeps her codes on screen.
+            await expect(carol.get_by_role("heading", name="Where you are signed in")).to_be_visible(timeout=WAIT)
+            await expect(carol.get_by_role("heading", name="Your recovery codes")).to_be_visible()
 
-    # Carol lost her phone: the administrator finds her by email and resets her 2FA.
-    await page.get_by_label("User's email").fill("carol@example.test")
-    await page.get_by_role("button", name="Find user").click()
-    await page.get_by_role("button", name="Reset 2FA").click()
-    await expect(page.get_by_text("was reset")).to_be_visible(timeout=WAIT)
-    await page.get_by_label("Two-factor authentication is mandatory").uncheck()
-    await page.get_by_role("button", name="Save policy").click()
-    await expect(page.get_by_text("The policy was saved.")).to_be_visible(timeout=WAIT)
-    await context.close()
-    assert_clean(watched)
-    assert_clean(other_watched)
+        # Carol lost her phone: the administrator finds her by email and resets her 2FA.
+        await page.get_by_label("User's email").fill("carol@example.test")
+        await page.get_by_role("button", name="Find user").click()
+        await page.get_by_role("button", name="Reset 2FA").click()
+        await expect(page.get_by_text("was reset")).to_be_visible(timeout=WAIT)
+        await page.get_by_label("Two-factor authentication is mandatory").uncheck()
+        await page.get_by_role("button", name="Save policy").click()
+        await expect(page.get_by_text("The policy was saved.")).to_be_visible(timeout=WAIT)
 
 
 async def test_narrow_screens_labels_and_keyboard(server: LiveServer, browser: Browser) -> None:
-    context, watched = await watched_context(browser, server, width=375)
-    page = await context.new_page()
-    watch(page, watched)
-    await page.goto(server.url + "/")
-    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
-    await screenshot(page, "sign-in-375px")
-    # The keyboard alone: the email field has the focus; type, tab, type, Enter.
-    await expect(page.get_by_label("Email")).to_be_focused()
-    await page.keyboard.type("grace@example.test")
-    await page.keyboard.press("Tab")
-    await page.keyboard.type(PASSWORD)
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
-    await screenshot(page, "your-2fa-375px")
-    unlabeled = await page.evaluate(
-        "() => [...document.querySelectorAll('input')].filter((i) => i.labels.length === 0).map((i) => i.outerHTML)"
-    )
-    assert unlabeled == []
-    wider = await page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
-    assert not wider, "the page scrolls sideways at 375 px"
-    await page.goto(server.url + "/#/admin")
-    await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
-    await screenshot(page, "admin-375px")
-    await context.close()
-    assert_clean(watched)
+    async with watched_page(browser, server, width=375) as (_, page):
+        await page.goto(server.url + "/")
+        await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
+        await screenshot(page, "sign-in-375px")
+        # The keyboard alone: the email field has the focus; type, tab, type, Enter.
+        await expect(page.get_by_label("Email")).to_be_focused()
+        await page.keyboard.type("grace@example.test")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        await screenshot(page, "your-2fa-375px")
+        unlabeled = await page.evaluate(
+            "() => [...document.querySelectorAll('input')].filter((i) => i.labels.length === 0).map((i) => i.outerHTML)"
+        )
+        assert unlabeled == []
+        wider = await page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+        assert not wider, "the page scrolls sideways at 375 px"
+        await page.goto(server.url + "/#/admin")
+        await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
+        await screenshot(page, "admin-375px")
