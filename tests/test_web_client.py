@@ -53,6 +53,9 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("dan@example.test", "Dan", False),
                 ("eve@example.test", "Eve", False),
                 ("grace@example.test", "Grace", True),
+                ("fay@example.test", "Fay", False),
+                ("gus@example.test", "Gus", False),
+                ("hal@example.test", "Hal", False),
             ),
             PASSWORD,
         )
@@ -303,3 +306,35 @@ async def test_narrow_screens_labels_and_keyboard(server: LiveServer, browser: B
         await page.goto(server.url + "/#/admin")
         await expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=WAIT)
         await screenshot(page, "admin-375px")
+
+
+async def test_keyboard_users_keep_their_place_when_a_set_up_opens_closes_and_ends(
+    server: LiveServer, browser: Browser
+) -> None:
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "fay@example.test")
+        opener = page.get_by_role("button", name="Authenticator App")
+        await opener.focus()
+        await page.keyboard.press("Enter")
+        # The set-up takes the focus at its heading (the button that was focused is gone), so
+        # the next Tab goes on inside it rather than back to the top of the page.
+        heading = page.get_by_role("heading", name="Authenticator App")
+        await expect(heading).to_be_focused(timeout=WAIT)
+        await screenshot(page, "app-set-up-focused")
+        await page.get_by_role("button", name="Cancel").focus()
+        await page.keyboard.press("Enter")
+        # Closed, the focus returns to the button that opened it.
+        await expect(opener).to_be_focused(timeout=WAIT)
+
+        await page.keyboard.press("Enter")
+        key = (await page.get_by_test_id("setup-key").inner_text()).strip()
+        await page.get_by_label("Name").fill("Phone")
+        await page.get_by_label("Code from your app").fill(rfc6238(key, time.time()))
+        await page.keyboard.press("Enter")
+        # The recovery codes must be read and saved first: the focus goes to them.
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_focused(timeout=WAIT)
+        await page.get_by_role("button", name="I saved them").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="Authenticators")).to_be_focused(timeout=WAIT)
+        await screenshot(page, "recovery-codes-saved-focused")
+

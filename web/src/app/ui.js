@@ -1,6 +1,6 @@
 // Small pieces every page uses: the html template tag, error messages, waits counted down.
 import { h } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 
 export const html = htm.bind(h);
@@ -78,3 +78,15 @@ export const CODE_INPUT = {
   maxlength: 8,
   required: true,
 };
+
+/**
+ * A ref for a heading (with tabindex="-1") that takes the focus when it appears: a part of the page
+ * that replaced the focused button keeps a keyboard user's place instead of sending it to the top.
+ */
+export function useFocusOnMount() {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) ref.current.focus();
+  }, []);
+  return ref;
+}
