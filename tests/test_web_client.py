@@ -23,6 +23,8 @@ from mail_support import SmtpServer
 from playwright.async_api import Browser, Locator, Page, expect
 
 WAIT = 20_000  # ms: a bound for what a shared 2-core machine may take, not a speed check
+# ms: the live connection's five reconnection tries, with their growing waits, come first.
+RECONNECT_WAIT = 90_000
 
 
 def rfc6238(setup_key: str, at: float, digits: int = 6, period: int = 30) -> str:
@@ -337,4 +339,38 @@ async def test_keyboard_users_keep_their_place_when_a_set_up_opens_closes_and_en
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("heading", name="Authenticators")).to_be_focused(timeout=WAIT)
         await screenshot(page, "recovery-codes-saved-focused")
+
+
+async def test_a_server_that_goes_away_and_comes_back_loses_nothing_on_the_page(
+    server: LiveServer, browser: Browser
+) -> None:
+    refused = r"net::ERR_CONNECTION_REFUSED"
+    async with watched_page(browser, server, expected_console_errors=refused) as (_, page):
+        await sign_in(page, server, "hal@example.test")
+        await set_up_app(page, "Phone")
+        codes = page.get_by_role("heading", name="Your recovery codes")
+        await expect(codes).to_be_visible(timeout=WAIT)
+        recovery = await page.locator(".codes code").all_inner_texts()
+
+        # The server stops (a deploy, a crash) while the recovery codes are still on the screen.
+        server.stop()
+        outage = page.get_by_role("alert").filter(has_text="cannot be reached")
+        await expect(outage).to_be_visible(timeout=RECONNECT_WAIT)
+        await screenshots(page, "server-away")
+        # The session is not known to have ended: the page and its codes stay, with a way back.
+        await expect(codes).to_be_visible()
+        assert await page.locator(".codes code").all_inner_texts() == recovery
+        await expect(page.get_by_role("heading", name="Sign in")).not_to_be_visible()
+
+        # Asking again while it is still away changes nothing; once it is back, the page finds it
+        # by itself (it asks again every few seconds) and carries on where it was.
+        async with page.expect_event("requestfailed", timeout=WAIT):
+            await page.get_by_role("button", name="Try again").click()
+        await expect(outage).to_be_visible()
+        await expect(codes).to_be_visible()
+        await server.start()
+        await expect(outage).not_to_be_visible(timeout=RECONNECT_WAIT)
+        await expect(codes).to_be_visible()
+        await page.get_by_role("button", name="I saved them").click()
+        await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible(timeout=WAIT)
 

@@ -19,7 +19,7 @@ async function attempt(name, variables, pick) {
 
 const my = (field) => (data) => data.myTwoFactor[field];
 
-export function YourTwoFactor({ user, step, onSessionChanged }) {
+export function YourTwoFactor({ user, step, live, onSessionChanged }) {
   const [data, setData] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [adding, setAdding] = useState(null);
@@ -61,19 +61,24 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
     }
   }
 
+  // Read again after the live connection came back: changes made meanwhile were not pushed.
   useEffect(() => {
     load();
-  }, []);
+  }, [live]);
 
   useEffect(() => {
     // Changes made on another device or tab arrive without a reload; the subscription ends
     // when this session does (or must pass the challenge first). A set-up-only session has none.
     if (step !== "DONE") return undefined;
-    return subscribe("changed", {}, (live) => setData(live.myTwoFactorChanged), onSessionChanged);
-  }, [step]);
+    return subscribe("changed", {}, (pushed) => setData(pushed.myTwoFactorChanged), onSessionChanged);
+  }, [step, live]);
 
-  if (loadError) return html`<section class="card"><${ErrorMessage} error=${loadError} /></section>`;
-  if (data === null) return html`<p role="status">Loading…</p>`;
+  if (data === null) {
+    return loadError
+      ? html`<section class="card"><${ErrorMessage} error=${loadError} />
+          <button type="button" onClick=${load}>Try again</button></section>`
+      : html`<p role="status">Loading…</p>`;
+  }
 
   function created(result) {
     close();
@@ -90,6 +95,7 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
 
   return html`<section class="card" aria-labelledby="your-2fa-title">
     <h1 id="your-2fa-title">Your 2FA</h1>
+    <${ErrorMessage} error=${loadError} />
     <p>
       ${data.enabled ? "Two-factor authentication is on." : "Two-factor authentication is off."}
       ${data.mandatory ? " Your administrators require it." : ""}
