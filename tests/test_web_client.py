@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import re
+import sqlite3
 import struct
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,7 @@ import pytest
 from browser_support import LiveServer, live_server, screenshot, screenshots, watched_page
 from helpers import PASSWORD
 from mail_support import SmtpServer
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, WebSocket, expect
 
 WAIT = 20_000  # ms: a bound for what a shared 2-core machine may take, not a speed check
 # ms: the live connection's five reconnection tries, with their growing waits, come first.
@@ -58,6 +59,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("fay@example.test", "Fay", False),
                 ("gus@example.test", "Gus", False),
                 ("hal@example.test", "Hal", False),
+                ("ivy@example.test", "Ivy", False),
             ),
             PASSWORD,
         )
@@ -374,3 +376,54 @@ async def test_a_server_that_goes_away_and_comes_back_loses_nothing_on_the_page(
         await page.get_by_role("button", name="I saved them").click()
         await expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible(timeout=WAIT)
 
+
+async def test_an_app_set_up_that_expired_stops_showing_its_qr_code_and_starts_again(
+    server: LiveServer, browser: Browser
+) -> None:
+    async with watched_page(browser, server) as (_, page):
+        # The set-up's first status over the live connection (one socket, opened at sign-in): from
+        # then on the page follows it.
+        followed = asyncio.get_running_loop().create_future()
+
+        def on_socket(socket: WebSocket) -> None:
+            def frame(payload: str | bytes) -> None:
+                if "myTwoFactorVerification" in str(payload) and not followed.done():
+                    followed.set_result(None)
+
+            socket.on("framereceived", frame)
+
+        page.on("websocket", on_socket)
+        await sign_in(page, server, "ivy@example.test")
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_visible(timeout=WAIT)
+        await page.get_by_role("button", name="Authenticator App").click()
+        qr = page.get_by_role("img", name="QR code to scan with your authenticator app")
+        await expect(qr).to_be_visible(timeout=WAIT)
+        first_key = (await page.get_by_test_id("setup-key").inner_text()).strip()
+        async with asyncio.timeout(WAIT / 1000):
+            await followed
+
+        # The user comes back to it after its time ran out (the row aged, rather than waiting ten minutes).
+        with sqlite3.connect(server.directory / "browser.db") as db:
+            aged = db.execute(
+                "UPDATE setups SET expires_at = '2000-01-01 00:00:00+00:00'"
+                " WHERE user_id = (SELECT id FROM users WHERE email = 'ivy@example.test') AND status = 'PENDING'"
+            ).rowcount
+        assert aged == 1
+        await page.get_by_label("Name").fill("Phone")
+        await page.get_by_label("Code from your app").fill(rfc6238(first_key, time.time()))
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        ended = page.get_by_role("status").filter(has_text="expired")
+        await expect(ended).to_be_visible(timeout=WAIT)
+        await screenshots(page, "app-set-up-expired")
+        # Its QR code and setup key work no more: they are not left on screen to be scanned.
+        await expect(qr).not_to_be_visible()
+        await expect(page.get_by_test_id("setup-key")).not_to_be_visible()
+
+        await page.get_by_role("button", name="Start again").click()
+        await expect(qr).to_be_visible(timeout=WAIT)
+        key = (await page.get_by_test_id("setup-key").inner_text()).strip()
+        assert key != first_key
+        await page.get_by_label("Name").fill("Phone")
+        await page.get_by_label("Code from your app").fill(rfc6238(key, time.time()))
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)

@@ -337,6 +337,16 @@ const STATUS_TEXT = {
 };
 const ENDED = new Set(["EXPIRED", "LOCKED", "CANCELLED"]);
 
+// An app set-up that ended: its QR code and setup key work no more, and one already scanned left an
+// entry in the app that will never work.
+const APP_ENDED_TEXT = {
+  EXPIRED: "This set-up expired before it was finished: its QR code and setup key no longer work. If you scanned it, remove that entry from your app, then start again.",
+  LOCKED: "Too many wrong codes: this QR code and setup key no longer work. If you scanned it, remove that entry from your app, then start again.",
+  CANCELLED: "This set-up was cancelled.",
+};
+// The answers to a code that mean the set-up has ended, as the status it ended with.
+const ENDING_ERRORS = { CODE_EXPIRED: "EXPIRED", TOO_MANY_ATTEMPTS: "LOCKED" };
+
 /** Follows a set-up's status as the server pushes it. */
 function useLiveSetup(initial) {
   const [setup, setSetup] = useState(initial);
@@ -442,9 +452,30 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
   const [busy, setBusy] = useState(false);
   const [start, go] = useFreshAction((code) => attempt("setUpApp", { code }, my("setUpApp")));
 
-  useEffect(() => {
+  const heading = useFocusOnMount();
+  const restartButton = useRef(null);
+
+  function begin() {
     go(null).then((payload) => payload && setStarted(payload.setup));
-  }, []);
+  }
+  useEffect(begin, []);
+
+  // A set-up ends when its time runs out or after too many wrong codes, as the server pushes it or
+  // answers a code; its QR code and setup key work no more, so they go.
+  const endedStatus = setup && started && setup.id === started.id && ENDED.has(setup.status) ? setup.status : null;
+  const ended = endedStatus || (error && ENDING_ERRORS[error.code]) || null;
+  useEffect(() => {
+    // The form that had the focus is gone: the way on takes it, unless the user is elsewhere on the page.
+    if (ended && restartButton.current && document.activeElement === document.body) restartButton.current.focus();
+  }, [ended]);
+
+  function restart() {
+    setStarted(null);
+    setError(null);
+    setCopied(false);
+    if (heading.current) heading.current.focus();
+    begin();
+  }
 
   async function copy() {
     try {
@@ -467,7 +498,6 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
     else onCreated(result.payload);
   }
 
-  const heading = useFocusOnMount();
   let body;
   if (start.needCode) {
     body = html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
@@ -477,8 +507,13 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
     body = start.error
       ? html`<${ErrorMessage} error=${start.error} /><button type="button" onClick=${onCancel}>Close</button>`
       : html`<p role="status">Preparing…</p>`;
+  } else if (ended) {
+    body = html`<p role="status" class="status status-expired">${APP_ENDED_TEXT[ended]}</p>
+      <div class="row">
+        ${ended === "CANCELLED" ? null : html`<button type="button" class="primary" ref=${restartButton} onClick=${restart}>Start again</button>`}
+        <button type="button" onClick=${onCancel}>Close</button>
+      </div>`;
   } else {
-    const ended = setup && ENDED.has(setup.status);
     body = html`<ol class="steps">
         <li>Scan the QR code with your authenticator app.
           <img class="qr" src=${started.app.qrCodePng} width="200" height="200"
@@ -488,17 +523,15 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
           <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button></li>
         <li>Name it and enter the ${started.app.digits}-digit code the app shows.</li>
       </ol>
-      ${ended
-        ? html`<p role="status">${STATUS_TEXT[setup.status]}</p><button type="button" onClick=${onCancel}>Close</button>`
-        : html`<form onSubmit=${submit}>
-            <${Field} id="app-name" label="Name" maxlength="64" required hint="For example: My phone" />
-            <${Field} id="app-code" label="Code from your app" ...${CODE_INPUT} />
-            <${ErrorMessage} error=${error} />
-            <div class="row">
-              <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
-              <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
-            </div>
-          </form>`}`;
+      <form onSubmit=${submit}>
+        <${Field} id="app-name" label="Name" maxlength="64" required hint="For example: My phone" />
+        <${Field} id="app-code" label="Code from your app" ...${CODE_INPUT} />
+        <${ErrorMessage} error=${error} />
+        <div class="row">
+          <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
+          <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
+        </div>
+      </form>`;
   }
   return html`<div class="setup" aria-labelledby="app-setup-title">
     <h3 id="app-setup-title" tabindex="-1" ref=${heading}>Authenticator App</h3>
