@@ -60,6 +60,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("gus@example.test", "Gus", False),
                 ("hal@example.test", "Hal", False),
                 ("ivy@example.test", "Ivy", False),
+                ("jo@example.test", "Jo", False),
             ),
             PASSWORD,
         )
@@ -427,3 +428,24 @@ async def test_an_app_set_up_that_expired_stops_showing_its_qr_code_and_starts_a
         await page.get_by_label("Code from your app").fill(rfc6238(key, time.time()))
         await page.get_by_role("button", name="Submit Code and Create").click()
         await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+
+
+async def test_without_a_clipboard_copying_says_what_to_do_instead(server: LiveServer, browser: Browser) -> None:
+    # A page served over plain HTTP on another host than localhost has no navigator.clipboard.
+    async with watched_page(browser, server, init_script="delete Navigator.prototype.clipboard;") as (_, page):
+        await sign_in(page, server, "jo@example.test")
+        await page.get_by_role("button", name="Authenticator App").click()
+        await page.get_by_role("button", name="Copy key").click()
+        await expect(page.get_by_role("status").filter(has_text="could not copy")).to_contain_text(
+            "type the setup key", timeout=WAIT
+        )
+        key = (await page.get_by_test_id("setup-key").inner_text()).strip()
+        await page.get_by_label("Name").fill("Phone")
+        await page.get_by_label("Code from your app").fill(rfc6238(key, time.time()))
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+        await page.get_by_role("button", name="Copy codes").click()
+        await expect(page.get_by_role("status").filter(has_text="could not copy")).to_contain_text(
+            "Download codes", timeout=WAIT
+        )
+        await screenshots(page, "recovery-codes-no-clipboard")

@@ -448,7 +448,7 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
   const [started, setStarted] = useState(null);
   const [setup] = useLiveSetup(started);
   const [error, setError] = useState(null);
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState(null);
   const [busy, setBusy] = useState(false);
   const [start, go] = useFreshAction((code) => attempt("setUpApp", { code }, my("setUpApp")));
 
@@ -472,18 +472,13 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
   function restart() {
     setStarted(null);
     setError(null);
-    setCopied(false);
+    setCopied(null);
     if (heading.current) heading.current.focus();
     begin();
   }
 
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(started.app.setupKey.replace(/\s+/g, ""));
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
+    setCopied(await copyText(started.app.setupKey.replace(/\s+/g, "")));
   }
 
   async function submit(event) {
@@ -520,7 +515,9 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
             alt="QR code to scan with your authenticator app" /></li>
         <li>Or type the setup key:
           <code class="setup-key" data-testid="setup-key">${started.app.setupKey}</code>
-          <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button></li>
+          <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button>
+          <span role="status" class="hint">${copied === false
+            ? "This browser could not copy it: type the setup key into your app, or select it and copy it." : ""}</span></li>
         <li>Name it and enter the ${started.app.digits}-digit code the app shows.</li>
       </ol>
       <form onSubmit=${submit}>
@@ -599,8 +596,18 @@ function SecurityKeySetup({ authenticators, onCreated, onCancel }) {
   </div>`;
 }
 
+/** Puts `text` on the clipboard; false where the browser cannot (no clipboard on a plain-HTTP page, or refused). */
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function RecoveryCodes({ codes, onDone }) {
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState(null);
   const text = codes.join("\n") + "\n";
   const download = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
   useEffect(() => () => URL.revokeObjectURL(download), [download]);
@@ -610,12 +617,14 @@ function RecoveryCodes({ codes, onDone }) {
     <p>Each code signs you in once if you lose your authenticators. Save them somewhere safe now: they are not shown again.</p>
     <ul class="codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
     <div class="row">
-      <button type="button" onClick=${async () => { await navigator.clipboard.writeText(text); setCopied(true); }}>
+      <button type="button" onClick=${async () => setCopied(await copyText(text))}>
         ${copied ? "Copied" : "Copy codes"}
       </button>
       <a class="button" href=${download} download="twofactor-recovery-codes.txt">Download codes</a>
       <button type="button" class="primary" onClick=${onDone}>I saved them</button>
     </div>
+    <p role="status" class="hint">${copied === false
+      ? "This browser could not copy them: use Download codes, or select them and copy them." : ""}</p>
   </div>`;
 }
 
