@@ -23,6 +23,8 @@ from helpers import PASSWORD
 from mail_support import SmtpServer
 from playwright.async_api import Browser, Locator, Page, WebSocket, expect
 
+from twofactor.security.rules import LOGIN_FAILURES_BEFORE_WAIT
+
 WAIT = 20_000  # ms: a bound for what a shared 2-core machine may take, not a speed check
 # ms: the live connection's five reconnection tries, with their growing waits, come first.
 RECONNECT_WAIT = 90_000
@@ -61,6 +63,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("hal@example.test", "Hal", False),
                 ("ivy@example.test", "Ivy", False),
                 ("jo@example.test", "Jo", False),
+                ("kit@example.test", "Kit", False),
             ),
             PASSWORD,
         )
@@ -449,3 +452,25 @@ async def test_without_a_clipboard_copying_says_what_to_do_instead(server: LiveS
             "Download codes", timeout=WAIT
         )
         await screenshots(page, "recovery-codes-no-clipboard")
+
+
+async def test_a_wait_counts_down_on_screen_but_is_announced_once(server: LiveServer, browser: Browser) -> None:
+    async with watched_page(browser, server) as (_, page):
+        await page.goto(server.url + "/")
+        alert = page.get_by_role("alert")
+        # Wrong passwords until the account's throttle answers with a wait.
+        for attempt in range(LOGIN_FAILURES_BEFORE_WAIT + 1):
+            await page.get_by_label("Email").fill("kit@example.test")
+            await page.get_by_label("Password").fill(f"not the password {attempt}")
+            async with page.expect_response(re.compile(r"/graphql$")):
+                await page.get_by_role("button", name="Sign in").click()
+        countdown = page.get_by_text(re.compile(r"Try again in \d+ s\."))
+        await expect(countdown).to_be_visible(timeout=WAIT)
+        await screenshots(page, "sign-in-rate-limited")
+        spoken, shown = await alert.inner_text(), await countdown.inner_text()
+        # The screen counts down every second; the alert a screen reader reads out must not change
+        # with it, or it is read out again every second until the wait is over.
+        await expect(countdown).not_to_have_text(shown, timeout=WAIT)
+        assert await alert.inner_text() == spoken
+        # It says the wait once, with the rest.
+        assert "Too many" in spoken and re.search(r"\d+ seconds", spoken), spoken
