@@ -64,6 +64,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("ivy@example.test", "Ivy", False),
                 ("jo@example.test", "Jo", False),
                 ("kit@example.test", "Kit", False),
+                ("lou@example.test", "Lou", False),
             ),
             PASSWORD,
         )
@@ -474,3 +475,17 @@ async def test_a_wait_counts_down_on_screen_but_is_announced_once(server: LiveSe
         assert await alert.inner_text() == spoken
         # It says the wait once, with the rest.
         assert "Too many" in spoken and re.search(r"\d+ seconds", spoken), spoken
+
+
+async def test_the_longest_name_wraps_instead_of_widening_the_page(server: LiveServer, browser: Browser) -> None:
+    longest = "W" * 64  # the longest name allowed, with nowhere to break a line
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "lou@example.test")
+        await set_up_app(page, longest)
+        await page.get_by_role("button", name="I saved them").click(timeout=WAIT)
+        await expect(authenticators(page)).to_have_count(1, timeout=WAIT)
+        # `screenshots` fails when the page scrolls sideways at a phone's width.
+        await screenshots(page, "longest-name")
+        await page.get_by_role("button", name=f"Remove {longest}").click()
+        await expect(page.get_by_role("button", name="Yes, remove")).to_be_visible()
+        await screenshots(page, "longest-name-remove")
