@@ -81,7 +81,10 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
 
   async function sendCode() {
     const payload = await run("sendLoginCode", { id: chosen }, "sendLoginCode");
-    if (payload) setSent({ id: chosen, resendAt: payload.resendAvailableAt ? new Date(payload.resendAvailableAt) : null });
+    if (payload) {
+      const resendAt = payload.resendAvailableAt ? new Date(payload.resendAvailableAt) : null;
+      setSent({ id: chosen, resendAt, wait: resendAt ? Math.max(0, Math.ceil((resendAt - Date.now()) / 1000)) : 0 });
+    }
   }
 
   async function verify(event) {
@@ -143,8 +146,11 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
                   </button>
                   <span role="status" class="muted">
                     ${sent && sent.id === chosen ? "We emailed you a code." : ""}
-                    ${resendIn > 0 ? ` You can ask for another in ${resendIn} s.` : ""}
+                    ${sent && sent.id === chosen && sent.wait
+                      ? html`<span class="visually-hidden"> You can ask for another in ${sent.wait} seconds.</span>` : ""}
                   </span>
+                  ${resendIn > 0
+                    ? html`<span class="muted" aria-hidden="true">You can ask for another in ${resendIn} s.</span>` : null}
                 </div>`
               : null}
             ${codeForm}`
