@@ -66,6 +66,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("kit@example.test", "Kit", False),
                 ("lou@example.test", "Lou", False),
                 ("meg@example.test", "Meg", False),
+                ("nat@example.test", "Nat", False),
             ),
             PASSWORD,
         )
@@ -515,3 +516,26 @@ async def test_the_sign_in_codes_resend_countdown_is_not_read_out_every_second(
         # The countdown changes every second; the status a screen reader reads out must not.
         await expect(countdown).not_to_have_text(shown, timeout=WAIT)
         assert await status.inner_text() == spoken
+
+
+async def test_the_keyboard_goes_on_from_sign_in_to_the_code_and_to_the_page(
+    server: LiveServer, browser: Browser
+) -> None:
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "nat@example.test")
+        key = await set_up_app(page, "Phone")
+        await page.get_by_role("button", name="I saved them").click(timeout=WAIT)
+        await sign_out(page)
+
+        # Email, Tab, password, Enter: the code field is where the typing goes on, then Enter again.
+        await expect(page.get_by_label("Email")).to_be_focused()
+        await page.keyboard.type("nat@example.test")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_label("Code from your app")).to_be_focused(timeout=WAIT)
+        await screenshot(page, "challenge-focused")
+        await page.keyboard.type(rfc6238(key, time.time() + 30))
+        await page.keyboard.press("Enter")
+        # Signed in, the page's heading has the focus: a screen reader says where the user is now.
+        await expect(page.get_by_role("heading", name="Your 2FA")).to_be_focused(timeout=WAIT)

@@ -73,10 +73,11 @@ function App() {
     return () => clearTimeout(timer);
   }, [state.offline]);
 
+  // `arrived`: the page was reached by signing in here, so its heading takes the focus.
   function signedIn(login) {
     const step = login.session.nextStep;
     if (step === "TWO_FACTOR_CHALLENGE") setState({ phase: "challenge", authenticators: login.authenticators || [] });
-    else setState({ phase: "signed-in", user: login.session.user, step });
+    else setState({ phase: "signed-in", user: login.session.user, step, arrived: true });
   }
 
   async function signOut() {
@@ -100,12 +101,12 @@ function App() {
       <${SignIn} notice=${state.notice} onSignedIn=${signedIn} />`;
   } else if (state.phase === "challenge") {
     page = html`<${Challenge} authenticators=${state.authenticators} notice=${state.notice}
-      onPassed=${(session) => setState({ phase: "signed-in", user: session.user, step: session.nextStep })}
+      onPassed=${(session) => setState({ phase: "signed-in", user: session.user, step: session.nextStep, arrived: true })}
       onEnded=${(notice) => setState({ phase: "signed-out", notice })} />`;
   } else if (hash === "#/admin" && state.user.isAdmin && state.step === "DONE") {
     page = html`<${Admin} />`;
   } else {
-    page = html`<${YourTwoFactor} user=${state.user} step=${state.step} live=${state.live}
+    page = html`<${YourTwoFactor} user=${state.user} step=${state.step} live=${state.live} arrived=${state.arrived}
       onSessionChanged=${sessionChanged} />`;
   }
   if (state.offline) {

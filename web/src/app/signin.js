@@ -58,6 +58,12 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
   const [busy, setBusy] = useState(false);
   const current = coded.find((a) => a.id === chosen);
   const resendIn = useSecondsLeft(sent && sent.resendAt);
+  // The sign-in form that had the focus is gone: the first way to answer takes it.
+  const keyButton = useRef(null);
+  useEffect(() => {
+    const first = keyButton.current || document.getElementById("code");
+    if (first) first.focus();
+  }, []);
 
   async function run(name, variables, field) {
     setBusy(true);
@@ -124,7 +130,7 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
       : html`${keys.length
           ? html`<div class="key-choice">
               <p>Use your security key, or the passkey on this device or your phone.</p>
-              <button type="button" class="primary" onClick=${verifyWithKey} disabled=${busy}>Use security key</button>
+              <button type="button" class="primary" ref=${keyButton} onClick=${verifyWithKey} disabled=${busy}>Use security key</button>
               <${ErrorMessage} error=${keyError} />
             </div>`
           : null}

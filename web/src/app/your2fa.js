@@ -19,7 +19,7 @@ async function attempt(name, variables, pick) {
 
 const my = (field) => (data) => data.myTwoFactor[field];
 
-export function YourTwoFactor({ user, step, live, onSessionChanged }) {
+export function YourTwoFactor({ user, step, live, arrived, onSessionChanged }) {
   const [data, setData] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [adding, setAdding] = useState(null);
@@ -61,6 +61,16 @@ export function YourTwoFactor({ user, step, live, onSessionChanged }) {
     }
   }
 
+  // Reached by signing in, the page's heading takes the focus from the form that is gone, once.
+  const title = useRef(null);
+  const titled = useRef(!arrived);
+  useEffect(() => {
+    if (!titled.current && title.current) {
+      titled.current = true;
+      title.current.focus();
+    }
+  }, [data]);
+
   // Read again after the live connection came back: changes made meanwhile were not pushed.
   useEffect(() => {
     load();
@@ -94,7 +104,7 @@ export function YourTwoFactor({ user, step, live, onSessionChanged }) {
   }
 
   return html`<section class="card" aria-labelledby="your-2fa-title">
-    <h1 id="your-2fa-title">Your 2FA</h1>
+    <h1 id="your-2fa-title" tabindex="-1" ref=${title}>Your 2FA</h1>
     <${ErrorMessage} error=${loadError} />
     <p>
       ${data.enabled ? "Two-factor authentication is on." : "Two-factor authentication is off."}
