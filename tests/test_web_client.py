@@ -67,6 +67,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory, mail: SmtpServer) -> 
                 ("lou@example.test", "Lou", False),
                 ("meg@example.test", "Meg", False),
                 ("nat@example.test", "Nat", False),
+                ("oli@example.test", "Oli", False),
             ),
             PASSWORD,
         )
@@ -539,3 +540,36 @@ async def test_the_keyboard_goes_on_from_sign_in_to_the_code_and_to_the_page(
         await page.keyboard.press("Enter")
         # Signed in, the page's heading has the focus: a screen reader says where the user is now.
         await expect(page.get_by_role("heading", name="Your 2FA")).to_be_focused(timeout=WAIT)
+
+
+async def test_an_email_set_up_that_expired_can_be_started_again(
+    server: LiveServer, browser: Browser, mail: SmtpServer
+) -> None:
+    async with watched_page(browser, server) as (_, page):
+        await sign_in(page, server, "oli@example.test")
+        await page.get_by_role("button", name="Email Authentication").click()
+        seen = mails_to(mail, "oli@example.test")
+        await page.get_by_label("Name").fill("Mail")
+        await page.get_by_role("button", name="Send code").click()
+        status = page.locator("[data-status]")
+        await expect(status).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
+        code = await mailed_code(mail, "oli@example.test", seen)
+        # The user comes back to it after its time ran out (the row aged, rather than waiting ten minutes).
+        with sqlite3.connect(server.directory / "browser.db") as db:
+            aged = db.execute(
+                "UPDATE setups SET expires_at = '2000-01-01 00:00:00+00:00'"
+                " WHERE user_id = (SELECT id FROM users WHERE email = 'oli@example.test') AND status = 'CODE_SENT'"
+            ).rowcount
+        assert aged == 1
+        await page.get_by_label("Code from the email").fill(code)
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(status).to_have_attribute("data-status", "EXPIRED", timeout=WAIT)
+        await screenshots(page, "email-set-up-expired")
+        # "Start again" does what the status says: a new code to the same address, under the same name.
+        seen = mails_to(mail, "oli@example.test")
+        await page.get_by_role("button", name="Start again").click()
+        await expect(status).to_have_attribute("data-status", "CODE_SENT", timeout=WAIT)
+        await page.get_by_label("Code from the email").fill(await mailed_code(mail, "oli@example.test", seen))
+        await page.get_by_role("button", name="Submit Code and Create").click()
+        await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible(timeout=WAIT)
+        await expect(authenticators(page).filter(has_text="Mail")).to_have_count(1)

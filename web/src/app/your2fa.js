@@ -361,8 +361,8 @@ const ENDING_ERRORS = { CODE_EXPIRED: "EXPIRED", TOO_MANY_ATTEMPTS: "LOCKED" };
 function useLiveSetup(initial) {
   const [setup, setSetup] = useState(initial);
   useEffect(() => {
-    if (!initial) return undefined;
     setSetup(initial);
+    if (!initial) return undefined;
     return subscribe("verification", { setupId: initial.id }, (live) => setSetup(live.myTwoFactorVerification));
   }, [initial && initial.id]);
   return [setup, setSetup];
@@ -381,6 +381,14 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
 
   async function send(event) {
     event.preventDefault();
+    const payload = await go(null);
+    if (payload) setStarted(payload.setup);
+  }
+
+  /** After the set-up expired or locked: a new one, with the same name, mails a new code. */
+  async function restart() {
+    setError(null);
+    setStarted(null);
     const payload = await go(null);
     if (payload) setStarted(payload.setup);
   }
@@ -408,7 +416,7 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
   return html`<div class="setup" aria-labelledby="email-setup-title">
     <h3 id="email-setup-title" tabindex="-1" ref=${heading}>Email Authentication</h3>
     ${setup ? html`<${EmailCode} setup=${setup} error=${error} busy=${busy} resendIn=${resendIn}
-        onSubmit=${submit} onResend=${resend} onCancel=${onCancel} />`
+        onSubmit=${submit} onResend=${resend} onRestart=${restart} onCancel=${onCancel} />`
       : start.needCode
         ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
             onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
@@ -428,7 +436,7 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
 }
 
 /** The mailed code's step of an email set-up: its status as the server pushes it, the code, resending. */
-function EmailCode({ setup, error, busy, resendIn, onSubmit, onResend, onCancel }) {
+function EmailCode({ setup, error, busy, resendIn, onSubmit, onResend, onRestart, onCancel }) {
   const ended = ENDED.has(setup.status);
   // The "Send code" button that had the focus is gone: the code field, where the mailed code goes, takes it.
   useEffect(() => {
@@ -440,7 +448,10 @@ function EmailCode({ setup, error, busy, resendIn, onSubmit, onResend, onCancel 
       ${STATUS_TEXT[setup.status] || setup.status}
     </p>
     ${ended
-      ? html`<button type="button" onClick=${onCancel}>Close</button>`
+      ? html`<div class="row">
+          ${setup.status === "CANCELLED" ? null : html`<button type="button" class="primary" onClick=${onRestart}>Start again</button>`}
+          <button type="button" onClick=${onCancel}>Close</button>
+        </div>`
       : html`<form onSubmit=${onSubmit}>
           <${Field} id="email-code" label="Code from the email" ...${CODE_INPUT} />
           <${ErrorMessage} error=${error} />
