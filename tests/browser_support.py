@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,7 @@ class LiveServer:
     """`twofactor serve` on SQLite with console mail, reached as http://localhost:PORT."""
 
     port: int
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
     log: Path
     env: dict[str, str]
     directory: Path
@@ -59,6 +60,38 @@ class LiveServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+    async def start(self) -> None:
+        """Start `twofactor serve` on this server's port (again, after `stop`) and wait until it is healthy."""
+        with self.log.open("ab") as handle:
+            self.process = process = subprocess.Popen(
+                [str(TWOFACTOR), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                cwd=self.directory,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        async with httpx.AsyncClient() as http:
+            async with asyncio.timeout(START_TIMEOUT):
+                while True:
+                    if process.poll() is not None:
+                        pytest.fail(f"the server exited ({process.returncode}):\n{self.output()}")
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                            return
+                    await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server as a deployment does (SIGTERM), killing it if it has not ended in 10 s."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
 
     def command(self, *args: str, stdin: str = "") -> str:
         result = subprocess.run(
@@ -91,7 +124,6 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def live_server(directory: Path, mail_url: str = "console://") -> AsyncIterator[LiveServer]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOFACTOR_")}
     env.update(
         TWOFACTOR_ENV="development",
@@ -101,34 +133,13 @@ async def live_server(directory: Path, mail_url: str = "console://") -> AsyncIte
         TWOFACTOR_DATA_DIR=str(directory),
         PYTHONUNBUFFERED="1",
     )
-    log = directory / "server.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [str(TWOFACTOR), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=directory,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(port, process, log, env, directory)
+    server = LiveServer(free_port(), None, directory / "server.log", env, directory)
+    server.log.write_bytes(b"")
     try:
-        async with httpx.AsyncClient() as http:
-            async with asyncio.timeout(START_TIMEOUT):
-                while True:
-                    if process.poll() is not None:
-                        pytest.fail(f"the server exited ({process.returncode}):\n{server.output()}")
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await http.get(f"{server.url}/healthz")).status_code == 200:
-                            break
-                    await asyncio.sleep(0.1)
+        await server.start()
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop()
 
 
 @dataclass
@@ -176,11 +187,17 @@ def assert_clean(watched: Watched) -> None:
 
 @contextlib.asynccontextmanager
 async def watched_page(
-    browser: Browser, server: LiveServer, init_script: str | None = None
+    browser: Browser,
+    server: LiveServer,
+    init_script: str | None = None,
+    width: int = 1280,
+    expected_console_errors: str | None = None,
 ) -> AsyncIterator[tuple[BrowserContext, Page]]:
-    """A page in a `watched_context` (running `init_script` first in every page), closed after
-    the block, which then checks `assert_clean`."""
-    context, watched = await watched_context(browser, server)
+    """A page in a `watched_context` `width` pixels wide (running `init_script` first in every page),
+    closed after the block, which then checks `assert_clean`. Console errors matching the regular
+    expression `expected_console_errors` (the browser's own report of a refused connection, in a
+    test that stops the server) are left out of that check."""
+    context, watched = await watched_context(browser, server, width)
     try:
         if init_script is not None:
             await context.add_init_script(init_script)
@@ -189,6 +206,8 @@ async def watched_page(
         yield context, page
     finally:
         await context.close()
+    if expected_console_errors is not None:
+        watched.console_errors = [e for e in watched.console_errors if not re.search(expected_console_errors, e)]
     assert_clean(watched)
 
 

@@ -7,6 +7,9 @@ import { Challenge, SignIn } from "./signin.js";
 import { html, problem, ErrorMessage } from "./ui.js";
 import { YourTwoFactor } from "./your2fa.js";
 
+// How long a page waits before it asks an unreachable server again by itself.
+const OFFLINE_RETRY_MS = 15000;
+
 function useHash() {
   const [hash, setHash] = useState(window.location.hash);
   useEffect(() => {
@@ -30,15 +33,22 @@ function App() {
       else if (session.nextStep === "TWO_FACTOR_CHALLENGE") {
         setState({ phase: "challenge", authenticators: session.authenticators || [], notice: notices.challenge });
       } else {
-        // A page already shown keeps what it shows (recovery codes among them) and follows the step.
+        // A page already shown keeps what it shows (recovery codes among them) and follows the step;
+        // `live` counts the reconnections, so that its subscriptions start again.
         setState((old) =>
           old.phase === "signed-in" && old.step === session.nextStep
-            ? old
-            : { phase: "signed-in", user: session.user, step: session.nextStep }
+            ? { ...old, offline: null, live: (old.live || 0) + 1 }
+            : { phase: "signed-in", user: session.user, step: session.nextStep, live: 0 }
         );
       }
     } catch (failure) {
-      setState({ phase: "signed-out", error: problem(failure) });
+      // The server did not answer (down, restarting, the network gone): the session may well be
+      // alive, so a page already shown stays as it is (nothing on it is lost), with a way back.
+      setState((old) =>
+        old.phase === "signed-in" || old.phase === "challenge"
+          ? { ...old, offline: problem(failure) }
+          : { phase: "signed-out", error: problem(failure) }
+      );
     }
   }
 
@@ -56,10 +66,18 @@ function App() {
     });
   }
 
+  // While the server is away, it is asked again now and then, and at the user's request.
+  useEffect(() => {
+    if (!state.offline) return undefined;
+    const timer = setTimeout(sessionChanged, OFFLINE_RETRY_MS);
+    return () => clearTimeout(timer);
+  }, [state.offline]);
+
+  // `arrived`: the page was reached by signing in here, so its heading takes the focus.
   function signedIn(login) {
     const step = login.session.nextStep;
     if (step === "TWO_FACTOR_CHALLENGE") setState({ phase: "challenge", authenticators: login.authenticators || [] });
-    else setState({ phase: "signed-in", user: login.session.user, step });
+    else setState({ phase: "signed-in", user: login.session.user, step, arrived: true });
   }
 
   async function signOut() {
@@ -83,13 +101,20 @@ function App() {
       <${SignIn} notice=${state.notice} onSignedIn=${signedIn} />`;
   } else if (state.phase === "challenge") {
     page = html`<${Challenge} authenticators=${state.authenticators} notice=${state.notice}
-      onPassed=${(session) => setState({ phase: "signed-in", user: session.user, step: session.nextStep })}
+      onPassed=${(session) => setState({ phase: "signed-in", user: session.user, step: session.nextStep, arrived: true })}
       onEnded=${(notice) => setState({ phase: "signed-out", notice })} />`;
   } else if (hash === "#/admin" && state.user.isAdmin && state.step === "DONE") {
     page = html`<${Admin} />`;
   } else {
-    page = html`<${YourTwoFactor} user=${state.user} step=${state.step}
+    page = html`<${YourTwoFactor} user=${state.user} step=${state.step} live=${state.live} arrived=${state.arrived}
       onSessionChanged=${sessionChanged} />`;
+  }
+  if (state.offline) {
+    page = html`<div class="offline" role="alert">
+        <p>${state.offline.message} What is on this page stays here until the server is back.</p>
+        <button type="button" onClick=${sessionChanged}>Try again</button>
+      </div>
+      ${page}`;
   }
 
   const signedInUser = state.phase === "signed-in" ? state.user : null;

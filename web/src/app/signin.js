@@ -58,6 +58,12 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
   const [busy, setBusy] = useState(false);
   const current = coded.find((a) => a.id === chosen);
   const resendIn = useSecondsLeft(sent && sent.resendAt);
+  // The sign-in form that had the focus is gone: the first way to answer takes it.
+  const keyButton = useRef(null);
+  useEffect(() => {
+    const first = keyButton.current || document.getElementById("code");
+    if (first) first.focus();
+  }, []);
 
   async function run(name, variables, field) {
     setBusy(true);
@@ -81,7 +87,10 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
 
   async function sendCode() {
     const payload = await run("sendLoginCode", { id: chosen }, "sendLoginCode");
-    if (payload) setSent({ id: chosen, resendAt: payload.resendAvailableAt ? new Date(payload.resendAvailableAt) : null });
+    if (payload) {
+      const resendAt = payload.resendAvailableAt ? new Date(payload.resendAvailableAt) : null;
+      setSent({ id: chosen, resendAt, wait: resendAt ? Math.max(0, Math.ceil((resendAt - Date.now()) / 1000)) : 0 });
+    }
   }
 
   async function verify(event) {
@@ -121,7 +130,7 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
       : html`${keys.length
           ? html`<div class="key-choice">
               <p>Use your security key, or the passkey on this device or your phone.</p>
-              <button type="button" class="primary" onClick=${verifyWithKey} disabled=${busy}>Use security key</button>
+              <button type="button" class="primary" ref=${keyButton} onClick=${verifyWithKey} disabled=${busy}>Use security key</button>
               <${ErrorMessage} error=${keyError} />
             </div>`
           : null}
@@ -143,8 +152,11 @@ export function Challenge({ authenticators, notice, onPassed, onEnded }) {
                   </button>
                   <span role="status" class="muted">
                     ${sent && sent.id === chosen ? "We emailed you a code." : ""}
-                    ${resendIn > 0 ? ` You can ask for another in ${resendIn} s.` : ""}
+                    ${sent && sent.id === chosen && sent.wait
+                      ? html`<span class="visually-hidden"> You can ask for another in ${sent.wait} seconds.</span>` : ""}
                   </span>
+                  ${resendIn > 0
+                    ? html`<span class="muted" aria-hidden="true">You can ask for another in ${resendIn} s.</span>` : null}
                 </div>`
               : null}
             ${codeForm}`

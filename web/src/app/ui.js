@@ -1,6 +1,6 @@
 // Small pieces every page uses: the html template tag, error messages, waits counted down.
 import { h } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 
 export const html = htm.bind(h);
@@ -46,19 +46,31 @@ export function problem(error) {
     code: error.code,
     message: error.message,
     retryAt: after(error.retryAfterSeconds),
+    wait: error.retryAfterSeconds || null,
     attemptsLeft: error.attemptsLeft,
   };
+}
+
+/** A wait in words, for a screen reader: "45 seconds", "15 minutes". */
+function waitInWords(seconds) {
+  if (seconds < 90) return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
+  return `${Math.ceil(seconds / 60)} minutes`;
 }
 
 export function ErrorMessage({ error }) {
   const seconds = useSecondsLeft(error ? error.retryAt : null);
   if (!error) return null;
-  return html`<p class="error" role="alert">
-    ${error.message}
-    ${seconds > 0 ? html` <span class="wait">Try again in ${seconds} s.</span>` : null}
-    ${error.attemptsLeft != null && error.attemptsLeft > 0
-      ? html` <span class="attempts">${error.attemptsLeft} ${error.attemptsLeft === 1 ? "try" : "tries"} left.</span>`
-      : null}
+  // The alert is read out whenever its text changes: it says the wait once, as it was when the error
+  // came, and the countdown beside it is for the eyes only.
+  return html`<p class="error">
+    <span role="alert">
+      ${error.message}
+      ${error.wait ? html` <span class="visually-hidden">You can try again in ${waitInWords(error.wait)}.</span>` : null}
+      ${error.attemptsLeft != null && error.attemptsLeft > 0
+        ? html` <span class="attempts">${error.attemptsLeft} ${error.attemptsLeft === 1 ? "try" : "tries"} left.</span>`
+        : null}
+    </span>
+    ${seconds > 0 ? html` <span class="wait" aria-hidden="true">Try again in ${seconds} s.</span>` : null}
   </p>`;
 }
 
@@ -78,3 +90,15 @@ export const CODE_INPUT = {
   maxlength: 8,
   required: true,
 };
+
+/**
+ * A ref for a heading (with tabindex="-1") that takes the focus when it appears: a part of the page
+ * that replaced the focused button keeps a keyboard user's place instead of sending it to the top.
+ */
+export function useFocusOnMount() {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) ref.current.focus();
+  }, []);
+  return ref;
+}

@@ -1,9 +1,9 @@
 // "Your 2FA": the user's authenticators, setting up a new one (email, app, security key), recovery
 // codes, live changes.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { request, subscribe } from "./api.js";
 import {
-  CODE_INPUT, ErrorMessage, Field, formatDate, html, methodLabel, problem, useSecondsLeft,
+  CODE_INPUT, ErrorMessage, Field, formatDate, html, methodLabel, problem, useFocusOnMount, useSecondsLeft,
 } from "./ui.js";
 import { createKey, keysSupported, proveWithKey } from "./webauthn.js";
 
@@ -19,12 +19,37 @@ async function attempt(name, variables, pick) {
 
 const my = (field) => (data) => data.myTwoFactor[field];
 
-export function YourTwoFactor({ user, step, onSessionChanged }) {
+export function YourTwoFactor({ user, step, live, arrived, onSessionChanged }) {
   const [data, setData] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [adding, setAdding] = useState(null);
   const [recoveryCodes, setRecoveryCodes] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Where the focus goes once a set-up or the recovery codes close (their buttons are gone with them):
+  // focusNext finds it after the next render, which may be the one that makes it.
+  const openers = useRef({});
+  const authenticatorsHeading = useRef(null);
+  const focusNext = useRef(null);
+  useEffect(() => {
+    const target = focusNext.current && focusNext.current();
+    if (target) {
+      focusNext.current = null;
+      target.focus();
+    }
+  });
+
+  function open(method) {
+    setNotice(null);
+    setAdding(method);
+  }
+
+  /** Closes the set-up; the focus returns to the button that opened it. */
+  function close() {
+    const method = adding;
+    // The button comes back with the list of methods, after this render: looked up then.
+    focusNext.current = () => openers.current[method];
+    setAdding(null);
+  }
 
   async function load() {
     try {
@@ -36,31 +61,51 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
     }
   }
 
+  // Reached by signing in, the page's heading takes the focus from the form that is gone, once.
+  const title = useRef(null);
+  const titled = useRef(!arrived);
+  useEffect(() => {
+    if (!titled.current && title.current) {
+      titled.current = true;
+      title.current.focus();
+    }
+  }, [data]);
+
+  // Read again after the live connection came back: changes made meanwhile were not pushed.
   useEffect(() => {
     load();
-  }, []);
+  }, [live]);
 
   useEffect(() => {
     // Changes made on another device or tab arrive without a reload; the subscription ends
     // when this session does (or must pass the challenge first). A set-up-only session has none.
     if (step !== "DONE") return undefined;
-    return subscribe("changed", {}, (live) => setData(live.myTwoFactorChanged), onSessionChanged);
-  }, [step]);
+    return subscribe("changed", {}, (pushed) => setData(pushed.myTwoFactorChanged), onSessionChanged);
+  }, [step, live]);
 
-  if (loadError) return html`<section class="card"><${ErrorMessage} error=${loadError} /></section>`;
-  if (data === null) return html`<p role="status">Loading…</p>`;
+  if (data === null) {
+    return loadError
+      ? html`<section class="card"><${ErrorMessage} error=${loadError} />
+          <button type="button" onClick=${load}>Try again</button></section>`
+      : html`<p role="status">Loading…</p>`;
+  }
 
   function created(result) {
-    setAdding(null);
+    close();
     setNotice(result.message);
-    if (result.recoveryCodes) setRecoveryCodes(result.recoveryCodes);
+    // Recovery codes take the focus themselves (they must be saved first).
+    if (result.recoveryCodes) {
+      focusNext.current = null;
+      setRecoveryCodes(result.recoveryCodes);
+    }
     load();
     // A set-up-only sign-in is a full session now: the page follows it (live changes, sessions).
     if (step !== "DONE") onSessionChanged();
   }
 
   return html`<section class="card" aria-labelledby="your-2fa-title">
-    <h1 id="your-2fa-title">Your 2FA</h1>
+    <h1 id="your-2fa-title" tabindex="-1" ref=${title}>Your 2FA</h1>
+    <${ErrorMessage} error=${loadError} />
     <p>
       ${data.enabled ? "Two-factor authentication is on." : "Two-factor authentication is off."}
       ${data.mandatory ? " Your administrators require it." : ""}
@@ -70,10 +115,11 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
       : null}
     ${notice ? html`<p class="success" role="status">${notice}</p>` : null}
     ${recoveryCodes
-      ? html`<${RecoveryCodes} codes=${recoveryCodes} onDone=${() => setRecoveryCodes(null)} />`
+      ? html`<${RecoveryCodes} codes=${recoveryCodes}
+          onDone=${() => { focusNext.current = () => authenticatorsHeading.current; setRecoveryCodes(null); }} />`
       : null}
 
-    <h2>Authenticators</h2>
+    <h2 tabindex="-1" ref=${authenticatorsHeading}>Authenticators</h2>
     ${data.authenticators.length
       ? html`<ul class="authenticators" aria-label="Your authenticators">
           ${data.authenticators.map(
@@ -87,21 +133,21 @@ export function YourTwoFactor({ user, step, onSessionChanged }) {
     ${adding === null
       ? html`<div class="row">
           ${data.availableMethods.includes("EMAIL")
-            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("EMAIL"); }}>Email Authentication</button>`
+            ? html`<button type="button" ref=${(b) => { openers.current.EMAIL = b; }} onClick=${() => open("EMAIL")}>Email Authentication</button>`
             : null}
           ${data.availableMethods.includes("APP")
-            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("APP"); }}>Authenticator App</button>`
+            ? html`<button type="button" ref=${(b) => { openers.current.APP = b; }} onClick=${() => open("APP")}>Authenticator App</button>`
             : null}
           ${data.availableMethods.includes("SECURITY_KEY")
-            ? html`<button type="button" onClick=${() => { setNotice(null); setAdding("SECURITY_KEY"); }}>Security Key or Passkey</button>`
+            ? html`<button type="button" ref=${(b) => { openers.current.SECURITY_KEY = b; }} onClick=${() => open("SECURITY_KEY")}>Security Key or Passkey</button>`
             : null}
           ${data.availableMethods.length === 0 ? html`<p class="muted">Your administrators have turned off every method.</p>` : null}
         </div>`
       : adding === "EMAIL"
-        ? html`<${EmailSetup} user=${user} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`
+        ? html`<${EmailSetup} user=${user} authenticators=${data.authenticators} onCreated=${created} onCancel=${close} />`
         : adding === "APP"
-          ? html`<${AppSetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`
-          : html`<${SecurityKeySetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${() => setAdding(null)} />`}
+          ? html`<${AppSetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${close} />`
+          : html`<${SecurityKeySetup} authenticators=${data.authenticators} onCreated=${created} onCancel=${close} />`}
 
     ${data.enabled
       ? html`<h2>Recovery codes</h2>
@@ -301,12 +347,22 @@ const STATUS_TEXT = {
 };
 const ENDED = new Set(["EXPIRED", "LOCKED", "CANCELLED"]);
 
+// An app set-up that ended: its QR code and setup key work no more, and one already scanned left an
+// entry in the app that will never work.
+const APP_ENDED_TEXT = {
+  EXPIRED: "This set-up expired before it was finished: its QR code and setup key no longer work. If you scanned it, remove that entry from your app, then start again.",
+  LOCKED: "Too many wrong codes: this QR code and setup key no longer work. If you scanned it, remove that entry from your app, then start again.",
+  CANCELLED: "This set-up was cancelled.",
+};
+// The answers to a code that mean the set-up has ended, as the status it ended with.
+const ENDING_ERRORS = { CODE_EXPIRED: "EXPIRED", TOO_MANY_ATTEMPTS: "LOCKED" };
+
 /** Follows a set-up's status as the server pushes it. */
 function useLiveSetup(initial) {
   const [setup, setSetup] = useState(initial);
   useEffect(() => {
-    if (!initial) return undefined;
     setSetup(initial);
+    if (!initial) return undefined;
     return subscribe("verification", { setupId: initial.id }, (live) => setSetup(live.myTwoFactorVerification));
   }, [initial && initial.id]);
   return [setup, setSetup];
@@ -325,6 +381,14 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
 
   async function send(event) {
     event.preventDefault();
+    const payload = await go(null);
+    if (payload) setStarted(payload.setup);
+  }
+
+  /** After the set-up expired or locked: a new one, with the same name, mails a new code. */
+  async function restart() {
+    setError(null);
+    setStarted(null);
     const payload = await go(null);
     if (payload) setStarted(payload.setup);
   }
@@ -348,10 +412,12 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
     else onCreated(result.payload);
   }
 
-  if (!setup) {
-    return html`<div class="setup" aria-labelledby="email-setup-title">
-      <h3 id="email-setup-title">Email Authentication</h3>
-      ${start.needCode
+  const heading = useFocusOnMount();
+  return html`<div class="setup" aria-labelledby="email-setup-title">
+    <h3 id="email-setup-title" tabindex="-1" ref=${heading}>Email Authentication</h3>
+    ${setup ? html`<${EmailCode} setup=${setup} error=${error} busy=${busy} resendIn=${resendIn}
+        onSubmit=${submit} onResend=${resend} onRestart=${restart} onCancel=${onCancel} />`
+      : start.needCode
         ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
             onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
             onRetry=${async () => { const p = await go(null); if (p) setStarted(p.setup); }} onCancel=${onCancel} />`
@@ -366,49 +432,74 @@ function EmailSetup({ user, authenticators, onCreated, onCancel }) {
               <button type="button" onClick=${onCancel}>Cancel</button>
             </div>
           </form>`}
-    </div>`;
-  }
+  </div>`;
+}
+
+/** The mailed code's step of an email set-up: its status as the server pushes it, the code, resending. */
+function EmailCode({ setup, error, busy, resendIn, onSubmit, onResend, onRestart, onCancel }) {
   const ended = ENDED.has(setup.status);
-  return html`<div class="setup" aria-labelledby="email-setup-title">
-    <h3 id="email-setup-title">Email Authentication</h3>
+  // The "Send code" button that had the focus is gone: the code field, where the mailed code goes, takes it.
+  useEffect(() => {
+    const field = document.getElementById("email-code");
+    if (field) field.focus();
+  }, []);
+  return html`
     <p role="status" aria-live="polite" class=${`status status-${setup.status.toLowerCase()}`} data-status=${setup.status}>
       ${STATUS_TEXT[setup.status] || setup.status}
     </p>
     ${ended
-      ? html`<button type="button" onClick=${onCancel}>Close</button>`
-      : html`<form onSubmit=${submit}>
+      ? html`<div class="row">
+          ${setup.status === "CANCELLED" ? null : html`<button type="button" class="primary" onClick=${onRestart}>Start again</button>`}
+          <button type="button" onClick=${onCancel}>Close</button>
+        </div>`
+      : html`<form onSubmit=${onSubmit}>
           <${Field} id="email-code" label="Code from the email" ...${CODE_INPUT} />
           <${ErrorMessage} error=${error} />
           <div class="row">
             <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
-            <button type="button" onClick=${resend} disabled=${resendIn > 0}>
+            <button type="button" onClick=${onResend} disabled=${resendIn > 0}>
               ${resendIn > 0 ? `Resend code (${resendIn} s)` : "Resend code"}
             </button>
             <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: setup.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
           </div>
-        </form>`}
-  </div>`;
+        </form>`}`;
 }
 
 function AppSetup({ authenticators, onCreated, onCancel }) {
   const [started, setStarted] = useState(null);
   const [setup] = useLiveSetup(started);
   const [error, setError] = useState(null);
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState(null);
   const [busy, setBusy] = useState(false);
   const [start, go] = useFreshAction((code) => attempt("setUpApp", { code }, my("setUpApp")));
 
-  useEffect(() => {
+  const heading = useFocusOnMount();
+  const restartButton = useRef(null);
+
+  function begin() {
     go(null).then((payload) => payload && setStarted(payload.setup));
-  }, []);
+  }
+  useEffect(begin, []);
+
+  // A set-up ends when its time runs out or after too many wrong codes, as the server pushes it or
+  // answers a code; its QR code and setup key work no more, so they go.
+  const endedStatus = setup && started && setup.id === started.id && ENDED.has(setup.status) ? setup.status : null;
+  const ended = endedStatus || (error && ENDING_ERRORS[error.code]) || null;
+  useEffect(() => {
+    // The form that had the focus is gone: the way on takes it, unless the user is elsewhere on the page.
+    if (ended && restartButton.current && document.activeElement === document.body) restartButton.current.focus();
+  }, [ended]);
+
+  function restart() {
+    setStarted(null);
+    setError(null);
+    setCopied(null);
+    if (heading.current) heading.current.focus();
+    begin();
+  }
 
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(started.app.setupKey.replace(/\s+/g, ""));
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
+    setCopied(await copyText(started.app.setupKey.replace(/\s+/g, "")));
   }
 
   async function submit(event) {
@@ -423,40 +514,46 @@ function AppSetup({ authenticators, onCreated, onCancel }) {
     else onCreated(result.payload);
   }
 
+  let body;
   if (start.needCode) {
-    return html`<div class="setup"><h3>Authenticator App</h3>
-      <${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
-        onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
-        onRetry=${async () => { const p = await go(null); if (p) setStarted(p.setup); }} onCancel=${onCancel} /></div>`;
+    body = html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
+      onCode=${async (code) => { const p = await go(code); if (p) setStarted(p.setup); }}
+      onRetry=${async () => { const p = await go(null); if (p) setStarted(p.setup); }} onCancel=${onCancel} />`;
+  } else if (!started) {
+    body = start.error
+      ? html`<${ErrorMessage} error=${start.error} /><button type="button" onClick=${onCancel}>Close</button>`
+      : html`<p role="status">Preparing…</p>`;
+  } else if (ended) {
+    body = html`<p role="status" class="status status-expired">${APP_ENDED_TEXT[ended]}</p>
+      <div class="row">
+        ${ended === "CANCELLED" ? null : html`<button type="button" class="primary" ref=${restartButton} onClick=${restart}>Start again</button>`}
+        <button type="button" onClick=${onCancel}>Close</button>
+      </div>`;
+  } else {
+    body = html`<ol class="steps">
+        <li>Scan the QR code with your authenticator app.
+          <img class="qr" src=${started.app.qrCodePng} width="200" height="200"
+            alt="QR code to scan with your authenticator app" /></li>
+        <li>Or type the setup key:
+          <code class="setup-key" data-testid="setup-key">${started.app.setupKey}</code>
+          <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button>
+          <span role="status" class="hint">${copied === false
+            ? "This browser could not copy it: type the setup key into your app, or select it and copy it." : ""}</span></li>
+        <li>Name it and enter the ${started.app.digits}-digit code the app shows.</li>
+      </ol>
+      <form onSubmit=${submit}>
+        <${Field} id="app-name" label="Name" maxlength="64" required hint="For example: My phone" />
+        <${Field} id="app-code" label="Code from your app" ...${CODE_INPUT} />
+        <${ErrorMessage} error=${error} />
+        <div class="row">
+          <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
+          <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
+        </div>
+      </form>`;
   }
-  if (!started) {
-    return html`<div class="setup"><h3>Authenticator App</h3>
-      ${start.error ? html`<${ErrorMessage} error=${start.error} /><button type="button" onClick=${onCancel}>Close</button>`
-        : html`<p role="status">Preparing…</p>`}</div>`;
-  }
-  const ended = setup && ENDED.has(setup.status);
   return html`<div class="setup" aria-labelledby="app-setup-title">
-    <h3 id="app-setup-title">Authenticator App</h3>
-    <ol class="steps">
-      <li>Scan the QR code with your authenticator app.
-        <img class="qr" src=${started.app.qrCodePng} width="200" height="200"
-          alt="QR code to scan with your authenticator app" /></li>
-      <li>Or type the setup key:
-        <code class="setup-key" data-testid="setup-key">${started.app.setupKey}</code>
-        <button type="button" onClick=${copy}>${copied ? "Copied" : "Copy key"}</button></li>
-      <li>Name it and enter the ${started.app.digits}-digit code the app shows.</li>
-    </ol>
-    ${ended
-      ? html`<p role="status">${STATUS_TEXT[setup.status]}</p><button type="button" onClick=${onCancel}>Close</button>`
-      : html`<form onSubmit=${submit}>
-          <${Field} id="app-name" label="Name" maxlength="64" required hint="For example: My phone" />
-          <${Field} id="app-code" label="Code from your app" ...${CODE_INPUT} />
-          <${ErrorMessage} error=${error} />
-          <div class="row">
-            <button type="submit" class="primary" disabled=${busy}>Submit Code and Create</button>
-            <button type="button" onClick=${async () => { await attempt("cancelSetup", { setupId: started.id }, my("cancelSetup")); onCancel(); }}>Cancel</button>
-          </div>
-        </form>`}
+    <h3 id="app-setup-title" tabindex="-1" ref=${heading}>Authenticator App</h3>
+    ${body}
   </div>`;
 }
 
@@ -495,8 +592,9 @@ function SecurityKeySetup({ authenticators, onCreated, onCancel }) {
     await finish(await go(null));
   }
 
+  const heading = useFocusOnMount();
   return html`<div class="setup" aria-labelledby="key-setup-title">
-    <h3 id="key-setup-title">Security key or passkey</h3>
+    <h3 id="key-setup-title" tabindex="-1" ref=${heading}>Security key or passkey</h3>
     ${start.needCode
       ? html`<${FreshCode} authenticators=${authenticators} error=${start.error} busy=${start.busy}
           onCode=${async (code) => finish(await go(code))} onRetry=${async () => finish(await go(null))} onCancel=${onCancel} />`
@@ -519,22 +617,35 @@ function SecurityKeySetup({ authenticators, onCreated, onCancel }) {
   </div>`;
 }
 
+/** Puts `text` on the clipboard; false where the browser cannot (no clipboard on a plain-HTTP page, or refused). */
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function RecoveryCodes({ codes, onDone }) {
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState(null);
   const text = codes.join("\n") + "\n";
   const download = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
   useEffect(() => () => URL.revokeObjectURL(download), [download]);
+  const heading = useFocusOnMount();
   return html`<div class="recovery" role="region" aria-labelledby="recovery-title">
-    <h2 id="recovery-title">Your recovery codes</h2>
+    <h2 id="recovery-title" tabindex="-1" ref=${heading}>Your recovery codes</h2>
     <p>Each code signs you in once if you lose your authenticators. Save them somewhere safe now: they are not shown again.</p>
     <ul class="codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
     <div class="row">
-      <button type="button" onClick=${async () => { await navigator.clipboard.writeText(text); setCopied(true); }}>
+      <button type="button" onClick=${async () => setCopied(await copyText(text))}>
         ${copied ? "Copied" : "Copy codes"}
       </button>
       <a class="button" href=${download} download="twofactor-recovery-codes.txt">Download codes</a>
       <button type="button" class="primary" onClick=${onDone}>I saved them</button>
     </div>
+    <p role="status" class="hint">${copied === false
+      ? "This browser could not copy them: use Download codes, or select them and copy them." : ""}</p>
   </div>`;
 }
 
