@@ -23,7 +23,7 @@ from helpers import (
     signed_in,
 )
 
-from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
+from twofactor.models import AuditEvent, Authenticator, EmailChallenge, RecoveryCode, Session, SessionState, User
 from twofactor.resolvers import code_checks
 from twofactor.security import tokens, totp
 from twofactor.security.rules import (
@@ -143,6 +143,18 @@ async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, time
                 assert match, "no code in the message"
                 return match.group(1)
             await asyncio.sleep(0.02)
+
+
+async def must_wait(user: User) -> None:
+    """The user has just reached the failures in a row that make them wait."""
+    until = datetime.now(UTC) + USER_WAIT_FIRST
+    await User.filter(id=user.id).update(
+        failed_verifications=USER_FAILURES_BEFORE_WAIT, verification_blocked_until=until
+    )
+
+
+async def wait_over(user: User) -> None:
+    await User.filter(id=user.id).update(verification_blocked_until=datetime.now(UTC) - timedelta(seconds=1))
 
 
 # Password
@@ -452,6 +464,30 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     assert len([m for m in app.smtp.received if m.message["Subject"] == SIGN_IN_SUBJECT]) == 1
 
 
+async def test_a_user_who_must_wait_is_refused_a_right_email_code_before_it_is_checked(app: Harness) -> None:
+    # Tries are counted before the code is checked: a waiting user's right code is not even used up.
+    user, token = await signed_in(app)
+    setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
+    created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
+    authenticator_id = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+    token = await challenge(app)
+    sent = (await app.gql(SEND_LOGIN_CODE, {"id": authenticator_id}, token=token))["data"]["sendLoginCode"]
+    assert sent["error"] is None, sent
+    code = await mail_code(app, ADA, SIGN_IN_SUBJECT)
+    await must_wait(user)
+
+    refused = await verify(app, token, authenticator_id, code)
+    assert refused["error"]["code"] == "RATE_LIMITED", refused
+    assert 0 < refused["error"]["retryAfterSeconds"] <= USER_WAIT_FIRST.total_seconds()
+    assert refused["session"] is None
+    session = await session_row(token)
+    assert session.state == SessionState.CHALLENGE and session.failed_attempts == 0
+    assert (await EmailChallenge.get(session_id=session.id)).used_at is None
+    await wait_over(user)
+    assert (await verify(app, token, authenticator_id, code))["session"]["nextStep"] == "DONE"
+
+
 async def test_send_login_code_needs_an_email_authenticator(app: Harness) -> None:
     _, _, _, authenticator_id, _ = await user_with_app(app)
     token = await challenge(app)
@@ -487,6 +523,22 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 8
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT, 2))[1]
     assert "8 recovery codes left" in notice.part("text/plain")
+
+
+async def test_a_user_who_must_wait_is_refused_a_right_recovery_code_before_it_is_checked(app: Harness) -> None:
+    # Tries are counted before the code is checked: a waiting user's recovery code is not used up.
+    user, _, _, _, recovery = await user_with_app(app)
+    token = await challenge(app)
+    await must_wait(user)
+
+    refused = await recover(app, token, recovery[0])
+    assert refused["error"]["code"] == "RATE_LIMITED", refused
+    assert 0 < refused["error"]["retryAfterSeconds"] <= USER_WAIT_FIRST.total_seconds()
+    assert refused["session"] is None
+    assert (await session_row(token)).failed_attempts == 0
+    assert await RecoveryCode.filter(user_id=user.id, used_at__isnull=False).count() == 0
+    await wait_over(user)
+    assert (await recover(app, token, recovery[0]))["session"]["nextStep"] == "DONE"
 
 
 async def test_a_malformed_recovery_code_costs_no_attempt(app: Harness) -> None:
