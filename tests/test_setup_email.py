@@ -22,7 +22,7 @@ from mail_support import SmtpServer, free_port
 from twofactor.mail.backends import SmtpBackend
 from twofactor.mail.outbox import OutboxWorker
 from twofactor.mail.settings import MailSettings
-from twofactor.models import Authenticator, OutboxMessage, Setup
+from twofactor.models import Authenticator, OutboxMessage, Setup, User
 from twofactor.models.outbox import OutboxStatus
 from twofactor.resolvers.setup_status import delivery_result
 from twofactor.server.context import now
@@ -232,6 +232,19 @@ async def test_resend_after_cooldown_replaces_the_code(app: Harness, ada: str) -
     replay = await submit(app, token, setup["id"], new)
     assert replay["authenticator"] is None and replay["error"] is not None
     assert await Authenticator.filter(user_id=user.id).count() == 1
+
+
+async def test_parallel_resends_after_the_cooldown_send_one_code(app: Harness, ada: str) -> None:
+    # The resolver's cooldown check reads the set-up before any of them writes: the guarded
+    # update in `resend_setup_code` lets one through, and the others give their mail back.
+    user, token = await signed_in(app, ada)
+    setup = (await set_up_email(app, token))["setup"]
+    await cooldown_over(user.id)
+    payloads = await asyncio.gather(*(resend(app, token, setup["id"]) for _ in range(4)))
+    assert [p["error"] is None for p in payloads].count(True) == 1, payloads
+    assert {p["error"]["code"] for p in payloads if p["error"] is not None} == {"RATE_LIMITED"}
+    assert await code_mails(setup["id"]) == 2
+    assert (await User.get(id=user.id)).sends_in_window == 2
 
 
 async def test_sixth_code_mail_in_an_hour_is_rate_limited(app: Harness, ada: str) -> None:
