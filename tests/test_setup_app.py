@@ -832,6 +832,20 @@ async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None
     assert secret not in text and setup["app"]["otpauthUri"] not in text
 
 
+async def test_a_locked_set_up_shows_its_secret_no_more(app: Harness) -> None:
+    """DESIGN: a setup key is returned only while its set-up is pending. A locked set-up's
+    secret stays stored (a wrong code only locks it), so its view is what hides it."""
+    _, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    for _ in range(ATTEMPTS_PER_VERIFICATION):
+        assert (await submit(app, token, setup["id"], wrong_code(key)))["error"] is not None
+    cancelled = (await app.gql(CANCEL, {"id": setup["id"]}, token=token))["data"]["myTwoFactor"]["cancelSetup"]
+    assert cancelled["error"] is None, cancelled
+    assert cancelled["setup"]["status"] == "LOCKED"
+    assert cancelled["setup"]["app"] is None
+
+
 async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(
     app: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
