@@ -550,6 +550,11 @@ async def test_recovery_codes_once_and_hashed(app: Harness) -> None:
         assert len(row.code_digest) == 64
         int(row.code_digest, 16)
     assert (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 10
+    # Once: the next authenticator comes with none, and the set stays.
+    second = await start_app_setup(app, token)
+    added = await submit(app, token, second["id"], current_code(second["app"]["setupKey"]), name="Tablet")
+    assert added["error"] is None and added["recoveryCodes"] is None, added
+    assert {row.code_digest for row in await RecoveryCode.filter(user_id=user.id)} == {r.code_digest for r in rows}
 
 
 async def test_another_users_setup_is_not_found(app: Harness) -> None:
