@@ -25,7 +25,7 @@ from helpers import (
 
 from twofactor.models import AuditEvent, Authenticator, EmailChallenge, RecoveryCode, Session, SessionState, User
 from twofactor.resolvers import code_checks
-from twofactor.security import tokens, totp
+from twofactor.security import codes, tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     LOGIN_FAILURES_BEFORE_WAIT,
@@ -458,6 +458,9 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     challenge_row = await EmailChallenge.get(session_id=row.id)
     assert challenge_row.used_at is not None
     authenticator = await Authenticator.get(id=int(authenticator_id))
+    # Stored only as its HMAC, bound to this sign-in and authenticator.
+    purpose = code_checks.challenge_purpose(row.id, authenticator.id)
+    assert challenge_row.code_digest == codes.code_digest(app.app.state.services.keyring.digest_key, purpose, code)
     assert await code_checks.claim_email_code(app.app.state.services.keyring, row, authenticator, code) is False
     other = await challenge(app)
     assert (await verify(app, other, authenticator_id, code))["error"]["code"] == "INVALID_CODE"
