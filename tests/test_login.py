@@ -221,6 +221,7 @@ async def test_challenge_session_expires_after_ten_minutes(app: Harness) -> None
     await user_with_app(app)
     token = await challenge(app)
     row = await session_row(token)
+    assert row.expires_at - row.created_at == PENDING_SESSION_LIFETIME
     await Session.filter(id=row.id).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert (await app.gql(SESSION, token=token))["data"]["session"] is None
 
