@@ -15,6 +15,7 @@ from helpers import (
     PASSWORD,
     REDIS_URL,
     SET_UP_APP,
+    SET_UP_EMAIL,
     SUBMIT,
     VERIFY_LOGIN,
     Harness,
@@ -25,7 +26,7 @@ from helpers import (
     signed_in,
 )
 
-from twofactor.models import AuditEvent, Authenticator, RecoveryCode, Session, Setup
+from twofactor.models import AuditEvent, Authenticator, OutboxMessage, RecoveryCode, Session, Setup
 from twofactor.resolvers.notices import session_channel, user_channel
 from twofactor.security import tokens, totp
 from twofactor.server.events import RedisBroker
@@ -165,6 +166,21 @@ async def test_an_authenticator_of_a_disabled_method_does_not_sign_in(app: Harne
     assert (await set_policy(app, admin, enabledMethods=["EMAIL", "APP"]))["error"] is None
     passed = (await app.gql(VERIFY_LOGIN, variables, token=challenge))["data"]["verifyLogin"]
     assert passed["session"]["nextStep"] == "DONE", passed
+
+
+async def test_an_email_authenticator_of_a_disabled_method_is_mailed_no_code(app: Harness, ada: str) -> None:
+    _, token = await signed_in(app, ada)
+    started = (await app.gql(SET_UP_EMAIL, {"name": "Mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    variables = {"id": started["setup"]["id"], "code": await app.mailed_code(ada)}
+    made = (await app.gql(SUBMIT, variables, token=token))["data"]["myTwoFactor"]["submitCode"]
+    _, admin = await admin_token(app)
+    assert (await set_policy(app, admin, enabledMethods=["APP"]))["error"] is None
+    challenge = (await login(app, ada))["token"]
+
+    send = "mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { error { code } } }"
+    sent = await app.gql(send, {"id": made["authenticator"]["id"]}, token=challenge)
+    assert sent["data"]["sendLoginCode"]["error"]["code"] == "METHOD_DISABLED", sent
+    assert not await OutboxMessage.filter(kind="login_code").exists()
 
 
 async def test_mandatory_with_only_a_disabled_method_asks_for_a_recovery_code_then_a_new_set_up(app: Harness) -> None:
