@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,8 @@ from twofactor.security.rules import (
     USER_FAILURES_BEFORE_WAIT,
     USER_WAIT_FIRST,
 )
-from twofactor.server.context import SESSION_COOKIE
+from twofactor.server.app import create_app
+from twofactor.server.context import DEVICE_COOKIE, SESSION_COOKIE
 
 ADA = "ada@example.test"
 SESSION = "{ session { nextStep expiresAt user { email } } }"
@@ -192,6 +194,23 @@ async def test_login_without_two_factor_is_done_and_sets_a_strict_http_only_cook
     assert abs(seconds_from_now(payload["session"]["expiresAt"]) - SESSION_LIFETIME.total_seconds()) < 60
     body = await app.gql(MY_TWO_FACTOR, token=token)
     assert body["data"]["myTwoFactor"]["enabled"] is False
+
+
+async def test_in_production_the_session_and_device_cookies_are_secure(app: Harness) -> None:
+    await create_user()
+    # The same database and services as the harness, in production (no worker of its own).
+    production = create_app(replace(app.settings, env="production"), migrate=False, run_worker=False)
+    transport = httpx.ASGITransport(app=production, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        response = await client.post(
+            "/graphql", json={"query": LOGIN, "variables": {"email": ADA, "password": PASSWORD}}
+        )
+    assert response.json()["data"]["login"]["error"] is None, response.text
+    cookies = response.headers.get_list("set-cookie")
+    assert sorted(cookie.split("=", 1)[0] for cookie in cookies) == sorted([SESSION_COOKIE, DEVICE_COOKIE])
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"secure", "httponly", "samesite=strict"} <= attributes, cookie
 
 
 async def test_login_with_an_authenticator_is_a_challenge_that_can_only_be_answered(app: Harness) -> None:
