@@ -15,7 +15,9 @@ from helpers import (
     PASSWORD,
     REDIS_URL,
     SET_UP_APP,
+    SET_UP_EMAIL,
     SUBMIT,
+    VERIFY_LOGIN,
     Harness,
     add_app,
     create_user,
@@ -24,9 +26,9 @@ from helpers import (
     signed_in,
 )
 
-from twofactor.models import AuditEvent, Authenticator, RecoveryCode, Session, Setup
+from twofactor.models import AuditEvent, Authenticator, OutboxMessage, RecoveryCode, Session, Setup
 from twofactor.resolvers.notices import session_channel, user_channel
-from twofactor.security import totp
+from twofactor.security import tokens, totp
 from twofactor.server.events import RedisBroker
 
 ADA = "ada@example.test"
@@ -143,6 +145,42 @@ async def test_mandatory_two_factor_makes_sign_in_a_set_up_only_session(app: Har
     assert mine["setupRequired"] is False and mine["enabled"] is True
     # The next sign-in asks for the new authenticator.
     assert (await login(app))["session"]["nextStep"] == "TWO_FACTOR_CHALLENGE"
+
+
+async def test_an_authenticator_of_a_disabled_method_does_not_sign_in(app: Harness) -> None:
+    # Its right code is refused before it is checked: no try counted, its step not claimed.
+    _, token = await signed_in(app)
+    result, secret, step = await add_app(app, token)
+    authenticator_id = result["authenticator"]["id"]
+    _, admin = await admin_token(app)
+    assert (await set_policy(app, admin, enabledMethods=["EMAIL"]))["error"] is None
+    challenge = (await login(app))["token"]
+    variables = {"id": authenticator_id, "code": totp.code_at(secret, step + 1)}
+
+    refused = (await app.gql(VERIFY_LOGIN, variables, token=challenge))["data"]["verifyLogin"]
+    assert refused["error"]["code"] == "METHOD_DISABLED", refused
+    assert refused["session"] is None
+    assert (await Session.get(token_hash=tokens.token_hash(challenge))).failed_attempts == 0
+    assert (await Authenticator.get(id=int(authenticator_id))).last_step == step
+    # Turned on again, the same code signs in: the refusal was the policy's.
+    assert (await set_policy(app, admin, enabledMethods=["EMAIL", "APP"]))["error"] is None
+    passed = (await app.gql(VERIFY_LOGIN, variables, token=challenge))["data"]["verifyLogin"]
+    assert passed["session"]["nextStep"] == "DONE", passed
+
+
+async def test_an_email_authenticator_of_a_disabled_method_is_mailed_no_code(app: Harness, ada: str) -> None:
+    _, token = await signed_in(app, ada)
+    started = (await app.gql(SET_UP_EMAIL, {"name": "Mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    variables = {"id": started["setup"]["id"], "code": await app.mailed_code(ada)}
+    made = (await app.gql(SUBMIT, variables, token=token))["data"]["myTwoFactor"]["submitCode"]
+    _, admin = await admin_token(app)
+    assert (await set_policy(app, admin, enabledMethods=["APP"]))["error"] is None
+    challenge = (await login(app, ada))["token"]
+
+    send = "mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { error { code } } }"
+    sent = await app.gql(send, {"id": made["authenticator"]["id"]}, token=challenge)
+    assert sent["data"]["sendLoginCode"]["error"]["code"] == "METHOD_DISABLED", sent
+    assert not await OutboxMessage.filter(kind="login_code").exists()
 
 
 async def test_mandatory_with_only_a_disabled_method_asks_for_a_recovery_code_then_a_new_set_up(app: Harness) -> None:

@@ -1,5 +1,5 @@
-"""The audit log is exact: counts that count what happened, one row per wait, and a user's own
-view that shows no one else's address or device."""
+"""The audit log is exact: one row per security event, counts that count what happened, one row
+per wait, and a user's own view that shows no one else's address or device."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from helpers import PASSWORD, Harness, add_app, create_user, login, signed_in
 
-from twofactor.models import AuditEvent, Authenticator, LoginThrottle, Method, User
+from twofactor.models import AuditEvent, Authenticator, LoginThrottle, Method, Session, User
 from twofactor.security import totp
 from twofactor.security.rules import ATTEMPTS_PER_VERIFICATION, LOGIN_FAILURES_BEFORE_WAIT, LOGIN_STREAK_LIFETIME
 from twofactor.server.context import now
@@ -25,11 +25,52 @@ mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { expiresAt error { cod
 MY_AUDIT = "{ myTwoFactor { auditEvents(first: 100) { events { action actorId ip userAgent } } } }"
 ADMIN_AUDIT = """
 query($userId: ID) { admin { auditEvents(userId: $userId, first: 100) { events { action actorId ip userAgent } } } }"""
+SET_UP_APP = "mutation($code: String) { myTwoFactor { setUpApp(code: $code) { setup { id app { setupKey } } } } }"
+SUBMIT = """
+mutation($id: ID!, $code: String!) { myTwoFactor { submitCode(setupId: $id, code: $code, name: "Tablet") {
+  error { code } } } }"""
+CANCEL = "mutation($id: ID!) { myTwoFactor { cancelSetup(setupId: $id) { error { code } } } }"
+REMOVE = "mutation($id: ID!) { myTwoFactor { remove(id: $id) { error { code } } } }"
+LOGOUT = "mutation { logout { ok } }"
 CLIENT_IP = "203.0.113.7"  # the address the test client connects from
 
 
 async def actions(action: str) -> int:
     return await AuditEvent.filter(action=action).count()
+
+
+# Security events
+
+
+async def test_each_security_event_of_a_session_is_one_audit_row(app: Harness, ada: str) -> None:
+    # A fresh factor proved, a cancelled and a locked set-up, a removal and a logout: one row
+    # each, saying who did it to whom and from where.
+    user, token = await signed_in(app, ada)
+    phone, secret, step = await add_app(app, token)
+    await Session.filter(user_id=user.id).update(second_factor_at=now() - timedelta(hours=1))
+
+    async def start(code: str | None = None) -> dict[str, Any]:
+        body = await app.gql(SET_UP_APP, {"code": code}, token=token)
+        setup: dict[str, Any] = body["data"]["myTwoFactor"]["setUpApp"]["setup"]
+        assert setup is not None, body
+        return setup
+
+    cancelled = await start(totp.code_at(secret, step + 1))
+    assert (await app.gql(CANCEL, {"id": cancelled["id"]}, token=token))["data"]["myTwoFactor"]["cancelSetup"]
+    locked = await start()
+    key = locked["app"]["setupKey"].replace(" ", "")
+    wrong = next(c for c in (f"{d}" * 6 for d in range(10)) if totp.matching_step(key, c) is None)
+    for _ in range(ATTEMPTS_PER_VERIFICATION):
+        await app.gql(SUBMIT, {"id": locked["id"], "code": wrong}, token=token)
+    removed = await app.gql(REMOVE, {"id": phone["authenticator"]["id"]}, token=token)
+    assert removed["data"]["myTwoFactor"]["remove"]["error"] is None, removed
+    assert (await app.gql(LOGOUT, token=token))["data"]["logout"]["ok"] is True
+
+    for action in ("session.factor_refreshed", "setup.cancelled", "setup.locked", "authenticator.removed", "logout"):
+        rows = await AuditEvent.filter(action=action)
+        assert len(rows) == 1, (action, rows)
+        assert (rows[0].actor_id, rows[0].target_id, rows[0].ip) == (user.id, user.id, CLIENT_IP), action
+        assert rows[0].user_agent, action
 
 
 # Counts

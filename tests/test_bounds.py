@@ -120,6 +120,22 @@ async def test_parallel_set_ups_cannot_pass_the_cap_together(app: Harness, ada: 
     assert await Setup.filter(user_id=user.id).count() == MAX_OPEN_SETUPS_PER_USER
 
 
+async def test_parallel_email_set_ups_at_the_cap_queue_and_spend_one_code_mail(app: Harness, ada: str) -> None:
+    # All three find room as read; the transaction that stores a set-up counts again, and a
+    # refusal there leaves no code mail queued and gives its send back.
+    user, token = await signed_in(app, ada)
+    for _ in range(MAX_OPEN_SETUPS_PER_USER - 1):
+        assert setup_payload(await app.gql(SET_UP_APP, token=token), "setUpApp")["error"] is None
+    answers = await asyncio.gather(*(app.gql(SET_UP_EMAIL, {"name": f"Mail {n}"}, token=token) for n in range(3)))
+    errors = [setup_payload(a, "setUpEmail")["error"] for a in answers]
+    assert sum(e is None for e in errors) == 1, errors
+    assert {e["code"] for e in errors if e is not None} == {"RATE_LIMITED"}
+    assert await Setup.filter(user_id=user.id).count() == MAX_OPEN_SETUPS_PER_USER
+    assert await OutboxMessage.filter(user_id=user.id, kind="setup_code").count() == 1
+    assert (await User.get(id=user.id)).sends_in_window == 1
+    await app.mails_to(ada)
+
+
 # Sessions
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from helpers import SET_UP_APP, VERIFY_LOGIN, Harness, add_app, login, signed_in
 
-from twofactor.models import Authenticator, Session, Setup, User
+from twofactor.models import AuditEvent, Authenticator, Session, Setup, User
 from twofactor.resolvers import admin as admin_resolvers
+from twofactor.schema.limits import CODE_FIELDS
 from twofactor.schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, build_schema
 from twofactor.security import totp
 from twofactor.security.tokens import token_hash
@@ -31,6 +32,23 @@ TWO_CODE_CHECKS = {
 SUBMIT_TWICE = """
 mutation($id: ID!) { a: myTwoFactor { ...F } b: myTwoFactor { ...F } }
 fragment F on MyTwoFactorMutations { submitCode(setupId: $id, code: "123456", name: "Twin") { error { code } } }"""
+# One call of each code-checking or code-sending field, under the type that holds it.
+CODE_FIELD_CALLS = {
+    "login": ("", 'login(email: "ada@example.test", password: "not the password") { token }'),
+    "sendLoginCode": ("", 'sendLoginCode(authenticatorId: "1") { expiresAt }'),
+    "verifyLogin": ("", 'verifyLogin(authenticatorId: "1", code: "123456") { token }'),
+    "verifyLoginWithRecoveryCode": ("", 'verifyLoginWithRecoveryCode(code: "ABCDE-FGHJK") { token }'),
+    "verifyLoginWithSecurityKey": ("", 'verifyLoginWithSecurityKey(credential: {id: "x"}) { token }'),
+    "setUpEmail": ("myTwoFactor", 'setUpEmail(name: "Mail", code: "123456") { setup { id } }'),
+    "setUpApp": ("myTwoFactor", 'setUpApp(code: "123456") { setup { id } }'),
+    "setUpSecurityKey": ("myTwoFactor", 'setUpSecurityKey(name: "Key", code: "123456") { setup { id } }'),
+    "resendCode": ("myTwoFactor", 'resendCode(setupId: "x") { setup { id } }'),
+    "submitCode": ("myTwoFactor", 'submitCode(setupId: "x", code: "123456") { message }'),
+    "submitSecurityKey": ("myTwoFactor", 'submitSecurityKey(setupId: "x", credential: {id: "x"}) { message }'),
+    "remove": ("myTwoFactor", 'remove(id: "1", code: "123456") { removedId }'),
+    "regenerateRecoveryCodes": ("myTwoFactor", 'regenerateRecoveryCodes(code: "123456") { recoveryCodes }'),
+    "resetUserTwoFactor": ("admin", 'resetUserTwoFactor(userId: "1", code: "123456") { user { id } }'),
+}
 POLICY = "{ twoFactorPolicy { mandatory } }"
 ONE_CHECK_MESSAGE = "Only one code-checking or code-sending field may be run per request."
 
@@ -90,6 +108,23 @@ async def test_submit_code_twice_through_one_fragment_is_rejected(app: Harness) 
     assert ONE_CHECK_MESSAGE in messages(body)
     assert (await Setup.get(id=setup["id"])).failed_attempts == 0
     assert await Authenticator.all().count() == 0
+
+
+def test_every_code_field_is_tried_twice_below() -> None:
+    assert set(CODE_FIELD_CALLS) == CODE_FIELDS
+
+
+@pytest.mark.parametrize("field", CODE_FIELD_CALLS)
+async def test_each_code_field_aliased_twice_is_rejected_before_running(app: Harness, field: str) -> None:
+    # Aliases of any of these would try several guesses (or send several mails) in one request.
+    _, token = await signed_in(app, admin=True)
+    group, call = CODE_FIELD_CALLS[field]
+    twice = f"a: {call} b: {call}"
+    audited = await AuditEvent.all().count()
+    body = await app.gql(f"mutation {{ {group} {{ {twice} }} }}" if group else f"mutation {{ {twice} }}", token=token)
+    assert body.get("data") is None, body
+    assert ONE_CHECK_MESSAGE in messages(body)
+    assert await AuditEvent.all().count() == audited
 
 
 async def test_a_batch_is_refused_and_runs_nothing(app: Harness) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +24,9 @@ from helpers import (
     signed_in,
 )
 
-from twofactor.models import AuditEvent, Authenticator, EmailChallenge, Session, SessionState, User
+from twofactor.models import AuditEvent, Authenticator, EmailChallenge, RecoveryCode, Session, SessionState, User
 from twofactor.resolvers import code_checks
-from twofactor.security import tokens, totp
+from twofactor.security import codes, tokens, totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
     LOGIN_FAILURES_BEFORE_WAIT,
@@ -38,7 +39,8 @@ from twofactor.security.rules import (
     USER_FAILURES_BEFORE_WAIT,
     USER_WAIT_FIRST,
 )
-from twofactor.server.context import SESSION_COOKIE
+from twofactor.server.app import create_app
+from twofactor.server.context import DEVICE_COOKIE, SESSION_COOKIE
 
 ADA = "ada@example.test"
 SESSION = "{ session { nextStep expiresAt user { email } } }"
@@ -145,6 +147,18 @@ async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, time
             await asyncio.sleep(0.02)
 
 
+async def must_wait(user: User) -> None:
+    """The user has just reached the failures in a row that make them wait."""
+    until = datetime.now(UTC) + USER_WAIT_FIRST
+    await User.filter(id=user.id).update(
+        failed_verifications=USER_FAILURES_BEFORE_WAIT, verification_blocked_until=until
+    )
+
+
+async def wait_over(user: User) -> None:
+    await User.filter(id=user.id).update(verification_blocked_until=datetime.now(UTC) - timedelta(seconds=1))
+
+
 # Password
 
 
@@ -182,6 +196,23 @@ async def test_login_without_two_factor_is_done_and_sets_a_strict_http_only_cook
     assert body["data"]["myTwoFactor"]["enabled"] is False
 
 
+async def test_in_production_the_session_and_device_cookies_are_secure(app: Harness) -> None:
+    await create_user()
+    # The same database and services as the harness, in production (no worker of its own).
+    production = create_app(replace(app.settings, env="production"), migrate=False, run_worker=False)
+    transport = httpx.ASGITransport(app=production, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        response = await client.post(
+            "/graphql", json={"query": LOGIN, "variables": {"email": ADA, "password": PASSWORD}}
+        )
+    assert response.json()["data"]["login"]["error"] is None, response.text
+    cookies = response.headers.get_list("set-cookie")
+    assert sorted(cookie.split("=", 1)[0] for cookie in cookies) == sorted([SESSION_COOKIE, DEVICE_COOKIE])
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"secure", "httponly", "samesite=strict"} <= attributes, cookie
+
+
 async def test_login_with_an_authenticator_is_a_challenge_that_can_only_be_answered(app: Harness) -> None:
     _, _, _, authenticator_id, _ = await user_with_app(app)
     payload = await login(app)
@@ -209,6 +240,7 @@ async def test_challenge_session_expires_after_ten_minutes(app: Harness) -> None
     await user_with_app(app)
     token = await challenge(app)
     row = await session_row(token)
+    assert row.expires_at - row.created_at == PENDING_SESSION_LIFETIME
     await Session.filter(id=row.id).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert (await app.gql(SESSION, token=token))["data"]["session"] is None
 
@@ -446,10 +478,37 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
     challenge_row = await EmailChallenge.get(session_id=row.id)
     assert challenge_row.used_at is not None
     authenticator = await Authenticator.get(id=int(authenticator_id))
+    # Stored only as its HMAC, bound to this sign-in and authenticator.
+    purpose = code_checks.challenge_purpose(row.id, authenticator.id)
+    assert challenge_row.code_digest == codes.code_digest(app.app.state.services.keyring.digest_key, purpose, code)
     assert await code_checks.claim_email_code(app.app.state.services.keyring, row, authenticator, code) is False
     other = await challenge(app)
     assert (await verify(app, other, authenticator_id, code))["error"]["code"] == "INVALID_CODE"
     assert len([m for m in app.smtp.received if m.message["Subject"] == SIGN_IN_SUBJECT]) == 1
+
+
+async def test_a_user_who_must_wait_is_refused_a_right_email_code_before_it_is_checked(app: Harness) -> None:
+    # Tries are counted before the code is checked: a waiting user's right code is not even used up.
+    user, token = await signed_in(app)
+    setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
+    created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
+    authenticator_id = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+    token = await challenge(app)
+    sent = (await app.gql(SEND_LOGIN_CODE, {"id": authenticator_id}, token=token))["data"]["sendLoginCode"]
+    assert sent["error"] is None, sent
+    code = await mail_code(app, ADA, SIGN_IN_SUBJECT)
+    await must_wait(user)
+
+    refused = await verify(app, token, authenticator_id, code)
+    assert refused["error"]["code"] == "RATE_LIMITED", refused
+    assert 0 < refused["error"]["retryAfterSeconds"] <= USER_WAIT_FIRST.total_seconds()
+    assert refused["session"] is None
+    session = await session_row(token)
+    assert session.state == SessionState.CHALLENGE and session.failed_attempts == 0
+    assert (await EmailChallenge.get(session_id=session.id)).used_at is None
+    await wait_over(user)
+    assert (await verify(app, token, authenticator_id, code))["session"]["nextStep"] == "DONE"
 
 
 async def test_send_login_code_needs_an_email_authenticator(app: Harness) -> None:
@@ -487,6 +546,22 @@ async def test_each_recovery_code_works_once_and_is_reported(app: Harness) -> No
     assert body["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 8
     notice = (await mails_with(app, RECOVERY_USED_SUBJECT, 2))[1]
     assert "8 recovery codes left" in notice.part("text/plain")
+
+
+async def test_a_user_who_must_wait_is_refused_a_right_recovery_code_before_it_is_checked(app: Harness) -> None:
+    # Tries are counted before the code is checked: a waiting user's recovery code is not used up.
+    user, _, _, _, recovery = await user_with_app(app)
+    token = await challenge(app)
+    await must_wait(user)
+
+    refused = await recover(app, token, recovery[0])
+    assert refused["error"]["code"] == "RATE_LIMITED", refused
+    assert 0 < refused["error"]["retryAfterSeconds"] <= USER_WAIT_FIRST.total_seconds()
+    assert refused["session"] is None
+    assert (await session_row(token)).failed_attempts == 0
+    assert await RecoveryCode.filter(user_id=user.id, used_at__isnull=False).count() == 0
+    await wait_over(user)
+    assert (await recover(app, token, recovery[0]))["session"]["nextStep"] == "DONE"
 
 
 async def test_a_malformed_recovery_code_costs_no_attempt(app: Harness) -> None:

@@ -802,6 +802,38 @@ async def test_a_worker_whose_claim_was_taken_over_cannot_settle(db: None, sink:
     assert results.settled == []
 
 
+@pytest.mark.parametrize("attempts_before", [0, 10], ids=["retry", "give-up"])
+async def test_a_worker_whose_claim_was_taken_over_cannot_retry_or_give_up(
+    db: None, sink: SmtpServer, attempts_before: int
+) -> None:
+    # A failed send whose claim lapsed meanwhile: the new holder's message is left as it is,
+    # neither put back for a retry nor given up (10 attempts: the next delay passes the deadline).
+    class TakenOverThenFailing:
+        def __init__(self, message_id: int) -> None:
+            self.message_id = message_id
+
+        async def send(self, message: Any) -> None:
+            await OutboxMessage.filter(id=self.message_id).update(
+                claimed_by="elsewhere:1:beef", claimed_until=datetime.now(UTC) + timedelta(seconds=60)
+            )
+            raise ConnectionRefusedError("the mail server is down")
+
+        async def aclose(self) -> None:
+            pass
+
+    message_id = await queue(within=timedelta(seconds=30))
+    await OutboxMessage.filter(id=message_id).update(attempts=attempts_before)
+    results = Results()
+    mailer = OutboxWorker(TakenOverThenFailing(message_id), KEYRING, MAIL_FROM, results)
+
+    assert await mailer.run_once() == 1
+
+    row = await OutboxMessage.get(id=message_id)
+    assert row.status == OutboxStatus.PENDING and row.claimed_by == "elsewhere:1:beef"
+    assert row.attempts == attempts_before and row.last_error is None
+    assert results.settled == []
+
+
 class HeldSends:
     """Sends held until `release()`, so that they end together; the message `taken_id`
     is claimed by another worker meanwhile (its lease lapsed, say)."""

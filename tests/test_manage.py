@@ -26,7 +26,7 @@ from helpers import (
 
 from twofactor.models import AuditEvent, Authenticator, OutboxMessage, Policy, RecoveryCode, Session, User
 from twofactor.security import tokens, totp
-from twofactor.security.rules import TOTP_PERIOD_SECONDS
+from twofactor.security.rules import TOTP_PERIOD_SECONDS, USER_FAILURES_BEFORE_WAIT
 from twofactor.server.context import now
 
 BOB = "bob@example.test"
@@ -272,6 +272,23 @@ async def test_stale_session_needs_a_current_code(app: Harness, ada: str) -> Non
     assert removed["error"] is None, removed
     assert removed["removedId"] == authenticator_id
     assert await names(user.id) == []
+
+
+async def test_a_removal_code_of_the_wrong_shape_costs_no_try(app: Harness, ada: str) -> None:
+    # As at sign-in and set-up: a code that is neither 6 digits nor a recovery code is not
+    # checked, so more of them than make a user wait leave the right code working.
+    user, token = await signed_in(app, ada)
+    result, secret, step = await add_app(app, token, "Phone")
+    authenticator_id = result["authenticator"]["id"]
+    await stale(app, token)
+    junk = ("abcdef", "12345", "1234567", "' OR '1'='1", "", "\uff11\uff12\uff13\uff14\uff15\uff16")
+    for n in range(USER_FAILURES_BEFORE_WAIT + 1):
+        refused = await remove(app, token, authenticator_id, junk[n % len(junk)])
+        assert refused["error"]["code"] == "INVALID_CODE", refused
+        assert refused["error"]["attemptsLeft"] is None
+    assert (await User.get(id=user.id)).failed_verifications == 0
+    removed = await remove(app, token, authenticator_id, totp.code_at(secret, step + 1))
+    assert removed["error"] is None, removed
 
 
 async def test_remove_with_a_recovery_code(app: Harness, ada: str) -> None:

@@ -7,7 +7,7 @@ import logging
 import re
 
 import pytest
-from helpers import LOGIN, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, Harness, add_app, signed_in
+from helpers import LOGIN, PASSWORD, SET_UP_EMAIL, SUBMIT, VERIFY_LOGIN, Harness, add_app, signed_in
 
 from twofactor.models import AuditEvent
 from twofactor.security import totp
@@ -50,4 +50,52 @@ async def test_full_flows_leave_no_secret_in_logs_or_audit(app: Harness, caplog:
     assert "otpauth://" not in logged
     audit_text = " ".join(str(row.details) for row in await AuditEvent.all())
     for value in secrets_seen:
+        assert value not in audit_text
+
+
+LOGIN_FROM_DEVICE = """
+mutation($email: String!, $password: String!, $device: String) {
+  login(email: $email, password: $password, deviceToken: $device) { token deviceToken error { code } } }"""
+SEND_LOGIN_CODE = "mutation($id: ID!) { sendLoginCode(authenticatorId: $id) { error { code } } }"
+VERIFY_RECOVERY = "mutation($code: String!) { verifyLoginWithRecoveryCode(code: $code) { token error { code } } }"
+
+
+async def test_sign_ins_by_email_and_recovery_code_leave_no_secret_in_logs_or_audit(
+    app: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user, token = await signed_in(app)
+    result, _, _ = await add_app(app, token)
+    email_setup = (await app.gql(SET_UP_EMAIL, {"name": "Mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    setup_code = await code_in_mail(app, user.email, "Confirm your new email authenticator")
+    submitted = (await app.gql(SUBMIT, {"id": email_setup["setup"]["id"], "code": setup_code}, token=token))["data"]
+    email_id = submitted["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+
+    variables = {"email": user.email, "password": PASSWORD, "device": None}
+    first = (await app.gql(LOGIN_FROM_DEVICE, variables))["data"]["login"]
+    sent = await app.gql(SEND_LOGIN_CODE, {"id": email_id}, token=first["token"])
+    assert sent["data"]["sendLoginCode"]["error"] is None, sent
+    sign_in_code = await code_in_mail(app, user.email, "Your sign-in code")
+    by_mail = await app.gql(VERIFY_LOGIN, {"id": email_id, "code": sign_in_code}, token=first["token"])
+    assert by_mail["data"]["verifyLogin"]["error"] is None, by_mail
+    second = (await app.gql(LOGIN_FROM_DEVICE, {**variables, "device": first["deviceToken"]}))["data"]["login"]
+    recovery_code = result["recoveryCodes"][0]
+    by_recovery = await app.gql(VERIFY_RECOVERY, {"code": recovery_code}, token=second["token"])
+    assert by_recovery["data"]["verifyLoginWithRecoveryCode"]["error"] is None, by_recovery
+
+    secrets_seen = [
+        sign_in_code,
+        recovery_code,
+        first["token"],
+        first["deviceToken"],
+        by_mail["data"]["verifyLogin"]["token"],
+        second["token"],
+        by_recovery["data"]["verifyLoginWithRecoveryCode"]["token"],
+    ]
+    assert all(secrets_seen)
+    # "mail.log" is the test's SMTP server (aiosmtpd): the mailbox, where a code belongs.
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))
+    audit_text = " ".join(str(row.details) for row in await AuditEvent.all())
+    for value in secrets_seen:
+        assert value not in logged
         assert value not in audit_text

@@ -550,6 +550,11 @@ async def test_recovery_codes_once_and_hashed(app: Harness) -> None:
         assert len(row.code_digest) == 64
         int(row.code_digest, 16)
     assert (await app.gql(MY_TWO_FACTOR, token=token))["data"]["myTwoFactor"]["recoveryCodesRemaining"] == 10
+    # Once: the next authenticator comes with none, and the set stays.
+    second = await start_app_setup(app, token)
+    added = await submit(app, token, second["id"], current_code(second["app"]["setupKey"]), name="Tablet")
+    assert added["error"] is None and added["recoveryCodes"] is None, added
+    assert {row.code_digest for row in await RecoveryCode.filter(user_id=user.id)} == {r.code_digest for r in rows}
 
 
 async def test_another_users_setup_is_not_found(app: Harness) -> None:
@@ -830,6 +835,20 @@ async def test_a_completed_set_up_shows_its_secret_no_more(app: Harness) -> None
     assert after["data"]["myTwoFactor"]["setup"] is None
     text = json.dumps(after) + json.dumps(done)
     assert secret not in text and setup["app"]["otpauthUri"] not in text
+
+
+async def test_a_locked_set_up_shows_its_secret_no_more(app: Harness) -> None:
+    """DESIGN: a setup key is returned only while its set-up is pending. A locked set-up's
+    secret stays stored (a wrong code only locks it), so its view is what hides it."""
+    _, token = await signed_in(app, EMAIL)
+    setup = await start_app_setup(app, token)
+    key = setup["app"]["setupKey"]
+    for _ in range(ATTEMPTS_PER_VERIFICATION):
+        assert (await submit(app, token, setup["id"], wrong_code(key)))["error"] is not None
+    cancelled = (await app.gql(CANCEL, {"id": setup["id"]}, token=token))["data"]["myTwoFactor"]["cancelSetup"]
+    assert cancelled["error"] is None, cancelled
+    assert cancelled["setup"]["status"] == "LOCKED"
+    assert cancelled["setup"]["app"] is None
 
 
 async def test_a_set_up_removed_while_it_is_cancelled_is_not_found(

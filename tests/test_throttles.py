@@ -32,7 +32,7 @@ from helpers import (
 )
 from test_admin import RESET, admin_token
 
-from twofactor.models import AuditEvent, KnownDevice, LoginThrottle, Session, User
+from twofactor.models import AuditEvent, EmailChallenge, KnownDevice, LoginThrottle, OutboxMessage, Session, User
 from twofactor.security import totp
 from twofactor.security.rules import (
     ATTEMPTS_PER_VERIFICATION,
@@ -457,8 +457,25 @@ async def test_parallel_first_sends_of_one_challenge_mail_once(app: Harness, ada
     results = await asyncio.gather(*(send_code(app, pending, authenticator_id) for _ in range(5)))
     assert [r["error"] for r in results].count(None) == 1, results
     assert {r["error"]["code"] for r in results if r["error"]} == {"RATE_LIMITED"}
-    # Only the mail that went was counted.
+    # Only the mail that went was counted, and only its code was queued: a send that lost wrote
+    # its mail in the transaction that lost.
     assert (await User.get(id=user.id)).sign_in_sends_in_window == 1
+    assert await OutboxMessage.filter(kind="login_code", user_id=user.id).count() == 1
+
+
+async def test_parallel_resends_of_one_challenge_after_the_cooldown_mail_once(app: Harness, ada: str) -> None:
+    # Each read the code the cooldown was over for: the guarded update lets one replace it.
+    user, token = await signed_in(app, ada)
+    authenticator_id = await add_email(app, token, ada)
+    pending = (await sign_in(app, ada))["token"]
+    assert (await send_code(app, pending, authenticator_id))["error"] is None
+    session = await Session.get(token_hash=token_hash(pending))
+    await EmailChallenge.filter(session_id=session.id).update(created_at=now() - RESEND_COOLDOWN - timedelta(seconds=1))
+    results = await asyncio.gather(*(send_code(app, pending, authenticator_id) for _ in range(4)))
+    assert [r["error"] for r in results].count(None) == 1, results
+    assert {r["error"]["code"] for r in results if r["error"]} == {"RATE_LIMITED"}
+    assert await OutboxMessage.filter(kind="login_code", user_id=user.id).count() == 2
+    assert (await User.get(id=user.id)).sign_in_sends_in_window == 2
 
 
 async def test_parallel_sends_of_many_challenges_stay_within_the_hourly_budget(app: Harness, ada: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import httpx
@@ -49,3 +50,14 @@ async def test_only_administrators_find_users(app: Harness) -> None:
     answer = await app.gql(FIND, {"email": "carol@example.test"}, token)
     assert answer["data"] is None
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_address_no_account_can_have_finds_no_user(app: Harness) -> None:
+    # Bad input is a clear answer, never an unexpected error: PostgreSQL cannot even compare these.
+    _, token = await signed_in(app, "ada@example.test", admin=True)
+    for email in ("\ud800@example.test", "ada@example.test\x00", "", "a" * 300):
+        # json.dumps escapes the lone surrogate as \ud800, as a client library would send it.
+        body = json.dumps({"query": FIND, "variables": {"email": email}})
+        async with app.client(token) as client:
+            response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.json() == {"data": {"admin": {"user": None}}}, email

@@ -11,7 +11,7 @@ from twofactor.models.users import user_by_id
 from twofactor.resolvers.api_objects import policy_event
 from twofactor.resolvers.code_checks import secret_context
 from twofactor.resolvers.fresh_factor import notify_recovery_code_used, require_fresh_factor
-from twofactor.resolvers.ids import parse_int_id
+from twofactor.resolvers.ids import parse_int_id, storable_text
 from twofactor.resolvers.notices import (
     NOTICE_DELIVERY_WINDOW,
     POLICY_CHANNEL,
@@ -39,7 +39,7 @@ async def find_user(context: RequestContext, email: str) -> types.User | None:
     """`admin.user(email)`: the account with this sign-in address, to reset it; null when none has it."""
     require_admin(context)
     address = email.strip().lower()
-    if not address or len(address) > 254 or "\x00" in address:
+    if not address or len(address) > 254 or not storable_text(address):
         return None
     found = await user_by_email(address)
     return types.User.of(found) if found is not None else None

@@ -25,6 +25,7 @@ from twofactor.models.sessions import end_session, insert_session
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import challenge_choices, method_enabled
 from twofactor.resolvers.authenticators import authenticators_read, own_authenticator
+from twofactor.resolvers.ids import storable_text
 from twofactor.resolvers.notices import (
     audit,
     audit_note,
@@ -60,17 +61,6 @@ from twofactor.server.context import DEVICE_COOKIE, SESSION_COOKIE, RequestConte
 
 _CHALLENGE_OR_FULL = CHALLENGE | FULL
 _INVALID_CREDENTIALS = "The email or password is not right."
-
-
-def _storable(text: str) -> bool:
-    """Text that UTF-8 can encode (no lone surrogates), without NUL (PostgreSQL refuses it)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _throttle_keys(context: RequestContext, email: str) -> list[tuple[str, int, timedelta]]:
@@ -181,7 +171,7 @@ async def login(
     counts wrong passwords on its own allowance; every other client counts on the account's
     and its address's, which slow a guesser down with a growing wait.
     """
-    if not (_storable(email) and _storable(password)):
+    if not (storable_text(email) and storable_text(password)):
         # No account has such an address or password; PostgreSQL could not even compare it.
         raise Refused(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
     address = email.strip().lower()

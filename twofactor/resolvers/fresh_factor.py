@@ -46,8 +46,11 @@ async def notify_recovery_code_used(context: RequestContext, user: User) -> None
 
 async def prove_fresh_factor(context: RequestContext, session: Session, user: User, code: str) -> str | None:
     """A current code from any of the user's authenticators, or a recovery code: which one proved it."""
-    give_back = await code_checks.reserve_code_check(session, user)
     normalized = codes.normalize_code(code)
+    if normalized is None and codes.normalize_recovery_code(code) is None:
+        # Neither a code nor a recovery code: checked against nothing, so it costs no try (as at sign-in).
+        return None
+    give_back = await code_checks.reserve_code_check(session, user)
     policy = await Policy.current()
     proved = by_recovery_code = False
     if normalized is not None:

@@ -22,3 +22,15 @@ def parse_int_id(raw: str) -> int | None:
     text = str(raw)
     value = int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
     return value if value is not None and value <= MAX_INT_ID else None
+
+
+def storable_text(text: str) -> bool:
+    """Text that UTF-8 can encode (no lone surrogates), without NUL (PostgreSQL refuses it): what
+    a stored value can be, so anything else names no row (and asking would be a database error)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

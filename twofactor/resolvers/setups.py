@@ -114,7 +114,7 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     await require_room_for_setup(user)
     await require_fresh_to_add(context, session, user, code)
     # A new set-up's first code goes out at once: the cooldown spaces resends of one set-up.
-    await code_checks.claim_send(user.id, code_checks.OWN_SENDS)
+    taken_at = await code_checks.claim_send(user.id, code_checks.OWN_SENDS)
     resend_at = now() + RESEND_COOLDOWN
     setup = Setup(
         id=uuid.uuid4(),
@@ -128,7 +128,12 @@ async def set_up_email(context: RequestContext, name: str, code: str | None = No
     code = codes.new_email_code()
     setup.code_digest = codes.code_digest(context.keyring.digest_key, code_checks.setup_purpose(setup), code)
     started = audit_note(context, "setup.started", target_id=user.id, method="EMAIL", setup_id=str(setup.id))
-    await _start(setup, started, _setup_code_mail(context, setup, code))
+    try:
+        await _start(setup, started, _setup_code_mail(context, setup, code))
+    except Refused:
+        # Parallel set-ups reached the cap first (counted again in the transaction): no mail went.
+        await code_checks.give_back_send(user.id, code_checks.OWN_SENDS, taken_at)
+        raise
     # After the commit: a worker woken earlier would not see the message yet and sleep a whole poll.
     wake_mail(context)
     await setup_changed(context, setup)
