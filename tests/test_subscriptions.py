@@ -772,29 +772,6 @@ async def test_a_session_ended_where_no_event_tells_is_shown_no_more_changes(app
         assert await gone_socket.ended("c") in {"complete", "closed"}  # and nothing before it
 
 
-async def test_a_session_ended_where_no_event_tells_is_shown_no_policy_change(app: Harness) -> None:
-    """A policy change brings no rows, so it is not read per user: one read of the watched
-    sessions ends the deleted session's subscription instead of showing it the page."""
-    user, live = await signed_in(app)
-    added, secret, step = await add_app(app, live, "Tablet")
-    gone = await signed_in_again(app, "ada@example.test", added["authenticator"]["id"], secret, step)
-    _, admin_token = await signed_in(app, "admin@example.test", admin=True)
-    async with signed_socket(app, gone) as gone_socket, signed_socket(app, live) as live_socket:
-        await gone_socket.subscribe("c", CHANGED)
-        await live_socket.subscribe("c", CHANGED)
-        await listening(app, user_channel(user.id), 2)
-        edited = await app.gql(EDIT, {"id": added["authenticator"]["id"], "name": "Work tablet"}, token=live)
-        assert payload(edited, "myTwoFactor", "edit")["error"] is None
-        for socket in (gone_socket, live_socket):  # each subscription has read the user's rows once
-            await socket.data("c")
-        await Session.filter(token_hash=token_hash(gone)).delete()  # as another process would
-        body = await app.gql(SET_POLICY, {"input": {"mandatory": True}}, token=admin_token)
-        assert payload(body, "admin", "setTwoFactorPolicy")["policy"]["mandatory"] is True
-        shown = await live_socket.data_until("c", "myTwoFactorChanged", lambda page: page["mandatory"])
-        assert [a["name"] for a in shown["authenticators"]] == ["Work tablet"]
-        assert await gone_socket.ended("c") in {"complete", "closed"}  # and nothing before it
-
-
 async def test_closing_the_connection_ends_its_subscriptions(app: Harness) -> None:
     user, token = await signed_in(app)
     setup = await start_app_setup(app, token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -103,19 +102,6 @@ async def note_seen(session: Session, moment: datetime, every: timedelta) -> Non
 async def session_is_live(session_id: int, moment: datetime) -> bool:
     """Whether the session still exists and has not expired at `moment`."""
     return await Session.filter(id=session_id, expires_at__gt=moment).exists()
-
-
-# Ids per query of `live_among`: well under PostgreSQL's 32,767 parameters and SQLite's 32,766.
-_IDS_PER_READ = 10_000
-
-
-async def live_among(session_ids: Collection[int], moment: datetime) -> frozenset[int]:
-    """Which of `session_ids` still exist and have not expired at `moment`."""
-    ids, live = list(session_ids), set()
-    for start in range(0, len(ids), _IDS_PER_READ):
-        chunk = ids[start : start + _IDS_PER_READ]
-        live.update(await Session.filter(id__in=chunk, expires_at__gt=moment).values_list("id", flat=True))
-    return frozenset(int(str(session_id)) for session_id in live)
 
 
 async def live_sessions_of(user_id: int, moment: datetime) -> frozenset[int]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Final, ParamSpec, TypeVar
 
 from graphql import GraphQLError
 
 from twofactor.models import Policy, Session, Setup, User
 from twofactor.models.health import PROBE_INTERVAL, database_unavailable
 from twofactor.models.request_reads import setup_of
-from twofactor.models.sessions import live_among, session_is_live
+from twofactor.models.sessions import session_is_live
 from twofactor.models.two_factor import OPEN_SETUP_STATUSES
 from twofactor.resolvers import code_checks
 from twofactor.resolvers.api_objects import TwoFactorRows, load_rows, policy_from_event, setup_view
@@ -31,9 +31,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _QUEUE_SIZE = 64
-# The sessions whose 2FA page this process pushes, with how many subscriptions each holds: an
-# event that brings no rows (a policy change) checks them all in one read.
-_watching: Counter[int] = Counter()
 # A fan-out of one event is over long before this many newer events arrive; older ones share nothing.
 SHARED_EVENTS: Final = 4
 
@@ -149,7 +146,6 @@ class SharedEvent:
         self.event = event
         self.policy = policy_from_event(event.get("policy"))
         self._rows: dict[int, asyncio.Task[TwoFactorRows]] = {}
-        self._live: asyncio.Task[tuple[frozenset[int], frozenset[int]]] | None = None
         self._views: dict[tuple[int, int], tuple[TwoFactorRows, Policy, weakref.ref[MyTwoFactor]]] = {}
 
     async def rows(self, user_id: int) -> TwoFactorRows:
@@ -162,18 +158,6 @@ class SharedEvent:
             task.add_done_callback(_retrieve)
             self._rows[user_id] = task
         return await asyncio.shield(task)
-
-    async def still_live(self, session_id: int) -> bool:
-        """Whether the session still exists, for an event that brings no rows: one read of every
-        watched session serves all the subscribers it wakes."""
-        task = self._live
-        if task is None or (task.done() and not task.cancelled() and task.exception() is not None):
-            task = self._live = asyncio.ensure_future(_live_of_watched())
-            task.add_done_callback(_retrieve)
-        asked, live = await asyncio.shield(task)
-        if session_id not in asked:  # subscribed after the read began
-            return await session_is_live(session_id, now())
-        return session_id in live
 
     def view(self, rows: TwoFactorRows, policy: Policy) -> MyTwoFactor:
         """The page built from these very rows and policy, once."""
@@ -188,13 +172,7 @@ class SharedEvent:
         return view
 
 
-async def _live_of_watched() -> tuple[frozenset[int], frozenset[int]]:
-    """(the sessions asked about, those of them still live)."""
-    asked = frozenset(_watching)
-    return asked, await live_among(asked, now())
-
-
-def _retrieve(task: asyncio.Task[Any]) -> None:
+def _retrieve(task: asyncio.Task[TwoFactorRows]) -> None:
     if not task.cancelled():
         task.exception()  # each waiter gets it raised; this only keeps asyncio from logging it again
 
@@ -216,27 +194,15 @@ async def changes(context: RequestContext) -> AsyncGenerator[MyTwoFactor, None]:
     """The user's 2FA after every change made anywhere (and after a reconnect, in case one was missed).
 
     A policy change reaches every subscriber at once, so it is answered from the
-    event and the rows this subscriber already read, after one read of which watched
-    sessions still exist: no query per subscriber. The subscribers an event wakes share
-    its work (`SharedEvent`).
+    event and the rows this subscriber already read: no query per subscriber. The
+    subscribers an event wakes share its work (`SharedEvent`).
     """
     session, user = require(context, FULL)
     # Closed with the outer generator, so its broker subscription ends at once, not at garbage collection.
-    with _place(context, user), _watched(session.id):
+    with _place(context, user):
         async with contextlib.aclosing(_changes(context, session, user)) as states:
             async for state in states:
                 yield state
-
-
-@contextlib.contextmanager
-def _watched(session_id: int) -> Iterator[None]:
-    _watching[session_id] += 1
-    try:
-        yield
-    finally:
-        _watching[session_id] -= 1
-        if not _watching[session_id]:
-            del _watching[session_id]
 
 
 async def _changes(context: RequestContext, session: Session, user: User) -> AsyncGenerator[MyTwoFactor, None]:
@@ -263,8 +229,6 @@ async def _changes(context: RequestContext, session: Session, user: User) -> Asy
                     return
                 if announced is None and (policy is None or kind == "resync"):
                     policy = await _once_available(context, Policy.current)
-            elif not await _once_available(context, shared.still_live, session.id):
-                return  # ended where no event could tell this process, as above
             if announced is not None:
                 policy = announced
             assert policy is not None
