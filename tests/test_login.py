@@ -147,6 +147,15 @@ async def mail_code(app: Harness, address: str, subject: str, nth: int = 1, time
             await asyncio.sleep(0.02)
 
 
+async def add_work_mail(app: Harness, token: str) -> tuple[str, str]:
+    """Ada's email authenticator "Work mail", set up with its mailed code; (its id, that code)."""
+    setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
+    setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
+    created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
+    authenticator_id: str = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+    return authenticator_id, setup_code
+
+
 async def must_wait(user: User) -> None:
     """The user has just reached the failures in a row that make them wait."""
     until = datetime.now(UTC) + USER_WAIT_FIRST
@@ -451,10 +460,7 @@ async def test_a_code_sent_as_an_int_is_a_graphql_error(app: Harness) -> None:
 
 async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness) -> None:
     _, token = await signed_in(app)
-    setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
-    setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
-    created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
-    authenticator_id = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+    authenticator_id, setup_code = await add_work_mail(app, token)
 
     # The sign-in's first code goes out at once, right after the set-up's.
     token = await challenge(app)
@@ -490,10 +496,7 @@ async def test_email_code_signs_in_once_and_the_setup_code_does_not(app: Harness
 async def test_a_user_who_must_wait_is_refused_a_right_email_code_before_it_is_checked(app: Harness) -> None:
     # Tries are counted before the code is checked: a waiting user's right code is not even used up.
     user, token = await signed_in(app)
-    setup = (await app.gql(SET_UP_EMAIL, {"name": "Work mail"}, token=token))["data"]["myTwoFactor"]["setUpEmail"]
-    setup_code = await mail_code(app, ADA, SETUP_SUBJECT)
-    created = await app.gql(SUBMIT, {"id": setup["setup"]["id"], "code": setup_code}, token=token)
-    authenticator_id = created["data"]["myTwoFactor"]["submitCode"]["authenticator"]["id"]
+    authenticator_id, _ = await add_work_mail(app, token)
     token = await challenge(app)
     sent = (await app.gql(SEND_LOGIN_CODE, {"id": authenticator_id}, token=token))["data"]["sendLoginCode"]
     assert sent["error"] is None, sent
