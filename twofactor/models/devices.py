@@ -90,29 +90,25 @@ async def distrust_devices(user_id: int, connection: BaseDBAsyncClient) -> None:
     await KnownDevice.filter(user_id=user_id).using_db(connection).update(second_factor_at=None)
 
 
-# A plain statement: a passed sign-in challenge writes it together with its other writes.
+# A plain statement: a passed sign-in challenge writes it together with its other writes. Nothing
+# once the session is gone: a reset ended it after its factor was checked, and the device proved
+# nothing that outlives the reset.
 _PASSED = (
-    'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL WHERE "id" = ?'
-)
-
-
-# The same, for a sign-in whose session may have been ended meanwhile (an administrator's reset).
-_PASSED_IF_SIGNED_IN = (
     'UPDATE "known_devices" SET "second_factor_at" = ?, "code_failures" = 0, "code_blocked_until" = NULL '
     'WHERE "id" = ? AND EXISTS (SELECT 1 FROM "sessions" WHERE "id" = ?)'
 )
 
 
 def device_passed(device_id: int, moment: datetime, session_id: int) -> raw_sql.Statement:
-    """The write of `device_passed_second_factor` for a sign-in of `session_id`, to run with others
-    (`raw_sql.execute_together`): nothing once the session is gone (a reset ended it after its
-    factor was checked, and the device proved nothing that outlives the reset)."""
-    return _PASSED_IF_SIGNED_IN, (moment, device_id, session_id)
+    """The write of `device_passed_second_factor`, to run with others (`raw_sql.execute_together`)."""
+    return _PASSED, (moment, device_id, session_id)
 
 
-async def device_passed_second_factor(device_id: int, moment: datetime) -> None:
-    """A sign-in from the device passed a second factor: its wrong codes start again from zero."""
-    await raw_sql.execute(_PASSED, moment, device_id)
+async def device_passed_second_factor(device_id: int, moment: datetime, session_id: int) -> None:
+    """A sign-in of `session_id` from the device passed a second factor: its wrong codes start
+    again from zero, unless the session was ended meanwhile."""
+    sql, values = device_passed(device_id, moment, session_id)
+    await raw_sql.execute(sql, *values)
 
 
 class DeviceWaits(Exception):

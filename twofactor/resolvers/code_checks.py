@@ -312,7 +312,7 @@ async def device_code_passed(session: Session) -> None:
     """A right code whose try was counted: the failures in a row of the device that counted it end."""
     device_id = counting_device(session)
     if device_id is not None:
-        await devices.device_passed_second_factor(device_id, now())
+        await devices.device_passed_second_factor(device_id, now(), session.id)
 
 
 async def reserve_setup_and_user_attempt(setup: Setup, user: User, session: Session | None = None) -> int:
