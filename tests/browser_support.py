@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -13,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+from helpers import stop_process, until_healthy
 from mail_support import free_port
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Route, async_playwright
 
@@ -71,27 +70,13 @@ class LiveServer:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
             )
-        async with httpx.AsyncClient() as http:
-            async with asyncio.timeout(START_TIMEOUT):
-                while True:
-                    if process.poll() is not None:
-                        pytest.fail(f"the server exited ({process.returncode}):\n{self.output()}")
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await http.get(f"{self.url}/healthz")).status_code == 200:
-                            return
-                    await asyncio.sleep(0.1)
+        await until_healthy(process, self.url, "the server", self.output, START_TIMEOUT)
 
     def stop(self) -> None:
         """Stop the server as a deployment does (SIGTERM), killing it if it has not ended in 10 s."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
 
     def command(self, *args: str, stdin: str = "") -> str:
         result = subprocess.run(

@@ -10,14 +10,16 @@ import contextlib
 import os
 import re
 import secrets
+import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from mail_support import Received, SmtpServer
 from starlette.applications import Starlette
 
@@ -239,3 +241,32 @@ class CountedWorker(OutboxWorker):
         handled = await super().run_once()
         self.passes.put_nowait(handled)
         return handled
+
+
+async def until_healthy(
+    process: subprocess.Popen[bytes], url: str, what: str, output: Callable[[], str], timeout: float
+) -> None:
+    """Wait (at most `timeout` s) until the server at `url` answers /healthz; fail with its output
+    when it exits or never does."""
+    try:
+        async with httpx.AsyncClient() as http, asyncio.timeout(timeout):
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"{what} exited ({process.returncode}):\n{output()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"{url}/healthz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"{what} not healthy after {timeout} s:\n{output()}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server as a deployment does (SIGTERM), killing it if it has not ended in 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -166,7 +166,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         users = await add_users(database_url, "template@example.test", 8)
         async with httpx.AsyncClient(timeout=3 * WAIT) as http:
             servers.extend([start_server("a", env, directory), start_server("b", env, directory)])
-            await asyncio.gather(*(wait_healthy(s, http) for s in servers))
+            await asyncio.gather(*(wait_healthy(s) for s in servers))
             yield Stack(servers[0], servers[1], postgres, redis, smtp, database_url, env, directory, users, http)
     finally:
         for server in servers:
@@ -391,7 +391,7 @@ async def _restart(stack: Stack, server: Server) -> None:
     if server.process.poll() is None:
         return
     fresh = start_server(server.name, stack.env, stack.directory)
-    await wait_healthy(fresh, stack.http)
+    await wait_healthy(fresh)
     server.port, server.process = fresh.port, fresh.process
 
 
@@ -514,7 +514,7 @@ async def test_sqlite_held_by_another_process_answers_503_then_recovers(stack: S
     server = start_server("sqlite", env, directory)
     holder = sqlite3.connect(path, isolation_level=None, timeout=0)
     try:
-        await wait_healthy(server, stack.http)
+        await wait_healthy(server)
         holder.execute("BEGIN IMMEDIATE")  # the write lock, as a backup or a batch job would hold it
         signing_in = {"email": "solo@example.test", "password": PASSWORD}
         response = await stack.post(server, LOGIN, signing_in)

@@ -32,6 +32,8 @@ from helpers import (
     SUBMIT,
     VERIFY_LOGIN,
     fresh_database,
+    stop_process,
+    until_healthy,
 )
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from mail_support import SmtpServer, free_port
@@ -172,28 +174,12 @@ def start_server(name: str, env: dict[str, str], directory: Path) -> Server:
     return Server(name, port, process, log)
 
 
-async def wait_healthy(server: Server, http: httpx.AsyncClient) -> None:
-    try:
-        async with asyncio.timeout(START_TIMEOUT):
-            while True:
-                if server.process.poll() is not None:
-                    pytest.fail(f"server {server.name} exited ({server.process.returncode}):\n{server.output()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"{server.url}/healthz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        pytest.fail(f"server {server.name} not healthy after {START_TIMEOUT} s:\n{server.output()}")
+async def wait_healthy(server: Server) -> None:
+    await until_healthy(server.process, server.url, f"server {server.name}", server.output, START_TIMEOUT)
 
 
 def stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
+    stop_process(server.process)
 
 
 async def add_users(database_url: str, template_email: str, count: int) -> list[tuple[int, str]]:
@@ -250,7 +236,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
             users = await add_users(database_url, "template@example.test", TEST_USERS + PASS_MARKERS)
             servers.append(start_server("a", env, directory))
             servers.append(start_server("b", env, directory))
-            await asyncio.gather(*(wait_healthy(s, http) for s in servers))
+            await asyncio.gather(*(wait_healthy(s) for s in servers))
             redis = Redis.from_url(REDIS_URL)
             try:
                 yield Cluster(servers[0], servers[1], smtp, database_url, redis, users, http)

@@ -190,7 +190,7 @@ async def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
                 start("serve", ["serve", "--no-migrate", "--no-mail", "--port", str(port)], env, tmp_path, port)
             )
             processes.append(start("worker", ["worker"], env, tmp_path))
-            await wait_healthy(processes[0], http)
+            await wait_healthy(processes[0])
             await logged(processes[1], r"mail worker \S+ started")
             yield Deployment(processes[0], processes[1], smtp, database_url, env, tmp_path, http)
     finally:
@@ -401,8 +401,7 @@ async def test_a_server_leaving_mail_to_the_worker_without_redis_warns(tmp_path:
     port = free_port()
     serve = start("serve", ["serve", "--port", str(port)], env, tmp_path, port)
     try:
-        async with httpx.AsyncClient() as http:
-            await wait_healthy(serve, http)
+        await wait_healthy(serve)
         assert "mail: sent by `twofactor worker`, events: in-process" in serve.output()
         assert "TWOFACTOR_REDIS_URL is not set: the delivery results of `twofactor worker`" in serve.output()
     finally:
